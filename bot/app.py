@@ -1,0 +1,135 @@
+"""The composition root: the one place that wires settings, config, clock, database,
+Slack client, Bolt app, aiohttp routes and the delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery import Delivery, retry_handlers
+from bot.handlers import report as report_handlers
+from bot.metrics import Metrics
+from bot.services.context import Context
+from bot.services.health import outbox_metrics
+from bot.settings import Settings
+from storage.db import Database
+from storage.migrate import migrate
+
+
+@dataclass
+class Escalator:
+    ctx: Context
+    bolt: AsyncApp
+    client: AsyncWebClient
+    delivery: Delivery
+    metrics: Metrics
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/slack/events", self._slack_events)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        app.on_startup.append(self._on_startup)
+        app.on_cleanup.append(self._on_cleanup)
+        return app
+
+    async def start_workers(self) -> None:
+        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.ctx.db.close()
+
+    async def _on_startup(self, _app: web.Application) -> None:
+        await self.start_workers()
+
+    async def _on_cleanup(self, _app: web.Application) -> None:
+        await self.stop()
+
+    async def _slack_events(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await to_aiohttp_response(
+            await self.bolt.async_dispatch(await to_bolt_request(request))
+        )
+        self.metrics.request_seconds.observe(time.perf_counter() - started)
+        return response
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        if await self.ctx.db.ping():
+            return web.json_response({"status": "ok", "database": "ok"})
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        extra = await outbox_metrics(self.ctx)
+        return web.Response(
+            body=self.metrics.render(extra),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
+
+
+async def build(
+    settings: Settings, config: Config, clock: Clock, *, run_migrations: bool = True
+) -> Escalator:
+    """Build the whole bot from settings read once. Tests call this with a fake clock."""
+    db = Database(settings.database_url)
+    if run_migrations:
+        await migrate(db)
+    client = AsyncWebClient(
+        token=settings.require_bot_token(),
+        base_url=settings.slack_api_url,
+        retry_handlers=retry_handlers(),
+    )
+    metrics = Metrics()
+    delivery_ref: list[Delivery] = []
+    ctx = Context(db=db, config=config, clock=clock, wake_delivery=_late(delivery_ref))
+    delivery = Delivery(ctx, client, metrics)
+    delivery_ref.append(delivery)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.require_signing_secret(),
+        raise_error_for_unhandled_request=False,
+    )
+    report_handlers.register(bolt, ctx, metrics)
+    return Escalator(ctx=ctx, bolt=bolt, client=client, delivery=delivery, metrics=metrics)
+
+
+def _late(ref: list[Delivery]) -> Callable[[], None]:
+    def wake() -> None:
+        if ref:
+            ref[0].wake()
+
+    return wake
+
+
+async def serve_http(
+    escalator: Escalator, host: str, port: int, ready: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Run the HTTP server until cancelled."""
+    runner = web.AppRunner(escalator.web_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        if ready is not None:
+            await ready()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

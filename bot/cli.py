@@ -1,0 +1,105 @@
+"""The ``escalator`` command line (SPEC §2)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError, UserError
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger("escalator")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalator", description="Support escalation bot for Slack."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="HTTP mode: Slack posts to POST /slack/events")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sandbox = sub.add_parser("sandbox", help="a local stand-in workspace in the browser")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=3000)
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    check = sub.add_parser("check-config", help="validate the config and print the policy")
+    check.add_argument("file", nargs="?")
+    deadlines = sub.add_parser("deadlines", help="print a ticket's deadlines as JSON")
+    deadlines.add_argument("--severity", required=True, choices=["A", "B", "C", "D"])
+    deadlines.add_argument("--reported", required=True, help="local time, ISO 8601")
+    deadlines.add_argument("--out-of-warranty", action="store_true")
+    deadlines.add_argument("--config")
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument("--url", default="https://escalator.example.com")
+    manifest.add_argument("--socket-mode", action="store_true")
+    backup = sub.add_parser("backup", help="a consistent copy of the database")
+    backup.add_argument("path")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+        return _run(args, settings)
+    except ConfigError as exc:
+        print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        print(f"escalator: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import commands
+
+    command: str = args.command
+    if command == "manifest":
+        from bot.manifest import manifest
+
+        sys.stdout.write(manifest(args.url, socket_mode=args.socket_mode))
+        return 0
+    if command == "check-config":
+        return commands.check_config(args.file or settings.config_path)
+    if command == "deadlines":
+        result = commands.deadlines(
+            config_path=args.config or settings.config_path,
+            severity=args.severity,
+            reported=args.reported,
+            out_of_warranty=args.out_of_warranty,
+        )
+        print(json.dumps(result))
+        return 0
+    if command == "migrate":
+        asyncio.run(commands.migrate(settings))
+        print("escalator: database is up to date")
+        return 0
+    if command == "backup":
+        commands.backup(settings, args.path)
+        print(f"escalator: backup written to {args.path}")
+        return 0
+    if command == "serve":
+        asyncio.run(commands.serve(settings, args.host, args.port))
+        return 0
+    if command == "socket":
+        asyncio.run(commands.socket(settings))
+        return 0
+    if command == "sandbox":
+        from bot.sandbox.run import run_sandbox
+
+        asyncio.run(run_sandbox(settings, args.host, args.port))
+        return 0
+    raise AssertionError(command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

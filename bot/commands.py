@@ -1,0 +1,136 @@
+"""What the CLI's subcommands do, apart from parsing arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from bot.app import build, serve_http
+from bot.clock import SystemClock
+from bot.config import load_config
+from bot.errors import ConfigError, UserError
+from bot.logs import setup_logging
+from bot.settings import Settings
+from bot.sla.deadlines import deadlines_json
+from bot.sla.policy import Severity
+from storage.db import Database
+from storage.migrate import migrate as run_migrations
+
+log = logging.getLogger("escalator")
+
+
+def check_config(path: str | None) -> int:
+    config = load_config(path)
+    print(f"config: {path or '(built-in defaults)'}: OK")
+    print(f"timezone: {config.timezone}")
+    print(f"channels: support={config.channels.support} managers={config.channels.managers}")
+    print(f"engineers: {', '.join(config.roles.engineers) or '(none)'}")
+    print(f"managers: {', '.join(config.roles.managers) or '(none)'}")
+    print(f"calendar: {config.calendar.describe()}")
+    for customer in config.customers:
+        until = customer.warranty_until.isoformat() if customer.warranty_until else "open-ended"
+        print(f"customer: {customer.name} in {customer.channel}, warranty until {until}")
+    print("policy:")
+    for line in config.policy.describe():
+        print(f"  {line}")
+    return 0
+
+
+def deadlines(
+    *, config_path: str | None, severity: str, reported: str, out_of_warranty: bool
+) -> dict[str, str]:
+    config = load_config(config_path)
+    return deadlines_json(
+        policy=config.policy,
+        calendar=config.calendar,
+        severity=Severity(severity),
+        reported_local=reported,
+        out_of_warranty=out_of_warranty,
+    )
+
+
+async def migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await run_migrations(db)
+    finally:
+        await db.close()
+
+
+def backup(settings: Settings, path: str) -> None:
+    """SQLite's online backup: a consistent copy while the service keeps writing."""
+    url = settings.database_url
+    if not url.startswith("sqlite"):
+        raise UserError("backup copies SQLite databases; for PostgreSQL use pg_dump")
+    source_path = url.split("///", 1)[1] if "///" in url else ""
+    if not source_path or source_path == ":memory:" or not Path(source_path).exists():
+        raise ConfigError("DATABASE_URL", f"no SQLite database file at {source_path!r}")
+    target = Path(path)
+    if target.exists():
+        raise UserError(f"{path} exists already; give a new path")
+    source = sqlite3.connect(source_path, timeout=30)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+
+
+async def serve(settings: Settings, host: str, port: int) -> None:
+    config = load_config(settings.config_path)
+    settings.require_bot_token()
+    settings.require_signing_secret()
+    _logging(settings)
+    escalator = await build(settings, config, SystemClock())
+
+    async def ready() -> None:
+        log.info("escalator serving on http://%s:%d (POST /slack/events)", host, port)
+
+    await _until_signal(serve_http(escalator, host, port, ready))
+
+
+async def socket(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    config = load_config(settings.config_path)
+    app_token = settings.require_app_token()
+    settings.require_bot_token()
+    if not settings.slack_signing_secret:
+        # Socket Mode requests are not signed; Bolt still wants a value.
+        settings = dataclasses.replace(settings, slack_signing_secret="unused-in-socket-mode")
+    _logging(settings)
+    escalator = await build(settings, config, SystemClock())
+    await escalator.start_workers()
+    handler = AsyncSocketModeHandler(escalator.bolt, app_token)
+    try:
+        await _until_signal(handler.start_async())  # type: ignore[no-untyped-call]
+    finally:
+        await escalator.stop()
+
+
+def _logging(settings: Settings) -> None:
+    setup_logging(
+        [
+            settings.slack_bot_token or "",
+            settings.slack_signing_secret or "",
+            settings.slack_app_token or "",
+        ]
+    )
+
+
+async def _until_signal(work: Any) -> None:
+    """Run ``work`` until it ends or SIGTERM/SIGINT arrives, then clean up."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("escalator stopping")

@@ -1,0 +1,118 @@
+"""Intake: /report, the "Report a problem" shortcut, mentions, and the report modal."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.handlers.forms import read_report_form
+from bot.metrics import Metrics
+from bot.services.context import Context
+from bot.services.report import report
+from bot.tickets import ReportDraft, report_errors
+from bot.triage import QUESTIONS, classify
+
+log = logging.getLogger(__name__)
+
+REPORT_SHORTCUT = "report_message"
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+
+
+def register(app: AsyncApp, ctx: Context, metrics: Metrics) -> None:
+    @app.command("/report")
+    async def open_from_command(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        view = blocks.report_modal(
+            summary=body.get("text", "").strip(),
+            metadata={"channel": body.get("channel_id")},
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.shortcut(REPORT_SHORTCUT)
+    async def open_from_message(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        message = body.get("message", {})
+        view = blocks.report_modal(
+            details=message.get("text", ""),
+            metadata={"channel": body.get("channel", {}).get("id")},
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.event("app_mention")
+    async def offer_report(event: dict[str, Any], client: AsyncWebClient) -> None:
+        text = _MENTION.sub("", event.get("text", "")).strip()
+        if not text:
+            return
+        await client.chat_postEphemeral(
+            channel=event["channel"],
+            user=event["user"],
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+            text="Shall I open a ticket for this?",
+            blocks=blocks.report_offer(text),
+        )
+
+    @app.action(blocks.REPORT_THIS_ACTION)
+    async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        action = body["actions"][0]
+        view = blocks.report_modal(
+            details=action.get("value", ""),
+            metadata={"channel": body.get("channel", {}).get("id")},
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(blocks.TRIAGE_ACTION)
+    async def answer_question(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = body["view"]
+        form = read_report_form(view)
+        await client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=blocks.report_modal(
+                summary=form.summary,
+                details=form.details,
+                system=form.system,
+                answers=form.answers,
+                metadata=form.metadata,
+            ),
+        )
+
+    @app.view(blocks.REPORT_CALLBACK)
+    async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        form = read_report_form(view)
+        errors = report_errors(summary=form.summary, details=form.details, system=form.system)
+        severity = classify(form.answers)
+        if severity is None:
+            unanswered = QUESTIONS[len(form.answers)]
+            errors[blocks.question_block_id(unanswered)] = "Please answer this question."
+        if errors or severity is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        channel = form.metadata.get("channel")
+        draft = ReportDraft(
+            summary=form.summary,
+            details=form.details,
+            system=form.system,
+            severity=severity,
+            reporter_id=body["user"]["id"],
+            origin_channel=channel if isinstance(channel, str) else None,
+        )
+        outcome = await report(ctx, draft=draft, intake_key=f"view:{view['id']}")
+        if outcome.created:
+            metrics.tickets_reported.labels(severity=severity.value).inc()
+        ticket = outcome.ticket
+        await ack(
+            response_action="update",
+            view=blocks.report_confirmation(ticket, ctx.deadlines(ticket), ctx.clock.now()),
+        )

@@ -1,0 +1,101 @@
+"""Use case: a reporter submits the report form and a numbered ticket is opened."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.services.context import Context
+from bot.tickets import ReportDraft, Ticket, open_ticket
+from bot.triage import MEANING
+from storage import outbox
+from storage import tickets as ticket_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    ticket: Ticket
+    created: bool  # False when the same submission had already opened this ticket
+
+
+async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+    """Store the ticket and its first event, then owe Slack the ticket message (outbox).
+
+    ``intake_key`` identifies the submission (the modal's view id): the same submission
+    delivered twice opens one ticket.
+    """
+    now = ctx.clock.now()
+    config = ctx.config
+    customer = config.customer_for_channel(draft.origin_channel or "")
+    new = open_ticket(
+        draft,
+        reported_at=now,
+        reported_on=now.astimezone(config.tz).date(),
+        support_channel=config.channels.support,
+        customer=customer.name if customer else None,
+        customer_channel=customer.channel if customer else None,
+        warranty_until=customer.warranty_until if customer else None,
+    )
+    async with ctx.db.write() as session:
+        if intake_key is not None:
+            existing = await ticket_store.find_by_intake_key(session, intake_key)
+            if existing is not None:
+                return ReportOutcome(existing, created=False)
+        number = await ticket_store.next_number(session)
+        ticket = await ticket_store.insert_ticket(
+            session, new, number=number, intake_key=intake_key, now=now
+        )
+        await ticket_store.append_event(
+            session,
+            ticket_number=number,
+            at=now,
+            actor_id=draft.reporter_id,
+            kind="reported",
+            after={
+                "severity": ticket.severity.value,
+                "state": ticket.state.value,
+                "summary": ticket.summary,
+                "details": ticket.details,
+                "system": ticket.system,
+                "channel": ticket.post_channel,
+                "customer": ticket.customer,
+                "in_warranty": ticket.in_warranty,
+            },
+        )
+        await outbox.enqueue(
+            session, ticket_number=number, kind="ticket_message", payload={}, now=now
+        )
+        await outbox.enqueue(
+            session,
+            ticket_number=number,
+            kind="thread",
+            payload={
+                "text": (
+                    f"{ticket.ref} opened by <@{ticket.reporter_id}>, class {ticket.severity}: "
+                    f"{MEANING[ticket.severity]}."
+                )
+            },
+            now=now,
+        )
+        await outbox.enqueue(
+            session,
+            ticket_number=number,
+            kind="dm",
+            payload={
+                "user": ticket.reporter_id,
+                "text": (
+                    f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
+                    f"Follow it in <#{ticket.post_channel}>."
+                ),
+            },
+            now=now,
+        )
+    log.info(
+        "ticket reported severity=%s",
+        ticket.severity,
+        extra={"ticket": ticket.number, "user": draft.reporter_id},
+    )
+    ctx.wake_delivery()
+    return ReportOutcome(ticket, created=True)

@@ -1,0 +1,137 @@
+"""Tickets: what a report must hold, and how a new ticket is opened. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.sla.policy import Severity
+
+# Slack's limits: a header block holds 150 characters; a plain-text input holds 3000.
+SUMMARY_MAX = 150
+SYSTEM_MAX = 150
+DETAILS_MAX = 3000
+
+
+class TicketState(StrEnum):
+    OPEN = "open"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ACKNOWLEDGED = "acknowledged"
+    DIAGNOSED = "diagnosed"
+    PLANNED = "planned"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What the reporter typed and answered, before it becomes a ticket."""
+
+    summary: str
+    details: str
+    system: str
+    severity: Severity
+    reporter_id: str
+    origin_channel: str | None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """Everything needed to store a new ticket; the number comes from storage."""
+
+    summary: str
+    details: str
+    system: str
+    severity: Severity
+    state: TicketState
+    reporter_id: str
+    origin_channel: str | None
+    post_channel: str
+    customer: str | None
+    in_warranty: bool
+    reported_at: datetime
+
+
+def report_errors(*, summary: str, details: str, system: str) -> dict[str, str]:
+    """Per-field problems with a report (empty when it is fine). Keys: summary, details, system."""
+    errors: dict[str, str] = {}
+    for name, value, limit, required in (
+        ("summary", summary, SUMMARY_MAX, True),
+        ("details", details, DETAILS_MAX, True),
+        ("system", system, SYSTEM_MAX, False),
+    ):
+        if required and not value.strip():
+            errors[name] = f"Please fill in the {name}."
+        elif len(value) > limit:
+            errors[name] = f"Keep the {name} to {limit} characters (it has {len(value)})."
+    return errors
+
+
+def in_warranty(warranty_until: date | None, reported_on: date) -> bool:
+    """A ticket is in warranty until the customer's warranty_until, inclusive; no date: in."""
+    return warranty_until is None or reported_on <= warranty_until
+
+
+def open_ticket(
+    draft: ReportDraft,
+    *,
+    reported_at: datetime,
+    reported_on: date,
+    support_channel: str,
+    customer: str | None,
+    customer_channel: str | None,
+    warranty_until: date | None,
+) -> NewTicket:
+    """Decide where a new ticket is posted, whether it is in warranty, and its first state.
+
+    ``reported_on`` is the local date of the report in the configured timezone.
+    A report from a customer's channel is posted there; others go to the support channel.
+    An out-of-warranty C or D report first waits for a manager to accept it.
+    """
+    warranty = in_warranty(warranty_until, reported_on)
+    needs_approval = not warranty and draft.severity in (Severity.C, Severity.D)
+    return NewTicket(
+        summary=draft.summary.strip(),
+        details=draft.details.strip(),
+        system=draft.system.strip(),
+        severity=draft.severity,
+        state=TicketState.AWAITING_APPROVAL if needs_approval else TicketState.OPEN,
+        reporter_id=draft.reporter_id,
+        origin_channel=draft.origin_channel,
+        post_channel=customer_channel or support_channel,
+        customer=customer,
+        in_warranty=warranty,
+        reported_at=reported_at,
+    )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A stored ticket, as the rest of the bot sees it."""
+
+    number: int
+    summary: str
+    details: str
+    system: str
+    severity: Severity
+    state: TicketState
+    reporter_id: str
+    origin_channel: str | None
+    post_channel: str
+    customer: str | None
+    in_warranty: bool
+    assignee_id: str | None
+    reported_at: datetime
+    acknowledged_at: datetime | None
+    cause_at: datetime | None
+    plan_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+    @property
+    def ref(self) -> str:
+        """How a ticket is written to users: ``#42``."""
+        return f"#{self.number}"

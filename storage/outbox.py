@@ -1,0 +1,133 @@
+"""The outbox: messages owed to Slack, claimed with a lease so two workers never send one row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import OutboxRow
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    ticket_number: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    failing: int
+    oldest_pending_at: datetime | None
+    sent: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    ticket_number: int | None,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    session.add(
+        OutboxRow(
+            ticket_number=ticket_number,
+            kind=kind,
+            payload=payload,
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+        )
+    )
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[Notice]:
+    """Claim the due rows that are first in line for their ticket (order per ticket is kept:
+    a row waits while an earlier row of the same ticket is unsent)."""
+    rows = await session.scalars(
+        select(OutboxRow)
+        .where(OutboxRow.sent_at.is_(None))
+        .order_by(OutboxRow.id)
+        .limit(limit * 4)
+        .with_for_update(skip_locked=True)
+    )
+    blocked: set[int] = set()
+    claimed: list[Notice] = []
+    for row in rows:
+        ticket = row.ticket_number
+        leased = row.lease_until is not None and row.lease_until > now
+        if ticket is not None and ticket in blocked:
+            continue
+        if ticket is not None:
+            blocked.add(ticket)
+        if leased or row.next_attempt_at > now:
+            continue
+        row.lease_until = now + LEASE
+        claimed.append(Notice(row.id, ticket, row.kind, dict(row.payload), row.attempts))
+        if len(claimed) >= limit:
+            break
+    return claimed
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the earliest unsent row may be tried (leases included)."""
+    rows = await session.execute(
+        select(func.min(OutboxRow.next_attempt_at), func.min(OutboxRow.lease_until)).where(
+            OutboxRow.sent_at.is_(None)
+        )
+    )
+    attempt_at, lease_until = rows.one()
+    candidates = [t for t in (attempt_at, lease_until) if t is not None]
+    return min(candidates) if candidates else None
+
+
+async def mark_sent(
+    session: AsyncSession, notice_id: int, *, now: datetime, result: dict[str, Any]
+) -> None:
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == notice_id)
+        .values(sent_at=now, lease_until=None, result=result, attempts=OutboxRow.attempts + 1)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, notice_id: int, *, error: str, retry_at: datetime
+) -> None:
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == notice_id)
+        .values(
+            lease_until=None,
+            next_attempt_at=retry_at,
+            last_error=error[:2000],
+            attempts=OutboxRow.attempts + 1,
+        )
+    )
+
+
+async def stats(session: AsyncSession) -> OutboxStats:
+    unsent = OutboxRow.sent_at.is_(None)
+    pending, failing, oldest = (
+        await session.execute(
+            select(
+                func.count().filter(unsent),
+                func.count().filter(and_(unsent, OutboxRow.attempts > 0)),
+                func.min(OutboxRow.created_at).filter(unsent),
+            )
+        )
+    ).one()
+    sent = await session.scalar(
+        select(func.count()).select_from(OutboxRow).where(or_(OutboxRow.sent_at.is_not(None)))
+    )
+    return OutboxStats(int(pending), int(failing), oldest, int(sent or 0))

@@ -1,0 +1,137 @@
+"""Ticket queries: numbering, insert, load, and the append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.sla.policy import Severity
+from bot.tickets import NewTicket, Ticket, TicketState
+from storage.tables import Counter, TicketEventRow, TicketRow
+
+
+async def next_number(session: AsyncSession) -> int:
+    """The next ticket number. Taken inside the caller's transaction, so a rollback
+    gives the number back: numbers have no gaps and no duplicates."""
+    result = await session.execute(
+        update(Counter)
+        .where(Counter.name == "ticket")
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    return int(result.scalar_one())
+
+
+async def insert_ticket(
+    session: AsyncSession, new: NewTicket, *, number: int, intake_key: str | None, now: datetime
+) -> Ticket:
+    row = TicketRow(
+        number=number,
+        intake_key=intake_key,
+        severity=new.severity.value,
+        state=new.state.value,
+        summary=new.summary,
+        details=new.details,
+        system=new.system,
+        reporter_id=new.reporter_id,
+        origin_channel=new.origin_channel,
+        post_channel=new.post_channel,
+        customer=new.customer,
+        in_warranty=new.in_warranty,
+        reported_at=new.reported_at,
+        version=1,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return to_ticket(row)
+
+
+async def find_by_intake_key(session: AsyncSession, intake_key: str) -> Ticket | None:
+    row = await session.scalar(select(TicketRow).where(TicketRow.intake_key == intake_key))
+    return to_ticket(row) if row else None
+
+
+async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
+    row = await session.get(TicketRow, number)
+    return to_ticket(row) if row else None
+
+
+async def message_location(session: AsyncSession, number: int) -> tuple[str, str] | None:
+    """Channel and ts of the ticket's message, once it has been posted."""
+    row = await session.get(TicketRow, number)
+    if row is None or row.message_ts is None or row.message_channel is None:
+        return None
+    return row.message_channel, row.message_ts
+
+
+async def set_message_location(
+    session: AsyncSession, number: int, *, channel: str, ts: str
+) -> None:
+    await session.execute(
+        update(TicketRow)
+        .where(TicketRow.number == number)
+        .values(message_channel=channel, message_ts=ts)
+    )
+
+
+async def count_tickets(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(TicketRow)) or 0)
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    ticket_number: int,
+    at: datetime,
+    actor_id: str,
+    kind: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        TicketEventRow(
+            ticket_number=ticket_number,
+            at=at,
+            actor_id=actor_id,
+            kind=kind,
+            before=before or {},
+            after=after or {},
+        )
+    )
+
+
+async def events_of(session: AsyncSession, ticket_number: int) -> list[TicketEventRow]:
+    result = await session.scalars(
+        select(TicketEventRow)
+        .where(TicketEventRow.ticket_number == ticket_number)
+        .order_by(TicketEventRow.id)
+    )
+    return list(result)
+
+
+def to_ticket(row: TicketRow) -> Ticket:
+    return Ticket(
+        number=row.number,
+        summary=row.summary,
+        details=row.details,
+        system=row.system,
+        severity=Severity(row.severity),
+        state=TicketState(row.state),
+        reporter_id=row.reporter_id,
+        origin_channel=row.origin_channel,
+        post_channel=row.post_channel,
+        customer=row.customer,
+        in_warranty=row.in_warranty,
+        assignee_id=row.assignee_id,
+        reported_at=row.reported_at,
+        acknowledged_at=row.acknowledged_at,
+        cause_at=row.cause_at,
+        plan_at=row.plan_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
