@@ -197,7 +197,7 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
         warranty = "in warranty" if ticket.in_warranty else "out of warranty"
         fields.append(mrkdwn(f"*Customer*\n{escape(_cut(ticket.customer, 1900))} ({warranty})"))
     blocks: list[Block] = [
-        {"type": "header", "text": plain(header, 150)},
+        {"type": "header", "text": plain(escape(_cut(header, 120)), 150)},
         {"type": "section", "fields": fields},
         {"type": "section", "text": mrkdwn(escape(_cut(ticket.details, 2900)))},
     ]

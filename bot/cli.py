@@ -69,7 +69,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(manifest(args.url, socket_mode=args.socket_mode))
         return 0
     if command == "check-config":
-        return commands.check_config(args.file or settings.config_path)
+        try:
+            return commands.check_config(args.file or settings.config_path)
+        except ConfigError as exc:  # SPEC §2: check-config answers an error with exit 1
+            print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
+            return 1
     if command == "deadlines":
         result = commands.deadlines(
             config_path=args.config or settings.config_path,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app import build, serve_http
 from bot.clock import SystemClock
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.migrate import migrate as run_migrations
 
 log = logging.getLogger("escalator")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def check_config(path: str | None) -> int:
@@ -31,7 +32,7 @@ def check_config(path: str | None) -> int:
     print(f"channels: support={config.channels.support} managers={config.channels.managers}")
     print(f"engineers: {', '.join(config.roles.engineers) or '(none)'}")
     print(f"managers: {', '.join(config.roles.managers) or '(none)'}")
-    print(f"calendar: {config.calendar.describe()}")
+    print(f"calendar: {_describe_calendar(config)}")
     for customer in config.customers:
         until = customer.warranty_until.isoformat() if customer.warranty_until else "open-ended"
         print(f"customer: {customer.name} in {customer.channel}, warranty until {until}")
@@ -39,6 +40,17 @@ def check_config(path: str | None) -> int:
     for line in config.policy.describe():
         print(f"  {line}")
     return 0
+
+
+def _describe_calendar(config: Config) -> str:
+    cal = config.calendar
+    days = ",".join(_WEEKDAYS[d] for d in sorted(cal.workdays))
+    hours = ",".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in cal.spans)
+    extras = f"; extra holidays {len(cal.extra_holidays)}, extra workdays {len(cal.extra_workdays)}"
+    return (
+        f"{days} {hours}, holidays {cal.holidays or '(none)'}, "
+        f"one working day = {cal.day_length}{extras}"
+    )
 
 
 def deadlines(

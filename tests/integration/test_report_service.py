@@ -1,0 +1,79 @@
+import asyncio
+
+from sqlalchemy import select
+
+from bot.services.context import Context
+from bot.services.report import report
+from bot.sla.policy import Severity
+from bot.tickets import ReportDraft
+from storage import outbox
+from storage.tables import OutboxRow, TicketEventRow, TicketRow
+
+
+def draft(n: int = 0, channel: str | None = "C0RANDOM") -> ReportDraft:
+    return ReportDraft(
+        summary=f"problem {n}",
+        details="details",
+        system="billing",
+        severity=Severity.A,
+        reporter_id="U0REP",
+        origin_channel=channel,
+    )
+
+
+async def test_fifty_reports_at_once_get_numbers_one_to_fifty(ctx: Context) -> None:
+    outcomes = await asyncio.gather(
+        *(report(ctx, draft=draft(n), intake_key=f"view:{n}") for n in range(50))
+    )
+    numbers = sorted(o.ticket.number for o in outcomes)
+    assert numbers == list(range(1, 51))
+    async with ctx.db.read() as session:
+        stored = (await session.scalars(select(TicketRow.number))).all()
+    assert sorted(stored) == list(range(1, 51))
+
+
+async def test_the_ticket_is_stored_with_its_first_event_and_owed_notices(ctx: Context) -> None:
+    outcome = await report(ctx, draft=draft(), intake_key="view:V1")
+    assert outcome.created
+    async with ctx.db.read() as session:
+        events = (await session.scalars(select(TicketEventRow))).all()
+        notices = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+    assert [(e.kind, e.ticket_number, e.actor_id) for e in events] == [("reported", 1, "U0REP")]
+    assert events[0].after["summary"] == "problem 0"
+    assert [n.kind for n in notices] == ["ticket_message", "thread", "dm"]
+    assert all(n.sent_at is None for n in notices)
+
+
+async def test_the_same_submission_twice_opens_one_ticket(ctx: Context) -> None:
+    first = await report(ctx, draft=draft(), intake_key="view:V1")
+    second = await report(ctx, draft=draft(), intake_key="view:V1")
+    assert first.created and not second.created
+    assert second.ticket.number == first.ticket.number
+    async with ctx.db.read() as session:
+        assert len((await session.scalars(select(TicketRow))).all()) == 1
+        assert len((await session.scalars(select(OutboxRow))).all()) == 3
+
+
+async def test_a_customer_channel_report_is_posted_there_and_warranty_follows_the_date(
+    ctx: Context,
+) -> None:
+    in_w = await report(ctx, draft=draft(channel="C0CUST1"), intake_key=None)
+    out_w = await report(ctx, draft=draft(channel="C0CUST2"), intake_key=None)
+    assert in_w.ticket.post_channel == "C0CUST1" and in_w.ticket.in_warranty
+    assert in_w.ticket.customer == "Highway Monitoring Center"
+    assert out_w.ticket.post_channel == "C0CUST2" and not out_w.ticket.in_warranty
+
+
+async def test_outbox_keeps_order_per_ticket(ctx: Context) -> None:
+    await report(ctx, draft=draft(1), intake_key=None)
+    await report(ctx, draft=draft(2), intake_key=None)
+    async with ctx.db.write() as session:
+        claimed = await outbox.claim_due(session, now=ctx.clock.now())
+    # only the first notice of each ticket is in line; the rest wait for it
+    assert [(n.ticket_number, n.kind) for n in claimed] == [
+        (1, "ticket_message"),
+        (2, "ticket_message"),
+    ]
+    async with ctx.db.write() as session:
+        again = await outbox.claim_due(session, now=ctx.clock.now())
+    assert again == []  # leased rows are not handed out twice

@@ -1,0 +1,80 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+from bot import blocks
+from bot.sla.policy import Severity
+from bot.tickets import Ticket, TicketState
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def ticket(**changes: object) -> Ticket:
+    values: dict[str, object] = {
+        "number": 7,
+        "summary": "<!channel> down",
+        "details": "see <http://evil.example|bank> & <@U123>",
+        "system": "",
+        "severity": Severity.A,
+        "state": TicketState.OPEN,
+        "reporter_id": "U0REP",
+        "origin_channel": None,
+        "post_channel": "C0SUPPORT",
+        "customer": None,
+        "in_warranty": True,
+        "assignee_id": None,
+        "reported_at": NOW,
+        "acknowledged_at": None,
+        "cause_at": None,
+        "plan_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "version": 1,
+    }
+    values.update(changes)
+    return Ticket(**values)  # type: ignore[arg-type]
+
+
+def test_escape_defuses_mentions_and_links() -> None:
+    assert blocks.escape("<!here> <@U1> <http://x|y> a&b") == (
+        "&lt;!here&gt; &lt;@U1&gt; &lt;http://x|y&gt; a&amp;b"
+    )
+
+
+def test_ticket_message_carries_no_live_mention_or_link_from_user_text() -> None:
+    body = json.dumps(blocks.ticket_message(ticket(), {"respond": NOW}, NOW))
+    assert "<!channel>" not in body
+    assert "<http://evil" not in body
+    assert "<@U123>" not in body
+    assert "#7" in body
+    assert "<@U0REP>" in body  # the bot's own mention of the reporter stays live
+
+
+def test_deadlines_use_slack_date_tokens_and_time_left() -> None:
+    body = json.dumps(
+        blocks.ticket_message(ticket(), {"respond": NOW + timedelta(minutes=15)}, NOW)
+    )
+    assert f"<!date^{int((NOW + timedelta(minutes=15)).timestamp())}^" in body
+    assert "15m left" in body
+
+
+def test_time_left_reads_naturally() -> None:
+    assert blocks.time_left(NOW + timedelta(hours=2, minutes=5), NOW) == "2h 5m left"
+    assert blocks.time_left(NOW - timedelta(minutes=3), NOW) == "overdue by 3m"
+    assert blocks.time_left(NOW + timedelta(days=1, hours=1), NOW) == "1d 1h left"
+
+
+def test_modal_shows_one_open_question_then_the_class() -> None:
+    first = blocks.report_modal()
+    questions = [b for b in first["blocks"] if b.get("block_id", "").startswith("triage_")]
+    assert len(questions) == 1
+    second = blocks.report_modal(answers=(False,))
+    questions = [b for b in second["blocks"] if b.get("block_id", "").startswith("triage_")]
+    assert len(questions) == 2
+    done = blocks.report_modal(answers=(False, True))
+    result = [b for b in done["blocks"] if b.get("block_id") == "triage_result"]
+    assert result and "Class B" in result[0]["text"]["text"]
+
+
+def test_header_is_cut_to_slacks_limit() -> None:
+    header = blocks.ticket_message(ticket(summary="x" * 400), {}, NOW)[0]
+    assert len(header["text"]["text"]) <= 150

@@ -1,0 +1,120 @@
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config, parse_config
+from bot.errors import ConfigError
+from bot.settings import load_settings
+
+SPEC_EXAMPLE = """
+timezone = "Asia/Shanghai"
+
+[channels]
+support = "C0SUPPORT"
+managers = "C0MANAGERS"
+
+[roles]
+engineers = ["U0ENG1", "U0ENG2", "U0ENG3"]
+managers = ["U0MGR1"]
+
+[calendar]
+workdays = ["mon", "tue", "wed", "thu", "fri"]
+hours = "08:30-17:30"
+holidays = "CN"
+extra_holidays = ["2026-12-31"]
+extra_workdays = []
+
+[oncall]
+primary = ["U0ENG1", "U0ENG2"]
+secondary = ["U0ENG3"]
+shift = "1w"
+handoff = "2026-11-23T09:00"
+
+[[customers]]
+name = "Highway Monitoring Center"
+channel = "C0CUST1"
+warranty_until = "2027-06-30"
+
+[sla.A]
+respond = "15m"
+diagnose = "1h"
+plan = "2h"
+"""
+
+
+def test_the_spec_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "escalator.toml"
+    path.write_text(SPEC_EXAMPLE)
+    config = load_config(str(path))
+    assert config.channels.support == "C0SUPPORT"
+    assert config.roles.managers == ("U0MGR1",)
+    assert config.oncall.shift == timedelta(weeks=1)
+    assert config.oncall.handoff is not None and config.oncall.handoff.hour == 9
+    assert config.customers[0].warranty_until == date(2027, 6, 30)
+    assert config.customer_for_channel("C0CUST1") is config.customers[0]
+    assert config.is_engineer("U0ENG2") and not config.is_engineer("U0MGR1")
+
+
+def test_every_key_has_a_default() -> None:
+    config = load_config(None)
+    assert config.timezone == "Asia/Shanghai"
+    assert config.channels.support == "#support"
+    assert config.roles.engineers == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"channels": {"support": "not a channel"}}, "channels.support"),
+        ({"channels": {"lobby": "C1"}}, "channels.lobby"),
+        ({"roles": {"engineers": ["bob"]}}, "roles.engineers"),
+        ({"oncall": {"shift": "fortnight"}}, "oncall.shift"),
+        ({"oncall": {"handoff": "monday"}}, "oncall.handoff"),
+        (
+            {"customers": [{"name": "X", "channel": "C0CUST9", "warranty_until": "soon"}]},
+            "customers[0].warranty_until",
+        ),
+        ({"customers": [{"channel": "C0CUST9"}]}, "customers[0].name"),
+        ({"sla": {"A": {"respond": "quickly"}}}, "sla.A.respond"),
+        ({"calendar": {"hours": "9 to 5"}}, "calendar.hours"),
+    ],
+)
+def test_a_bad_or_unknown_key_is_named(data: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert caught.value.key == key
+
+
+def test_unreadable_or_broken_file_names_the_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as missing:
+        load_config(str(tmp_path / "nope.toml"))
+    assert missing.value.key == "ESCALATOR_CONFIG"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("timezone = ")
+    with pytest.raises(ConfigError) as bad:
+        load_config(str(broken))
+    assert bad.value.key == "ESCALATOR_CONFIG"
+
+
+def test_settings_defaults_and_bad_values() -> None:
+    settings = load_settings({})
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_url == "sqlite+aiosqlite:///./escalator.db"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SLACK_API_URL": "ftp://x"})
+    assert caught.value.key == "SLACK_API_URL"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "sqlite:///sync.db"})
+    assert caught.value.key == "DATABASE_URL"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({}).require_bot_token()
+    assert caught.value.key == "SLACK_BOT_TOKEN"
+
+
+def test_settings_never_show_secrets() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "shh"})
+    assert "xoxb-very-secret" not in repr(settings)
+    assert "shh" not in repr(settings)
