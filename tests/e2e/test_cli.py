@@ -1,0 +1,138 @@
+"""The command line as an admin uses it: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ESCALATOR = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "ESCALATOR_", "DATABASE_"))
+    }
+    return subprocess.run(
+        [*ESCALATOR, *args],
+        env={**base, **(env or {})},
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_console_script_is_installed() -> None:
+    assert (Path(sys.executable).parent / "escalator").exists()
+
+
+def test_manifest_declares_commands_shortcut_scopes_and_events() -> None:
+    result = run("manifest", "--url", "https://bot.example.org")
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/report", "/ticket", "/oncall"}
+    assert commands["/report"]["url"] == "https://bot.example.org/slack/events"
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == "report_message"
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert "app_mention" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_check_config_prints_the_policy_and_names_a_bad_key(tmp_path: Path) -> None:
+    good = run("check-config", str(ROOT / "bot" / "demo" / "config.toml"))
+    assert good.returncode == 0, good.stderr
+    assert "OK" in good.stdout and "A in warranty" in good.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[roles]\nengineers = ["U0ENG1"]\nchefs = ["U0X1"]\n')
+    result = run("check-config", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
+    assert "roles.chefs" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_setting_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run("serve", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"})
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "escalator: SLACK_BOT_TOKEN: is required (the bot token, xoxb-…)"
+    )
+    result = run(
+        "serve", env={"SLACK_BOT_TOKEN": "xoxb-1", "ESCALATOR_CONFIG": "/nonexistent.toml"}
+    )
+    assert result.returncode == 2
+    assert "ESCALATOR_CONFIG" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    result = run("migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{path}"})
+    assert result.returncode == 0, result.stderr
+    tables = {r[0] for r in sqlite3.connect(path).execute("select name from sqlite_master")}
+    assert {"tickets", "ticket_events", "outbox", "counters", "alembic_version"} <= tables
+    assert run("migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{path}"}).returncode == 0
+
+
+def test_serve_answers_health_and_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATOR_"))},
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": "test-secret",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+    }
+    proc = subprocess.Popen(
+        [*ESCALATOR, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+        assert json.loads(body)["status"] == "ok"
+        metrics = _get_when_up(f"http://127.0.0.1:{port}/metrics")
+        assert "escalator_outbox_pending 0" in metrics
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        _, stderr = proc.communicate()
+        assert "xoxb-test-token" not in stderr and "test-secret" not in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _get_when_up(url: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
