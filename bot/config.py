@@ -85,6 +85,7 @@ _CALENDAR_DEFAULTS: dict[str, Any] = {
     "holidays": "CN",
     "extra_holidays": [],
     "extra_workdays": [],
+    "own_holiday_years": [],
 }
 
 
@@ -136,6 +137,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         holidays=_str(cal, "holidays", "", "calendar.holidays"),
         extra_holidays=_strings(cal, "extra_holidays", "calendar.extra_holidays"),
         extra_workdays=_strings(cal, "extra_workdays", "calendar.extra_workdays"),
+        own_holiday_years=_years(cal.get("own_holiday_years", [])),
     )
 
     oncall = _oncall(_table(data, "oncall"), tz)
@@ -201,6 +203,14 @@ def _customers(raw: object) -> tuple[Customer, ...]:
                 ) from None
         result.append(Customer(name=name, channel=channel, warranty_until=until))
     return tuple(result)
+
+
+def _years(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and 2000 <= v <= 2100 for v in value
+    ):
+        raise ConfigError("calendar.own_holiday_years", "expected a list of years such as [2027]")
+    return tuple(value)
 
 
 def _no_unknown(table: Mapping[str, Any], known: set[str], prefix: str) -> None:

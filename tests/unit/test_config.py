@@ -118,3 +118,20 @@ def test_settings_never_show_secrets() -> None:
     settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "shh"})
     assert "xoxb-very-secret" not in repr(settings)
     assert "shh" not in repr(settings)
+
+
+def test_a_year_the_holiday_library_does_not_know_can_be_given_by_hand() -> None:
+    config = parse_config(
+        {
+            "calendar": {
+                "extra_holidays": ["2027-01-01"],
+                "extra_workdays": ["2027-01-02"],
+                "own_holiday_years": [2027],
+            }
+        }
+    )
+    assert not config.calendar.is_working_day(date(2027, 1, 1))
+    assert config.calendar.is_working_day(date(2027, 1, 2))  # a Saturday, made a workday
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"calendar": {"own_holiday_years": ["next"]}})
+    assert caught.value.key == "calendar.own_holiday_years"

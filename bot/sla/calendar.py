@@ -1,0 +1,405 @@
+"""Working time: which instants count on the clock of classes C and D, and arithmetic on it.
+
+A :class:`WorkCalendar` knows working weekdays, the daily hours (one or more spans),
+statutory holidays and make-up working days (``holidays = "CN"``, from the
+``chinesecalendar`` package) and extra days. Internally each local year becomes a table of
+working intervals in UTC microseconds with cumulative working time, built once and
+cached; :meth:`WorkCalendar.add` and :meth:`WorkCalendar.between` are two binary searches
+plus a step per year crossed, so their cost does not grow with the minutes or the
+holidays spanned.
+
+Conventions:
+
+- Intervals are half-open: a span ``08:30-17:30`` is working from 08:30 up to, not
+  including, 17:30. ``is_working`` at 17:30 is False.
+- ``add`` returns the earliest instant at which the working time is reached, so a
+  deadline that lands exactly at the end of a span stays there, and a start outside
+  working time counts from the next opening.
+- Working time is real elapsed time: a span that contains a DST change is an hour longer
+  or shorter. A span boundary that falls in a DST gap moves forward by the gap (PEP 495).
+- One working day (:attr:`WorkCalendar.day_length`) is the nominal length of the daily
+  spans on the wall clock.
+- All inputs must be timezone-aware; results are in the calendar's timezone.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+
+from bot.errors import ConfigError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NUMBERS = {name: n for n, full in enumerate(_FULL_NAMES) for name in (full[:3], full)}
+HOLIDAY_CALENDARS = ("CN",)
+
+_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_YEAR_US = 31_556_952_000_000  # the mean Gregorian year, to guess a year from an instant
+_SPAN = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+
+
+class CalendarRangeError(ValueError):
+    """The holiday calendar has no data for ``year``: refuse rather than guess."""
+
+    def __init__(self, year: int, detail: str) -> None:
+        super().__init__(f"no holiday data for the year {year}: {detail}")
+        self.year = year
+
+
+class SlaClock(Protocol):
+    """What the deadlines need of a clock: a working-time calendar or the 24x7 clock."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def day_length(self) -> timedelta: ...
+
+    def add(self, start: datetime, working: timedelta) -> datetime: ...
+
+    def between(self, a: datetime, b: datetime) -> timedelta: ...
+
+    def is_working(self, t: datetime) -> bool: ...
+
+    def next_opening(self, t: datetime) -> datetime: ...
+
+
+def _to_us(t: datetime) -> int:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is needed, got {t.isoformat()}")
+    return (t - _EPOCH) // _US
+
+
+def _non_negative(working: timedelta) -> int:
+    amount = working // _US
+    if amount < 0:
+        raise ValueError(f"cannot add a negative duration ({working})")
+    return amount
+
+
+@dataclass(frozen=True)
+class ElapsedClock:
+    """The 24x7 clock of classes A and B: real elapsed time, every instant counts.
+
+    ``add`` works in UTC, so adding 1 h across a DST change is one real hour."""
+
+    tz: ZoneInfo
+
+    @property
+    def day_length(self) -> timedelta:
+        return timedelta(days=1)
+
+    def add(self, start: datetime, working: timedelta) -> datetime:
+        _to_us(start)
+        _non_negative(working)
+        return (start.astimezone(UTC) + working).astimezone(self.tz)
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        return max(timedelta(0), (_to_us(b) - _to_us(a)) * _US)
+
+    def is_working(self, t: datetime) -> bool:
+        _to_us(t)
+        return True
+
+    def next_opening(self, t: datetime) -> datetime:
+        _to_us(t)
+        return t.astimezone(self.tz)
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """Working intervals of one local year: ``starts[i]``..``ends[i]`` in UTC µs, and the
+    working time up to the start (``before[i]``) and the end (``upto[i]``) of each."""
+
+    starts: list[int]
+    ends: list[int]
+    before: list[int]
+    upto: list[int]
+    total: int
+
+    def offset(self, x: int) -> int:
+        """Working µs from the start of this year up to instant ``x``."""
+        i = bisect_right(self.ends, x)
+        if i == len(self.ends):
+            return self.total
+        start = self.starts[i]
+        return self.before[i] + (x - start if x > start else 0)
+
+
+def _parse_hours(hours: str) -> tuple[tuple[int, int], ...]:
+    key = "calendar.hours"
+    if not isinstance(hours, str) or not hours.strip():
+        raise ConfigError(key, 'expected spans such as "08:30-17:30" or "08:30-12:00,13:30-17:30"')
+    spans: list[tuple[int, int]] = []
+    for part in hours.split(","):
+        match = _SPAN.fullmatch(part.strip())
+        if match is None:
+            raise ConfigError(key, f"{part.strip()!r} is not a span such as 08:30-17:30")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ConfigError(key, f"{part.strip()!r} is not a time of day (00:00 to 24:00)")
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if end <= start:
+            raise ConfigError(key, f"{part.strip()!r} ends before it starts")
+        if spans and start < spans[-1][1]:
+            raise ConfigError(key, f"{part.strip()!r} overlaps or precedes the span before it")
+        if spans and start == spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def _parse_days(values: Sequence[str | date], *, key: str) -> frozenset[date]:
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ConfigError(key, 'expected a list of dates such as ["2026-12-31"]')
+    days = set()
+    for value in values:
+        if isinstance(value, datetime):
+            raise ConfigError(key, f"{value!r} is a time; expected a date such as 2026-12-31")
+        if isinstance(value, date):
+            days.add(value)
+            continue
+        try:
+            days.add(date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise ConfigError(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(days)
+
+
+def _parse_workdays(workdays: Sequence[str]) -> frozenset[int]:
+    key = "calendar.workdays"
+    if isinstance(workdays, str) or not isinstance(workdays, Sequence):
+        raise ConfigError(key, 'expected a list such as ["mon", "tue", "wed", "thu", "fri"]')
+    found = {_DAY_NUMBERS.get(str(name).strip().lower(), -1) for name in workdays}
+    if -1 in found:
+        bad = next(name for name in workdays if str(name).strip().lower() not in _DAY_NUMBERS)
+        raise ConfigError(key, f"{bad!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun")
+    if not found:
+        raise ConfigError(key, "at least one working day is needed")
+    return frozenset(found)
+
+
+def cn_covered_years() -> tuple[int, int]:
+    """The years for which the installed ``chinesecalendar`` has official data."""
+    years = [d.year for d in chinese_calendar.constants.holidays]
+    return min(years), max(years)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working time in one timezone. Build it with :meth:`build` (validates config)."""
+
+    tz: ZoneInfo
+    workdays: frozenset[int]  # 0 = Monday
+    spans: tuple[tuple[int, int], ...]  # minutes after local midnight, [start, end)
+    holidays: str = ""  # "CN" or "" (none)
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    own_holiday_years: frozenset[int] = frozenset()  # years the extra_* lists fully describe
+    _years: dict[int, _Year] = field(default_factory=dict, compare=False, repr=False)
+    _bounds: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        timezone: str,
+        workdays: Sequence[str],
+        hours: str,
+        holidays: str,
+        extra_holidays: Sequence[str | date] = (),
+        extra_workdays: Sequence[str | date] = (),
+        own_holiday_years: Sequence[int] = (),
+    ) -> WorkCalendar:
+        """A calendar from the config values; a bad value raises :class:`ConfigError`.
+
+        ``own_holiday_years``: years for which the holiday library is not asked, because
+        the config lists that year's statutory holidays and make-up working days itself in
+        ``extra_holidays`` and ``extra_workdays`` (a stopgap for a year the installed
+        library does not know yet). Its errors name ``calendar.own_holiday_years``."""
+        try:
+            tz = ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ConfigError(
+                "timezone", f"{timezone!r} is not a known timezone such as Asia/Shanghai"
+            ) from None
+        code = holidays.strip().upper() if isinstance(holidays, str) else None
+        if code not in ("", *HOLIDAY_CALENDARS):
+            raise ConfigError(
+                "calendar.holidays", f"{holidays!r} is not a known holiday calendar; use CN or ''"
+            )
+        off = _parse_days(extra_holidays, key="calendar.extra_holidays")
+        on = _parse_days(extra_workdays, key="calendar.extra_workdays")
+        if both := sorted(off & on):
+            raise ConfigError(
+                "calendar.extra_workdays", f"{both[0]} is also listed in extra_holidays"
+            )
+        years = own_holiday_years
+        if isinstance(years, str) or not all(
+            isinstance(y, int) and not isinstance(y, bool) and 1 <= y <= 9999 for y in years
+        ):
+            raise ConfigError(
+                "calendar.own_holiday_years", "expected a list of years such as [2027]"
+            )
+        return cls(
+            tz=tz,
+            own_holiday_years=frozenset(years),
+            workdays=_parse_workdays(workdays),
+            spans=_parse_hours(hours),
+            holidays=code or "",
+            extra_holidays=off,
+            extra_workdays=on,
+        )
+
+    @property
+    def day_length(self) -> timedelta:
+        """One working day: the length of one day's working hours on the wall clock."""
+        return timedelta(minutes=sum(end - start for start, end in self.spans))
+
+    @property
+    def elapsed(self) -> ElapsedClock:
+        """The 24x7 clock in the same timezone (classes A and B)."""
+        return ElapsedClock(self.tz)
+
+    # -- arithmetic ---------------------------------------------------------------
+
+    def add(self, start: datetime, working: timedelta) -> datetime:
+        """The earliest instant by which ``working`` time has passed since ``start``."""
+        amount = _non_negative(working)
+        x = _to_us(start)
+        if amount == 0:
+            return start.astimezone(self.tz)
+        year = self._year_of(x)
+        table = self._years.get(year) or self._table(year)
+        target = table.offset(x) + amount
+        while target > table.total:
+            target -= table.total
+            year += 1
+            table = self._years.get(year) or self._table(year)
+        i = bisect_left(table.upto, target)
+        result = table.starts[i] + target - table.before[i]
+        return (_EPOCH + result * _US).astimezone(self.tz)
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """Working time in ``[a, b)``; zero when ``b`` is not after ``a``."""
+        xa, xb = _to_us(a), _to_us(b)
+        if xb <= xa:
+            return timedelta(0)
+        ya, yb = self._year_of(xa), self._year_of(xb)
+        amount = self._table(yb).offset(xb) - self._table(ya).offset(xa)
+        amount += sum(self._table(year).total for year in range(ya, yb))
+        return amount * _US
+
+    def is_working(self, t: datetime) -> bool:
+        """Whether ``t`` lies in working time (a span's end is not)."""
+        x = _to_us(t)
+        table = self._table(self._year_of(x))
+        i = bisect_right(table.ends, x)
+        return i < len(table.ends) and table.starts[i] <= x
+
+    def next_opening(self, t: datetime) -> datetime:
+        """``t`` itself if it is working time, else the start of the next span."""
+        x = _to_us(t)
+        year = self._year_of(x)
+        table = self._table(year)
+        i = bisect_right(table.ends, x)
+        while i == len(table.ends):
+            year, i = year + 1, 0
+            table = self._table(year)
+        return (_EPOCH + max(x, table.starts[i]) * _US).astimezone(self.tz)
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` has working hours: weekday, holidays, make-up and extra days."""
+        if day in self.extra_holidays:
+            return False
+        if day in self.extra_workdays:
+            return True
+        if self.holidays == "CN" and day.year not in self.own_holiday_years:
+            try:
+                is_holiday, name = chinese_calendar.get_holiday_detail(day)
+            except NotImplementedError:
+                first, last = cn_covered_years()
+                raise CalendarRangeError(
+                    day.year,
+                    f"the installed chinesecalendar knows China's holidays for {first}-{last}; "
+                    "upgrade it once the official plan for the year is published",
+                ) from None
+            if name is not None:  # a statutory holiday, or a make-up working day
+                return not is_holiday
+        return day.weekday() in self.workdays
+
+    def closing(self, day: date) -> datetime:
+        """The end of the last working span on ``day`` or, if it is no working day, of the
+        last working day before it."""
+        day_end = self._local_us(day, 24 * 60)
+        x = day_end - 1
+        year = self._year_of(x)
+        table = self._table(year)
+        i = bisect_right(table.starts, x)
+        while i == 0:
+            year -= 1
+            table = self._table(year)
+            i = len(table.starts)
+        return (_EPOCH + min(table.ends[i - 1], day_end) * _US).astimezone(self.tz)
+
+    # -- tables -------------------------------------------------------------------
+
+    def _local_us(self, day: date, minutes: int) -> int:
+        local = datetime.combine(day, time()) + timedelta(minutes=minutes)
+        return _to_us(local.replace(tzinfo=self.tz))
+
+    def _bound(self, year: int) -> int:
+        """The instant the local year begins, in UTC µs."""
+        bound = self._bounds.get(year)
+        if bound is None:
+            bound = self._bounds[year] = self._local_us(date(year, 1, 1), 0)
+        return bound
+
+    def _year_of(self, x: int) -> int:
+        """The local year of instant ``x`` (µs since the epoch)."""
+        year = 1970 + x // _YEAR_US
+        bounds = self._bounds
+        while x < (bounds.get(year) or self._bound(year)):
+            year -= 1
+        while x >= (bounds.get(year + 1) or self._bound(year + 1)):
+            year += 1
+        return year
+
+    def _table(self, year: int) -> _Year:
+        table = self._years.get(year)
+        if table is None:
+            table = self._years[year] = self._build_year(year)
+        return table
+
+    def _build_year(self, year: int) -> _Year:
+        starts: list[int] = []
+        ends: list[int] = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            if self.is_working_day(day):
+                for start_min, end_min in self.spans:
+                    start, end = self._local_us(day, start_min), self._local_us(day, end_min)
+                    if ends and start <= ends[-1]:  # touches the span before (24x7, DST)
+                        ends[-1] = max(ends[-1], end)
+                    elif end > start:
+                        starts.append(start)
+                        ends.append(end)
+            day += timedelta(days=1)
+        before: list[int] = []
+        upto: list[int] = []
+        total = 0
+        for start, end in zip(starts, ends, strict=True):
+            before.append(total)
+            total += end - start
+            upto.append(total)
+        return _Year(starts=starts, ends=ends, before=before, upto=upto, total=total)
