@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 
 # Slack's limits: a header block holds 150 characters; a plain-text input holds 3000.
@@ -130,6 +131,14 @@ class Ticket:
     resolved_at: datetime | None
     closed_at: datetime | None
     version: int
+    fix_date: date | None = None
+    pauses: tuple[Pause, ...] = ()
+    cause: str = ""
+    plan: str = ""
+    resolution: str = ""
+    rating: int | None = None
+    rating_comment: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:

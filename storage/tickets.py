@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 from bot.tickets import NewTicket, Ticket, TicketState
 from storage.tables import Counter, TicketEventRow, TicketRow
@@ -44,6 +45,8 @@ async def insert_ticket(
         reported_at=new.reported_at,
         version=1,
         updated_at=now,
+        pauses=[],
+        extra={},
     )
     session.add(row)
     await session.flush()
@@ -134,4 +137,23 @@ def to_ticket(row: TicketRow) -> Ticket:
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,
         version=row.version,
+        fix_date=row.fix_date,
+        pauses=tuple(_pause(p) for p in row.pauses or ()),
+        cause=row.cause,
+        plan=row.plan,
+        resolution=row.resolution,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+        extra=dict(row.extra or {}),
     )
+
+
+def _pause(raw: Any) -> Pause:
+    start, end = raw
+    return Pause(
+        start=datetime.fromisoformat(start), end=datetime.fromisoformat(end) if end else None
+    )
+
+
+def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
+    return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]

@@ -34,5 +34,7 @@ class Context:
                 reported_at=ticket.reported_at,
                 in_warranty=ticket.in_warranty,
                 cause_at=ticket.cause_at,
+                pauses=ticket.pauses,
+                fix_date=ticket.fix_date,
             ).as_dict()
         )
