@@ -1,0 +1,200 @@
+"""Reporting a problem end to end: signed requests from the stand-in to the running bot."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.sandbox.standin import SlackStandIn
+from storage.tables import TicketEventRow, TicketRow
+from tests.harness import Running
+
+
+async def open_report(
+    slack: SlackStandIn, *, user: str = "U0REP", channel: str = "C0RANDOM", text: str = ""
+) -> str:
+    sent = await slack.slash_command(user=user, command="/report", text=text, channel=channel)
+    assert sent.status == 200
+    modal = await slack.wait_for(lambda: slack.modal(user))
+    assert modal.callback_id == "report"
+    return modal.id
+
+
+async def answer(slack: SlackStandIn, user: str, view_id: str, block: str, yes: bool) -> None:
+    before = slack.views[view_id].hash
+    sent = await slack.block_action(
+        user=user,
+        action_id="triage_answer",
+        block_id=block,
+        view_id=view_id,
+        value="yes" if yes else "no",
+    )
+    assert sent.status == 200
+    await slack.wait_for(lambda: slack.views[view_id].hash != before)
+
+
+def block_ids(slack: SlackStandIn, view_id: str) -> list[str]:
+    return [b.get("block_id", "") for b in slack.views[view_id].view["blocks"]]
+
+
+async def count(running: Running, model: type) -> int:
+    async with running.bot.ctx.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_report_a_b_problem_through_the_modal(running: Running) -> None:
+    slack = running.slack
+    view_id = await open_report(slack, text="Invoices print blank")
+    view = slack.views[view_id].view
+    summary = next(b for b in view["blocks"] if b.get("block_id") == "summary")
+    assert summary["element"]["initial_value"] == "Invoices print blank"
+    assert [b for b in block_ids(slack, view_id) if b.startswith("triage_")] == ["triage_stopped"]
+
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=False)
+    assert "triage_affected" in block_ids(slack, view_id)  # the next question appears
+    await answer(slack, "U0REP", view_id, "triage_affected", yes=True)
+    result = next(
+        b for b in slack.views[view_id].view["blocks"] if b.get("block_id") == "triage_result"
+    )
+    assert "Class B" in result["text"]["text"]  # the class and its meaning, before submitting
+
+    sent = await slack.view_submission(
+        user="U0REP",
+        view_id=view_id,
+        values={"summary": "Invoices print blank", "details": "Since this morning, <!channel>"},
+    )
+    assert sent.status == 200
+    ack = sent.json
+    assert ack["response_action"] == "update"
+    assert "#1" in json.dumps(ack["view"]) and "class B" in json.dumps(ack["view"])
+
+    async with running.bot.ctx.db.read() as session:
+        ticket = await session.get(TicketRow, 1)
+        events = (await session.scalars(select(TicketEventRow))).all()
+    assert ticket is not None and ticket.severity == "B" and ticket.post_channel == "C0SUPPORT"
+    assert [e.kind for e in events] == ["reported"]
+
+    # the ticket message reaches #support through the outbox, then its thread and the DM
+    message = await slack.wait_for(lambda: next(iter(slack.messages("C0SUPPORT")), None))
+    body = json.dumps(message.blocks)
+    assert "#1 Invoices print blank" in body
+    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+    assert "Respond by" in body and "<!date^" in body
+    thread = await slack.wait_for(lambda: slack.messages("C0SUPPORT", message.ts)[1:] or None)
+    assert "#1 opened by <@U0REP>" in thread[0].text
+    dm = await slack.wait_for(lambda: slack.messages(slack.dm_channel("U0REP")) or None)
+    assert "#1" in dm[0].text
+    async with running.bot.ctx.db.read() as session:
+        stored = await session.get(TicketRow, 1)
+    assert stored is not None and stored.message_ts == message.ts
+
+
+async def test_an_a_problem_is_clear_after_one_yes(running: Running) -> None:
+    slack = running.slack
+    view_id = await open_report(slack)
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=True)
+    assert "triage_affected" not in block_ids(slack, view_id)
+    sent = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "All down", "details": "Nothing loads"}
+    )
+    assert sent.json["response_action"] == "update"
+    async with running.bot.ctx.db.read() as session:
+        ticket = await session.get(TicketRow, 1)
+    assert ticket is not None and ticket.severity == "A"
+
+
+async def test_a_report_from_a_customer_channel_is_posted_there(running: Running) -> None:
+    slack = running.slack
+    view_id = await open_report(slack, channel="C0CUST1")
+    for block in ("triage_stopped", "triage_affected", "triage_future"):
+        await answer(slack, "U0REP", view_id, block, yes=False)
+    assert "Class D" in json.dumps(slack.views[view_id].view)
+    await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "Add CSV export", "details": "please"}
+    )
+    message = await slack.wait_for(lambda: next(iter(slack.messages("C0CUST1")), None))
+    assert "Highway Monitoring Center" in json.dumps(message.blocks)
+    assert slack.messages("C0SUPPORT") == []
+
+
+async def test_empty_or_too_long_fields_and_open_questions_are_refused_in_the_modal(
+    running: Running,
+) -> None:
+    slack = running.slack
+    view_id = await open_report(slack)
+    sent = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "   ", "details": "x" * 3001}
+    )
+    ack = sent.json
+    assert ack["response_action"] == "errors"
+    assert set(ack["errors"]) == {"summary", "details", "triage_stopped"}
+    assert slack.views[view_id].errors  # the modal stays open and shows the errors
+    assert await count(running, TicketRow) == 0
+
+
+async def test_the_message_shortcut_opens_the_form_with_the_message_text(running: Running) -> None:
+    slack = running.slack
+    said = slack.post_as_user(user="U0CUST", channel="C0CUST1", text="The gate camera is offline")
+    sent = await slack.message_shortcut(
+        user="U0REP", callback_id="report_message", channel="C0CUST1", message_ts=said.ts
+    )
+    assert sent.status == 200
+    modal = await slack.wait_for(lambda: slack.modal("U0REP"))
+    details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
+    assert details["element"]["initial_value"] == "The gate camera is offline"
+    assert json.loads(modal.private_metadata) == {"channel": "C0CUST1"}
+
+
+async def test_a_mention_offers_a_report_this_button_that_opens_the_form(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.app_mention(
+        user="U0CUST", channel="C0CUST1", text=f"<@{slack.bot_user_id}> the printer is on fire"
+    )
+    assert sent.status == 200
+    offer = await slack.wait_for(lambda: slack.ephemerals("U0CUST") or None)
+    assert "Report this" in json.dumps(offer[0].blocks)
+    await slack.block_action(
+        user="U0CUST", action_id="report_this", channel="C0CUST1", message_ts=offer[0].ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0CUST"))
+    details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
+    assert details["element"]["initial_value"] == "the printer is on fire"
+
+
+async def test_requests_with_a_bad_or_old_signature_get_401_and_change_nothing(
+    running: Running,
+) -> None:
+    slack = running.slack
+    for signing in ("wrong_secret", "old_timestamp", "unsigned"):
+        sent = await slack.slash_command(
+            user="U0REP", command="/report", channel="C0RANDOM", signing=signing
+        )
+        assert sent.status == 401, signing
+    assert slack.modal("U0REP") is None
+    assert slack.calls("views.open") == []
+
+
+async def test_health_and_metrics(running: Running) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{running.url}/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["database"] == "ok"
+        async with http.get(f"{running.url}/metrics") as response:
+            text = await response.text()
+    assert "escalator_outbox_pending" in text
+    assert "escalator_slack_request_seconds" in text
+    # a database that does not answer: 503
+    db = running.bot.ctx.db
+    healthy_engine = db.engine
+    db.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/escalator.db")
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as response:
+            assert response.status == 503
+            assert (await response.json())["database"] == "unreachable"
+    finally:
+        await db.engine.dispose()
+        db.engine = healthy_engine

@@ -1,0 +1,69 @@
+"""The real bot, served over HTTP, wired to the Slack stand-in: what the end-to-end tests drive."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.app import Escalator, build
+from bot.clock import Clock
+from bot.config import Config
+from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser
+from bot.settings import load_settings
+
+BOT_TOKEN = "xoxb-test-bot-token"
+SIGNING_SECRET = "test-signing-secret"
+
+USERS = (
+    StandInUser(id="U0REP", name="rita", real_name="Rita Reporter"),
+    StandInUser(id="U0ENG1", name="erin", real_name="Erin Engineer"),
+    StandInUser(id="U0ENG2", name="eli", real_name="Eli Engineer"),
+    StandInUser(id="U0ENG3", name="ezra", real_name="Ezra Engineer"),
+    StandInUser(id="U0MGR1", name="max", real_name="Max Manager", tz="Europe/Berlin"),
+    StandInUser(id="U0CUST", name="carl", real_name="Carl Customer"),
+)
+CHANNELS = (
+    StandInChannel(id="C0SUPPORT", name="support"),
+    StandInChannel(id="C0MANAGERS", name="managers"),
+    StandInChannel(id="C0CUST1", name="highway"),
+    StandInChannel(id="C0CUST2", name="old-mill"),
+    StandInChannel(id="C0RANDOM", name="random"),
+)
+
+
+@dataclass
+class Running:
+    slack: SlackStandIn
+    bot: Escalator
+    url: str
+
+
+@asynccontextmanager
+async def running_bot(db_url: str, config: Config, clock: Clock) -> AsyncIterator[Running]:
+    slack = SlackStandIn(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
+    )
+    await slack.start()
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": db_url,
+        }
+    )
+    escalator = await build(settings, config, clock)
+    runner = web.AppRunner(escalator.web_app())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://{host}:{port}"
+    slack.bot_events_url = f"{url}/slack/events"
+    try:
+        yield Running(slack=slack, bot=escalator, url=url)
+    finally:
+        await runner.cleanup()
+        await slack.stop()
