@@ -209,7 +209,39 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
             "elements": [mrkdwn(f"Reported {slack_date(ticket.reported_at)}")],
         }
     )
+    actions = ticket_actions(ticket)
+    if actions:
+        blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": actions})
     return blocks
+
+
+TICKET_BUTTONS = (
+    ("ticket_ack", "Acknowledge", "primary"),
+    ("ticket_take", "Take", None),
+    ("ticket_resolve", "Resolve", None),
+    ("ticket_escalate", "Escalate", "danger"),
+)
+_WORKING = ("open", "acknowledged", "diagnosed", "planned")
+
+
+def ticket_actions(ticket: Ticket) -> list[Block]:
+    """Buttons for the common steps that fit the ticket's state."""
+    if ticket.state.value not in _WORKING:
+        return []
+    buttons: list[Block] = []
+    for action_id, label, style in TICKET_BUTTONS:
+        if action_id == "ticket_ack" and ticket.acknowledged_at is not None:
+            continue
+        button: Block = {
+            "type": "button",
+            "action_id": action_id,
+            "text": plain(label),
+            "value": str(ticket.number),
+        }
+        if style:
+            button["style"] = style
+        buttons.append(button)
+    return buttons
 
 
 def ticket_fallback_text(ticket: Ticket) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -157,3 +158,72 @@ def _pause(raw: Any) -> Pause:
 
 def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
     return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]
+
+
+async def lock_ticket(session: AsyncSession, number: int) -> Ticket | None:
+    """Load a ticket to change it (row lock on PostgreSQL; SQLite's write lock is held)."""
+    row = await session.scalar(
+        select(TicketRow).where(TicketRow.number == number).with_for_update()
+    )
+    return to_ticket(row) if row else None
+
+
+async def save_ticket(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    """Write back every field a step may change; ``ticket.version`` is the new version."""
+    await session.execute(
+        update(TicketRow)
+        .where(TicketRow.number == ticket.number)
+        .values(
+            severity=ticket.severity.value,
+            state=ticket.state.value,
+            assignee_id=ticket.assignee_id,
+            acknowledged_at=ticket.acknowledged_at,
+            cause_at=ticket.cause_at,
+            plan_at=ticket.plan_at,
+            resolved_at=ticket.resolved_at,
+            closed_at=ticket.closed_at,
+            fix_date=ticket.fix_date,
+            pauses=pauses_json(ticket.pauses),
+            cause=ticket.cause,
+            plan=ticket.plan,
+            resolution=ticket.resolution,
+            rating=ticket.rating,
+            rating_comment=ticket.rating_comment,
+            extra=ticket.extra,
+            version=ticket.version,
+            updated_at=now,
+        )
+    )
+
+
+async def ticket_at_message(session: AsyncSession, channel: str, ts: str) -> Ticket | None:
+    """The ticket whose message is ``ts`` in ``channel`` (for commands said in its thread)."""
+    row = await session.scalar(
+        select(TicketRow).where(TicketRow.message_channel == channel, TicketRow.message_ts == ts)
+    )
+    return to_ticket(row) if row else None
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    states: Sequence[str] | None = None,
+    severity: str | None = None,
+    involving: str | None = None,
+    reported_between: tuple[datetime, datetime] | None = None,
+    limit: int = 500,
+) -> list[Ticket]:
+    query = select(TicketRow)
+    if states is not None:
+        query = query.where(TicketRow.state.in_(list(states)))
+    if severity is not None:
+        query = query.where(TicketRow.severity == severity)
+    if involving is not None:
+        query = query.where(
+            (TicketRow.assignee_id == involving) | (TicketRow.reporter_id == involving)
+        )
+    if reported_between is not None:
+        start, end = reported_between
+        query = query.where(TicketRow.reported_at >= start, TicketRow.reported_at < end)
+    rows = await session.scalars(query.order_by(TicketRow.number).limit(limit))
+    return [to_ticket(row) for row in rows]

@@ -27,10 +27,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("extra", sa.JSON(), nullable=False, server_default="{}"))
         batch.create_index("ix_tickets_assignee", ["assignee_id"])
         batch.create_index("ix_tickets_reporter", ["reporter_id"])
+        batch.create_index("ix_tickets_message", ["message_channel", "message_ts"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
+        batch.drop_index("ix_tickets_message")
         batch.drop_index("ix_tickets_reporter")
         batch.drop_index("ix_tickets_assignee")
         for column in (

@@ -1,0 +1,247 @@
+"""Buttons on ticket messages, pages and sign-off requests, and the forms they open."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks_ticket
+from bot.blocks import mrkdwn, plain
+from bot.blocks_views import show_blocks
+from bot.errors import UserError
+from bot.services import queries
+from bot.services.context import Context
+from bot.services.steps import may, run_step
+from bot.workflow import Step
+
+Reply = Callable[[str], Awaitable[None]]
+SIMPLE_STEPS = {"ticket_ack": "ack", "ticket_take": "take", "ticket_escalate": "escalate"}
+
+
+def _number(body: dict[str, Any]) -> int:
+    value = body["actions"][0].get("value", "")
+    if not value.isdigit():
+        raise UserError("That button does not name a ticket.")
+    return int(value)
+
+
+def _replier(body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> Reply:
+    """Answer only the person who clicked: through response_url, or an ephemeral message."""
+
+    async def reply(text: str) -> None:
+        if body.get("response_url"):
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        channel = body.get("channel", {}).get("id")
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+
+    return reply
+
+
+def _metadata_ticket(view: dict[str, Any]) -> int:
+    try:
+        return int(json.loads(view.get("private_metadata") or "{}")["ticket"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError("This form lost its ticket number; open it again.") from None
+
+
+def _value(view: dict[str, Any], block: str) -> Any:
+    return view["state"]["values"].get(block, {}).get("value", {})
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    for action_id, verb in SIMPLE_STEPS.items():
+        _register_simple(app, ctx, action_id, verb)
+
+    @app.action("ticket_resolve")
+    async def resolve_button(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            ticket = await may(
+                ctx, number=_number(body), step=Step("resolve"), user_id=body["user"]["id"]
+            )
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks_ticket.checklist_modal(ticket)
+            )
+        except UserError as exc:
+            await _replier(body, respond, client)(str(exc))
+
+    @app.action("ticket_open")
+    async def open_button(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            view = await queries.show(ctx, _number(body))
+        except UserError as exc:
+            await _replier(body, respond, client)(str(exc))
+            return
+        blocks = show_blocks(view, ctx.clock.now())
+        if body.get("response_url"):
+            await respond(
+                text=view.ticket.ref,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    @app.action(blocks_ticket.CONFIRM_YES)
+    async def confirm_yes(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            ticket = await may(
+                ctx,
+                number=_number(body),
+                step=Step("confirm", rating=5),
+                user_id=body["user"]["id"],
+            )
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks_ticket.rating_modal(ticket)
+            )
+        except UserError as exc:
+            await _replier(body, respond, client)(str(exc))
+
+    @app.action(blocks_ticket.CONFIRM_NO)
+    async def confirm_no(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        reply = _replier(body, respond, client)
+        try:
+            outcome = await run_step(
+                ctx, number=_number(body), step=Step("reject"), user_id=body["user"]["id"]
+            )
+        except UserError as exc:
+            await reply(str(exc))
+            return
+        await reply(outcome.reply)
+
+    @app.action(blocks_ticket.APPROVE_ACTION)
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        reply = _replier(body, respond, client)
+        try:
+            outcome = await run_step(
+                ctx, number=_number(body), step=Step("accept"), user_id=body["user"]["id"]
+            )
+        except UserError as exc:
+            await reply(str(exc))
+            return
+        await reply(outcome.reply)
+
+    @app.action(blocks_ticket.DECLINE_ACTION)
+    async def decline(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            ticket = await may(
+                ctx,
+                number=_number(body),
+                step=Step("decline", text="-"),
+                user_id=body["user"]["id"],
+            )
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks_ticket.decline_modal(ticket)
+            )
+        except UserError as exc:
+            await _replier(body, respond, client)(str(exc))
+
+    @app.view(blocks_ticket.CHECKLIST_CALLBACK)
+    async def checklist_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        resolution = (_value(view, "resolution").get("value") or "").strip()
+        if not resolution:
+            await ack(response_action="errors", errors={"resolution": "Say what was done."})
+            return
+        checked = [o["value"] for o in _value(view, "checklist").get("selected_options") or []]
+        update_time = (_value(view, "update_time").get("value") or "").strip()
+        await _submit_step(
+            ack,
+            ctx,
+            view,
+            body,
+            Step(
+                "resolve",
+                text=resolution,
+                details=(("checklist", checked), ("update_time", update_time)),
+            ),
+        )
+
+    @app.view(blocks_ticket.RATING_CALLBACK)
+    async def rating_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        selected = _value(view, "rating").get("selected_option") or {}
+        if not str(selected.get("value", "")).isdigit():
+            await ack(response_action="errors", errors={"rating": "Pick 1 to 5 stars."})
+            return
+        comment = (_value(view, "comment").get("value") or "").strip()
+        step = Step("confirm", rating=int(selected["value"]), text=comment)
+        await _submit_step(ack, ctx, view, body, step)
+
+    @app.view(blocks_ticket.DECLINE_CALLBACK)
+    async def decline_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        reason = (_value(view, "reason").get("value") or "").strip()
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Say why it is declined."})
+            return
+        await _submit_step(ack, ctx, view, body, Step("decline", text=reason))
+
+
+def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> None:
+    @app.action(action_id)
+    async def simple_step(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        reply = _replier(body, respond, client)
+        try:
+            outcome = await run_step(
+                ctx, number=_number(body), step=Step(verb), user_id=body["user"]["id"]
+            )
+        except UserError as exc:
+            await reply(str(exc))
+            return
+        await reply(outcome.reply)
+
+
+async def _submit_step(
+    ack: AsyncAck,
+    ctx: Context,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    step: Step,
+) -> None:
+    """Run the step a form asked for; a refusal shows as an error on the form's first input."""
+    first_input = next(b["block_id"] for b in view["blocks"] if b["type"] == "input")
+    try:
+        outcome = await run_step(
+            ctx,
+            number=_metadata_ticket(view),
+            step=step,
+            user_id=body["user"]["id"],
+        )
+    except UserError as exc:
+        await ack(response_action="errors", errors={first_input: str(exc)})
+        return
+    await ack(
+        response_action="update",
+        view={
+            "type": "modal",
+            "title": plain("Done"),
+            "close": plain("Close"),
+            "blocks": [{"type": "section", "text": mrkdwn(outcome.reply)}],
+        },
+    )

@@ -1,0 +1,62 @@
+"""Mentions (a command in a ticket's thread, or an offer to report) and the App Home tab."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.blocks_views import home_view
+from bot.errors import UserError
+from bot.handlers.ticket import execute
+from bot.services import queries
+from bot.services.context import Context
+from bot.services.steps import ticket_in_thread
+from bot.ticket_commands import USAGE, parse
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    @app.event("app_mention")
+    async def mentioned(event: dict[str, Any], client: AsyncWebClient) -> None:
+        text = _MENTION.sub("", event.get("text", "")).strip()
+        channel, user = event["channel"], event["user"]
+        thread_ts = event.get("thread_ts")
+        verb = text.split(maxsplit=1)[0].lower() if text else ""
+        if thread_ts and verb in _THREAD_VERBS:
+            ticket = await ticket_in_thread(ctx, channel=channel, thread_ts=thread_ts)
+            if ticket is not None:
+                rest = text.split(maxsplit=1)[1] if " " in text else ""
+                try:
+                    command = parse(f"{verb} {ticket.number} {rest}".strip())
+                    answer = await execute(
+                        ctx, command, user_id=user, trigger_id=None, client=client
+                    )
+                except UserError as exc:
+                    answer = {"text": str(exc)}
+                await client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, **answer
+                )
+                return
+        if not text:
+            return
+        await client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts or event.get("ts"),
+            text="Shall I open a ticket for this?",
+            blocks=blocks.report_offer(text),
+        )
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        data = await queries.home(ctx, user)
+        await client.views_publish(user_id=user, view=home_view(data, ctx.clock.now()))

@@ -1,0 +1,76 @@
+"""`/ticket`: steps on tickets and the read-only views (show, list, report, help)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks_ticket
+from bot.blocks_views import list_blocks, report_blocks, show_blocks
+from bot.errors import UserError
+from bot.services import queries
+from bot.services.context import Context
+from bot.services.steps import may, run_step
+from bot.ticket_commands import TicketCommand, help_text, parse
+
+LIST_TITLES = {
+    "open": "Open tickets",
+    "mine": "Your tickets",
+    "breaching": "Tickets overdue or due within the hour",
+}
+
+
+async def execute(
+    ctx: Context,
+    command: TicketCommand,
+    *,
+    user_id: str,
+    trigger_id: str | None,
+    client: AsyncWebClient,
+) -> dict[str, Any]:
+    """Run a parsed command; returns the ephemeral answer (``text`` and maybe ``blocks``)."""
+    now = ctx.clock.now()
+    if command.verb == "help":
+        return {"text": help_text()}
+    if command.verb == "show":
+        assert command.number is not None
+        view = await queries.show(ctx, command.number)
+        return {"text": f"{view.ticket.ref}", "blocks": show_blocks(view, now)}
+    if command.verb == "list":
+        items = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
+        title = LIST_TITLES.get(command.argument, f"Open class {command.argument} tickets")
+        return {"text": title, "blocks": list_blocks(items, now, title)}
+    if command.verb == "report":
+        if not ctx.config.is_manager(user_id):
+            raise UserError("Only a manager can read the monthly report.")
+        report = await queries.monthly_report(ctx, command.argument)
+        return {"text": f"Support report {report.month}", "blocks": report_blocks(report)}
+    assert command.number is not None and command.step is not None
+    if command.verb == "resolve":
+        ticket = await may(ctx, number=command.number, step=command.step, user_id=user_id)
+        if trigger_id is None:
+            raise UserError("Use the Resolve button or `/ticket resolve N` to open the checklist.")
+        await client.views_open(
+            trigger_id=trigger_id,
+            view=blocks_ticket.checklist_modal(ticket, command.step.text),
+        )
+        return {"text": f"Fill in the maintenance checklist to resolve {ticket.ref}."}
+    outcome = await run_step(ctx, number=command.number, step=command.step, user_id=user_id)
+    return {"text": outcome.reply}
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    @app.command("/ticket")
+    async def ticket_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        user_id = body["user_id"]
+        try:
+            command = parse(body.get("text", ""))
+            answer = await execute(
+                ctx, command, user_id=user_id, trigger_id=body.get("trigger_id"), client=client
+            )
+        except UserError as exc:
+            await ack(text=str(exc))
+            return
+        await ack(**answer)
