@@ -1,0 +1,336 @@
+"""Working tickets end to end: /ticket subcommands, buttons, forms, refusals, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.sandbox.standin import SlackStandIn, StoredMessage
+from bot.services.report import report
+from bot.sla.policy import Severity
+from bot.tickets import ReportDraft
+from storage.tables import TicketEventRow, TicketRow
+from tests.fakes import FakeClock
+from tests.harness import Running
+
+
+async def open_ticket(
+    running: Running, severity: Severity = Severity.A, channel: str = "C0RANDOM"
+) -> StoredMessage:
+    draft = ReportDraft(
+        summary=f"Problem {severity}",
+        details="details",
+        system="",
+        severity=severity,
+        reporter_id="U0REP",
+        origin_channel=channel,
+    )
+    outcome = await report(running.bot.ctx, draft=draft, intake_key=None)
+    slack = running.slack
+    number = outcome.ticket.number
+    post = outcome.ticket.post_channel
+    return await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(post) if f"#{number} " in json.dumps(m.blocks)), None
+        )
+    )
+
+
+async def ticket(running: Running, number: int = 1) -> TicketRow:
+    async with running.bot.ctx.db.read() as session:
+        row = await session.get(TicketRow, number)
+    assert row is not None
+    return row
+
+
+async def events(running: Running, number: int = 1) -> list[str]:
+    async with running.bot.ctx.db.read() as session:
+        rows = await session.scalars(
+            select(TicketEventRow.kind)
+            .where(TicketEventRow.ticket_number == number)
+            .order_by(TicketEventRow.id)
+        )
+    return list(rows)
+
+
+async def say(slack: SlackStandIn, user: str, text: str) -> str:
+    sent = await slack.slash_command(user=user, command="/ticket", text=text, channel="C0SUPPORT")
+    assert sent.status == 200
+    body: Any = sent.json
+    if body is None:  # Bolt answers a text-only ack as text/plain, which Slack shows as is
+        return str(sent.body)
+    return str(body.get("text", "")) + json.dumps(body.get("blocks", []))
+
+
+async def latest(slack: SlackStandIn, message: StoredMessage) -> StoredMessage:
+    found = slack.message(message.channel, message.ts)
+    assert found is not None
+    return found
+
+
+def buttons(message: StoredMessage) -> list[str]:
+    return [
+        e["action_id"]
+        for b in message.blocks or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+async def test_the_a_ticket_story_by_commands(running: Running, clock: FakeClock) -> None:
+    slack = running.slack
+    message = await open_ticket(running)
+    assert buttons(message) == ["ticket_ack", "ticket_take", "ticket_resolve", "ticket_escalate"]
+
+    reply = await say(slack, "U0ENG1", "ack #1")
+    assert "You acknowledged #1" in reply and "back up the data" in reply
+    row = await ticket(running)
+    assert row.acknowledged_at is not None and row.assignee_id == "U0ENG1"
+    await slack.wait_for(
+        lambda: "ticket_ack" not in buttons(slack.message(message.channel, message.ts))
+    )  # type: ignore[arg-type]
+
+    assert "assigned to <@U0ENG2>" in await say(slack, "U0MGR1", "assign 1 <@U0ENG2|eli>")
+    assert "Cause recorded" in await say(slack, "U0ENG2", "cause 1 the disk is full <!here>")
+    assert "Plan recorded" in await say(slack, "U0ENG2", "plan 1 replace the disk by 2026-12-01")
+    row = await ticket(running)
+    assert row.cause == "the disk is full <!here>" and str(row.fix_date) == "2026-12-01"
+    assert "Note added" in await say(slack, "U0REP", "note 1 thank you")
+    assert "class B" in await say(slack, "U0MGR1", "severity 1 B only one site is down")
+    assert (await ticket(running)).severity == "B"
+
+    # the story is in the thread, user text escaped
+    thread = await slack.wait_for(
+        lambda: (
+            (t := slack.messages(message.channel, message.ts))
+            and any("noted on #1" in m.text for m in t)
+            and t
+        )
+    )
+    texts = "\n".join(m.text for m in thread)
+    assert "identified the cause of #1: the disk is full &lt;!here&gt;" in texts
+    assert "<!here>" not in texts
+    assert await events(running) == [
+        "reported",
+        "ack",
+        "assign",
+        "cause",
+        "plan",
+        "note",
+        "severity",
+    ]
+
+    shown = await say(slack, "U0REP", "show 1")
+    assert "History" in shown and "cause" in shown
+    clock_now = clock.now()
+    assert clock_now  # the fake clock drives the deadlines shown
+
+
+async def test_resolve_checklist_then_the_reporter_confirms_and_rates(running: Running) -> None:
+    slack = running.slack
+    message = await open_ticket(running, Severity.C)
+    await say(slack, "U0ENG1", "ack 1")
+    sent = await slack.block_action(
+        user="U0ENG1", action_id="ticket_resolve", channel=message.channel, message_ts=message.ts
+    )
+    assert sent.status == 200
+    modal = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    assert modal.callback_id == "resolve_checklist"
+    empty = await slack.view_submission(user="U0ENG1", view_id=modal.id, values={})
+    assert empty.json["response_action"] == "errors"
+    assert (await ticket(running)).state == "acknowledged"  # nothing changed
+    done = await slack.view_submission(
+        user="U0ENG1",
+        view_id=modal.id,
+        values={
+            "checklist": ["data_backup", "second_test"],
+            "update_time": "tonight 22:00",
+            "resolution": "Replaced the disk",
+        },
+    )
+    assert done.json["response_action"] == "update"
+    row = await ticket(running)
+    assert row.state == "resolved" and row.resolution == "Replaced the disk"
+    assert row.extra["checklist"] == ["data_backup", "second_test"]
+
+    # the reporter is asked in the thread and by DM
+    dm_channel = slack.dm_channel("U0REP")
+    ask = await slack.wait_for(
+        lambda: next((m for m in slack.messages(dm_channel) if "Is it fixed?" in m.text), None)
+    )
+    refused = await slack.block_action(
+        user="U0ENG1", action_id="confirm_yes", channel=dm_channel, message_ts=ask.ts
+    )
+    assert refused.status == 200
+    assert slack.modal("U0ENG1") is None or slack.modal("U0ENG1").callback_id != "rating"  # type: ignore[union-attr]
+    await slack.block_action(
+        user="U0REP", action_id="confirm_yes", channel=dm_channel, message_ts=ask.ts
+    )
+    rating = await slack.wait_for(lambda: slack.modal("U0REP"))
+    assert rating.callback_id == "rating"
+    await slack.view_submission(
+        user="U0REP", view_id=rating.id, values={"rating": "4", "comment": "quick, thanks"}
+    )
+    row = await ticket(running)
+    assert row.state == "closed" and row.rating == 4 and row.rating_comment == "quick, thanks"
+
+
+async def test_not_fixed_reopens_with_respond_running_again(running: Running) -> None:
+    slack = running.slack
+    message = await open_ticket(running, Severity.B)
+    await say(slack, "U0ENG1", "ack 1")
+    await slack.block_action(
+        user="U0ENG1", action_id="ticket_resolve", channel=message.channel, message_ts=message.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    await slack.view_submission(user="U0ENG1", view_id=modal.id, values={"resolution": "restarted"})
+    dm_channel = slack.dm_channel("U0REP")
+    ask = await slack.wait_for(
+        lambda: next((m for m in slack.messages(dm_channel) if "Is it fixed?" in m.text), None)
+    )
+    await slack.block_action(
+        user="U0REP", action_id="confirm_no", channel=dm_channel, message_ts=ask.ts
+    )
+    await slack.wait_for(lambda: slack.responses() or None)
+    row = await ticket(running)
+    assert row.state == "open" and row.acknowledged_at is None and row.resolved_at is None
+    assert (await events(running))[-1] == "reject"
+
+
+async def test_buttons_ack_take_escalate_and_refusals(running: Running) -> None:
+    slack = running.slack
+    message = await open_ticket(running)
+    await slack.block_action(
+        user="U0REP", action_id="ticket_ack", channel=message.channel, message_ts=message.ts
+    )
+    refusal = await slack.wait_for(lambda: slack.responses() or None)
+    assert "Only an engineer can ack #1" in refusal[-1].body["text"]
+    assert (await ticket(running)).acknowledged_at is None
+
+    await slack.block_action(
+        user="U0ENG3", action_id="ticket_take", channel=message.channel, message_ts=message.ts
+    )
+    await slack.wait_for(lambda: len(slack.responses()) >= 2 or None)
+    assert (await ticket(running)).assignee_id == "U0ENG3"
+    await slack.block_action(
+        user="U0ENG1", action_id="ticket_ack", channel=message.channel, message_ts=message.ts
+    )
+    await slack.wait_for(lambda: len(slack.responses()) >= 3 or None)
+    assert (await ticket(running)).acknowledged_at is not None
+
+    await slack.block_action(
+        user="U0ENG1", action_id="ticket_escalate", channel=message.channel, message_ts=message.ts
+    )
+    page = await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(slack.dm_channel("U0MGR1")) if "escalated #1" in m.text),
+            None,
+        )
+    )
+    assert "Acknowledge" in json.dumps(page.blocks)
+
+
+async def test_wait_resume_close_reopen_and_list(running: Running, clock: FakeClock) -> None:
+    slack = running.slack
+    await open_ticket(running, Severity.C)
+    await open_ticket(running, Severity.A)
+    assert "clock is paused" in await say(slack, "U0ENG1", "wait 1")
+    assert "never pause" in await say(slack, "U0ENG1", "wait 2")
+    assert "waiting for the customer already" in await say(slack, "U0ENG1", "wait 1")
+    await clock.advance(timedelta(hours=1))
+    assert "running again" in await say(slack, "U0ENG1", "resume 1")
+    listing = await say(slack, "U0ENG1", "list")
+    assert listing.index("#2") < listing.index("#1")  # ordered by time left: A first
+    assert "#1" not in await say(slack, "U0ENG1", "list A")
+    assert "is closed" in await say(slack, "U0MGR1", "close 2")
+    assert "#2" not in await say(slack, "U0ENG1", "list open")
+    assert "open again" in await say(slack, "U0REP", "reopen 2")
+    mine = await say(slack, "U0REP", "list mine")
+    assert "#1" in mine and "#2" in mine
+
+
+async def test_out_of_warranty_waits_for_a_manager(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    assert (await ticket(running)).state == "awaiting_approval"
+    ask = await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(slack.dm_channel("U0MGR1")) if "out-of-warranty" in m.text),
+            None,
+        )
+    )
+    assert "waits for" in await say(
+        slack, "U0ENG1", "ack 1"
+    ) or "cannot be acknowledged" in await say(slack, "U0ENG1", "ack 1")
+    assert "Only a manager" in await say(slack, "U0ENG1", "accept 1")
+    await slack.block_action(
+        user="U0MGR1", action_id="approval_decline", channel=ask.channel, message_ts=ask.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0MGR1"))
+    await slack.view_submission(user="U0MGR1", view_id=modal.id, values={"reason": "not covered"})
+    row = await ticket(running)
+    assert row.state == "closed" and row.extra["declined_reason"] == "not covered"
+    told = await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(slack.dm_channel("U0REP")) if "declined" in m.text), None
+        )
+    )
+    assert "not covered" in told.text
+
+
+async def test_bad_commands_answer_one_line_and_change_nothing(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running)
+    before = await ticket(running)
+    for text, says in [
+        ("ack 99", "There is no ticket #99"),
+        ("severity 1 X because", "A, B, C or D"),
+        ("cause 1", "Say what caused it"),
+        ("frobnicate", "I don't know"),
+        ("report", "Only a manager"),
+        ("accept 1", "Only a manager"),
+        ("resume 1", "is not waiting"),
+    ]:
+        assert says in await say(slack, "U0ENG1", text), text
+    after = await ticket(running)
+    assert after.version == before.version and await events(running) == ["reported"]
+
+
+async def test_monthly_report_for_managers(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running)
+    await say(slack, "U0ENG1", "ack 1")
+    text = await say(slack, "U0MGR1", "report 2026-11")
+    assert "Support report 2026-11" in text and "A: 1" in text and "Respond: 1/1" in text
+
+
+async def test_a_command_said_in_the_tickets_thread(running: Running) -> None:
+    slack = running.slack
+    message = await open_ticket(running)
+    sent = await slack.app_mention(
+        user="U0ENG1",
+        channel=message.channel,
+        thread_ts=message.ts,
+        text=f"<@{slack.bot_user_id}> cause the cable was cut",
+    )
+    assert sent.status == 200
+    answer = await slack.wait_for(lambda: slack.ephemerals("U0ENG1") or None)
+    assert "Cause recorded on #1" in answer[-1].text
+    assert (await ticket(running)).cause == "the cable was cut"
+
+
+async def test_home_tab_shows_my_tickets_on_call_and_the_queue(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running)
+    await slack.app_home_opened(user="U0ENG1")
+    home = await slack.wait_for(lambda: slack.home("U0ENG1"))
+    text = json.dumps(home.view)
+    assert "On call now" in text and "All open tickets" in text and "#1" in text
+    await slack.app_home_opened(user="U0REP")
+    mine = await slack.wait_for(lambda: slack.home("U0REP"))
+    assert "Your open tickets" in json.dumps(mine.view)
+    assert "All open tickets" not in json.dumps(mine.view)
