@@ -19,7 +19,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/escalator demo
+	$(BIN)/escalator sandbox
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check bot storage tests bench
