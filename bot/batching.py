@@ -63,4 +63,3 @@ class Batcher(Generic[T, R]):
             for (_, future), result in zip(live, results, strict=True):
                 if not future.done():
                     future.set_result(result)
-
