@@ -63,7 +63,9 @@ def time_left(due: datetime, now: datetime) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{days}d"] if days else []
     parts += [f"{hours}h"] if hours else []
-    parts += [f"{mins}m"] if mins or not parts else []
+    if not days and not hours and not mins:
+        return "overdue" if late else "under 1m left"
+    parts += [f"{mins}m"] if mins else []
     span = " ".join(parts[:2])
     return f"overdue by {span}" if late else f"{span} left"
 
@@ -202,7 +204,7 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
         {"type": "section", "text": mrkdwn(escape(_cut(ticket.details, 2900)))},
     ]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now))
+        blocks.append(_deadline_fields(deadlines, now, met_at(ticket)))
     blocks.append(
         {
             "type": "context",
@@ -248,13 +250,30 @@ def ticket_fallback_text(ticket: Ticket) -> str:
     return escape(f"{ticket.ref} [{ticket.severity}] {ticket.summary}")
 
 
-def _deadline_fields(deadlines: Mapping[str, datetime], now: datetime) -> Block:
-    fields = [
-        mrkdwn(
-            f"*{MILESTONE_LABELS.get(name, name)} by*\n{slack_date(due)} ({time_left(due, now)})"
-        )
-        for name, due in deadlines.items()
-    ]
+def met_at(ticket: Ticket) -> dict[str, datetime | None]:
+    """When each milestone was met (None while it runs)."""
+    return {
+        "respond": ticket.acknowledged_at,
+        "diagnose": ticket.cause_at,
+        "plan": ticket.plan_at,
+        "resolve": ticket.resolved_at,
+    }
+
+
+def _deadline_fields(
+    deadlines: Mapping[str, datetime],
+    now: datetime,
+    met: Mapping[str, datetime | None] | None = None,
+) -> Block:
+    fields = []
+    for name, due in deadlines.items():
+        label = MILESTONE_LABELS.get(name, name)
+        done = (met or {}).get(name)
+        if done is not None:
+            verdict = "in time" if done <= due else "late"
+            fields.append(mrkdwn(f"*{label}* :white_check_mark:\n{slack_date(done)} ({verdict})"))
+        else:
+            fields.append(mrkdwn(f"*{label} by*\n{slack_date(due)} ({time_left(due, now)})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
 
 

@@ -78,3 +78,17 @@ def test_modal_shows_one_open_question_then_the_class() -> None:
 def test_header_is_cut_to_slacks_limit() -> None:
     header = blocks.ticket_message(ticket(summary="x" * 400), {}, NOW)[0]
     assert len(header["text"]["text"]) <= 150
+
+
+def test_met_milestones_show_when_and_whether_in_time() -> None:
+    acked = ticket(acknowledged_at=NOW + timedelta(minutes=20))
+    body = json.dumps(
+        blocks.ticket_message(
+            acked,
+            {"respond": NOW + timedelta(minutes=15), "diagnose": NOW + timedelta(hours=1)},
+            NOW + timedelta(minutes=20),
+        )
+    )
+    assert "Respond* :white_check_mark:" in body and "(late)" in body
+    assert "Diagnose by" in body and "40m left" in body
+    assert blocks.time_left(NOW + timedelta(seconds=30), NOW) == "under 1m left"
