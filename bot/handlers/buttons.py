@@ -43,6 +43,12 @@ def _replier(body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     return reply
 
 
+def _action_key(body: dict[str, Any]) -> str:
+    """One click: Slack's retry of it carries the same trigger id."""
+    action = body["actions"][0]
+    return f"act:{body.get('trigger_id') or action.get('action_ts')}:{body['user']['id']}"
+
+
 def _metadata_ticket(view: dict[str, Any]) -> int:
     try:
         return int(json.loads(view.get("private_metadata") or "{}")["ticket"])
@@ -118,7 +124,11 @@ def register(app: AsyncApp, ctx: Context) -> None:
         reply = _replier(body, respond, client)
         try:
             outcome = await run_step(
-                ctx, number=_number(body), step=Step("reject"), user_id=body["user"]["id"]
+                ctx,
+                number=_number(body),
+                step=Step("reject"),
+                user_id=body["user"]["id"],
+                request_key=_action_key(body),
             )
         except UserError as exc:
             await reply(str(exc))
@@ -133,7 +143,11 @@ def register(app: AsyncApp, ctx: Context) -> None:
         reply = _replier(body, respond, client)
         try:
             outcome = await run_step(
-                ctx, number=_number(body), step=Step("accept"), user_id=body["user"]["id"]
+                ctx,
+                number=_number(body),
+                step=Step("accept"),
+                user_id=body["user"]["id"],
+                request_key=_action_key(body),
             )
         except UserError as exc:
             await reply(str(exc))
@@ -209,7 +223,11 @@ def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> 
         reply = _replier(body, respond, client)
         try:
             outcome = await run_step(
-                ctx, number=_number(body), step=Step(verb), user_id=body["user"]["id"]
+                ctx,
+                number=_number(body),
+                step=Step(verb),
+                user_id=body["user"]["id"],
+                request_key=_action_key(body),
             )
         except UserError as exc:
             await reply(str(exc))
@@ -232,6 +250,7 @@ async def _submit_step(
             number=_metadata_ticket(view),
             step=step,
             user_id=body["user"]["id"],
+            request_key=f"view:{view['id']}",
         )
     except UserError as exc:
         await ack(response_action="errors", errors={first_input: str(exc)})

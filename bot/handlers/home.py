@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.handlers.ticket import execute
 from bot.services import queries
 from bot.services.context import Context
-from bot.services.steps import ticket_in_thread
+from bot.services.steps import first_time, ticket_in_thread
 from bot.ticket_commands import USAGE, parse
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -23,7 +23,9 @@ _THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}
 
 def register(app: AsyncApp, ctx: Context) -> None:
     @app.event("app_mention")
-    async def mentioned(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def mentioned(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         text = _MENTION.sub("", event.get("text", "")).strip()
         channel, user = event["channel"], event["user"]
         thread_ts = event.get("thread_ts")
@@ -35,7 +37,12 @@ def register(app: AsyncApp, ctx: Context) -> None:
                 try:
                     command = parse(f"{verb} {ticket.number} {rest}".strip())
                     answer = await execute(
-                        ctx, command, user_id=user, trigger_id=None, client=client
+                        ctx,
+                        command,
+                        user_id=user,
+                        trigger_id=None,
+                        client=client,
+                        request_key=f"evt:{body.get('event_id')}",
                     )
                 except UserError as exc:
                     answer = {"text": str(exc)}
@@ -43,7 +50,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
                     channel=channel, user=user, thread_ts=thread_ts, **answer
                 )
                 return
-        if not text:
+        if not text or not await first_time(ctx, f"evt:{body.get('event_id')}"):
             return
         await client.chat_postEphemeral(
             channel=channel,

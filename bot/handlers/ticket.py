@@ -29,6 +29,7 @@ async def execute(
     user_id: str,
     trigger_id: str | None,
     client: AsyncWebClient,
+    request_key: str | None = None,
 ) -> dict[str, Any]:
     """Run a parsed command; returns the ephemeral answer (``text`` and maybe ``blocks``)."""
     now = ctx.clock.now()
@@ -57,7 +58,9 @@ async def execute(
             view=blocks_ticket.checklist_modal(ticket, command.step.text),
         )
         return {"text": f"Fill in the maintenance checklist to resolve {ticket.ref}."}
-    outcome = await run_step(ctx, number=command.number, step=command.step, user_id=user_id)
+    outcome = await run_step(
+        ctx, number=command.number, step=command.step, user_id=user_id, request_key=request_key
+    )
     return {"text": outcome.reply}
 
 
@@ -67,8 +70,14 @@ def register(app: AsyncApp, ctx: Context) -> None:
         user_id = body["user_id"]
         try:
             command = parse(body.get("text", ""))
+            trigger_id = body.get("trigger_id")
             answer = await execute(
-                ctx, command, user_id=user_id, trigger_id=body.get("trigger_id"), client=client
+                ctx,
+                command,
+                user_id=user_id,
+                trigger_id=trigger_id,
+                client=client,
+                request_key=f"cmd:{trigger_id}" if trigger_id else None,
             )
         except UserError as exc:
             await ack(text=str(exc))

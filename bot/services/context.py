@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import compute_deadlines
 from bot.tickets import Ticket
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def _nothing() -> None:
@@ -23,11 +27,13 @@ class Context:
     config: Config
     clock: Clock
     wake_delivery: Callable[[], None] = field(default=_nothing)
+    wake_engine: Callable[[], None] = field(default=_nothing)  # an earlier timer may be armed
 
     def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
-        """The ticket's deadlines, by milestone name, for the ones that apply."""
-        return dict(
-            compute_deadlines(
+        """The ticket's deadlines, by milestone name, for the ones that apply (none, and a
+        logged error, when a deadline falls in a year the holiday calendar does not know)."""
+        try:
+            found = compute_deadlines(
                 policy=self.config.policy,
                 calendar=self.config.calendar,
                 severity=ticket.severity,
@@ -36,5 +42,8 @@ class Context:
                 cause_at=ticket.cause_at,
                 pauses=ticket.pauses,
                 fix_date=ticket.fix_date,
-            ).as_dict()
-        )
+            )
+        except CalendarRangeError as error:
+            log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
+            return {}
+        return found.as_dict()

@@ -13,7 +13,7 @@ from bot.sla.policy import Severity
 from bot.story import story_line
 from bot.tickets import Ticket
 from bot.workflow import Actor, Change, Step, apply, check_role
-from storage import outbox
+from storage import outbox, requests
 from storage import tickets as ticket_store
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class StepOutcome:
     ticket: Ticket
-    change: Change
+    change: Change | None  # None when the same request was handled before (a retry)
     reply: str
 
 
@@ -50,15 +50,27 @@ async def may(ctx: Context, *, number: int, step: Step, user_id: str) -> Ticket:
 
 
 async def run_step(
-    ctx: Context, *, number: int, step: Step, user_id: str, system: bool = False
+    ctx: Context,
+    *,
+    number: int,
+    step: Step,
+    user_id: str,
+    system: bool = False,
+    request_key: str | None = None,
 ) -> StepOutcome:
-    """Load, apply the rule, save, record, re-arm timers and owe Slack the story; one commit."""
+    """Load, apply the rule, save, record, re-arm timers and owe Slack the story; one commit.
+
+    ``request_key`` names the request from Slack (trigger id, event id, view id): the same
+    request delivered again changes nothing and gets the first answer."""
     now = ctx.clock.now()
     who = actor(ctx, user_id)
     async with ctx.db.write() as session:
         ticket = await ticket_store.lock_ticket(session, number)
         if ticket is None:
             raise UserError(f"There is no ticket #{number}.")
+        if request_key is not None and not await requests.first_time(session, request_key, now=now):
+            reply = await requests.reply_for(session, request_key)
+            return StepOutcome(ticket=ticket, change=None, reply=reply or "Done already.")
         change = apply(ticket, step, actor=who, now=now, system=system)
         new = change.ticket
         await ticket_store.save_ticket(session, new, now=now)
@@ -84,10 +96,13 @@ async def run_step(
         )
         for kind, payload in _follow_ups(ctx, change, user_id):
             await outbox.enqueue(session, ticket_number=number, kind=kind, payload=payload, now=now)
+        reply = _reply(change)
+        if request_key is not None:
+            await requests.remember_reply(session, request_key, reply)
     log.info("ticket %s", change.kind, extra={"ticket": number, "user": user_id})
     ctx.wake_delivery()
     ctx.wake_engine()
-    return StepOutcome(ticket=new, change=change, reply=_reply(change))
+    return StepOutcome(ticket=new, change=change, reply=reply)
 
 
 def _follow_ups(ctx: Context, change: Change, user_id: str) -> list[tuple[str, dict[str, object]]]:
@@ -152,3 +167,9 @@ async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Tic
     """The ticket whose message starts the thread ``thread_ts`` in ``channel``, if any."""
     async with ctx.db.read() as session:
         return await ticket_store.ticket_at_message(session, channel, thread_ts)
+
+
+async def first_time(ctx: Context, request_key: str) -> bool:
+    """Record a request that changes nothing stored (an offer to report); False on a retry."""
+    async with ctx.db.write() as session:
+        return await requests.first_time(session, request_key, now=ctx.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -32,11 +33,16 @@ async def open_ticket(
     slack = running.slack
     number = outcome.ticket.number
     post = outcome.ticket.post_channel
-    return await slack.wait_for(
+    message = await slack.wait_for(
         lambda: next(
             (m for m in slack.messages(post) if f"#{number} " in json.dumps(m.blocks)), None
         )
     )
+    for _ in range(500):  # the bot stores where its message is right after Slack answers
+        if (await ticket(running, number)).message_ts == message.ts:
+            return message
+        await asyncio.sleep(0.01)
+    raise AssertionError("the ticket message's location was not stored")
 
 
 async def ticket(running: Running, number: int = 1) -> TicketRow:
@@ -332,3 +338,28 @@ async def test_home_tab_shows_my_tickets_on_call_and_the_queue(running: Running)
     mine = await slack.wait_for(lambda: slack.home("U0REP"))
     assert "Your open tickets" in json.dumps(mine.view)
     assert "All open tickets" not in json.dumps(mine.view)
+
+
+async def test_slacks_retries_change_nothing_the_second_time(running: Running) -> None:
+    slack = running.slack
+    message = await open_ticket(running)
+    first = await slack.slash_command(
+        user="U0ENG1", command="/ticket", text="note 1 called the customer", channel="C0SUPPORT"
+    )
+    again = await slack.resend(first, retry_num=1, retry_reason="http_timeout")
+    assert again.status == 200 and "Note added to #1" in str(again.body)
+    click = await slack.block_action(
+        user="U0ENG1", action_id="ticket_take", channel=message.channel, message_ts=message.ts
+    )
+    await slack.resend(click, retry_num=1)
+    mention = await slack.app_mention(
+        user="U0ENG1",
+        channel=message.channel,
+        thread_ts=message.ts,
+        text=f"<@{slack.bot_user_id}> note from the thread",
+    )
+    await slack.resend(mention, retry_num=1)
+    await slack.wait_for(
+        lambda: [e for e in slack.ephemerals("U0ENG1") if e.source == "chat.postEphemeral"] or None
+    )
+    assert await events(running) == ["reported", "note", "take", "note"]
