@@ -17,11 +17,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import Delivery, retry_handlers
+from bot.handlers import buttons as button_handlers
+from bot.handlers import home as home_handlers
+from bot.handlers import oncall as oncall_handlers
 from bot.handlers import report as report_handlers
+from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.health import outbox_metrics
 from bot.settings import Settings
+from bot.sla.engine import TimerEngine
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -33,6 +38,7 @@ class Escalator:
     client: AsyncWebClient
     delivery: Delivery
     metrics: Metrics
+    engine: TimerEngine | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def web_app(self) -> web.Application:
@@ -46,6 +52,8 @@ class Escalator:
 
     async def start_workers(self) -> None:
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        if self.engine is not None:
+            self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -99,19 +107,34 @@ async def build(
     )
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
-    ctx = Context(db=db, config=config, clock=clock, wake_delivery=_late(delivery_ref))
+    engine_ref: list[TimerEngine] = []
+    ctx = Context(
+        db=db,
+        config=config,
+        clock=clock,
+        wake_delivery=_late(delivery_ref),
+        wake_engine=_late(engine_ref),
+    )
     delivery = Delivery(ctx, client, metrics)
     delivery_ref.append(delivery)
+    engine = TimerEngine(ctx, on_fired=metrics.observe_timer_lags)
+    engine_ref.append(engine)
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.require_signing_secret(),
         raise_error_for_unhandled_request=False,
     )
     report_handlers.register(bolt, ctx, metrics)
-    return Escalator(ctx=ctx, bolt=bolt, client=client, delivery=delivery, metrics=metrics)
+    ticket_handlers.register(bolt, ctx)
+    button_handlers.register(bolt, ctx)
+    home_handlers.register(bolt, ctx)
+    oncall_handlers.register(bolt, ctx)
+    return Escalator(
+        ctx=ctx, bolt=bolt, client=client, delivery=delivery, metrics=metrics, engine=engine
+    )
 
 
-def _late(ref: list[Delivery]) -> Callable[[], None]:
+def _late(ref: list[Delivery] | list[TimerEngine]) -> Callable[[], None]:
     def wake() -> None:
         if ref:
             ref[0].wake()

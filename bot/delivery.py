@@ -1,7 +1,9 @@
 """The outbox worker: sends what use cases owe Slack, after their commit, in order per ticket.
 
 slack_sdk's retry handlers cover a single call (429 with Retry-After, 5xx, connection errors);
-a notice that still fails is kept, retried with backoff, and never dropped.
+a notice that still fails is kept, retried with backoff, and never dropped. Each channel is
+paced to Slack's posting rate (about one message a second, with short bursts): the notices
+of one batch (at most one per ticket) go out concurrently, each waiting for its channel.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot import blocks, blocks_pages
 from bot.metrics import Metrics
 from bot.services.context import Context
 from storage import outbox
@@ -32,6 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
 IDLE_WAIT = timedelta(minutes=5)
+POST_RATE = 1.0  # messages per second per channel
+POST_BURST = 4
+MAX_PACE_WAIT = 2.0  # longer than this, and the notice goes back for a later batch
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -46,11 +53,64 @@ class NotReady(Exception):
     """The notice depends on one not yet delivered (a thread reply before its ticket message)."""
 
 
+class Paced(Exception):
+    """The channel is at its posting rate; the notice waits ``wait`` seconds for a later batch."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"paced for {wait:.2f}s")
+        self.wait = wait
+
+
+class ChannelPacer:
+    """A token bucket per channel: ``rate`` messages a second on average, ``burst`` at once.
+
+    Real elapsed time (``monotonic``), not the bot's clock: it paces calls to Slack."""
+
+    def __init__(
+        self,
+        rate: float = POST_RATE,
+        burst: int = POST_BURST,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.monotonic = monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def reserve(self, channel: str, max_wait: float) -> float | None:
+        """Take a turn on ``channel``: seconds to wait before posting, or None (no turn taken)
+        when that would be longer than ``max_wait``."""
+        now = self.monotonic()
+        tokens, last = self._buckets.get(channel, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        wait = max(0.0, (1.0 - tokens) / self.rate)
+        if wait > max_wait:
+            self._buckets[channel] = (tokens, now)
+            return None
+        self._buckets[channel] = (tokens - 1.0, now)
+        return wait
+
+    def wait_for(self, channel: str) -> float:
+        tokens, last = self._buckets.get(channel, (float(self.burst), self.monotonic()))
+        tokens = min(float(self.burst), tokens + (self.monotonic() - last) * self.rate)
+        return max(0.0, (1.0 - tokens) / self.rate)
+
+
 class Delivery:
-    def __init__(self, ctx: Context, client: AsyncWebClient, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        client: AsyncWebClient,
+        metrics: Metrics,
+        *,
+        pacer: ChannelPacer | None = None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.ctx = ctx
         self.client = client
         self.metrics = metrics
+        self.pacer = pacer or ChannelPacer()
+        self._pause = pause
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -82,17 +142,33 @@ class Delivery:
                     await task
 
     async def drain_once(self) -> int:
-        """Claim and send what is due now; return how many were handled."""
+        """Claim and send what is due now; return how many were handled.
+
+        A claim holds at most one notice per ticket, so tickets go concurrently; notices
+        without a ticket keep their order in one lane."""
         now = self.ctx.clock.now()
         async with self.ctx.db.write() as session:
             notices = await outbox.claim_due(session, now=now)
-        for notice in notices:
-            await self._deliver(notice)
+        loose = [n for n in notices if n.ticket_number is None]
+        lanes = [[n] for n in notices if n.ticket_number is not None]
+        lanes += [loose] if loose else []
+        results = await asyncio.gather(*(self._lane(lane) for lane in lanes))
+        waits = [wait for lane in results for wait in lane if wait is not None]
+        if notices and len(waits) == len(notices):  # all paced: let the channels catch up
+            await self._pause(min(waits))
         return len(notices)
 
-    async def _deliver(self, notice: Notice) -> None:
+    async def _lane(self, notices: list[Notice]) -> list[float | None]:
+        return [await self._deliver(notice) for notice in notices]
+
+    async def _deliver(self, notice: Notice) -> float | None:
+        """Send one notice; return None, or the seconds to wait when it was paced."""
         try:
             result = await self._send(notice)
+        except Paced as paced:
+            async with self.ctx.db.write() as session:
+                await outbox.release(session, notice.id)
+            return paced.wait
         except (SlackApiError, SlackClientError, NotReady, OSError, TimeoutError) as exc:
             error = _describe(exc)
             delay = min(timedelta(seconds=2 ** min(notice.attempts, 12)), MAX_BACKOFF)
@@ -108,7 +184,7 @@ class Delivery:
                 error,
                 extra={"ticket": notice.ticket_number},
             )
-            return
+            return None
         async with self.ctx.db.write() as session:
             if notice.kind == "ticket_message" and "ts" in result and notice.ticket_number:
                 await ticket_store.set_message_location(
@@ -116,26 +192,66 @@ class Delivery:
                 )
             await outbox.mark_sent(session, notice.id, now=self.ctx.clock.now(), result=result)
         self.metrics.notices_sent.labels(kind=notice.kind).inc()
+        log.info(
+            "delivered kind=%s channel=%s ts=%s",
+            notice.kind,
+            result.get("channel"),
+            result.get("ts"),
+            extra={"ticket": notice.ticket_number},
+        )
+        return None
+
+    async def _pace(self, channel: str) -> None:
+        wait = self.pacer.reserve(channel, MAX_PACE_WAIT)
+        if wait is None:
+            raise Paced(self.pacer.wait_for(channel))
+        if wait > 0:
+            await self._pause(wait)
 
     async def _send(self, notice: Notice) -> dict[str, Any]:
         payload = notice.payload
+        text, body = payload.get("text"), payload.get("blocks")
         if notice.kind == "ticket_message":
             return await self._send_ticket_message(notice)
         if notice.kind == "thread":
             channel, ts = await self._thread_of(notice)
+            await self._pace(channel)
             response = await self.client.chat_postMessage(
-                channel=channel, thread_ts=ts, text=payload["text"], blocks=payload.get("blocks")
+                channel=channel, thread_ts=ts, text=text, blocks=body
             )
-        elif notice.kind == "dm":
+        elif notice.kind in ("dm", "page"):
             opened = await self.client.conversations_open(users=payload["user"])
+            channel = opened["channel"]["id"]
+            if notice.kind == "page" and body:
+                body = await self._linked(notice, body)
+            await self._pace(channel)
+            response = await self.client.chat_postMessage(channel=channel, text=text, blocks=body)
+        elif notice.kind == "manager_notice":
+            await self._pace(payload["channel"])
             response = await self.client.chat_postMessage(
-                channel=opened["channel"]["id"], text=payload["text"], blocks=payload.get("blocks")
+                channel=payload["channel"], text=text, blocks=body, unfurl_links=False
             )
         elif notice.kind == "ephemeral":
             response = await self.client.chat_postEphemeral(**payload)
         else:
+            await self._pace(str(payload.get("channel")))
             response = await self.client.chat_postMessage(**payload)
         return {"channel": response.get("channel"), "ts": response.get("ts")}
+
+    async def _linked(self, notice: Notice, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The page's Open ticket button, linked to the ticket message once it is posted."""
+        if notice.ticket_number is None:
+            return body
+        async with self.ctx.db.read() as session:
+            location = await ticket_store.message_location(session, notice.ticket_number)
+        if location is None:
+            return body
+        try:
+            found = await self.client.chat_getPermalink(channel=location[0], message_ts=location[1])
+        except (SlackApiError, SlackClientError, OSError, TimeoutError):
+            return body  # the button still works as an action
+        link = found.get("permalink")
+        return blocks_pages.with_link(body, link) if isinstance(link, str) else body
 
     async def _send_ticket_message(self, notice: Notice) -> dict[str, Any]:
         number = notice.ticket_number
@@ -148,6 +264,7 @@ class Delivery:
         text = blocks.ticket_fallback_text(ticket)
         body = blocks.ticket_message(ticket, self.ctx.deadlines(ticket), self.ctx.clock.now())
         if location is None:
+            await self._pace(ticket.post_channel)
             response = await self.client.chat_postMessage(
                 channel=ticket.post_channel,
                 text=text,

@@ -131,3 +131,10 @@ async def stats(session: AsyncSession) -> OutboxStats:
         select(func.count()).select_from(OutboxRow).where(or_(OutboxRow.sent_at.is_not(None)))
     )
     return OutboxStats(int(pending), int(failing), oldest, int(sent or 0))
+
+
+async def release(session: AsyncSession, notice_id: int) -> None:
+    """Give a claimed row back untried (paced: its channel is at Slack's posting rate)."""
+    await session.execute(
+        update(OutboxRow).where(OutboxRow.id == notice_id).values(lease_until=None)
+    )

@@ -77,7 +77,12 @@ class TicketRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_tickets_state", "state"),)
+    __table_args__ = (
+        Index("ix_tickets_state", "state"),
+        Index("ix_tickets_assignee", "assignee_id"),
+        Index("ix_tickets_reporter", "reporter_id"),
+        Index("ix_tickets_message", "message_channel", "message_ts"),
+    )
 
 
 class TicketEventRow(Base):
@@ -110,3 +115,51 @@ class OutboxRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+
+
+class TimerRow(Base):
+    """One reminder or escalation stage of a ticket: pending until ``fired_at`` is set.
+
+    ``key`` is the stage's stable key (``"plan:breach"``); a ticket has each key once, so a
+    fired stage is never armed again. ``version`` is the ticket's version when armed.
+    ``outcome`` says what firing did: ``sent`` or ``superseded`` (a later stage of the same
+    milestone was due at once and sent instead).
+    """
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    key: Mapped[str] = mapped_column(String(60))
+    due_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    armed_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        Index("ux_timers_ticket_key", "ticket_number", "key", unique=True),
+        Index("ix_timers_pending", "fired_at", "due_at"),
+    )
+
+
+class OnCallOverrideRow(Base):
+    """``/oncall override``: ``user_id`` is the primary from ``start`` up to ``end``. Append-only:
+    the rows are also the record of who set which override when."""
+
+    __tablename__ = "oncall_overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    start: Mapped[datetime]
+    end: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class ProcessedRequestRow(Base):
+    """Requests from Slack already acted on (event id, trigger id, view id): Slack's retries
+    and double clicks find their key here and change nothing the second time."""
+
+    __tablename__ = "processed_requests"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    reply: Mapped[str] = mapped_column(Text, default="")

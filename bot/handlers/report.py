@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,7 +19,6 @@ from bot.triage import QUESTIONS, classify
 log = logging.getLogger(__name__)
 
 REPORT_SHORTCUT = "report_message"
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics) -> None:
@@ -46,19 +44,6 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics) -> None:
             metadata={"channel": body.get("channel", {}).get("id")},
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    @app.event("app_mention")
-    async def offer_report(event: dict[str, Any], client: AsyncWebClient) -> None:
-        text = _MENTION.sub("", event.get("text", "")).strip()
-        if not text:
-            return
-        await client.chat_postEphemeral(
-            channel=event["channel"],
-            user=event["user"],
-            thread_ts=event.get("thread_ts") or event.get("ts"),
-            text="Shall I open a ticket for this?",
-            blocks=blocks.report_offer(text),
-        )
 
     @app.action(blocks.REPORT_THIS_ACTION)
     async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.blocks_ticket import approval_request
 from bot.services.context import Context
-from bot.tickets import ReportDraft, Ticket, open_ticket
+from bot.services.timers import replace_timers
+from bot.tickets import ReportDraft, Ticket, TicketState, open_ticket
 from bot.triage import MEANING
+from bot.workflow import snapshot
 from storage import outbox
 from storage import tickets as ticket_store
 
@@ -53,17 +56,9 @@ async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) ->
             at=now,
             actor_id=draft.reporter_id,
             kind="reported",
-            after={
-                "severity": ticket.severity.value,
-                "state": ticket.state.value,
-                "summary": ticket.summary,
-                "details": ticket.details,
-                "system": ticket.system,
-                "channel": ticket.post_channel,
-                "customer": ticket.customer,
-                "in_warranty": ticket.in_warranty,
-            },
+            after=snapshot(ticket),
         )
+        await replace_timers(session, ctx, ticket)
         await outbox.enqueue(
             session, ticket_number=number, kind="ticket_message", payload={}, now=now
         )
@@ -92,10 +87,21 @@ async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) ->
             },
             now=now,
         )
+        if ticket.state is TicketState.AWAITING_APPROVAL:
+            ask = approval_request(ticket)
+            for manager in config.roles.managers:
+                await outbox.enqueue(
+                    session,
+                    ticket_number=number,
+                    kind="dm",
+                    payload={"user": manager, "text": ask.text, "blocks": ask.blocks},
+                    now=now,
+                )
     log.info(
         "ticket reported severity=%s",
         ticket.severity,
         extra={"ticket": ticket.number, "user": draft.reporter_id},
     )
     ctx.wake_delivery()
+    ctx.wake_engine()
     return ReportOutcome(ticket, created=True)

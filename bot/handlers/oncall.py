@@ -1,0 +1,69 @@
+"""``/oncall``: who is on call now and next; ``/oncall override @user 4h`` (SPEC §5, §6)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.blocks import slack_date
+from bot.blocks_pages import OPEN_ACTION, oncall_answer
+from bot.errors import ConfigError, UserError
+from bot.services.context import Context
+from bot.services.oncall import override_primary, who_is_on_call
+from bot.sla.policy import parse_duration
+
+USAGE = "Write `/oncall` to see who is on call, or `/oncall override @user 4h`."
+# Slack sends a mention as <@U123|name> (or <@U123>); a bare user id is taken as well.
+_USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
+
+
+def parse_override(text: str) -> tuple[str, timedelta]:
+    """``override <@U123|name> 4h`` → (``U123``, 4 hours); UserError with the right form."""
+    words = text.split()
+    if len(words) != 3 or words[0].lower() != "override":
+        raise UserError(USAGE)
+    match = _USER.match(words[1])
+    if match is None:
+        raise UserError(f"Name the user with @, as in `/oncall override @erin 4h`. {USAGE}")
+    try:
+        length = parse_duration(words[2], key="duration").elapsed
+    except ConfigError:
+        raise UserError(
+            f"{words[2]!r} is not a duration; write it like 90m, 4h or 1d: "
+            "`/oncall override @user 4h`"
+        ) from None
+    return match.group(1) or match.group(2), length
+
+
+def register(app: AsyncApp, ctx: Context) -> None:
+    @app.action(OPEN_ACTION)
+    async def open_ticket(ack: AsyncAck) -> None:
+        # A page's "Open ticket" button links to the ticket message; Slack still sends the
+        # click, which only needs an answer.
+        await ack()
+
+    @app.command("/oncall")
+    async def oncall(ack: AsyncAck, body: dict[str, Any]) -> None:
+        text = str(body.get("text") or "").strip()
+        try:
+            if not text:
+                current, following = await who_is_on_call(ctx)
+                await ack(response_type="ephemeral", text=oncall_answer(current, following))
+                return
+            user, length = parse_override(text)
+            override, (current, following) = await override_primary(
+                ctx, actor=body["user_id"], user=user, length=length
+            )
+        except UserError as error:
+            await ack(response_type="ephemeral", text=str(error))
+            return
+        await ack(
+            response_type="ephemeral",
+            text=(
+                f"<@{override.user}> is the on-call primary until {slack_date(override.end)}.\n"
+                + oncall_answer(current, following)
+            ),
+        )

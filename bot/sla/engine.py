@@ -1,0 +1,207 @@
+"""The timer engine: one asyncio task that fires reminder and escalation stages on time.
+
+It sleeps until the earliest pending timer (``ctx.clock.sleep_until``), or until a use case
+that armed an earlier one wakes it, then in one transaction: claims the tickets with due
+timers, drops stale timers (the ticket's version moved on) and re-arms them from the rules,
+asks the pure rules (:mod:`bot.sla.timers`) what is due, sends the latest stage per
+milestone (older ones of a backlog are marked superseded), enqueues the notices in the
+outbox, and arms what follows (the next repeat). Nothing is fired twice: a fired stage is
+stored with its key, which the ticket cannot arm again.
+
+While nothing is due it does not poll; it looks again after ``recheck`` at the latest, for
+timers armed by another process sharing the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import blocks_pages
+from bot.oncall import OnCall
+from bot.services.context import Context
+from bot.services.oncall import rotation_at
+from bot.services.timers import plan_for
+from bot.sla.deadlines import Deadlines
+from bot.sla.timers import Audience, Stage, StageKind, catch_up, recipients, unfired
+from bot.tickets import Ticket
+from storage import outbox
+from storage import timers as timer_store
+from storage.timers import Arm, StoredTimer
+
+log = logging.getLogger(__name__)
+
+SENT = "sent"
+SUPERSEDED = "superseded"
+
+
+@dataclass
+class EngineStats:
+    fired: int = 0
+    superseded: int = 0
+    stale: int = 0
+
+
+class TimerEngine:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        batch: int = 200,
+        recheck: timedelta = timedelta(minutes=5),
+        on_fired: Callable[[Sequence[float]], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.batch = batch
+        self.recheck = recheck
+        self.on_fired = on_fired
+        self.stats = EngineStats()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A use case armed a timer that may be earlier than the one we sleep for."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                handled = await self.fire_due()
+            except Exception:  # a bad ticket must not stop every reminder: log, back off
+                log.exception("timer engine pass failed")
+                handled = 0
+                await self._sleep(self.ctx.clock.now() + timedelta(seconds=5))
+            if handled:
+                continue
+            async with self.ctx.db.read() as session:
+                due = await timer_store.next_due_at(session)
+            now = self.ctx.clock.now()
+            until = now + self.recheck if due is None else min(due, now + self.recheck)
+            if until > now:
+                await self._sleep(until)
+
+    async def _sleep(self, until: datetime) -> None:
+        waker = asyncio.ensure_future(self._wake.wait())
+        sleeper = asyncio.ensure_future(self.ctx.clock.sleep_until(until))
+        try:
+            await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waker, sleeper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def fire_due(self) -> int:
+        """Handle every ticket with a due timer (up to ``batch``); return how many."""
+        now = self.ctx.clock.now()
+        sent: list[datetime] = []
+        async with self.ctx.db.write() as session:
+            numbers = await timer_store.claim_due_tickets(session, now=now, limit=self.batch)
+            if not numbers:
+                return 0
+            tickets = await timer_store.load_tickets(session, numbers)
+            stored = await timer_store.timers_of(session, numbers)
+            oncall = (await rotation_at(session, self.ctx.config, now)).at(now)
+            for number in numbers:
+                ticket = tickets.get(number)
+                if ticket is None:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        sent += await self._fire_ticket(
+                            session, ticket, stored[number], now, oncall
+                        )
+                except Exception:  # one bad ticket must not hold up every other timer
+                    log.exception("timer stages failed", extra={"ticket": number})
+                    await timer_store.mark_failed(session, number, now=now)
+        if sent:
+            self.ctx.wake_delivery()
+            if self.on_fired is not None:
+                done = self.ctx.clock.now()
+                self.on_fired([(done - due).total_seconds() for due in sent])
+        return len(numbers)
+
+    async def _fire_ticket(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        stored: list[StoredTimer],
+        now: datetime,
+        oncall: OnCall,
+    ) -> list[datetime]:
+        deadlines, stages = plan_for(self.ctx, ticket, now)
+        fired = {t.key for t in stored if t.fired_at is not None}
+        pending = unfired(stages, fired)
+        if any(t.fired_at is None and t.version != ticket.version for t in stored):
+            # Stale: the ticket changed without re-arming. Drop and arm from the rules; what
+            # is due fires on the next pass, with the current version.
+            self.stats.stale += 1
+            log.info("stale timers dropped and re-armed", extra={"ticket": ticket.number})
+            arms = [Arm(s.key, s.due) for s in pending]
+            await timer_store.rearm(
+                session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
+            )
+            return []
+        send, skip = catch_up([s for s in pending if s.due <= now])
+        arms = [Arm(s.key, s.due, SENT) for s in send]
+        arms += [Arm(s.key, s.due, SUPERSEDED) for s in skip]
+        arms += [Arm(s.key, s.due) for s in pending if s.due > now]
+        await timer_store.rearm(
+            session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
+        )
+        for stage in send:
+            await self._enqueue(session, ticket, stage, deadlines, now, oncall)
+        self.stats.fired += len(send)
+        self.stats.superseded += len(skip)
+        if skip:
+            log.info(
+                "catch-up sent=%s superseded=%s",
+                ",".join(s.key for s in send),
+                ",".join(s.key for s in skip),
+                extra={"ticket": ticket.number},
+            )
+        return [s.due for s in send]
+
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        stage: Stage,
+        deadlines: Deadlines | None,
+        now: datetime,
+        oncall: OnCall,
+    ) -> None:
+        config = self.ctx.config
+        due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
+        for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
+            payload: dict[str, Any] = {"stage": stage.key}
+            if to.audience is Audience.THREAD:
+                kind = "thread"
+                if stage.kind is StageKind.REMINDER:
+                    text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
+                else:
+                    text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
+                payload["text"] = text
+            elif to.audience is Audience.DM:
+                kind = "page"
+                text, body = blocks_pages.page(ticket, stage, due=due, now=now)
+                payload |= {"user": to.user, "text": text, "blocks": body}
+            else:
+                kind = "manager_notice"
+                notice = (
+                    blocks_pages.breach_notice
+                    if stage.kind is StageKind.BREACH
+                    else blocks_pages.page
+                )
+                text, body = notice(ticket, stage, due=due, now=now)
+                payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
+            await outbox.enqueue(
+                session, ticket_number=ticket.number, kind=kind, payload=payload, now=now
+            )

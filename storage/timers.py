@@ -1,0 +1,147 @@
+"""Timer queries: the pending stages of tickets, claimed per ticket so two engines never fire one.
+
+Claiming locks the tickets (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the write
+transaction is ``BEGIN IMMEDIATE``, so engines take turns), and every timer of a claimed
+ticket is then the claimer's until it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.tickets import Ticket
+from storage.tables import TicketRow, TimerRow
+from storage.tickets import to_ticket
+
+
+@dataclass(frozen=True)
+class StoredTimer:
+    ticket_number: int
+    key: str
+    due_at: datetime
+    version: int
+    fired_at: datetime | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A stage to store: pending when ``outcome`` is None, else fired now with that outcome."""
+
+    key: str
+    due_at: datetime
+    outcome: str | None = None
+
+
+def _pending_due(now: datetime) -> Sequence[object]:
+    return (TimerRow.fired_at.is_(None), TimerRow.due_at <= now)
+
+
+async def claim_due_tickets(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
+    """Lock up to ``limit`` tickets that have a pending timer due by ``now``."""
+    due = select(TimerRow.ticket_number).where(*_pending_due(now))  # type: ignore[arg-type]
+    result = await session.scalars(
+        select(TicketRow.number)
+        .where(TicketRow.number.in_(due))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(result)
+
+
+async def load_tickets(session: AsyncSession, numbers: Sequence[int]) -> dict[int, Ticket]:
+    rows = await session.scalars(select(TicketRow).where(TicketRow.number.in_(list(numbers))))
+    return {row.number: to_ticket(row) for row in rows}
+
+
+async def timers_of(
+    session: AsyncSession, ticket_numbers: Iterable[int]
+) -> dict[int, list[StoredTimer]]:
+    """Every timer (pending and fired) of these tickets."""
+    numbers = list(ticket_numbers)
+    found: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
+    for start in range(0, len(numbers), 500):
+        rows = await session.execute(
+            select(
+                TimerRow.ticket_number,
+                TimerRow.key,
+                TimerRow.due_at,
+                TimerRow.version,
+                TimerRow.fired_at,
+                TimerRow.outcome,
+            ).where(TimerRow.ticket_number.in_(numbers[start : start + 500]))
+        )
+        for row in rows:
+            found[row.ticket_number].append(StoredTimer(*row))
+    return found
+
+
+async def fired_keys(session: AsyncSession, ticket_number: int) -> set[str]:
+    result = await session.scalars(
+        select(TimerRow.key).where(
+            TimerRow.ticket_number == ticket_number, TimerRow.fired_at.is_not(None)
+        )
+    )
+    return set(result)
+
+
+async def rearm(
+    session: AsyncSession,
+    *,
+    ticket_number: int,
+    version: int,
+    now: datetime,
+    arms: Sequence[Arm],
+) -> None:
+    """Replace the ticket's pending timers with ``arms`` (pending or fired now)."""
+    await session.execute(
+        delete(TimerRow).where(TimerRow.ticket_number == ticket_number, TimerRow.fired_at.is_(None))
+    )
+    if not arms:
+        return
+    await session.execute(
+        insert(TimerRow),
+        [
+            {
+                "ticket_number": ticket_number,
+                "key": arm.key,
+                "due_at": arm.due_at,
+                "version": version,
+                "armed_at": now,
+                "fired_at": None if arm.outcome is None else now,
+                "outcome": arm.outcome,
+            }
+            for arm in arms
+        ],
+    )
+
+
+async def mark_failed(session: AsyncSession, ticket_number: int, *, now: datetime) -> None:
+    """Set the ticket's due timers aside (outcome ``error``) so they are not tried forever."""
+    await session.execute(
+        update(TimerRow)
+        .where(TimerRow.ticket_number == ticket_number, *_pending_due(now))  # type: ignore[arg-type]
+        .values(fired_at=now, outcome="error")
+    )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """The due instant of the earliest pending timer (an index lookup)."""
+    value = await session.scalar(
+        select(func.min(TimerRow.due_at)).where(TimerRow.fired_at.is_(None))
+    )
+    return value if isinstance(value, datetime) else None
+
+
+async def pending_count(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(TimerRow).where(TimerRow.fired_at.is_(None))
+        )
+        or 0
+    )

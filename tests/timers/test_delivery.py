@@ -1,0 +1,90 @@
+"""Delivery of the new notices: pacing per channel, failures kept and retried, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.delivery import ChannelPacer
+from bot.sla.policy import Severity
+from storage.tables import OutboxRow
+from tests.fakes import FakeClock
+from tests.harness import Running
+from tests.timers.support import open_ticket, settle
+
+
+def test_the_pacer_allows_a_burst_then_one_a_second_per_channel() -> None:
+    now = [0.0]
+    pacer = ChannelPacer(rate=1.0, burst=3, monotonic=lambda: now[0])
+    assert [pacer.reserve("C1", 2.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert pacer.reserve("C1", 2.0) == 1.0  # queued a second behind
+    assert pacer.reserve("C1", 2.0) == 2.0
+    assert pacer.reserve("C1", 2.0) is None  # would wait too long: not taken
+    assert pacer.reserve("C2", 2.0) == 0.0  # another channel is not held up
+    now[0] = 10.0
+    assert pacer.reserve("C1", 2.0) == 0.0 and pacer.wait_for("C1") == 0.0
+
+
+async def test_a_busy_channel_is_paced_and_nothing_is_lost(
+    running: Running, clock: FakeClock
+) -> None:
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        waits.append(seconds)
+
+    delivery = running.bot.delivery
+    now = [0.0]
+    delivery.pacer = ChannelPacer(rate=1.0, burst=2, monotonic=lambda: now[0])
+    delivery._pause = pause  # no real waiting in the test
+    for _ in range(3):
+        await open_ticket(running.bot.ctx, Severity.C)
+    for _ in range(100):
+        if not await _unsent(running):
+            break
+        now[0] += 0.5  # time passes as the worker waits
+        delivery.wake()
+        await asyncio.sleep(0.01)
+    await settle(running.bot.ctx)
+    assert len(running.slack.messages("C0SUPPORT")) == 3
+    assert waits and max(waits) <= 2.0
+
+
+async def _unsent(running: Running) -> int:
+    async with running.bot.ctx.db.read() as session:
+        return len(
+            (await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None)))).all()
+        )
+
+
+async def test_failing_notices_are_kept_in_order_retried_and_counted(
+    running: Running, clock: FakeClock
+) -> None:
+    slack = running.slack
+    fault = slack.fail("conversations.open", status=500, times=None)
+    await open_ticket(running.bot.ctx, Severity.A)
+    await slack.wait_for(lambda: slack.messages("C0SUPPORT"))
+
+    async def failing() -> bool:
+        async with running.bot.ctx.db.read() as session:
+            rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "dm"))).all()
+        return bool(rows) and rows[0].attempts >= 1 and rows[0].sent_at is None
+
+    for _ in range(500):
+        if await failing():
+            break
+        await asyncio.sleep(0.01)
+    assert await failing()
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
+        metrics = await response.text()
+    assert 'escalator_notice_failures_total{kind="dm"}' in metrics
+    assert "escalator_outbox_failing 1" in metrics
+    slack.clear_faults()
+    assert fault is not None
+    await clock.advance(timedelta(minutes=5))  # past the backoff
+    await settle(running.bot.ctx)
+    assert len(slack.messages(slack.dm_channel("U0ENG1"))) == 1  # the page, after the DM
+    assert len(slack.messages(slack.dm_channel("U0REP"))) == 1

@@ -1,0 +1,180 @@
+"""A real ``escalator serve`` killed with SIGKILL while stages are pending, started again after
+they fell due: each due stage is handled once, the latest per milestone is the one sent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.sandbox.standin import SlackStandIn
+from tests.e2e.test_cli import free_port
+from tests.e2e.test_intake import answer, open_report
+from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = """
+timezone = "Asia/Shanghai"
+[channels]
+support = "C0SUPPORT"
+managers = "C0MANAGERS"
+[roles]
+engineers = ["U0ENG1", "U0ENG2", "U0ENG3"]
+managers = ["U0MGR1"]
+[oncall]
+primary = ["U0ENG1"]
+secondary = ["U0ENG3"]
+shift = "1w"
+handoff = "2026-01-05T09:00"
+[sla.A]
+respond = "6s"
+diagnose = "10s"
+plan = "1h"
+"""
+LIMIT = 30.0  # seconds, for anything a slow shared machine must do
+
+
+class Bot:
+    def __init__(self, tmp: Path, slack: SlackStandIn) -> None:
+        self.port = free_port()
+        self.db = tmp / "escalator.db"
+        (tmp / "config.toml").write_text(CONFIG)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATOR_"))},
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "ESCALATOR_CONFIG": str(tmp / "config.toml"),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        slack.bot_events_url = f"http://127.0.0.1:{self.port}/slack/events"
+
+    async def start(self) -> None:
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 (starts it, does not wait)
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        async with aiohttp.ClientSession() as http:
+            await until(lambda: self._healthy(http))
+
+    async def _healthy(self, http: aiohttp.ClientSession) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, "the bot exited"
+        try:
+            async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    def stop(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=LIMIT)
+
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.db, timeout=10) as conn:
+            return conn.execute(sql).fetchall()
+
+
+async def until(check: object, limit: float = LIMIT) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        result = check()  # type: ignore[operator]
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, "gave up waiting"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    standin = SlackStandIn(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
+    )
+    await standin.start()
+    yield standin
+    await standin.stop()
+
+
+def utc(text: object) -> datetime:
+    return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+
+
+async def test_killed_and_restarted_sends_each_due_stage_once(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    bot = Bot(tmp_path, slack)
+    await bot.start()
+    try:
+        view_id = await open_report(slack, text="All lanes down")
+        await answer(slack, "U0REP", view_id, "triage_stopped", yes=True)
+        sent = await slack.view_submission(
+            user="U0REP", view_id=view_id, values={"details": "Since 09:40"}
+        )
+        assert sent.status == 200
+        # The primary is paged at once; kill as soon as that page is recorded as sent.
+        await until(
+            lambda: bot.query("select 1 from outbox where kind='page' and sent_at is not null")
+        )
+        bot.stop(signal.SIGKILL)
+        killed_at = datetime.now(UTC)
+        [(reported,)] = bot.query("select reported_at from tickets")
+        # While it is down, the rest of respond (6 s) and of diagnose (10 s) falls due.
+        await asyncio.sleep(max(0.0, (utc(reported) - datetime.now(UTC)).total_seconds() + 11))
+        await bot.start()
+        await until(lambda: slack.messages("C0MANAGERS"))
+        await until(
+            lambda: (
+                not bot.query(
+                    "select 1 from outbox where sent_at is null union all "
+                    "select 1 from timers where fired_at is null and due_at <= datetime('now')"
+                )
+            )
+        )
+    finally:
+        bot.stop(signal.SIGTERM)
+
+    fired = bot.query(
+        "select key, due_at, fired_at, outcome from timers where fired_at is not null"
+    )
+    after = [(k, utc(d), o) for k, d, f, o in fired if utc(f) > killed_at]
+    for milestone in ("respond", "diagnose"):
+        stages = [(d, k, o) for k, d, o in after if k.startswith(milestone)]
+        assert stages, f"nothing of {milestone} fell due while the bot was down"
+        latest = max(d for d, _, _ in stages)
+        assert {k for d, k, o in stages if o == "sent"} == {k for d, k, _ in stages if d == latest}
+        assert all(o == "superseded" for d, _, o in stages if d != latest)
+    assert "diagnose:breach" in {k for k, _, o in after if o == "sent"}
+    # Nothing twice: one breach notice, one message per outbox row, no repeated stage.
+    assert len(slack.messages("C0MANAGERS")) == 1
+    rows = bot.query("select kind, payload from outbox where payload like '%stage%'")
+    assert [r for r, n in Counter(rows).items() if n > 1] == []
+    pages = [r for r in rows if r[0] == "page"]
+    dms = sum(len(slack.messages(slack.dm_channel(u))) for u in ("U0ENG1", "U0ENG3", "U0MGR1"))
+    assert dms == len(pages)
+    assert len(slack.messages(slack.dm_channel("U0MGR1"))) == 0  # the 75 % page was superseded
