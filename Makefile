@@ -33,6 +33,8 @@ check: test
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/sla.py
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/timers.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
