@@ -25,6 +25,7 @@ from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.health import outbox_metrics
+from bot.services.report import ReportIntake
 from bot.settings import Settings
 from bot.sla.engine import TimerEngine
 from storage.db import Database
@@ -124,7 +125,7 @@ async def build(
         signing_secret=settings.require_signing_secret(),
         raise_error_for_unhandled_request=False,
     )
-    report_handlers.register(bolt, ctx, metrics)
+    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))
     ticket_handlers.register(bolt, ctx)
     button_handlers.register(bolt, ctx)
     home_handlers.register(bolt, ctx)

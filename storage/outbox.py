@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import OutboxRow
@@ -48,6 +49,36 @@ async def enqueue(
             next_attempt_at=now,
             attempts=0,
         )
+    )
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    ticket_number: int | None
+    kind: str
+    payload: dict[str, Any]
+
+
+async def enqueue_many(
+    session: AsyncSession, notices: Sequence[NewNotice], *, now: datetime
+) -> None:
+    """Store many notices with one statement, in the order given (the order they are sent
+    in, per ticket)."""
+    if not notices:
+        return
+    await session.execute(
+        insert(OutboxRow),
+        [
+            {
+                "ticket_number": n.ticket_number,
+                "kind": n.kind,
+                "payload": n.payload,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for n in notices
+        ],
     )
 
 

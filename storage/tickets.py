@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sla.deadlines import Pause
@@ -52,6 +53,113 @@ async def insert_ticket(
     session.add(row)
     await session.flush()
     return to_ticket(row)
+
+
+async def take_numbers(session: AsyncSession, count: int) -> range:
+    """``count`` consecutive ticket numbers, in the caller's transaction (gap-free)."""
+    result = await session.execute(
+        update(Counter)
+        .where(Counter.name == "ticket")
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    )
+    last = int(result.scalar_one())
+    return range(last - count + 1, last + 1)
+
+
+async def insert_many(
+    session: AsyncSession,
+    rows: Sequence[tuple[NewTicket, int, str | None]],
+    *,
+    now: datetime,
+) -> list[Ticket]:
+    """Insert new tickets (ticket, number, intake key) with one statement."""
+    values: list[dict[str, Any]] = [
+        {
+            "number": number,
+            "intake_key": key,
+            "severity": new.severity.value,
+            "state": new.state.value,
+            "summary": new.summary,
+            "details": new.details,
+            "system": new.system,
+            "reporter_id": new.reporter_id,
+            "origin_channel": new.origin_channel,
+            "post_channel": new.post_channel,
+            "customer": new.customer,
+            "in_warranty": new.in_warranty,
+            "reported_at": new.reported_at,
+            "version": 1,
+            "updated_at": now,
+            "pauses": [],
+            "extra": {},
+            "cause": "",
+            "plan": "",
+            "resolution": "",
+            "rating_comment": "",
+        }
+        for new, number, key in rows
+    ]
+    if values:
+        await session.execute(insert(TicketRow), values)
+    return [
+        Ticket(
+            number=number,
+            summary=new.summary,
+            details=new.details,
+            system=new.system,
+            severity=new.severity,
+            state=new.state,
+            reporter_id=new.reporter_id,
+            origin_channel=new.origin_channel,
+            post_channel=new.post_channel,
+            customer=new.customer,
+            in_warranty=new.in_warranty,
+            assignee_id=None,
+            reported_at=new.reported_at,
+            acknowledged_at=None,
+            cause_at=None,
+            plan_at=None,
+            resolved_at=None,
+            closed_at=None,
+            version=1,
+        )
+        for new, number, _ in rows
+    ]
+
+
+async def find_by_intake_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, Ticket]:
+    if not keys:
+        return {}
+    rows = await session.scalars(select(TicketRow).where(TicketRow.intake_key.in_(list(keys))))
+    return {row.intake_key: to_ticket(row) for row in rows if row.intake_key is not None}
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    ticket_number: int
+    actor_id: str
+    kind: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at: datetime) -> None:
+    if events:
+        await session.execute(
+            insert(TicketEventRow),
+            [
+                {
+                    "ticket_number": e.ticket_number,
+                    "at": at,
+                    "actor_id": e.actor_id,
+                    "kind": e.kind,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for e in events
+            ],
+        )
 
 
 async def find_by_intake_key(session: AsyncSession, intake_key: str) -> Ticket | None:

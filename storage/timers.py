@@ -145,3 +145,26 @@ async def pending_count(session: AsyncSession) -> int:
         )
         or 0
     )
+
+
+async def arm_new(
+    session: AsyncSession, arms: Sequence[tuple[int, Arm]], *, version: int, now: datetime
+) -> None:
+    """Arm the first timers of new tickets (ticket number, arm) with one statement."""
+    if not arms:
+        return
+    await session.execute(
+        insert(TimerRow),
+        [
+            {
+                "ticket_number": number,
+                "key": arm.key,
+                "due_at": arm.due_at,
+                "version": version,
+                "armed_at": now,
+                "fired_at": None if arm.outcome is None else now,
+                "outcome": arm.outcome,
+            }
+            for number, arm in arms
+        ],
+    )

@@ -12,7 +12,7 @@ from bot import blocks
 from bot.handlers.forms import read_report_form
 from bot.metrics import Metrics
 from bot.services.context import Context
-from bot.services.report import report
+from bot.services.report import ReportIntake
 from bot.tickets import ReportDraft, report_errors
 from bot.triage import QUESTIONS, classify
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 REPORT_SHORTCUT = "report_message"
 
 
-def register(app: AsyncApp, ctx: Context, metrics: Metrics) -> None:
+def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
     @app.command("/report")
     async def open_from_command(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -93,7 +93,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics) -> None:
             reporter_id=body["user"]["id"],
             origin_channel=channel if isinstance(channel, str) else None,
         )
-        outcome = await report(ctx, draft=draft, intake_key=f"view:{view['id']}")
+        outcome = await intake.submit(draft, f"view:{view['id']}")
         if outcome.created:
             metrics.tickets_reported.labels(severity=severity.value).inc()
         ticket = outcome.ticket

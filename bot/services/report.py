@@ -1,20 +1,34 @@
-"""Use case: a reporter submits the report form and a numbered ticket is opened."""
+"""Use case: a reporter submits the report form and a numbered ticket is opened.
+
+Reports that arrive together are stored together (group commit, :class:`ReportIntake`):
+one transaction takes their numbers, inserts the tickets, their first events, their first
+timers and the notices Slack is owed. Each report is still all-or-nothing.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.batching import Batcher
 from bot.blocks_ticket import approval_request
 from bot.services.context import Context
-from bot.services.timers import replace_timers
-from bot.tickets import ReportDraft, Ticket, TicketState, open_ticket
+from bot.services.timers import plan_for
+from bot.sla.timers import unfired
+from bot.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.triage import MEANING
 from bot.workflow import snapshot
 from storage import outbox
 from storage import tickets as ticket_store
+from storage import timers as timer_store
+from storage.outbox import NewNotice
+from storage.tickets import NewEvent
+from storage.timers import Arm
 
 log = logging.getLogger(__name__)
+
+Submission = tuple[ReportDraft, str | None]  # the draft and its intake key (the view id)
 
 
 @dataclass(frozen=True)
@@ -24,15 +38,84 @@ class ReportOutcome:
 
 
 async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
-    """Store the ticket and its first event, then owe Slack the ticket message (outbox).
+    """Store one report (a batch of one). ``intake_key`` identifies the submission: the same
+    submission delivered twice opens one ticket."""
+    (outcome,) = await report_many(ctx, [(draft, intake_key)])
+    return outcome
 
-    ``intake_key`` identifies the submission (the modal's view id): the same submission
-    delivered twice opens one ticket.
-    """
+
+class ReportIntake:
+    """Reports submitted at the same time share a transaction (see :mod:`bot.batching`)."""
+
+    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+        self._batcher: Batcher[Submission, ReportOutcome] = Batcher(
+            lambda items: report_many(ctx, items), max_batch=max_batch
+        )
+
+    async def submit(self, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+        return await self._batcher.submit((draft, intake_key))
+
+
+async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
+    """Store the tickets and their first events, arm their timers and owe Slack their messages,
+    in one transaction; one outcome per item, in order."""
+    now = ctx.clock.now()
+    news = [_new_ticket(ctx, draft) for draft, _ in items]
+    keys = [key for _, key in items if key is not None]
+    async with ctx.db.write() as session:
+        existing = await ticket_store.find_by_intake_keys(session, keys)
+        fresh: list[tuple[NewTicket, str | None]] = []
+        seen: set[str] = set()
+        for new, (_, key) in zip(news, items, strict=True):
+            if key is None or (key not in existing and key not in seen):
+                fresh.append((new, key))
+                if key is not None:
+                    seen.add(key)
+        numbers = await ticket_store.take_numbers(session, len(fresh)) if fresh else range(0)
+        created = await ticket_store.insert_many(
+            session, [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)], now=now
+        )
+        await ticket_store.append_events(
+            session,
+            [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
+            at=now,
+        )
+        arms: list[tuple[int, Arm]] = []
+        for ticket in created:
+            _, stages = plan_for(ctx, ticket, now)
+            arms += [(ticket.number, Arm(s.key, s.due)) for s in unfired(stages, ())]
+        await timer_store.arm_new(session, arms, version=1, now=now)
+        await outbox.enqueue_many(
+            session, [n for t in created for n in _first_notices(ctx, t)], now=now
+        )
+    by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
+    fresh_iter = iter(created)
+    outcomes: list[ReportOutcome] = []
+    handed: set[str] = set()
+    for _, key in items:
+        if key is not None and (key in existing or key in handed):
+            outcomes.append(ReportOutcome(by_key[key], created=False))
+            continue
+        ticket = next(fresh_iter)
+        if key is not None:
+            handed.add(key)
+        outcomes.append(ReportOutcome(ticket, created=True))
+        log.info(
+            "ticket reported severity=%s",
+            ticket.severity,
+            extra={"ticket": ticket.number, "user": ticket.reporter_id},
+        )
+    if created:
+        ctx.wake_delivery()
+        ctx.wake_engine()
+    return outcomes
+
+
+def _new_ticket(ctx: Context, draft: ReportDraft) -> NewTicket:
     now = ctx.clock.now()
     config = ctx.config
     customer = config.customer_for_channel(draft.origin_channel or "")
-    new = open_ticket(
+    return open_ticket(
         draft,
         reported_at=now,
         reported_on=now.astimezone(config.tz).date(),
@@ -41,67 +124,36 @@ async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) ->
         customer_channel=customer.channel if customer else None,
         warranty_until=customer.warranty_until if customer else None,
     )
-    async with ctx.db.write() as session:
-        if intake_key is not None:
-            existing = await ticket_store.find_by_intake_key(session, intake_key)
-            if existing is not None:
-                return ReportOutcome(existing, created=False)
-        number = await ticket_store.next_number(session)
-        ticket = await ticket_store.insert_ticket(
-            session, new, number=number, intake_key=intake_key, now=now
-        )
-        await ticket_store.append_event(
-            session,
-            ticket_number=number,
-            at=now,
-            actor_id=draft.reporter_id,
-            kind="reported",
-            after=snapshot(ticket),
-        )
-        await replace_timers(session, ctx, ticket)
-        await outbox.enqueue(
-            session, ticket_number=number, kind="ticket_message", payload={}, now=now
-        )
-        await outbox.enqueue(
-            session,
-            ticket_number=number,
-            kind="thread",
-            payload={
-                "text": (
-                    f"{ticket.ref} opened by <@{ticket.reporter_id}>, class {ticket.severity}: "
-                    f"{MEANING[ticket.severity]}."
-                )
+
+
+def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
+    """The ticket message, the first line of its thread, the reporter's DM, and for an
+    out-of-warranty request the managers' question."""
+    number = ticket.number
+    notices = [
+        NewNotice(number, "ticket_message", {}),
+        NewNotice(
+            number,
+            "thread",
+            {
+                "text": f"{ticket.ref} opened by <@{ticket.reporter_id}>, class "
+                f"{ticket.severity}: {MEANING[ticket.severity]}."
             },
-            now=now,
-        )
-        await outbox.enqueue(
-            session,
-            ticket_number=number,
-            kind="dm",
-            payload={
+        ),
+        NewNotice(
+            number,
+            "dm",
+            {
                 "user": ticket.reporter_id,
-                "text": (
-                    f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
-                    f"Follow it in <#{ticket.post_channel}>."
-                ),
+                "text": f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
+                f"Follow it in <#{ticket.post_channel}>.",
             },
-            now=now,
-        )
-        if ticket.state is TicketState.AWAITING_APPROVAL:
-            ask = approval_request(ticket)
-            for manager in config.roles.managers:
-                await outbox.enqueue(
-                    session,
-                    ticket_number=number,
-                    kind="dm",
-                    payload={"user": manager, "text": ask.text, "blocks": ask.blocks},
-                    now=now,
-                )
-    log.info(
-        "ticket reported severity=%s",
-        ticket.severity,
-        extra={"ticket": ticket.number, "user": draft.reporter_id},
-    )
-    ctx.wake_delivery()
-    ctx.wake_engine()
-    return ReportOutcome(ticket, created=True)
+        ),
+    ]
+    if ticket.state is TicketState.AWAITING_APPROVAL:
+        ask = approval_request(ticket)
+        notices += [
+            NewNotice(number, "dm", {"user": m, "text": ask.text, "blocks": ask.blocks})
+            for m in ctx.config.roles.managers
+        ]
+    return notices
