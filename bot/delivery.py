@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,6 +97,17 @@ class ChannelPacer:
         return max(0.0, (1.0 - tokens) / self.rate)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed notice: sent (``result``), failed (``error``), or handed
+    back untried because its channel is at the posting rate (``paced``: seconds to wait)."""
+
+    notice: Notice
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    paced: float | None = None
+
+
 class Delivery:
     def __init__(
         self,
@@ -112,6 +124,7 @@ class Delivery:
         self.pacer = pacer or ChannelPacer()
         self._pause = pause
         self._wake = asyncio.Event()
+        self._dm_channels: dict[str, str] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -145,37 +158,43 @@ class Delivery:
         """Claim and send what is due now; return how many were handled.
 
         A claim holds at most one notice per ticket, so tickets go concurrently; notices
-        without a ticket keep their order in one lane."""
+        without a ticket keep their order in one lane. What became of each notice (sent,
+        failed, paced) is written back in one transaction at the end."""
         now = self.ctx.clock.now()
         async with self.ctx.db.write() as session:
             notices = await outbox.claim_due(session, now=now)
+        if not notices:
+            return 0
         loose = [n for n in notices if n.ticket_number is None]
         lanes = [[n] for n in notices if n.ticket_number is not None]
         lanes += [loose] if loose else []
         results = await asyncio.gather(*(self._lane(lane) for lane in lanes))
-        waits = [wait for lane in results for wait in lane if wait is not None]
-        if notices and len(waits) == len(notices):  # all paced: let the channels catch up
+        outcomes = [outcome for lane in results for outcome in lane]
+        await self._record(outcomes)
+        waits = [o.paced for o in outcomes if o.paced]
+        if waits and all(o.paced is not None for o in outcomes):  # all paced: let them catch up
             await self._pause(min(waits))
         return len(notices)
 
-    async def _lane(self, notices: list[Notice]) -> list[float | None]:
-        return [await self._deliver(notice) for notice in notices]
+    async def _lane(self, notices: list[Notice]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for notice in notices:
+            outcome = await self._deliver(notice)
+            outcomes.append(outcome)
+            if outcome.result is None:  # keep the lane's order: stop at the first unsent
+                behind = outcome.paced or 0.0
+                outcomes += [Outcome(n, paced=behind) for n in notices[len(outcomes) :]]
+                break
+        return outcomes
 
-    async def _deliver(self, notice: Notice) -> float | None:
-        """Send one notice; return None, or the seconds to wait when it was paced."""
+    async def _deliver(self, notice: Notice) -> Outcome:
+        """Send one notice; say whether it was sent, failed, or waits for its channel."""
         try:
             result = await self._send(notice)
         except Paced as paced:
-            async with self.ctx.db.write() as session:
-                await outbox.release(session, notice.id)
-            return paced.wait
+            return Outcome(notice, paced=paced.wait)
         except (SlackApiError, SlackClientError, NotReady, OSError, TimeoutError) as exc:
             error = _describe(exc)
-            delay = min(timedelta(seconds=2 ** min(notice.attempts, 12)), MAX_BACKOFF)
-            async with self.ctx.db.write() as session:
-                await outbox.mark_failed(
-                    session, notice.id, error=error, retry_at=self.ctx.clock.now() + delay
-                )
             self.metrics.notices_failed.labels(kind=notice.kind).inc()
             log.warning(
                 "delivery failed kind=%s attempt=%d error=%s",
@@ -184,13 +203,7 @@ class Delivery:
                 error,
                 extra={"ticket": notice.ticket_number},
             )
-            return None
-        async with self.ctx.db.write() as session:
-            if notice.kind == "ticket_message" and "ts" in result and notice.ticket_number:
-                await ticket_store.set_message_location(
-                    session, notice.ticket_number, channel=result["channel"], ts=result["ts"]
-                )
-            await outbox.mark_sent(session, notice.id, now=self.ctx.clock.now(), result=result)
+            return Outcome(notice, error=error)
         self.metrics.notices_sent.labels(kind=notice.kind).inc()
         log.info(
             "delivered kind=%s channel=%s ts=%s",
@@ -199,7 +212,34 @@ class Delivery:
             result.get("ts"),
             extra={"ticket": notice.ticket_number},
         )
-        return None
+        return Outcome(notice, result=result)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        now = self.ctx.clock.now()
+        async with self.ctx.db.write() as session:
+            for o in outcomes:
+                notice = o.notice
+                if o.result is not None:
+                    if (
+                        notice.kind == "ticket_message"
+                        and notice.ticket_number
+                        and "ts" in o.result
+                    ):
+                        await ticket_store.set_message_location(
+                            session,
+                            notice.ticket_number,
+                            channel=o.result["channel"],
+                            ts=o.result["ts"],
+                        )
+                    await outbox.mark_sent(session, notice.id, now=now, result=o.result)
+                elif o.error is not None:
+                    delay = min(timedelta(seconds=2 ** min(notice.attempts, 12)), MAX_BACKOFF)
+                    await outbox.mark_failed(
+                        session, notice.id, error=o.error, retry_at=now + delay
+                    )
+            paced = [o.notice.id for o in outcomes if o.paced is not None]
+            if paced:
+                await outbox.release_many(session, paced)
 
     async def _pace(self, channel: str) -> None:
         wait = self.pacer.reserve(channel, MAX_PACE_WAIT)
@@ -220,8 +260,7 @@ class Delivery:
                 channel=channel, thread_ts=ts, text=text, blocks=body
             )
         elif notice.kind in ("dm", "page"):
-            opened = await self.client.conversations_open(users=payload["user"])
-            channel = opened["channel"]["id"]
+            channel = await self._dm_channel(payload["user"])
             if notice.kind == "page" and body:
                 body = await self._linked(notice, body)
             await self._pace(channel)
@@ -237,6 +276,15 @@ class Delivery:
             await self._pace(str(payload.get("channel")))
             response = await self.client.chat_postMessage(**payload)
         return {"channel": response.get("channel"), "ts": response.get("ts")}
+
+    async def _dm_channel(self, user: str) -> str:
+        """The bot's DM channel with ``user`` (stable, so asked of Slack once per user)."""
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            opened = await self.client.conversations_open(users=user)
+            channel = str(opened["channel"]["id"])
+            self._dm_channels[user] = channel
+        return channel
 
     async def _linked(self, notice: Notice, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The page's Open ticket button, linked to the ticket message once it is posted."""
@@ -261,10 +309,10 @@ class Delivery:
             location = await ticket_store.message_location(session, number)
         if ticket is None:
             raise NotReady(f"ticket {number} is gone")
+        await self._pace(location[0] if location else ticket.post_channel)
         text = blocks.ticket_fallback_text(ticket)
         body = blocks.ticket_message(ticket, self.ctx.deadlines(ticket), self.ctx.clock.now())
         if location is None:
-            await self._pace(ticket.post_channel)
             response = await self.client.chat_postMessage(
                 channel=ticket.post_channel,
                 text=text,

@@ -164,6 +164,13 @@ async def stats(session: AsyncSession) -> OutboxStats:
     return OutboxStats(int(pending), int(failing), oldest, int(sent or 0))
 
 
+async def release_many(session: AsyncSession, notice_ids: Sequence[int]) -> None:
+    """Give claimed rows back untried (paced: their channel is at Slack's posting rate)."""
+    await session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(list(notice_ids))).values(lease_until=None)
+    )
+
+
 async def release(session: AsyncSession, notice_id: int) -> None:
     """Give a claimed row back untried (paced: its channel is at Slack's posting rate)."""
     await session.execute(

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.app import Escalator, build
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery import ChannelPacer
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser
 from bot.settings import load_settings
 
@@ -42,7 +43,11 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(db_url: str, config: Config, clock: Clock) -> AsyncIterator[Running]:
+async def running_bot(
+    db_url: str, config: Config, clock: Clock, *, real_pacing: bool = False
+) -> AsyncIterator[Running]:
+    """The bot and the stand-in over HTTP. Slack's posting rate (1 a second per channel) is
+    lifted unless ``real_pacing``: the stand-in has no such limit, and the stories post fast."""
     slack = SlackStandIn(
         bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
     )
@@ -56,6 +61,8 @@ async def running_bot(db_url: str, config: Config, clock: Clock) -> AsyncIterato
         }
     )
     escalator = await build(settings, config, clock)
+    if not real_pacing:
+        escalator.delivery.pacer = ChannelPacer(rate=1000.0, burst=1000)
     runner = web.AppRunner(escalator.web_app())
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
