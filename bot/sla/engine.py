@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import blocks_pages
 from bot.oncall import OnCall
 from bot.services.context import Context
@@ -34,6 +32,7 @@ from bot.sla.timers import Audience, Stage, StageKind, catch_up, recipients, unf
 from bot.tickets import Ticket
 from storage import outbox
 from storage import timers as timer_store
+from storage.outbox import NewNotice
 from storage.timers import Arm, StoredTimer
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,10 @@ class TimerEngine:
                     await task
 
     async def fire_due(self) -> int:
-        """Handle every ticket with a due timer (up to ``batch``); return how many."""
+        """Handle every ticket with a due timer (up to ``batch``); return how many.
+
+        The rules run per ticket in memory; the pass then writes with a few statements for
+        the whole batch (timers replaced, notices stored), in one transaction."""
         now = self.ctx.clock.now()
         sent: list[datetime] = []
         async with self.ctx.db.write() as session:
@@ -109,18 +111,28 @@ class TimerEngine:
             tickets = await timer_store.load_tickets(session, numbers)
             stored = await timer_store.timers_of(session, numbers)
             oncall = (await rotation_at(session, self.ctx.config, now)).at(now)
+            rearms: list[timer_store.Rearm] = []
+            notices: list[NewNotice] = []
+            failed: list[int] = []
             for number in numbers:
                 ticket = tickets.get(number)
                 if ticket is None:
                     continue
                 try:
-                    async with session.begin_nested():
-                        sent += await self._fire_ticket(
-                            session, ticket, stored[number], now, oncall
-                        )
+                    arms, due, fired_notices = self._fire_ticket(
+                        ticket, stored[number], now, oncall
+                    )
                 except Exception:  # one bad ticket must not hold up every other timer
                     log.exception("timer stages failed", extra={"ticket": number})
-                    await timer_store.mark_failed(session, number, now=now)
+                    failed.append(number)
+                    continue
+                rearms.append(timer_store.Rearm(number, ticket.version, arms))
+                notices += fired_notices
+                sent += due
+            await timer_store.rearm_many(session, rearms, now=now)
+            await outbox.enqueue_many(session, notices, now=now)
+            for number in failed:
+                await timer_store.mark_failed(session, number, now=now)
         if sent:
             self.ctx.wake_delivery()
             if self.on_fired is not None:
@@ -128,14 +140,15 @@ class TimerEngine:
                 self.on_fired([(done - due).total_seconds() for due in sent])
         return len(numbers)
 
-    async def _fire_ticket(
+    def _fire_ticket(
         self,
-        session: AsyncSession,
         ticket: Ticket,
         stored: list[StoredTimer],
         now: datetime,
         oncall: OnCall,
-    ) -> list[datetime]:
+    ) -> tuple[list[Arm], list[datetime], list[NewNotice]]:
+        """The ticket's timers after this pass, the due instants of what fires, and the
+        notices it sends."""
         deadlines, stages = plan_for(self.ctx, ticket, now)
         fired = {t.key for t in stored if t.fired_at is not None}
         pending = unfired(stages, fired)
@@ -144,20 +157,16 @@ class TimerEngine:
             # is due fires on the next pass, with the current version.
             self.stats.stale += 1
             log.info("stale timers dropped and re-armed", extra={"ticket": ticket.number})
-            arms = [Arm(s.key, s.due) for s in pending]
-            await timer_store.rearm(
-                session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
-            )
-            return []
+            return [Arm(s.key, s.due) for s in pending], [], []
         send, skip = catch_up([s for s in pending if s.due <= now])
         arms = [Arm(s.key, s.due, SENT) for s in send]
         arms += [Arm(s.key, s.due, SUPERSEDED) for s in skip]
         arms += [Arm(s.key, s.due) for s in pending if s.due > now]
-        await timer_store.rearm(
-            session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
-        )
-        for stage in send:
-            await self._enqueue(session, ticket, stage, deadlines, now, oncall)
+        notices = [
+            notice
+            for stage in send
+            for notice in self._notices(ticket, stage, deadlines, now, oncall)
+        ]
         self.stats.fired += len(send)
         self.stats.superseded += len(skip)
         if skip:
@@ -167,18 +176,18 @@ class TimerEngine:
                 ",".join(s.key for s in skip),
                 extra={"ticket": ticket.number},
             )
-        return [s.due for s in send]
+        return arms, [s.due for s in send], notices
 
-    async def _enqueue(
+    def _notices(
         self,
-        session: AsyncSession,
         ticket: Ticket,
         stage: Stage,
         deadlines: Deadlines | None,
         now: datetime,
         oncall: OnCall,
-    ) -> None:
+    ) -> list[NewNotice]:
         config = self.ctx.config
+        notices: list[NewNotice] = []
         due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
         for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
             payload: dict[str, Any] = {"stage": stage.key}
@@ -202,6 +211,5 @@ class TimerEngine:
                 )
                 text, body = notice(ticket, stage, due=due, now=now)
                 payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
-            await outbox.enqueue(
-                session, ticket_number=ticket.number, kind=kind, payload=payload, now=now
-            )
+            notices.append(NewNotice(ticket.number, kind, payload))
+        return notices
