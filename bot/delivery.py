@@ -161,7 +161,7 @@ class Delivery:
         without a ticket keep their order in one lane. What became of each notice (sent,
         failed, paced) is written back in one transaction at the end."""
         now = self.ctx.clock.now()
-        async with self.ctx.db.write() as session:
+        async with self.ctx.db.write(background=True) as session:
             notices = await outbox.claim_due(session, now=now)
         if not notices:
             return 0
@@ -216,7 +216,7 @@ class Delivery:
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = self.ctx.clock.now()
-        async with self.ctx.db.write() as session:
+        async with self.ctx.db.write(background=True) as session:
             for o in outcomes:
                 notice = o.notice
                 if o.result is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage.writelock import WriteLock
 
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "escalator_write"
@@ -35,15 +36,21 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = WriteLock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction. ``background`` work (timers, delivery) lets the writes of
+        people waiting for a reply go first (see :mod:`storage.writelock`)."""
         if self._write_lock is None:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.sessions() as session, session.begin():
+        async with (
+            self._write_lock.hold(background=background),
+            self.sessions() as session,
+            session.begin(),
+        ):
             await session.connection(execution_options={_WRITE: True})
             yield session
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import OutboxRow
+from storage.tables import OutboxRow, table_of
 
 LEASE = timedelta(seconds=60)
 
@@ -67,7 +67,7 @@ async def enqueue_many(
     if not notices:
         return
     await session.execute(
-        insert(OutboxRow),
+        insert(table_of(OutboxRow)),
         [
             {
                 "ticket_number": n.ticket_number,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 from bot.tickets import NewTicket, Ticket, TicketState
-from storage.tables import Counter, TicketEventRow, TicketRow
+from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 
 
 async def next_number(session: AsyncSession) -> int:
@@ -101,7 +101,7 @@ async def insert_many(
         for new, number, key in rows
     ]
     if values:
-        await session.execute(insert(TicketRow), values)
+        await session.execute(insert(table_of(TicketRow)), values)
     return [
         Ticket(
             number=number,
@@ -147,7 +147,7 @@ class NewEvent:
 async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at: datetime) -> None:
     if events:
         await session.execute(
-            insert(TicketEventRow),
+            insert(table_of(TicketEventRow)),
             [
                 {
                     "ticket_number": e.ticket_number,

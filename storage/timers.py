@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.tickets import Ticket
-from storage.tables import TicketRow, TimerRow
+from storage.tables import TicketRow, TimerRow, table_of
 from storage.tickets import to_ticket
 
 
@@ -105,7 +105,7 @@ async def rearm(
     if not arms:
         return
     await session.execute(
-        insert(TimerRow),
+        insert(table_of(TimerRow)),
         [
             {
                 "ticket_number": ticket_number,
@@ -154,7 +154,7 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
         for arm in r.arms
     ]
     if rows:
-        await session.execute(insert(TimerRow), rows)
+        await session.execute(insert(table_of(TimerRow)), rows)
 
 
 async def mark_failed(session: AsyncSession, ticket_number: int, *, now: datetime) -> None:
@@ -190,7 +190,7 @@ async def arm_new(
     if not arms:
         return
     await session.execute(
-        insert(TimerRow),
+        insert(table_of(TimerRow)),
         [
             {
                 "ticket_number": number,

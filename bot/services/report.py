@@ -81,9 +81,14 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             at=now,
         )
         arms: list[tuple[int, Arm]] = []
+        plans: dict[tuple[object, ...], list[Arm]] = {}
         for ticket in created:
-            _, stages = plan_for(ctx, ticket, now)
-            arms += [(ticket.number, Arm(s.key, s.due)) for s in unfired(stages, ())]
+            # New tickets of one batch share the report time: one plan per class and state.
+            shape = (ticket.severity, ticket.in_warranty, ticket.state)
+            if shape not in plans:
+                _, stages = plan_for(ctx, ticket, now)
+                plans[shape] = [Arm(s.key, s.due) for s in unfired(stages, ())]
+            arms += [(ticket.number, arm) for arm in plans[shape]]
         await timer_store.arm_new(session, arms, version=1, now=now)
         await outbox.enqueue_many(
             session, [n for t in created for n in _first_notices(ctx, t)], now=now

@@ -104,7 +104,7 @@ class TimerEngine:
         the whole batch (timers replaced, notices stored), in one transaction."""
         now = self.ctx.clock.now()
         sent: list[datetime] = []
-        async with self.ctx.db.write() as session:
+        async with self.ctx.db.write(background=True) as session:
             numbers = await timer_store.claim_due_tickets(session, now=now, limit=self.batch)
             if not numbers:
                 return 0
