@@ -10,12 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.batching import Batcher
 from bot.blocks_ticket import approval_request
+from bot.oncall import OnCall
 from bot.services.context import Context
-from bot.services.timers import plan_for
-from bot.sla.timers import unfired
+from bot.services.oncall import rotation_at
+from bot.services.timers import plan_for, stage_notices
+from bot.sla.deadlines import Deadlines
+from bot.sla.engine import SENT, SUPERSEDED
+from bot.sla.timers import Stage, catch_up
 from bot.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.triage import MEANING
 from bot.workflow import snapshot
@@ -80,18 +87,10 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
             at=now,
         )
-        arms: list[tuple[int, Arm]] = []
-        plans: dict[tuple[object, ...], list[Arm]] = {}
-        for ticket in created:
-            # New tickets of one batch share the report time: one plan per class and state.
-            shape = (ticket.severity, ticket.in_warranty, ticket.state)
-            if shape not in plans:
-                _, stages = plan_for(ctx, ticket, now)
-                plans[shape] = [Arm(s.key, s.due) for s in unfired(stages, ())]
-            arms += [(ticket.number, arm) for arm in plans[shape]]
+        arms, fired = await _first_stages(ctx, session, created, now)
         await timer_store.arm_new(session, arms, version=1, now=now)
         await outbox.enqueue_many(
-            session, [n for t in created for n in _first_notices(ctx, t)], now=now
+            session, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
         )
     by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
     fresh_iter = iter(created)
@@ -114,6 +113,33 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
         ctx.wake_delivery()
         ctx.wake_engine()
     return outcomes
+
+
+async def _first_stages(
+    ctx: Context, session: AsyncSession, created: Sequence[Ticket], now: datetime
+) -> tuple[list[tuple[int, Arm]], list[NewNotice]]:
+    """The new tickets' timers, with the stages due at once (the on-call page of an A or B
+    report) fired here rather than by the engine a moment later."""
+    arms: list[tuple[int, Arm]] = []
+    notices: list[NewNotice] = []
+    plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
+    oncall: OnCall | None = None
+    for ticket in created:
+        # New tickets of one batch share the report time: one plan per class and state.
+        shape = (ticket.severity, ticket.in_warranty, ticket.state)
+        if shape not in plans:
+            plans[shape] = plan_for(ctx, ticket, now)
+        deadlines, stages = plans[shape]
+        send, skip = catch_up([s for s in stages if s.due <= now])
+        arms += [(ticket.number, Arm(s.key, s.due, SENT)) for s in send]
+        arms += [(ticket.number, Arm(s.key, s.due, SUPERSEDED)) for s in skip]
+        arms += [(ticket.number, Arm(s.key, s.due)) for s in stages if s.due > now]
+        if send and oncall is None:
+            oncall = (await rotation_at(session, ctx.config, now)).at(now)
+        for stage in send:
+            assert oncall is not None
+            notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)
+    return arms, notices
 
 
 def _new_ticket(ctx: Context, draft: ReportDraft) -> NewTicket:

@@ -1,19 +1,25 @@
-"""Arming timers: every use case that changes a ticket's deadlines calls :func:`replace_timers`
-inside its transaction, and ``ctx.wake_engine()`` after the commit."""
+"""Arming timers, and what a fired stage sends. Every use case that changes a ticket's
+deadlines calls :func:`replace_timers` inside its transaction, and ``ctx.wake_engine()``
+after the commit."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import blocks_pages
+from bot.config import Config
+from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines, compute_deadlines
-from bot.sla.timers import Stage, ticket_stages, unfired
+from bot.sla.timers import Audience, Stage, StageKind, recipients, ticket_stages, unfired
 from bot.tickets import Ticket
 from storage import timers as timer_store
+from storage.outbox import NewNotice
 from storage.timers import Arm
 
 log = logging.getLogger(__name__)
@@ -60,3 +66,38 @@ async def replace_timers(session: AsyncSession, ctx: Context, ticket: Ticket) ->
         now=now,
         arms=[Arm(stage.key, stage.due) for stage in unfired(stages, fired)],
     )
+
+
+def stage_notices(
+    config: Config,
+    ticket: Ticket,
+    stage: Stage,
+    deadlines: Deadlines | None,
+    now: datetime,
+    oncall: OnCall,
+) -> list[NewNotice]:
+    """The notices a fired stage sends: thread lines, pages by DM, managers-channel notices."""
+    notices: list[NewNotice] = []
+    due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
+    for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
+        payload: dict[str, Any] = {"stage": stage.key}
+        if to.audience is Audience.THREAD:
+            kind = "thread"
+            if stage.kind is StageKind.REMINDER:
+                text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
+            else:
+                text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
+            payload["text"] = text
+        elif to.audience is Audience.DM:
+            kind = "page"
+            text, body = blocks_pages.page(ticket, stage, due=due, now=now)
+            payload |= {"user": to.user, "text": text, "blocks": body}
+        else:
+            kind = "manager_notice"
+            notice = (
+                blocks_pages.breach_notice if stage.kind is StageKind.BREACH else blocks_pages.page
+            )
+            text, body = notice(ticket, stage, due=due, now=now)
+            payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
+        notices.append(NewNotice(ticket.number, kind, payload))
+    return notices

@@ -20,15 +20,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot import blocks_pages
 from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
-from bot.services.timers import plan_for
-from bot.sla.deadlines import Deadlines
-from bot.sla.timers import Audience, Stage, StageKind, catch_up, recipients, unfired
+from bot.services.timers import plan_for, stage_notices
+from bot.sla.timers import catch_up, unfired
 from bot.tickets import Ticket
 from storage import outbox
 from storage import timers as timer_store
@@ -165,7 +162,7 @@ class TimerEngine:
         notices = [
             notice
             for stage in send
-            for notice in self._notices(ticket, stage, deadlines, now, oncall)
+            for notice in stage_notices(self.ctx.config, ticket, stage, deadlines, now, oncall)
         ]
         self.stats.fired += len(send)
         self.stats.superseded += len(skip)
@@ -177,39 +174,3 @@ class TimerEngine:
                 extra={"ticket": ticket.number},
             )
         return arms, [s.due for s in send], notices
-
-    def _notices(
-        self,
-        ticket: Ticket,
-        stage: Stage,
-        deadlines: Deadlines | None,
-        now: datetime,
-        oncall: OnCall,
-    ) -> list[NewNotice]:
-        config = self.ctx.config
-        notices: list[NewNotice] = []
-        due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
-        for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
-            payload: dict[str, Any] = {"stage": stage.key}
-            if to.audience is Audience.THREAD:
-                kind = "thread"
-                if stage.kind is StageKind.REMINDER:
-                    text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
-                else:
-                    text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
-                payload["text"] = text
-            elif to.audience is Audience.DM:
-                kind = "page"
-                text, body = blocks_pages.page(ticket, stage, due=due, now=now)
-                payload |= {"user": to.user, "text": text, "blocks": body}
-            else:
-                kind = "manager_notice"
-                notice = (
-                    blocks_pages.breach_notice
-                    if stage.kind is StageKind.BREACH
-                    else blocks_pages.page
-                )
-                text, body = notice(ticket, stage, due=due, now=now)
-                payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
-            notices.append(NewNotice(ticket.number, kind, payload))
-        return notices

@@ -40,7 +40,10 @@ async def test_the_ticket_is_stored_with_its_first_event_and_owed_notices(ctx: C
         notices = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
     assert [(e.kind, e.ticket_number, e.actor_id) for e in events] == [("reported", 1, "U0REP")]
     assert events[0].after["summary"] == "problem 0"
-    assert [n.kind for n in notices] == ["ticket_message", "thread", "dm"]
+    # class A: the on-call primary is paged with the report itself
+    assert [n.kind for n in notices] == ["ticket_message", "thread", "dm", "page"]
+    assert notices[3].payload["user"] in ("U0ENG1", "U0ENG2")
+    assert "#1" in notices[3].payload["text"]
     assert all(n.sent_at is None for n in notices)
 
 
@@ -51,7 +54,7 @@ async def test_the_same_submission_twice_opens_one_ticket(ctx: Context) -> None:
     assert second.ticket.number == first.ticket.number
     async with ctx.db.read() as session:
         assert len((await session.scalars(select(TicketRow))).all()) == 1
-        assert len((await session.scalars(select(OutboxRow))).all()) == 3
+        assert len((await session.scalars(select(OutboxRow))).all()) == 4
 
 
 async def test_a_customer_channel_report_is_posted_there_and_warranty_follows_the_date(

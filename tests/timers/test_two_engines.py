@@ -91,9 +91,14 @@ async def test_racing_passes_on_a_backlog_send_the_latest_stage_once(
     assert [item for item, times in Counter(sent).items() if times > 1] == []
     for number in range(1, 31):
         stages = sorted({s for t, s, _, _ in sent if t == number})
-        # one step per milestone: respond's latest (secondary page), diagnose's (repeat 1),
-        # plan's (50 % of the plan, at 120 minutes, is not due yet)
-        assert stages == ["diagnose:repeat:1", "respond:page:secondary"], number
+        # the primary page went out with the report; then one step per milestone: respond's
+        # latest (secondary page), diagnose's (repeat 1), plan's (50 % of the plan, at 120
+        # minutes, is not due yet)
+        assert stages == [
+            "diagnose:repeat:1",
+            "respond:page:primary",
+            "respond:page:secondary",
+        ], number
     assert one.stats.stale + two.stats.stale == 1
     await first.close()
     await second.close()
