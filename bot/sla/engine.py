@@ -25,9 +25,13 @@ from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.services.timers import plan_for, stage_notices
-from bot.sla.timers import catch_up, unfired
+from bot.sla.policy import Milestone
+from bot.sla.timers import StageKind, catch_up, unfired
+from bot.story import story_line
 from bot.tickets import Ticket
+from bot.workflow import Actor, Change, Step, apply
 from storage import outbox
+from storage import tickets as ticket_store
 from storage import timers as timer_store
 from storage.outbox import NewNotice
 from storage.timers import Arm, StoredTimer
@@ -111,6 +115,7 @@ class TimerEngine:
             rearms: list[timer_store.Rearm] = []
             notices: list[NewNotice] = []
             failed: list[int] = []
+            closes: list[Change] = []
             for number in numbers:
                 ticket = tickets.get(number)
                 if ticket is None:
@@ -119,13 +124,33 @@ class TimerEngine:
                     arms, due, fired_notices = self._fire_ticket(
                         ticket, stored[number], now, oncall
                     )
+                    close = _autoclose(
+                        ticket, due_keys=[a.key for a in arms if a.outcome == SENT], now=now
+                    )
                 except Exception:  # one bad ticket must not hold up every other timer
                     log.exception("timer stages failed", extra={"ticket": number})
                     failed.append(number)
                     continue
-                rearms.append(timer_store.Rearm(number, ticket.version, arms))
+                version = ticket.version
+                if close is not None:
+                    closes.append(close)
+                    version = close.ticket.version
+                    arms = [a for a in arms if a.outcome is not None]  # closed: nothing more
+                    notices += _close_notices(close)
+                rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
+            for close in closes:
+                await ticket_store.save_ticket(session, close.ticket, now=now)
+                await ticket_store.append_event(
+                    session,
+                    ticket_number=close.ticket.number,
+                    at=now,
+                    actor_id="",
+                    kind=close.kind,
+                    before=close.before,
+                    after=close.after,
+                )
             await timer_store.rearm_many(session, rearms, now=now)
             await outbox.enqueue_many(session, notices, now=now)
             for number in failed:
@@ -174,3 +199,21 @@ class TimerEngine:
                 extra={"ticket": ticket.number},
             )
         return arms, [s.due for s in send], notices
+
+
+AUTOCLOSE_KEY = f"{Milestone.RESOLVE.value}:{StageKind.AUTOCLOSE.value}"
+
+
+def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Change | None:
+    """The ticket closed by itself when its sign-off wait fired (SPEC §6), else None."""
+    if AUTOCLOSE_KEY not in due_keys:
+        return None
+    return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
+
+
+def _close_notices(change: Change) -> list[NewNotice]:
+    number = change.ticket.number
+    return [
+        NewNotice(number, "ticket_message", {}),
+        NewNotice(number, "thread", {"text": story_line(change, "")}),
+    ]

@@ -26,7 +26,7 @@ from bot.oncall import OnCall
 from bot.sla.calendar import SlaClock, WorkCalendar
 from bot.sla.deadlines import Deadlines
 from bot.sla.policy import Anchor, ClockKind, Milestone, Severity, Terms
-from bot.tickets import Ticket
+from bot.tickets import Ticket, TicketState
 
 ELAPSED_REMINDERS = (50, 75, 90)
 WORKING_REMINDERS = (75,)
@@ -34,6 +34,7 @@ ESCALATING = (Severity.A, Severity.B)
 MANAGER_PAGE_PERCENT = {Severity.A: 75, Severity.B: 90}
 REPEAT_EVERY = {Severity.A: timedelta(minutes=30), Severity.B: timedelta(hours=2)}
 _MANAGER_MILESTONES = (Milestone.DIAGNOSE, Milestone.PLAN)
+SIGNOFF_WAIT_DAYS = 3  # working days the reporter has to answer "Is it fixed?"
 
 
 class StageKind(StrEnum):
@@ -43,6 +44,7 @@ class StageKind(StrEnum):
     PAGE_MANAGERS = "page:managers"
     BREACH = "breach"
     REPEAT = "repeat"
+    AUTOCLOSE = "autoclose"  # no answer to "Is it fixed?": the ticket closes by itself
 
 
 _NUMBERED = (StageKind.REMINDER, StageKind.REPEAT)
@@ -147,6 +149,11 @@ def ticket_stages(
             stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, point(clock, window, percent)))
             stages.append(Stage(milestone, StageKind.BREACH, window.due))
             stages.extend(_repeats(milestone, window.due, REPEAT_EVERY[severity], now))
+    if ticket.state is TicketState.RESOLVED and ticket.resolved_at is not None:
+        wait = SIGNOFF_WAIT_DAYS * calendar.day_length
+        stages.append(
+            Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
+        )
     return sorted(stages, key=order)
 
 
@@ -197,6 +204,8 @@ def recipients(
     """Where a stage's notices go. A page with no one to page says so in the thread."""
     owner = ticket.assignee_id or oncall.primary
     kind = stage.kind
+    if kind is StageKind.AUTOCLOSE:
+        return []  # the close itself tells the story (the thread and the ticket message)
     if kind is StageKind.REMINDER:
         return [Recipient(Audience.THREAD, owner)]
     if kind is StageKind.PAGE_PRIMARY:

@@ -1,0 +1,65 @@
+"""No answer to "Is it fixed?" in 3 working days: the ticket closes by itself, on the record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.services.steps import run_step
+from bot.sla.policy import Severity
+from bot.workflow import Step
+from storage.tables import TicketEventRow, TicketRow
+from tests.e2e.test_tickets import open_ticket
+from tests.fakes import FakeClock
+from tests.harness import Running
+
+
+async def state(running: Running) -> tuple[str, list[str]]:
+    async with running.bot.ctx.db.read() as session:
+        row = await session.get(TicketRow, 1)
+        kinds = list(await session.scalars(select(TicketEventRow.kind).order_by(TicketEventRow.id)))
+    assert row is not None
+    return row.state, kinds
+
+
+async def test_an_unanswered_sign_off_closes_after_three_working_days(
+    running: Running, clock: FakeClock
+) -> None:
+    ctx = running.bot.ctx
+    await open_ticket(running, Severity.C)  # Monday 10:00 in Shanghai
+    await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
+    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+    engine = running.bot.engine
+    assert engine is not None
+    await clock.advance(timedelta(days=2, hours=20))  # Thursday morning: 2.x working days
+    while await engine.fire_due():
+        pass
+    assert (await state(running))[0] == "resolved"
+    await clock.advance(timedelta(hours=8))  # Thursday past 10:00: 3 working days
+    while await engine.fire_due():
+        pass
+    ticket_state, kinds = await state(running)
+    assert ticket_state == "closed"
+    assert kinds[-1] == "autoclose"
+    slack = running.slack
+    message = slack.messages("C0SUPPORT")[0]
+    thread = await slack.wait_for(
+        lambda: (
+            [m for m in slack.messages("C0SUPPORT", message.ts) if "by itself" in m.text] or None
+        )
+    )
+    assert "no answer from the reporter in 3 working days" in thread[0].text
+
+
+async def test_an_answer_in_time_stops_the_auto_close(running: Running, clock: FakeClock) -> None:
+    ctx = running.bot.ctx
+    await open_ticket(running, Severity.C)
+    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+    await run_step(ctx, number=1, step=Step("confirm", rating=5), user_id="U0REP")
+    await clock.advance(timedelta(days=7))
+    assert running.bot.engine is not None
+    while await running.bot.engine.fire_due():
+        pass
+    ticket_state, kinds = await state(running)
+    assert ticket_state == "closed" and kinds[-1] == "confirm"
