@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test check lint typecheck imports pytest bench clean
+.PHONY: demo test check bench reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,13 @@ check: test
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/timers.py
+
+reliability: $(STAMP_TEST)
+	ESCALATOR_LONG=1 $(BIN)/pytest -q -s -rxX tests/reliability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
