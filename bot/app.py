@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import Delivery, retry_handlers
 from bot.handlers import buttons as button_handlers
+from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
 from bot.handlers import oncall as oncall_handlers
 from bot.handlers import report as report_handlers
@@ -40,6 +45,12 @@ class Escalator:
     delivery: Delivery
     metrics: Metrics
     engine: TimerEngine | None = None
+    signing_secret: str = field(default="", repr=False)
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        return SignatureVerifier(self.signing_secret)
+
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def web_app(self) -> web.Application:
@@ -72,12 +83,36 @@ class Escalator:
         await self.stop()
 
     async def _slack_events(self, request: web.Request) -> web.StreamResponse:
+        """Verify the signature first (401), then let Bolt parse (400 if it cannot)."""
         started = time.perf_counter()
-        response = await to_aiohttp_response(
-            await self.bolt.async_dispatch(await to_bolt_request(request))
-        )
+        body = await request.read()
+        if not self._signed(body, request.headers):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            text = body.decode("utf-8")
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=dict(request.headers)
+            )
+            bolt_response = await self.bolt.async_dispatch(bolt_request)
+        except (ValueError, TypeError, AttributeError, KeyError):  # UnicodeError is a ValueError
+            # Bolt catches what listeners raise; what reaches here is a body it cannot read.
+            return web.json_response({"error": "malformed request"}, status=400)
+        response = await to_aiohttp_response(bolt_response)
         self.metrics.request_seconds.observe(time.perf_counter() - started)
         return response
+
+    def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Slack's v0 signature over the raw bytes (also of a body that is not UTF-8)."""
+        try:
+            return self.verifier.is_valid_request(body.decode("utf-8"), dict(headers))
+        except UnicodeDecodeError:
+            timestamp = headers.get("X-Slack-Request-Timestamp", "")
+            signature = headers.get("X-Slack-Signature", "")
+            if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 60 * 5:
+                return False
+            base = b"v0:" + timestamp.encode() + b":" + body
+            digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+            return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         if await self.ctx.db.ping():
@@ -130,8 +165,15 @@ async def build(
     button_handlers.register(bolt, ctx)
     home_handlers.register(bolt, ctx)
     oncall_handlers.register(bolt, ctx)
+    help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(
-        ctx=ctx, bolt=bolt, client=client, delivery=delivery, metrics=metrics, engine=engine
+        ctx=ctx,
+        bolt=bolt,
+        client=client,
+        delivery=delivery,
+        metrics=metrics,
+        engine=engine,
+        signing_secret=settings.require_signing_secret(),
     )
 
 

@@ -1,0 +1,25 @@
+"""Any slash command the bot has no listener for gets the list of what it does know."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.blocks import escape
+from bot.ticket_commands import help_text
+
+COMMANDS = (
+    "• `/report [summary]`: report a problem",
+    "• `/oncall`: who is on call now and next; `/oncall override @user 4h`",
+)
+
+
+def register(app: AsyncApp) -> None:
+    @app.command(re.compile(r"^/"))
+    async def unknown_command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        command = escape(str(body.get("command", "")).replace("`", "'")[:40])
+        await ack(
+            text=f"I don't know `{command}`. I know:\n" + "\n".join(COMMANDS) + "\n" + help_text()
+        )
