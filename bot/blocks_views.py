@@ -32,7 +32,15 @@ def show_blocks(view: TicketView, now: datetime) -> list[Block]:
     for label, value in facts:
         if value:
             blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escape(value[:2800])}")})
-    history = "\n".join(_event_line(e.at, e.actor_id, e.kind, e.after) for e in view.events[-30:])
+    lines: list[str] = []
+    room = 2_900  # a section holds 3,000 characters: keep whole lines, the newest ones
+    for event in reversed(view.events):
+        line = _event_line(event.at, event.actor_id, event.kind, event.after)
+        if len(line) + 1 > room:
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    history = "\n".join(reversed(lines))
     blocks.append({"type": "section", "text": mrkdwn(f"*History*\n{history}")})
     return blocks[:50]
 

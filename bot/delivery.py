@@ -36,6 +36,21 @@ from storage.outbox import Notice
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+# Slack's answers that no retry can change: the notice is kept with the error, and the
+# notices after it (of the same ticket) go on.
+PERMANENT_ERRORS = frozenset(
+    {
+        "msg_too_long",
+        "invalid_blocks",
+        "invalid_attachments",
+        "no_text",
+        "channel_not_found",
+        "user_not_found",
+        "is_archived",
+        "invalid_arguments",
+        "too_many_attachments",
+    }
+)
 IDLE_WAIT = timedelta(minutes=5)
 POST_RATE = 1.0  # messages per second per channel
 POST_BURST = 4
@@ -106,6 +121,7 @@ class Outcome:
     result: dict[str, Any] | None = None
     error: str | None = None
     paced: float | None = None
+    dead: bool = False  # Slack refuses it for good: kept with its error, not tried again
 
 
 class Delivery:
@@ -196,6 +212,14 @@ class Delivery:
         except (SlackApiError, SlackClientError, NotReady, OSError, TimeoutError) as exc:
             error = _describe(exc)
             self.metrics.notices_failed.labels(kind=notice.kind).inc()
+            if isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT_ERRORS:
+                log.error(
+                    "delivery refused for good kind=%s error=%s",
+                    notice.kind,
+                    error,
+                    extra={"ticket": notice.ticket_number},
+                )
+                return Outcome(notice, error=error, dead=True)
             log.warning(
                 "delivery failed kind=%s attempt=%d error=%s",
                 notice.kind,
@@ -232,6 +256,8 @@ class Delivery:
                             ts=o.result["ts"],
                         )
                     await outbox.mark_sent(session, notice.id, now=now, result=o.result)
+                elif o.dead and o.error is not None:
+                    await outbox.mark_dead(session, notice.id, now=now, error=o.error)
                 elif o.error is not None:
                     delay = min(timedelta(seconds=2 ** min(notice.attempts, 12)), MAX_BACKOFF)
                     await outbox.mark_failed(

@@ -132,6 +132,21 @@ async def mark_sent(
     )
 
 
+async def mark_dead(session: AsyncSession, notice_id: int, *, now: datetime, error: str) -> None:
+    """Slack refused the notice for good: keep it, with the error, out of the queue."""
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == notice_id)
+        .values(
+            sent_at=now,
+            lease_until=None,
+            last_error=error[:2000],
+            result={"dead": True},
+            attempts=OutboxRow.attempts + 1,
+        )
+    )
+
+
 async def mark_failed(
     session: AsyncSession, notice_id: int, *, error: str, retry_at: datetime
 ) -> None:

@@ -133,7 +133,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
         except UserError as exc:
             await reply(str(exc))
             return
-        await reply(outcome.reply)
+        if outcome.change is not None:  # not a retry of a click answered before
+            await reply(outcome.reply)
 
     @app.action(blocks_ticket.APPROVE_ACTION)
     async def approve(
@@ -152,7 +153,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
         except UserError as exc:
             await reply(str(exc))
             return
-        await reply(outcome.reply)
+        if outcome.change is not None:  # not a retry of a click answered before
+            await reply(outcome.reply)
 
     @app.action(blocks_ticket.DECLINE_ACTION)
     async def decline(
@@ -232,7 +234,8 @@ def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> 
         except UserError as exc:
             await reply(str(exc))
             return
-        await reply(outcome.reply)
+        if outcome.change is not None:  # not a retry of a click answered before
+            await reply(outcome.reply)
 
 
 async def _submit_step(

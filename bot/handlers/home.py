@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks
 from bot.blocks_views import home_view
 from bot.errors import UserError
-from bot.handlers.ticket import execute
+from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import first_time, ticket_in_thread
@@ -46,6 +46,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
                     )
                 except UserError as exc:
                     answer = {"text": str(exc)}
+                if answer.pop(AGAIN, False):
+                    return  # a retry of a mention already answered
                 await client.chat_postEphemeral(
                     channel=channel, user=user, thread_ts=thread_ts, **answer
                 )

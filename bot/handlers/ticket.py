@@ -15,6 +15,8 @@ from bot.services.context import Context
 from bot.services.steps import may, run_step
 from bot.ticket_commands import TicketCommand, help_text, parse
 
+AGAIN = "again"  # in an answer: the same request was answered before
+
 LIST_TITLES = {
     "open": "Open tickets",
     "mine": "Your tickets",
@@ -61,6 +63,8 @@ async def execute(
     outcome = await run_step(
         ctx, number=command.number, step=command.step, user_id=user_id, request_key=request_key
     )
+    if outcome.change is None:  # Slack's retry of a request handled before
+        return {"text": outcome.reply, AGAIN: True}
     return {"text": outcome.reply}
 
 
@@ -82,4 +86,5 @@ def register(app: AsyncApp, ctx: Context) -> None:
         except UserError as exc:
             await ack(text=str(exc))
             return
+        answer.pop(AGAIN, None)  # Slack retries a command it got no answer to: answer it
         await ack(**answer)

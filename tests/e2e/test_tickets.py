@@ -363,3 +363,35 @@ async def test_slacks_retries_change_nothing_the_second_time(running: Running) -
         lambda: [e for e in slack.ephemerals("U0ENG1") if e.source == "chat.postEphemeral"] or None
     )
     assert await events(running) == ["reported", "note", "take", "note"]
+
+
+async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_ticket(
+    running: Running,
+) -> None:
+    from storage import outbox
+    from storage.outbox import NewNotice
+    from storage.tables import OutboxRow
+
+    slack = running.slack
+    message = await open_ticket(running)
+    ctx = running.bot.ctx
+    async with ctx.db.write() as session:  # a notice to a channel that does not exist
+        await outbox.enqueue_many(
+            session,
+            [NewNotice(1, "message", {"channel": "C0NOWHERE", "text": "lost?"})],
+            now=ctx.clock.now(),
+        )
+    ctx.wake_delivery()
+    assert "Note added" in await say(slack, "U0ENG1", "note 1 after the refused one")
+    await slack.wait_for(
+        lambda: (
+            any(
+                "after the refused one" in m.text
+                for m in slack.messages(message.channel, message.ts)
+            )
+            or None
+        )
+    )
+    async with ctx.db.read() as session:
+        dead = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "message"))).one()
+    assert dead.result == {"dead": True} and "channel_not_found" in (dead.last_error or "")
