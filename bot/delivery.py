@@ -36,6 +36,7 @@ from storage.outbox import Notice
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+NOTICE_EVENT = "escalator_notice"  # message metadata: which outbox row a message delivers
 # Slack's answers that no retry can change: the notice is kept with the error, and the
 # notices after it (of the same ticket) go on.
 PERMANENT_ERRORS = frozenset(
@@ -282,26 +283,61 @@ class Delivery:
         if notice.kind == "thread":
             channel, ts = await self._thread_of(notice)
             await self._pace(channel)
-            response = await self.client.chat_postMessage(
-                channel=channel, thread_ts=ts, text=text, blocks=body
-            )
-        elif notice.kind in ("dm", "page"):
+            return await self._post(notice, channel=channel, thread_ts=ts, text=text, blocks=body)
+        if notice.kind in ("dm", "page"):
             channel = await self._dm_channel(payload["user"])
             if notice.kind == "page" and body:
                 body = await self._linked(notice, body)
             await self._pace(channel)
-            response = await self.client.chat_postMessage(channel=channel, text=text, blocks=body)
-        elif notice.kind == "manager_notice":
-            await self._pace(payload["channel"])
-            response = await self.client.chat_postMessage(
-                channel=payload["channel"], text=text, blocks=body, unfurl_links=False
-            )
-        elif notice.kind == "ephemeral":
+            return await self._post(notice, channel=channel, text=text, blocks=body)
+        if notice.kind == "ephemeral":
             response = await self.client.chat_postEphemeral(**payload)
-        else:
-            await self._pace(str(payload.get("channel")))
-            response = await self.client.chat_postMessage(**payload)
+            return {"channel": response.get("channel"), "ts": response.get("message_ts")}
+        channel = str(payload.get("channel"))
+        await self._pace(channel)
+        return await self._post(notice, channel=channel, text=text, blocks=body, unfurl_links=False)
+
+    async def _post(
+        self, notice: Notice, *, channel: str, thread_ts: str | None = None, **content: Any
+    ) -> dict[str, Any]:
+        """chat.postMessage, carrying the outbox id in the message's metadata. A notice in
+        doubt (a process stopped while sending it) is first looked for in the channel or
+        thread, and not posted again when Slack has it: each notice is posted once."""
+        if notice.in_doubt:
+            found = await self._already_posted(notice.id, channel, thread_ts)
+            if found is not None:
+                log.info("found delivered before", extra={"ticket": notice.ticket_number})
+                return found
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            metadata={"event_type": NOTICE_EVENT, "event_payload": {"notice": notice.id}},
+            **content,
+        )
         return {"channel": response.get("channel"), "ts": response.get("ts")}
+
+    async def _already_posted(
+        self, notice_id: int, channel: str, thread_ts: str | None
+    ) -> dict[str, Any] | None:
+        if channel[:1] not in ("C", "G", "D"):
+            return None  # a #name, not an id: history cannot be read by it
+        try:
+            if thread_ts is not None:
+                found = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+                )
+            else:
+                found = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=100
+                )
+        except (SlackApiError, SlackClientError, OSError, TimeoutError):
+            return None  # cannot tell: post it (at least once rather than never)
+        for message in found.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == NOTICE_EVENT and payload.get("notice") == notice_id:
+                return {"channel": found.get("channel") or channel, "ts": message.get("ts")}
+        return None
 
     async def _dm_channel(self, user: str) -> str:
         """The bot's DM channel with ``user`` (stable, so asked of Slack once per user)."""
@@ -339,7 +375,8 @@ class Delivery:
         text = blocks.ticket_fallback_text(ticket)
         body = blocks.ticket_message(ticket, self.ctx.deadlines(ticket), self.ctx.clock.now())
         if location is None:
-            response = await self.client.chat_postMessage(
+            return await self._post(
+                notice,
                 channel=ticket.post_channel,
                 text=text,
                 blocks=body,

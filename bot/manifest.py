@@ -10,9 +10,12 @@ from bot.handlers.report import REPORT_SHORTCUT
 
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:history",
     "chat:write",
     "chat:write.public",
     "commands",
+    "groups:history",
+    "im:history",
     "im:write",
     "users:read",
 )

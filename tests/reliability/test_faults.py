@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from bot.sandbox.standin import ANY_METHOD, Fault
@@ -134,11 +133,6 @@ async def test_every_notice_arrives_once_and_in_order_after_slack_recovers(
     check(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a call that outlasts the client's timeout is still done by Slack: the bot counts "
-    "it failed and posts the notice again (no idempotent delivery)",
-)
 async def test_a_call_slack_answers_too_late_is_not_posted_twice(
     running: Running, clock: FakeClock
 ) -> None:

@@ -27,7 +27,7 @@ KILLS = 24 if LONG else 5
 # Delivery is at least once today: a notice Slack took whose "sent" mark died with the process
 # is sent again after the restart. When delivery becomes idempotent (e.g. keyed by outbox id in
 # the message metadata), set this to True and a notice sent twice fails the test.
-IDEMPOTENT_DELIVERY = False
+IDEMPOTENT_DELIVERY = True
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
