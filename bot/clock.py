@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -25,3 +26,16 @@ class SystemClock:
         delay = (when - self.now()).total_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+async def sleep_until_woken(clock: Clock, wake: asyncio.Event, until: datetime) -> None:
+    """Sleep until ``until`` on ``clock``, or until ``wake`` is set, whichever comes first."""
+    waker = asyncio.ensure_future(wake.wait())
+    sleeper = asyncio.ensure_future(clock.sleep_until(until))
+    try:
+        await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waker, sleeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

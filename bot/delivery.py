@@ -9,7 +9,6 @@ of one batch (at most one per ticket) go out concurrently, each waiting for its 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks, blocks_pages
+from bot.clock import sleep_until_woken
 from bot.metrics import Metrics
 from bot.services.context import Context
 from storage import outbox
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
 NOTICE_EVENT = "escalator_notice"  # message metadata: which outbox row a message delivers
+HISTORY_PAGES = 10  # pages of 200 messages read to find a notice in doubt
 # Slack's answers that no retry can change: the notice is kept with the error, and the
 # notices after it (of the same ticket) go on.
 PERMANENT_ERRORS = frozenset(
@@ -161,15 +162,7 @@ class Delivery:
                 await self._sleep(until)
 
     async def _sleep(self, until: datetime) -> None:
-        waker = asyncio.ensure_future(self._wake.wait())
-        sleeper = asyncio.ensure_future(self.ctx.clock.sleep_until(until))
-        try:
-            await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waker, sleeper):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await sleep_until_woken(self.ctx.clock, self._wake, until)
 
     async def drain_once(self) -> int:
         """Claim and send what is due now; return how many were handled.
@@ -304,7 +297,7 @@ class Delivery:
         doubt (a process stopped while sending it) is first looked for in the channel or
         thread, and not posted again when Slack has it: each notice is posted once."""
         if notice.in_doubt:
-            found = await self._already_posted(notice.id, channel, thread_ts)
+            found = await self._already_posted(notice, channel, thread_ts)
             if found is not None:
                 log.info("found delivered before", extra={"ticket": notice.ticket_number})
                 return found
@@ -317,26 +310,43 @@ class Delivery:
         return {"channel": response.get("channel"), "ts": response.get("ts")}
 
     async def _already_posted(
-        self, notice_id: int, channel: str, thread_ts: str | None
+        self, notice: Notice, channel: str, thread_ts: str | None
     ) -> dict[str, Any] | None:
+        """The message that delivers ``notice``, if Slack has it: read the thread, or the
+        channel's latest history, page by page (newest first)."""
         if channel[:1] not in ("C", "G", "D"):
             return None  # a #name, not an id: history cannot be read by it
-        try:
-            if thread_ts is not None:
-                found = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
-                )
-            else:
-                found = await self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=100
-                )
-        except (SlackApiError, SlackClientError, OSError, TimeoutError):
-            return None  # cannot tell: post it (at least once rather than never)
-        for message in found.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == NOTICE_EVENT and payload.get("notice") == notice_id:
-                return {"channel": found.get("channel") or channel, "ts": message.get("ts")}
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                if thread_ts is not None:
+                    found = await self.client.conversations_replies(
+                        channel=channel,
+                        ts=thread_ts,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                else:
+                    found = await self.client.conversations_history(
+                        channel=channel,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+            except (SlackApiError, SlackClientError, OSError, TimeoutError):
+                return None  # cannot tell: post it (at least once rather than never)
+            for message in found.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == NOTICE_EVENT
+                    and payload.get("notice") == notice.id
+                ):
+                    return {"channel": channel, "ts": message.get("ts")}
+            cursor = (found.get("response_metadata") or {}).get("next_cursor") or None
+            if not found.get("has_more") or not cursor:
+                return None
         return None
 
     async def _dm_channel(self, user: str) -> str:

@@ -22,6 +22,7 @@ class Notice:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    in_doubt: bool = False  # tried before with no answer stored: Slack may have it already
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 100) -
             blocked.add(ticket)
         if leased or row.next_attempt_at > now:
             continue
+        # A lease that ran out (never released, nor marked) means a process stopped mid-send.
+        in_doubt = row.lease_until is not None or row.attempts > 0
         row.lease_until = now + LEASE
-        claimed.append(Notice(row.id, ticket, row.kind, dict(row.payload), row.attempts))
+        claimed.append(Notice(row.id, ticket, row.kind, dict(row.payload), row.attempts, in_doubt))
         if len(claimed) >= limit:
             break
     return claimed

@@ -99,26 +99,19 @@ async def rearm(
     arms: Sequence[Arm],
 ) -> None:
     """Replace the ticket's pending timers with ``arms`` (pending or fired now)."""
-    await session.execute(
-        delete(TimerRow).where(TimerRow.ticket_number == ticket_number, TimerRow.fired_at.is_(None))
-    )
-    if not arms:
-        return
-    await session.execute(
-        insert(table_of(TimerRow)),
-        [
-            {
-                "ticket_number": ticket_number,
-                "key": arm.key,
-                "due_at": arm.due_at,
-                "version": version,
-                "armed_at": now,
-                "fired_at": None if arm.outcome is None else now,
-                "outcome": arm.outcome,
-            }
-            for arm in arms
-        ],
-    )
+    await rearm_many(session, [Rearm(ticket_number, version, arms)], now=now)
+
+
+def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:
+    return {
+        "ticket_number": number,
+        "key": arm.key,
+        "due_at": arm.due_at,
+        "version": version,
+        "armed_at": now,
+        "fired_at": None if arm.outcome is None else now,
+        "outcome": arm.outcome,
+    }
 
 
 @dataclass(frozen=True)
@@ -141,17 +134,7 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
             )
         )
     rows = [
-        {
-            "ticket_number": r.ticket_number,
-            "key": arm.key,
-            "due_at": arm.due_at,
-            "version": r.version,
-            "armed_at": now,
-            "fired_at": None if arm.outcome is None else now,
-            "outcome": arm.outcome,
-        }
-        for r in rearms
-        for arm in r.arms
+        _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]
     if rows:
         await session.execute(insert(table_of(TimerRow)), rows)
@@ -190,17 +173,5 @@ async def arm_new(
     if not arms:
         return
     await session.execute(
-        insert(table_of(TimerRow)),
-        [
-            {
-                "ticket_number": number,
-                "key": arm.key,
-                "due_at": arm.due_at,
-                "version": version,
-                "armed_at": now,
-                "fired_at": None if arm.outcome is None else now,
-                "outcome": arm.outcome,
-            }
-            for number, arm in arms
-        ],
+        insert(table_of(TimerRow)), [_row(n, arm, version=version, now=now) for n, arm in arms]
     )

@@ -19,7 +19,14 @@ from bot.services.steps import may, run_step
 from bot.workflow import Step
 
 Reply = Callable[[str], Awaitable[None]]
-SIMPLE_STEPS = {"ticket_ack": "ack", "ticket_take": "take", "ticket_escalate": "escalate"}
+# Buttons that take one step on the ticket named by their value, with no form.
+SIMPLE_STEPS = {
+    "ticket_ack": "ack",
+    "ticket_take": "take",
+    "ticket_escalate": "escalate",
+    blocks_ticket.CONFIRM_NO: "reject",
+    blocks_ticket.APPROVE_ACTION: "accept",
+}
 
 
 def _number(body: dict[str, Any]) -> int:
@@ -115,46 +122,6 @@ def register(app: AsyncApp, ctx: Context) -> None:
             )
         except UserError as exc:
             await _replier(body, respond, client)(str(exc))
-
-    @app.action(blocks_ticket.CONFIRM_NO)
-    async def confirm_no(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        reply = _replier(body, respond, client)
-        try:
-            outcome = await run_step(
-                ctx,
-                number=_number(body),
-                step=Step("reject"),
-                user_id=body["user"]["id"],
-                request_key=_action_key(body),
-            )
-        except UserError as exc:
-            await reply(str(exc))
-            return
-        if outcome.change is not None:  # not a retry of a click answered before
-            await reply(outcome.reply)
-
-    @app.action(blocks_ticket.APPROVE_ACTION)
-    async def approve(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        reply = _replier(body, respond, client)
-        try:
-            outcome = await run_step(
-                ctx,
-                number=_number(body),
-                step=Step("accept"),
-                user_id=body["user"]["id"],
-                request_key=_action_key(body),
-            )
-        except UserError as exc:
-            await reply(str(exc))
-            return
-        if outcome.change is not None:  # not a retry of a click answered before
-            await reply(outcome.reply)
 
     @app.action(blocks_ticket.DECLINE_ACTION)
     async def decline(

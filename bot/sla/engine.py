@@ -15,12 +15,12 @@ timers armed by another process sharing the database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.clock import sleep_until_woken
 from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
@@ -88,15 +88,7 @@ class TimerEngine:
                 await self._sleep(until)
 
     async def _sleep(self, until: datetime) -> None:
-        waker = asyncio.ensure_future(self._wake.wait())
-        sleeper = asyncio.ensure_future(self.ctx.clock.sleep_until(until))
-        try:
-            await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waker, sleeper):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await sleep_until_woken(self.ctx.clock, self._wake, until)
 
     async def fire_due(self) -> int:
         """Handle every ticket with a due timer (up to ``batch``); return how many.
