@@ -162,6 +162,25 @@ def _text_input(
     }
 
 
+def report_pending() -> View:
+    """The answer when storing the report takes longer than Slack waits."""
+    return {
+        "type": "modal",
+        "callback_id": "report_pending",
+        "title": plain("Report a problem"),
+        "close": plain("Close"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    "Your report is being saved. You will get its ticket number by direct "
+                    "message in a moment."
+                ),
+            }
+        ],
+    }
+
+
 def report_confirmation(ticket: Ticket, deadlines: Mapping[str, datetime], now: datetime) -> View:
     text = (
         f"{SEVERITY_EMOJI[ticket.severity]} Ticket *{ticket.ref}* is open, "

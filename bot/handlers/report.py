@@ -9,10 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.handlers.deadline import within
 from bot.handlers.forms import read_report_form
 from bot.metrics import Metrics
 from bot.services.context import Context
-from bot.services.report import ReportIntake
+from bot.services.report import ReportIntake, ReportOutcome
 from bot.tickets import ReportDraft, report_errors
 from bot.triage import QUESTIONS, classify
 
@@ -93,7 +94,16 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
             reporter_id=body["user"]["id"],
             origin_channel=channel if isinstance(channel, str) else None,
         )
-        outcome = await intake.submit(draft, f"view:{view['id']}")
+        result = await within(intake.submit(draft, f"view:{view['id']}"))
+        if not isinstance(result, ReportOutcome):
+            # The database is slow: the report is being stored (it will be, or the task
+            # fails alone); the reporter gets the number by direct message.
+            await ack(response_action="update", view=blocks.report_pending())
+            outcome = await result
+            if outcome.created:
+                metrics.tickets_reported.labels(severity=severity.value).inc()
+            return
+        outcome = result
         if outcome.created:
             metrics.tickets_reported.labels(severity=severity.value).inc()
         ticket = outcome.ticket

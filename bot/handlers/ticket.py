@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks_ticket
 from bot.blocks_views import list_blocks, report_blocks, show_blocks
 from bot.errors import UserError
+from bot.handlers.deadline import within
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import may, run_step
@@ -70,21 +71,30 @@ async def execute(
 
 def register(app: AsyncApp, ctx: Context) -> None:
     @app.command("/ticket")
-    async def ticket_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def ticket_command(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         user_id = body["user_id"]
-        try:
-            command = parse(body.get("text", ""))
-            trigger_id = body.get("trigger_id")
-            answer = await execute(
-                ctx,
-                command,
-                user_id=user_id,
-                trigger_id=trigger_id,
-                client=client,
-                request_key=f"cmd:{trigger_id}" if trigger_id else None,
-            )
-        except UserError as exc:
-            await ack(text=str(exc))
+        trigger_id = body.get("trigger_id")
+
+        async def answer() -> dict[str, Any]:
+            try:
+                found = await execute(
+                    ctx,
+                    parse(body.get("text", "")),
+                    user_id=user_id,
+                    trigger_id=trigger_id,
+                    client=client,
+                    request_key=f"cmd:{trigger_id}" if trigger_id else None,
+                )
+            except UserError as exc:
+                return {"text": str(exc)}
+            found.pop(AGAIN, None)  # Slack retries a command it got no answer to: answer it
+            return found
+
+        result = await within(answer())
+        if isinstance(result, dict):
+            await ack(**result)
             return
-        answer.pop(AGAIN, None)  # Slack retries a command it got no answer to: answer it
-        await ack(**answer)
+        await ack(text="Working on it…")  # the database is slow: answer when it is done
+        await respond(response_type="ephemeral", replace_original=True, **(await result))

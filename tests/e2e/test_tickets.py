@@ -395,3 +395,28 @@ async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_
     async with ctx.db.read() as session:
         dead = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "message"))).one()
     assert dead.result == {"dead": True} and "channel_not_found" in (dead.last_error or "")
+
+
+async def test_a_slow_database_still_gets_an_answer_in_time(running: Running) -> None:
+    """Another writer holds the database past Slack's 3 s: the command is answered at once
+    and its result comes through the response_url when the step is stored."""
+    slack = running.slack
+    await open_ticket(running)
+    held = asyncio.Event()
+
+    async def hold_the_database() -> None:
+        async with running.bot.ctx.db.write():
+            held.set()
+            await asyncio.sleep(3.5)
+
+    holder = asyncio.create_task(hold_the_database())
+    await held.wait()
+    sent = await slack.slash_command(
+        user="U0ENG1", command="/ticket", text="note 1 written while slow", channel="C0SUPPORT"
+    )
+    assert sent.status == 200 and "Working on it" in str(sent.body)
+    await holder
+    answer = await slack.wait_for(
+        lambda: [r for r in slack.responses() if "Note added" in str(r.body)] or None, timeout=10
+    )
+    assert answer and (await events(running))[-1] == "note"
