@@ -10,12 +10,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks_ticket
-from bot.blocks import mrkdwn, plain
+from bot.blocks import View, mrkdwn, plain
 from bot.blocks_views import show_blocks
 from bot.errors import UserError
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import may, run_step
+from bot.tickets import Ticket
 from bot.workflow import Step
 
 Reply = Callable[[str], Awaitable[None]]
@@ -26,6 +27,14 @@ SIMPLE_STEPS = {
     "ticket_escalate": "escalate",
     blocks_ticket.CONFIRM_NO: "reject",
     blocks_ticket.APPROVE_ACTION: "accept",
+}
+
+
+# Buttons that open a step's form: the step (to check it is allowed now) and the form.
+FORM_STEPS: dict[str, tuple[Step, Callable[[Ticket], View]]] = {
+    "ticket_resolve": (Step("resolve"), blocks_ticket.checklist_modal),
+    blocks_ticket.CONFIRM_YES: (Step("confirm", rating=5), blocks_ticket.rating_modal),
+    blocks_ticket.DECLINE_ACTION: (Step("decline", text="-"), blocks_ticket.decline_modal),
 }
 
 
@@ -70,21 +79,8 @@ def _value(view: dict[str, Any], block: str) -> Any:
 def register(app: AsyncApp, ctx: Context) -> None:
     for action_id, verb in SIMPLE_STEPS.items():
         _register_simple(app, ctx, action_id, verb)
-
-    @app.action("ticket_resolve")
-    async def resolve_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        try:
-            ticket = await may(
-                ctx, number=_number(body), step=Step("resolve"), user_id=body["user"]["id"]
-            )
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks_ticket.checklist_modal(ticket)
-            )
-        except UserError as exc:
-            await _replier(body, respond, client)(str(exc))
+    for action_id, (step, form) in FORM_STEPS.items():
+        _register_form(app, ctx, action_id, step, form)
 
     @app.action("ticket_open")
     async def open_button(
@@ -104,42 +100,6 @@ def register(app: AsyncApp, ctx: Context) -> None:
                 response_type="ephemeral",
                 replace_original=False,
             )
-
-    @app.action(blocks_ticket.CONFIRM_YES)
-    async def confirm_yes(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        try:
-            ticket = await may(
-                ctx,
-                number=_number(body),
-                step=Step("confirm", rating=5),
-                user_id=body["user"]["id"],
-            )
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks_ticket.rating_modal(ticket)
-            )
-        except UserError as exc:
-            await _replier(body, respond, client)(str(exc))
-
-    @app.action(blocks_ticket.DECLINE_ACTION)
-    async def decline(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        try:
-            ticket = await may(
-                ctx,
-                number=_number(body),
-                step=Step("decline", text="-"),
-                user_id=body["user"]["id"],
-            )
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks_ticket.decline_modal(ticket)
-            )
-        except UserError as exc:
-            await _replier(body, respond, client)(str(exc))
 
     @app.view(blocks_ticket.CHECKLIST_CALLBACK)
     async def checklist_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -181,6 +141,23 @@ def register(app: AsyncApp, ctx: Context) -> None:
             await ack(response_action="errors", errors={"reason": "Say why it is declined."})
             return
         await _submit_step(ack, ctx, view, body, Step("decline", text=reason))
+
+
+def _register_form(
+    app: AsyncApp, ctx: Context, action_id: str, step: Step, form: Callable[[Ticket], View]
+) -> None:
+    """A button that opens the form of a step, once the step is known to be allowed."""
+
+    @app.action(action_id)
+    async def open_form(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            ticket = await may(ctx, number=_number(body), step=step, user_id=body["user"]["id"])
+            await client.views_open(trigger_id=body["trigger_id"], view=form(ticket))
+        except UserError as exc:
+            await _replier(body, respond, client)(str(exc))
 
 
 def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> None:

@@ -224,14 +224,20 @@ class Load:
             self.answers.extend(results)
             for result in results:
                 if result.kind == "report" and result.status == 200:
-                    self.numbers.append(ticket_number(result.body))
+                    number = ticket_number(result.body)
+                    if number is not None:  # else: answered "being saved", number by DM
+                        self.numbers.append(number)
             if any(r.status is None for r in results):
                 await asyncio.sleep(0.05)  # the bot is down: Slack would wait too
 
 
-def ticket_number(body: str) -> int:
-    """The ticket number in the report form's confirmation (the ack of a submission)."""
+def ticket_number(body: str) -> int | None:
+    """The ticket number in the report form's confirmation (the ack of a submission), or
+    None when the bot answered that the report is still being saved (a slow database)."""
     text = json.dumps(json.loads(body))
+    if "Ticket #" not in text:
+        assert "report_pending" in text, text[:300]
+        return None
     return int(text.split("Ticket #", 1)[1].split('"', 1)[0])
 
 
