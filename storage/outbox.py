@@ -33,26 +33,6 @@ class OutboxStats:
     sent: int
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    ticket_number: int | None,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> None:
-    session.add(
-        OutboxRow(
-            ticket_number=ticket_number,
-            kind=kind,
-            payload=payload,
-            created_at=now,
-            next_attempt_at=now,
-            attempts=0,
-        )
-    )
-
-
 @dataclass(frozen=True)
 class NewNotice:
     ticket_number: int | None
@@ -186,11 +166,4 @@ async def release_many(session: AsyncSession, notice_ids: Sequence[int]) -> None
     """Give claimed rows back untried (paced: their channel is at Slack's posting rate)."""
     await session.execute(
         update(OutboxRow).where(OutboxRow.id.in_(list(notice_ids))).values(lease_until=None)
-    )
-
-
-async def release(session: AsyncSession, notice_id: int) -> None:
-    """Give a claimed row back untried (paced: its channel is at Slack's posting rate)."""
-    await session.execute(
-        update(OutboxRow).where(OutboxRow.id == notice_id).values(lease_until=None)
     )

@@ -7,52 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 from bot.tickets import NewTicket, Ticket, TicketState
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
-
-
-async def next_number(session: AsyncSession) -> int:
-    """The next ticket number. Taken inside the caller's transaction, so a rollback
-    gives the number back: numbers have no gaps and no duplicates."""
-    result = await session.execute(
-        update(Counter)
-        .where(Counter.name == "ticket")
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
-    return int(result.scalar_one())
-
-
-async def insert_ticket(
-    session: AsyncSession, new: NewTicket, *, number: int, intake_key: str | None, now: datetime
-) -> Ticket:
-    row = TicketRow(
-        number=number,
-        intake_key=intake_key,
-        severity=new.severity.value,
-        state=new.state.value,
-        summary=new.summary,
-        details=new.details,
-        system=new.system,
-        reporter_id=new.reporter_id,
-        origin_channel=new.origin_channel,
-        post_channel=new.post_channel,
-        customer=new.customer,
-        in_warranty=new.in_warranty,
-        reported_at=new.reported_at,
-        version=1,
-        updated_at=now,
-        pauses=[],
-        extra={},
-    )
-    session.add(row)
-    await session.flush()
-    return to_ticket(row)
 
 
 async def take_numbers(session: AsyncSession, count: int) -> range:
@@ -162,11 +123,6 @@ async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at
         )
 
 
-async def find_by_intake_key(session: AsyncSession, intake_key: str) -> Ticket | None:
-    row = await session.scalar(select(TicketRow).where(TicketRow.intake_key == intake_key))
-    return to_ticket(row) if row else None
-
-
 async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
     row = await session.get(TicketRow, number)
     return to_ticket(row) if row else None
@@ -187,32 +143,6 @@ async def set_message_location(
         update(TicketRow)
         .where(TicketRow.number == number)
         .values(message_channel=channel, message_ts=ts)
-    )
-
-
-async def count_tickets(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(TicketRow)) or 0)
-
-
-async def append_event(
-    session: AsyncSession,
-    *,
-    ticket_number: int,
-    at: datetime,
-    actor_id: str,
-    kind: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        TicketEventRow(
-            ticket_number=ticket_number,
-            at=at,
-            actor_id=actor_id,
-            kind=kind,
-            before=before or {},
-            after=after or {},
-        )
     )
 
 

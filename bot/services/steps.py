@@ -15,6 +15,8 @@ from bot.tickets import Ticket
 from bot.workflow import Actor, Change, Step, apply, check_role
 from storage import outbox, requests
 from storage import tickets as ticket_store
+from storage.outbox import NewNotice
+from storage.tickets import NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -74,28 +76,18 @@ async def run_step(
         change = apply(ticket, step, actor=who, now=now, system=system)
         new = change.ticket
         await ticket_store.save_ticket(session, new, now=now)
-        await ticket_store.append_event(
-            session,
-            ticket_number=number,
-            at=now,
-            actor_id=user_id,
-            kind=change.kind,
-            before=change.before,
-            after=change.after,
+        await ticket_store.append_events(
+            session, [NewEvent(number, user_id, change.kind, change.before, change.after)], at=now
         )
         await replace_timers(session, ctx, new)
-        await outbox.enqueue(
-            session, ticket_number=number, kind="ticket_message", payload={}, now=now
-        )
-        await outbox.enqueue(
-            session,
-            ticket_number=number,
-            kind="thread",
-            payload={"text": story_line(change, user_id)},
-            now=now,
-        )
-        for kind, payload in _follow_ups(ctx, change, user_id):
-            await outbox.enqueue(session, ticket_number=number, kind=kind, payload=payload, now=now)
+        notices = [
+            NewNotice(number, "ticket_message", {}),
+            NewNotice(number, "thread", {"text": story_line(change, user_id)}),
+        ]
+        notices += [
+            NewNotice(number, kind, payload) for kind, payload in _follow_ups(ctx, change, user_id)
+        ]
+        await outbox.enqueue_many(session, notices, now=now)
         reply = _reply(change)
         if request_key is not None:
             await requests.remember_reply(session, request_key, reply)

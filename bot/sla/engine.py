@@ -34,6 +34,7 @@ from storage import outbox
 from storage import tickets as ticket_store
 from storage import timers as timer_store
 from storage.outbox import NewNotice
+from storage.tickets import NewEvent
 from storage.timers import Arm, StoredTimer
 
 log = logging.getLogger(__name__)
@@ -134,15 +135,11 @@ class TimerEngine:
                 sent += due
             for close in closes:
                 await ticket_store.save_ticket(session, close.ticket, now=now)
-                await ticket_store.append_event(
-                    session,
-                    ticket_number=close.ticket.number,
-                    at=now,
-                    actor_id="",
-                    kind=close.kind,
-                    before=close.before,
-                    after=close.after,
-                )
+            await ticket_store.append_events(
+                session,
+                [NewEvent(c.ticket.number, "", c.kind, c.before, c.after) for c in closes],
+                at=now,
+            )
             await timer_store.rearm_many(session, rearms, now=now)
             await outbox.enqueue_many(session, notices, now=now)
             for number in failed:
