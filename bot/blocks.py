@@ -223,7 +223,7 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
         {"type": "section", "text": mrkdwn(escape(_cut(ticket.details, 2900)))},
     ]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now, met_at(ticket)))
+        blocks.append(_deadline_fields(deadlines, now, ticket.met_at()))
     blocks.append(
         {
             "type": "context",
@@ -267,16 +267,6 @@ def ticket_actions(ticket: Ticket) -> list[Block]:
 
 def ticket_fallback_text(ticket: Ticket) -> str:
     return escape(f"{ticket.ref} [{ticket.severity}] {ticket.summary}")
-
-
-def met_at(ticket: Ticket) -> dict[str, datetime | None]:
-    """When each milestone was met (None while it runs)."""
-    return {
-        "respond": ticket.acknowledged_at,
-        "diagnose": ticket.cause_at,
-        "plan": ticket.plan_at,
-        "resolve": ticket.resolved_at,
-    }
 
 
 def _deadline_fields(

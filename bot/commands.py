@@ -16,13 +16,13 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
 from bot.settings import Settings
+from bot.sla.calendar import WEEKDAYS
 from bot.sla.deadlines import deadlines_json
 from bot.sla.policy import Severity
 from storage.db import Database
 from storage.migrate import migrate as run_migrations
 
 log = logging.getLogger("escalator")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def check_config(path: str | None) -> int:
@@ -44,7 +44,7 @@ def check_config(path: str | None) -> int:
 
 def _describe_calendar(config: Config) -> str:
     cal = config.calendar
-    days = ",".join(_WEEKDAYS[d] for d in sorted(cal.workdays))
+    days = ",".join(WEEKDAYS[d] for d in sorted(cal.workdays))
     hours = ",".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in cal.spans)
     extras = f"; extra holidays {len(cal.extra_holidays)}, extra workdays {len(cal.extra_workdays)}"
     return (

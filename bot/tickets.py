@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from bot.sla.deadlines import Pause
-from bot.sla.policy import Severity
+from bot.sla.calendar import WorkCalendar
+from bot.sla.deadlines import Deadlines, Pause, compute_deadlines
+from bot.sla.policy import Policy, Severity
 
 # Slack's limits: a header block holds 150 characters; a plain-text input holds 3000.
 SUMMARY_MAX = 150
@@ -144,3 +145,27 @@ class Ticket:
     def ref(self) -> str:
         """How a ticket is written to users: ``#42``."""
         return f"#{self.number}"
+
+    def met_at(self) -> dict[str, datetime | None]:
+        """When each milestone was met, by name (None while it runs)."""
+        return {
+            "respond": self.acknowledged_at,
+            "diagnose": self.cause_at,
+            "plan": self.plan_at,
+            "resolve": self.resolved_at,
+        }
+
+
+def deadlines_of(ticket: Ticket, *, policy: Policy, calendar: WorkCalendar) -> Deadlines:
+    """Every milestone's deadline for the ticket as it stands (raises CalendarRangeError for
+    a year the holiday calendar does not know)."""
+    return compute_deadlines(
+        policy=policy,
+        calendar=calendar,
+        severity=ticket.severity,
+        reported_at=ticket.reported_at,
+        in_warranty=ticket.in_warranty,
+        cause_at=ticket.cause_at,
+        pauses=ticket.pauses,
+        fix_date=ticket.fix_date,
+    )

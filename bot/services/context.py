@@ -10,8 +10,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import Config
 from bot.sla.calendar import CalendarRangeError
-from bot.sla.deadlines import compute_deadlines
-from bot.tickets import Ticket
+from bot.tickets import Ticket, deadlines_of
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -33,16 +32,7 @@ class Context:
         """The ticket's deadlines, by milestone name, for the ones that apply (none, and a
         logged error, when a deadline falls in a year the holiday calendar does not know)."""
         try:
-            found = compute_deadlines(
-                policy=self.config.policy,
-                calendar=self.config.calendar,
-                severity=ticket.severity,
-                reported_at=ticket.reported_at,
-                in_warranty=ticket.in_warranty,
-                cause_at=ticket.cause_at,
-                pauses=ticket.pauses,
-                fix_date=ticket.fix_date,
-            )
+            found = deadlines_of(ticket, policy=self.config.policy, calendar=self.config.calendar)
         except CalendarRangeError as error:
             log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
             return {}

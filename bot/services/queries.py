@@ -54,12 +54,7 @@ def unmet(ctx: Context, ticket: Ticket) -> dict[str, datetime]:
     """The deadlines of milestones not met yet (none once resolved or closed)."""
     if ticket.state.value not in (*(s.value for s in ACTIVE), TicketState.AWAITING_APPROVAL.value):
         return {}
-    met = {
-        "respond": ticket.acknowledged_at,
-        "diagnose": ticket.cause_at,
-        "plan": ticket.plan_at,
-        "resolve": ticket.resolved_at,
-    }
+    met = ticket.met_at()
     return {name: due for name, due in ctx.deadlines(ticket).items() if met.get(name) is None}
 
 
@@ -127,12 +122,7 @@ async def monthly_report(ctx: Context, month: str) -> MonthReport:
     now = ctx.clock.now()
     for ticket in tickets:
         by_class[ticket.severity.value] += 1
-        done = {
-            "respond": ticket.acknowledged_at,
-            "diagnose": ticket.cause_at,
-            "plan": ticket.plan_at,
-            "resolve": ticket.resolved_at,
-        }
+        done = ticket.met_at()
         for name, due in ctx.deadlines(ticket).items():
             when = done.get(name)
             if when is None and due > now:

@@ -15,9 +15,9 @@ from bot.config import Config
 from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
-from bot.sla.deadlines import Deadlines, compute_deadlines
+from bot.sla.deadlines import Deadlines
 from bot.sla.timers import Audience, Stage, StageKind, recipients, ticket_stages, unfired
-from bot.tickets import Ticket
+from bot.tickets import Ticket, deadlines_of
 from storage import timers as timer_store
 from storage.outbox import NewNotice
 from storage.timers import Arm
@@ -30,16 +30,7 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
     ones included). A deadline in a year the holiday calendar does not know arms nothing."""
     config = ctx.config
     try:
-        deadlines = compute_deadlines(
-            policy=config.policy,
-            calendar=config.calendar,
-            severity=ticket.severity,
-            reported_at=ticket.reported_at,
-            in_warranty=ticket.in_warranty,
-            cause_at=ticket.cause_at,
-            pauses=ticket.pauses,
-            fix_date=ticket.fix_date,
-        )
+        deadlines = deadlines_of(ticket, policy=config.policy, calendar=config.calendar)
         return deadlines, ticket_stages(
             ticket=ticket,
             deadlines=deadlines,
