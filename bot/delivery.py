@@ -377,8 +377,7 @@ class Delivery:
         number = notice.ticket_number
         assert number is not None, "a ticket_message notice always names its ticket"
         async with self.ctx.db.read() as session:
-            ticket = await ticket_store.get_ticket(session, number)
-            location = await ticket_store.message_location(session, number)
+            ticket, location = await ticket_store.ticket_and_location(session, number)
         if ticket is None:
             raise NotReady(f"ticket {number} is gone")
         await self._pace(location[0] if location else ticket.post_channel)

@@ -128,6 +128,17 @@ async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
     return to_ticket(row) if row else None
 
 
+async def ticket_and_location(
+    session: AsyncSession, number: int
+) -> tuple[Ticket | None, tuple[str, str] | None]:
+    """The ticket and where its message is (once posted), with one read."""
+    row = await session.get(TicketRow, number)
+    if row is None:
+        return None, None
+    posted = row.message_ts is not None and row.message_channel is not None
+    return to_ticket(row), (row.message_channel or "", row.message_ts or "") if posted else None
+
+
 async def message_location(session: AsyncSession, number: int) -> tuple[str, str] | None:
     """Channel and ts of the ticket's message, once it has been posted."""
     row = await session.get(TicketRow, number)
