@@ -10,6 +10,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -149,7 +150,7 @@ async def build(
         config=config,
         clock=clock,
         wake_delivery=_late(delivery_ref),
-        wake_engine=_late(engine_ref),
+        wake_engine=_late_engine(engine_ref),
     )
     delivery = Delivery(ctx, client, metrics)
     delivery_ref.append(delivery)
@@ -177,10 +178,18 @@ async def build(
     )
 
 
-def _late(ref: list[Delivery] | list[TimerEngine]) -> Callable[[], None]:
+def _late(ref: list[Delivery]) -> Callable[[], None]:
     def wake() -> None:
         if ref:
             ref[0].wake()
+
+    return wake
+
+
+def _late_engine(ref: list[TimerEngine]) -> Callable[[datetime | None], None]:
+    def wake(due: datetime | None = None) -> None:
+        if ref:
+            ref[0].wake(due)
 
     return wake
 

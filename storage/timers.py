@@ -140,12 +140,20 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
         await session.execute(insert(table_of(TimerRow)), rows)
 
 
-async def mark_failed(session: AsyncSession, ticket_number: int, *, now: datetime) -> None:
-    """Set the ticket's due timers aside (outcome ``error``) so they are not tried forever."""
+async def mark_failed(
+    session: AsyncSession, ticket_number: int, *, version: int, now: datetime, retry_at: datetime
+) -> None:
+    """Set the ticket's due timers aside (outcome ``error``) so they are not tried forever,
+    and arm a ``retry:`` wake-up at ``retry_at``, when the rules are asked again (only the
+    next stage is ever stored, so without it the ticket would have nothing armed)."""
     await session.execute(
         update(TimerRow)
         .where(TimerRow.ticket_number == ticket_number, *_pending_due(now))  # type: ignore[arg-type]
         .values(fired_at=now, outcome="error")
+    )
+    retry = Arm(f"retry:{now.strftime('%Y%m%dT%H%M%S%f')}", retry_at)
+    await session.execute(
+        insert(table_of(TimerRow)), [_row(ticket_number, retry, version=version, now=now)]
     )
 
 

@@ -20,13 +20,19 @@ def _nothing() -> None:
     return None
 
 
+def _no_timer(_due: datetime | None = None) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
     db: Database
     config: Config
     clock: Clock
     wake_delivery: Callable[[], None] = field(default=_nothing)
-    wake_engine: Callable[[], None] = field(default=_nothing)  # an earlier timer may be armed
+    # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
+    # is earlier than what it sleeps for.
+    wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
 
     def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
         """The ticket's deadlines, by milestone name, for the ones that apply (none, and a

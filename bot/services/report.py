@@ -22,7 +22,7 @@ from bot.services.oncall import rotation_at
 from bot.services.timers import plan_for, stage_notices
 from bot.sla.deadlines import Deadlines
 from bot.sla.engine import SENT, SUPERSEDED
-from bot.sla.timers import Stage, catch_up
+from bot.sla.timers import Stage, catch_up, next_stage
 from bot.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.triage import MEANING
 from bot.workflow import snapshot
@@ -67,7 +67,7 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
     """Store the tickets and their first events, arm their timers and owe Slack their messages,
     in one transaction; one outcome per item, in order."""
     now = ctx.clock.now()
-    news = [_new_ticket(ctx, draft) for draft, _ in items]
+    news = [_new_ticket(ctx, draft, now) for draft, _ in items]
     keys = [key for _, key in items if key is not None]
     async with ctx.db.write() as session:
         existing = await ticket_store.find_by_intake_keys(session, keys)
@@ -111,7 +111,9 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
         )
     if created:
         ctx.wake_delivery()
-        ctx.wake_engine()
+        first_due = min((arm.due_at for _, arm in arms if arm.outcome is None), default=None)
+        if first_due is not None:
+            ctx.wake_engine(first_due)
     return outcomes
 
 
@@ -133,7 +135,7 @@ async def _first_stages(
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, SUPERSEDED)) for s in skip]
-        arms += [(ticket.number, Arm(s.key, s.due)) for s in stages if s.due > now]
+        arms += [(ticket.number, Arm(s.key, s.due)) for s in next_stage(stages, after=now)]
         if send and oncall is None:
             oncall = (await rotation_at(session, ctx.config, now)).at(now)
         for stage in send:
@@ -142,8 +144,9 @@ async def _first_stages(
     return arms, notices
 
 
-def _new_ticket(ctx: Context, draft: ReportDraft) -> NewTicket:
-    now = ctx.clock.now()
+def _new_ticket(ctx: Context, draft: ReportDraft, now: datetime) -> NewTicket:
+    """The ticket opened at ``now``, the batch's time (so its report-time page is due at
+    once and fires with the report, not a moment later from the timer engine)."""
     config = ctx.config
     customer = config.customer_for_channel(draft.origin_channel or "")
     return open_ticket(

@@ -79,7 +79,7 @@ async def run_step(
         await ticket_store.append_events(
             session, [NewEvent(number, user_id, change.kind, change.before, change.after)], at=now
         )
-        await replace_timers(session, ctx, new)
+        next_due = await replace_timers(session, ctx, new)
         notices = [
             NewNotice(number, "ticket_message", {}),
             NewNotice(number, "thread", {"text": story_line(change, user_id)}),
@@ -93,7 +93,8 @@ async def run_step(
             await requests.remember_reply(session, request_key, reply)
     log.info("ticket %s", change.kind, extra={"ticket": number, "user": user_id})
     ctx.wake_delivery()
-    ctx.wake_engine()
+    if next_due is not None:
+        ctx.wake_engine(next_due)
     return StepOutcome(ticket=new, change=change, reply=reply)
 
 

@@ -1,5 +1,5 @@
 """Arming timers, and what a fired stage sends. Every use case that changes a ticket's
-deadlines calls :func:`replace_timers` inside its transaction, and ``ctx.wake_engine()``
+deadlines calls :func:`replace_timers` inside its transaction, and ``ctx.wake_engine(due)``
 after the commit."""
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from bot.oncall import OnCall
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
-from bot.sla.timers import Audience, Stage, StageKind, recipients, ticket_stages, unfired
+from bot.sla.timers import (
+    Audience,
+    Stage,
+    StageKind,
+    next_stage,
+    recipients,
+    ticket_stages,
+    unfired,
+)
 from bot.tickets import Ticket, deadlines_of
 from storage import timers as timer_store
 from storage.outbox import NewNotice
@@ -43,20 +51,19 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
         return None, []
 
 
-async def replace_timers(session: AsyncSession, ctx: Context, ticket: Ticket) -> None:
-    """Recompute the ticket's pending stages and replace the stored ones, in the caller's
+async def replace_timers(session: AsyncSession, ctx: Context, ticket: Ticket) -> datetime | None:
+    """Recompute the ticket's next stage and replace the stored pending one, in the caller's
     transaction. Stages that fired already stay fired and are not armed again. Pass the
-    ticket as saved (its new version); call ``ctx.wake_engine()`` after the commit."""
+    ticket as saved (its new version); returns when the armed stage is due, for
+    ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
     _, stages = plan_for(ctx, ticket, now)
     fired = await timer_store.fired_keys(session, ticket.number)
+    arms = [Arm(stage.key, stage.due) for stage in next_stage(unfired(stages, fired))]
     await timer_store.rearm(
-        session,
-        ticket_number=ticket.number,
-        version=ticket.version,
-        now=now,
-        arms=[Arm(stage.key, stage.due) for stage in unfired(stages, fired)],
+        session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
     )
+    return arms[0].due_at if arms else None
 
 
 def stage_notices(

@@ -26,7 +26,7 @@ from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.services.timers import plan_for, stage_notices
 from bot.sla.policy import Milestone
-from bot.sla.timers import StageKind, catch_up, unfired
+from bot.sla.timers import StageKind, catch_up, next_stage, unfired
 from bot.story import story_line
 from bot.tickets import Ticket
 from bot.workflow import Actor, Change, Step, apply
@@ -65,10 +65,13 @@ class TimerEngine:
         self.on_fired = on_fired
         self.stats = EngineStats()
         self._wake = asyncio.Event()
+        self._until: datetime | None = None  # what the engine sleeps for, while it sleeps
 
-    def wake(self) -> None:
-        """A use case armed a timer that may be earlier than the one we sleep for."""
-        self._wake.set()
+    def wake(self, due: datetime | None = None) -> None:
+        """A use case armed a timer due at ``due`` (None: unknown). Wake when that is earlier
+        than what the engine sleeps for (or when it is not asleep: it looks again anyway)."""
+        if due is None or self._until is None or due < self._until:
+            self._wake.set()
 
     async def run(self) -> None:
         while True:
@@ -89,7 +92,11 @@ class TimerEngine:
                 await self._sleep(until)
 
     async def _sleep(self, until: datetime) -> None:
-        await sleep_until_woken(self.ctx.clock, self._wake, until)
+        self._until = until
+        try:
+            await sleep_until_woken(self.ctx.clock, self._wake, until)
+        finally:
+            self._until = None
 
     async def fire_due(self) -> int:
         """Handle every ticket with a due timer (up to ``batch``); return how many.
@@ -143,7 +150,13 @@ class TimerEngine:
             await timer_store.rearm_many(session, rearms, now=now)
             await outbox.enqueue_many(session, notices, now=now)
             for number in failed:
-                await timer_store.mark_failed(session, number, now=now)
+                await timer_store.mark_failed(
+                    session,
+                    number,
+                    version=tickets[number].version,
+                    now=now,
+                    retry_at=now + self.recheck,
+                )
         if sent:
             self.ctx.wake_delivery()
             if self.on_fired is not None:
@@ -168,11 +181,11 @@ class TimerEngine:
             # is due fires on the next pass, with the current version.
             self.stats.stale += 1
             log.info("stale timers dropped and re-armed", extra={"ticket": ticket.number})
-            return [Arm(s.key, s.due) for s in pending], [], []
+            return [Arm(s.key, s.due) for s in next_stage(pending)], [], []
         send, skip = catch_up([s for s in pending if s.due <= now])
         arms = [Arm(s.key, s.due, SENT) for s in send]
         arms += [Arm(s.key, s.due, SUPERSEDED) for s in skip]
-        arms += [Arm(s.key, s.due) for s in pending if s.due > now]
+        arms += [Arm(s.key, s.due) for s in next_stage(pending, after=now)]
         notices = [
             notice
             for stage in send

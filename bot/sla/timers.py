@@ -171,6 +171,16 @@ def unfired(stages: Iterable[Stage], fired: Collection[str]) -> list[Stage]:
     return [stage for stage in stages if stage.key not in fired]
 
 
+def next_stage(stages: Iterable[Stage], *, after: datetime | None = None) -> list[Stage]:
+    """The one stage to keep armed (as a list of at most one): the earliest, or the earliest
+    due after ``after``. Only the next stage is stored; when it fires, the engine works out
+    from the rules what else is due and arms the next one (schedule the next step only)."""
+    for stage in sorted(stages, key=order):
+        if after is None or stage.due > after:
+            return [stage]
+    return []
+
+
 def catch_up(due: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
     """Split stages that are due at once into (send, superseded).
 

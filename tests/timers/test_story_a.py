@@ -96,7 +96,7 @@ async def test_class_a_story(running: Running, clock: FakeClock) -> None:
     await at(95)
     keys = await pending(ctx, ticket.number)
     assert not any(k.startswith(("respond", "diagnose")) for k in keys)
-    assert keys["plan:breach"] == start + 215 * MIN
+    assert keys == {"plan:reminder:50": start + 155 * MIN}  # only the next stage is stored
     await at(150)  # the second diagnose repeat would have been at 120
     assert len(dms(slack, "U0MGR1")) == 2
     await at(155)
