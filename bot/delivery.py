@@ -57,6 +57,7 @@ IDLE_WAIT = timedelta(minutes=5)
 POST_RATE = 1.0  # messages per second per channel
 POST_BURST = 4
 MAX_PACE_WAIT = 2.0  # longer than this, and the notice goes back for a later batch
+MAX_HOLD_SLEEP = 1.0  # seconds the worker sleeps, at most, while rows wait for their channels
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -143,6 +144,8 @@ class Delivery:
         self._pause = pause
         self._wake = asyncio.Event()
         self._dm_channels: dict[str, str] = {}
+        self._turns: dict[int, float] = {}  # notice id -> wait for the turn taken at claim
+        self._held_for: float | None = None  # the first turn of a channel that held notices
 
     def wake(self) -> None:
         self._wake.set()
@@ -153,6 +156,11 @@ class Delivery:
             self._wake.clear()
             sent = await self.drain_once()
             if sent:
+                continue
+            if self._held_for is not None:
+                # Due rows wait for their channels' turns: sleep until the first turn (new
+                # rows would wait for the same turns), then claim again.
+                await self._pause(min(self._held_for, MAX_HOLD_SLEEP))
                 continue
             async with self.ctx.db.read() as session:
                 due = await outbox.next_due_at(session)
@@ -171,8 +179,9 @@ class Delivery:
         without a ticket keep their order in one lane. What became of each notice (sent,
         failed, paced) is written back in one transaction at the end."""
         now = self.ctx.clock.now()
+        self._held_for = None
         async with self.ctx.db.write(background=True) as session:
-            notices = await outbox.claim_due(session, now=now)
+            notices = await outbox.claim_due(session, now=now, hold=self._hold)
         if not notices:
             return 0
         loose = [n for n in notices if n.ticket_number is None]
@@ -180,11 +189,40 @@ class Delivery:
         lanes += [loose] if loose else []
         results = await asyncio.gather(*(self._lane(lane) for lane in lanes))
         outcomes = [outcome for lane in results for outcome in lane]
+        self._turns.clear()  # turns of notices that never reached their send
         await self._record(outcomes)
         waits = [o.paced for o in outcomes if o.paced]
         if waits and all(o.paced is not None for o in outcomes):  # all paced: let them catch up
             await self._pause(min(waits))
         return len(notices)
+
+    def _hold(self, notice: Notice) -> bool:
+        """At claim time: take the notice's turn on its channel, or leave it unclaimed (True)
+        when the turn is further off than ``MAX_PACE_WAIT``. A channel not known before
+        sending (a first DM to someone) takes its turn when sent."""
+        channel = self._channel_hint(notice)
+        if channel is None:
+            return False
+        wait = self.pacer.reserve(channel, MAX_PACE_WAIT)
+        if wait is None:
+            later = self.pacer.wait_for(channel)
+            self._held_for = later if self._held_for is None else min(self._held_for, later)
+            return True
+        self._turns[notice.id] = wait
+        return False
+
+    def _channel_hint(self, notice: Notice) -> str | None:
+        kind, payload = notice.kind, notice.payload
+        if kind == "ticket_message":
+            return notice.location[0] if notice.location else notice.post_channel
+        if kind == "thread":
+            return notice.location[0] if notice.location else None
+        if kind in ("dm", "page"):
+            return self._dm_channels.get(str(payload.get("user")))
+        if kind == "ephemeral":
+            return None
+        channel = payload.get("channel")
+        return channel if isinstance(channel, str) else None
 
     async def _lane(self, notices: list[Notice]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -261,8 +299,10 @@ class Delivery:
             if paced:
                 await outbox.release_many(session, paced)
 
-    async def _pace(self, channel: str) -> None:
-        wait = self.pacer.reserve(channel, MAX_PACE_WAIT)
+    async def _pace(self, channel: str, notice: Notice) -> None:
+        wait = self._turns.pop(notice.id, None)  # taken at claim time
+        if wait is None:
+            wait = self.pacer.reserve(channel, MAX_PACE_WAIT)
         if wait is None:
             raise Paced(self.pacer.wait_for(channel))
         if wait > 0:
@@ -275,19 +315,19 @@ class Delivery:
             return await self._send_ticket_message(notice)
         if notice.kind == "thread":
             channel, ts = await self._thread_of(notice)
-            await self._pace(channel)
+            await self._pace(channel, notice)
             return await self._post(notice, channel=channel, thread_ts=ts, text=text, blocks=body)
         if notice.kind in ("dm", "page"):
             channel = await self._dm_channel(payload["user"])
             if notice.kind == "page" and body:
                 body = await self._linked(notice, body)
-            await self._pace(channel)
+            await self._pace(channel, notice)
             return await self._post(notice, channel=channel, text=text, blocks=body)
         if notice.kind == "ephemeral":
             response = await self.client.chat_postEphemeral(**payload)
             return {"channel": response.get("channel"), "ts": response.get("message_ts")}
         channel = str(payload.get("channel"))
-        await self._pace(channel)
+        await self._pace(channel, notice)
         return await self._post(notice, channel=channel, text=text, blocks=body, unfurl_links=False)
 
     async def _post(
@@ -380,7 +420,7 @@ class Delivery:
             ticket, location = await ticket_store.ticket_and_location(session, number)
         if ticket is None:
             raise NotReady(f"ticket {number} is gone")
-        await self._pace(location[0] if location else ticket.post_channel)
+        await self._pace(location[0] if location else ticket.post_channel, notice)
         text = blocks.ticket_fallback_text(ticket)
         body = blocks.ticket_message(ticket, self.ctx.deadlines(ticket), self.ctx.clock.now())
         if location is None:
@@ -401,6 +441,8 @@ class Delivery:
     async def _thread_of(self, notice: Notice) -> tuple[str, str]:
         if notice.ticket_number is None:
             raise NotReady("a thread reply needs a ticket")
+        if notice.location is not None:
+            return notice.location
         async with self.ctx.db.read() as session:
             location = await ticket_store.message_location(session, notice.ticket_number)
         if location is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import OutboxRow, table_of
+from storage.tables import OutboxRow, TicketRow, table_of
 
 LEASE = timedelta(seconds=60)
 
@@ -23,6 +23,8 @@ class Notice:
     payload: dict[str, Any]
     attempts: int
     in_doubt: bool = False  # tried before with no answer stored: Slack may have it already
+    post_channel: str | None = None  # the ticket's channel (when the notice has a ticket)
+    location: tuple[str, str] | None = None  # the ticket message (channel, ts), once posted
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,35 @@ async def enqueue_many(
     )
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[Notice]:
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int = 100,
+    hold: Callable[[Notice], bool] | None = None,
+) -> list[Notice]:
     """Claim the due rows that are first in line for their ticket (order per ticket is kept:
-    a row waits while an earlier row of the same ticket is unsent)."""
-    rows = await session.scalars(
-        select(OutboxRow)
+    a row waits while an earlier row of the same ticket is unsent). A row ``hold`` says no
+    to (its channel is at Slack's posting rate) is left unclaimed, and so is the rest of its
+    ticket's line."""
+    rows = await session.execute(
+        select(
+            OutboxRow.id,
+            OutboxRow.ticket_number,
+            OutboxRow.kind,
+            OutboxRow.payload,
+            OutboxRow.attempts,
+            OutboxRow.lease_until,
+            OutboxRow.next_attempt_at,
+            TicketRow.post_channel,
+            TicketRow.message_channel,
+            TicketRow.message_ts,
+        )
+        .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
         .where(OutboxRow.sent_at.is_(None))
         .order_by(OutboxRow.id)
         .limit(limit * 4)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=OutboxRow)
     )
     blocked: set[int] = set()
     claimed: list[Notice] = []
@@ -86,10 +108,28 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 100) -
             continue
         # A lease that ran out (never released, nor marked) means a process stopped mid-send.
         in_doubt = row.lease_until is not None or row.attempts > 0
-        row.lease_until = now + LEASE
-        claimed.append(Notice(row.id, ticket, row.kind, dict(row.payload), row.attempts, in_doubt))
+        location = (row.message_channel, row.message_ts) if row.message_ts else None
+        notice = Notice(
+            row.id,
+            ticket,
+            row.kind,
+            dict(row.payload),
+            row.attempts,
+            in_doubt,
+            post_channel=row.post_channel,
+            location=location,
+        )
+        if hold is not None and hold(notice):
+            continue
+        claimed.append(notice)
         if len(claimed) >= limit:
             break
+    if claimed:
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([n.id for n in claimed]))
+            .values(lease_until=now + LEASE)
+        )
     return claimed
 
 
