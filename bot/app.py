@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.health import outbox_metrics
 from bot.services.report import ReportIntake
+from bot.services.steps import StepIntake
 from bot.settings import Settings
 from bot.sla.engine import TimerEngine
 from storage.db import Database
@@ -161,10 +162,11 @@ async def build(
         signing_secret=settings.require_signing_secret(),
         raise_error_for_unhandled_request=False,
     )
+    steps = StepIntake(ctx)
     report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))
-    ticket_handlers.register(bolt, ctx)
-    button_handlers.register(bolt, ctx)
-    home_handlers.register(bolt, ctx)
+    ticket_handlers.register(bolt, ctx, steps)
+    button_handlers.register(bolt, ctx, steps)
+    home_handlers.register(bolt, ctx, steps)
     oncall_handlers.register(bolt, ctx)
     help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(

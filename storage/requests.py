@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,24 +16,39 @@ from storage.tables import ProcessedRequestRow
 
 async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
     """Record ``key`` in the caller's transaction; False when it was recorded before."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = await session.execute(
-        insert(ProcessedRequestRow)
+        _insert(session)(ProcessedRequestRow)
         .values(key=key, at=now, reply="")
         .on_conflict_do_nothing(index_elements=["key"])
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def remember_reply(session: AsyncSession, key: str, reply: str) -> None:
+async def replies_for(session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
+    """The recorded replies of the keys acted on before (a key not acted on is absent)."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(ProcessedRequestRow.key, ProcessedRequestRow.reply).where(
+            ProcessedRequestRow.key.in_(list(keys))
+        )
+    )
+    return {key: reply for key, reply in rows}
+
+
+async def remember_replies(
+    session: AsyncSession, replies: Sequence[tuple[str, str]], *, now: datetime
+) -> None:
+    """Record keys acted on, with their replies, in the caller's transaction (one statement)."""
+    if not replies:
+        return
     await session.execute(
-        update(ProcessedRequestRow).where(ProcessedRequestRow.key == key).values(reply=reply)
+        _insert(session)(ProcessedRequestRow).on_conflict_do_nothing(index_elements=["key"]),
+        [{"key": key, "at": now, "reply": reply} for key, reply in replies],
     )
 
 
-async def reply_for(session: AsyncSession, key: str) -> str:
-    found = await session.scalar(
-        select(ProcessedRequestRow.reply).where(ProcessedRequestRow.key == key)
-    )
-    return found or ""
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert

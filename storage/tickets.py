@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -209,40 +209,45 @@ def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
     return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]
 
 
-async def lock_ticket(session: AsyncSession, number: int) -> Ticket | None:
-    """Load a ticket to change it (row lock on PostgreSQL; SQLite's write lock is held)."""
-    row = await session.scalar(
-        select(TicketRow).where(TicketRow.number == number).with_for_update()
+async def lock_tickets(session: AsyncSession, numbers: Iterable[int]) -> dict[int, Ticket]:
+    """Load tickets to change them (row locks on PostgreSQL; SQLite's write lock is held)."""
+    wanted = list(numbers)
+    rows = await session.scalars(
+        select(TicketRow).where(TicketRow.number.in_(wanted)).with_for_update()
     )
-    return to_ticket(row) if row else None
+    return {row.number: to_ticket(row) for row in rows}
 
 
-async def save_ticket(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
-    """Write back every field a step may change; ``ticket.version`` is the new version."""
-    await session.execute(
-        update(TicketRow)
-        .where(TicketRow.number == ticket.number)
-        .values(
-            severity=ticket.severity.value,
-            state=ticket.state.value,
-            assignee_id=ticket.assignee_id,
-            acknowledged_at=ticket.acknowledged_at,
-            cause_at=ticket.cause_at,
-            plan_at=ticket.plan_at,
-            resolved_at=ticket.resolved_at,
-            closed_at=ticket.closed_at,
-            fix_date=ticket.fix_date,
-            pauses=pauses_json(ticket.pauses),
-            cause=ticket.cause,
-            plan=ticket.plan,
-            resolution=ticket.resolution,
-            rating=ticket.rating,
-            rating_comment=ticket.rating_comment,
-            extra=ticket.extra,
-            version=ticket.version,
-            updated_at=now,
-        )
-    )
+async def save_tickets(session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime) -> None:
+    """Write back every field a step may change, with one statement for all the tickets;
+    each ``ticket.version`` is its new version."""
+    if not tickets:
+        return
+    await session.execute(update(TicketRow), [_changed_fields(t, now) for t in tickets])
+
+
+def _changed_fields(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "severity": ticket.severity.value,
+        "state": ticket.state.value,
+        "assignee_id": ticket.assignee_id,
+        "acknowledged_at": ticket.acknowledged_at,
+        "cause_at": ticket.cause_at,
+        "plan_at": ticket.plan_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "fix_date": ticket.fix_date,
+        "pauses": pauses_json(ticket.pauses),
+        "cause": ticket.cause,
+        "plan": ticket.plan,
+        "resolution": ticket.resolution,
+        "rating": ticket.rating,
+        "rating_comment": ticket.rating_comment,
+        "extra": ticket.extra,
+        "version": ticket.version,
+        "updated_at": now,
+    }
 
 
 async def ticket_at_message(session: AsyncSession, channel: str, ts: str) -> Ticket | None:

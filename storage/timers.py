@@ -81,25 +81,21 @@ async def timers_of(
     return found
 
 
-async def fired_keys(session: AsyncSession, ticket_number: int) -> set[str]:
-    result = await session.scalars(
-        select(TimerRow.key).where(
-            TimerRow.ticket_number == ticket_number, TimerRow.fired_at.is_not(None)
+async def fired_keys_of(
+    session: AsyncSession, ticket_numbers: Sequence[int]
+) -> dict[int, set[str]]:
+    """The keys of the stages each ticket has fired."""
+    found: dict[int, set[str]] = {n: set() for n in ticket_numbers}
+    for start in range(0, len(ticket_numbers), 500):
+        rows = await session.execute(
+            select(TimerRow.ticket_number, TimerRow.key).where(
+                TimerRow.ticket_number.in_(list(ticket_numbers[start : start + 500])),
+                TimerRow.fired_at.is_not(None),
+            )
         )
-    )
-    return set(result)
-
-
-async def rearm(
-    session: AsyncSession,
-    *,
-    ticket_number: int,
-    version: int,
-    now: datetime,
-    arms: Sequence[Arm],
-) -> None:
-    """Replace the ticket's pending timers with ``arms`` (pending or fired now)."""
-    await rearm_many(session, [Rearm(ticket_number, version, arms)], now=now)
+        for number, key in rows:
+            found[number].add(key)
+    return found
 
 
 def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:

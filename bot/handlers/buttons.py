@@ -15,7 +15,7 @@ from bot.blocks_views import show_blocks
 from bot.errors import UserError
 from bot.services import queries
 from bot.services.context import Context
-from bot.services.steps import may, run_step
+from bot.services.steps import StepIntake, StepRequest, may, run_step
 from bot.tickets import Ticket
 from bot.workflow import Step
 
@@ -76,9 +76,9 @@ def _value(view: dict[str, Any], block: str) -> Any:
     return view["state"]["values"].get(block, {}).get("value", {})
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     for action_id, verb in SIMPLE_STEPS.items():
-        _register_simple(app, ctx, action_id, verb)
+        _register_simple(app, steps, action_id, verb)
     for action_id, (step, form) in FORM_STEPS.items():
         _register_form(app, ctx, action_id, step, form)
 
@@ -160,7 +160,7 @@ def _register_form(
             await _replier(body, respond, client)(str(exc))
 
 
-def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> None:
+def _register_simple(app: AsyncApp, steps: StepIntake, action_id: str, verb: str) -> None:
     @app.action(action_id)
     async def simple_step(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -168,12 +168,10 @@ def _register_simple(app: AsyncApp, ctx: Context, action_id: str, verb: str) -> 
         await ack()
         reply = _replier(body, respond, client)
         try:
-            outcome = await run_step(
-                ctx,
-                number=_number(body),
-                step=Step(verb),
-                user_id=body["user"]["id"],
-                request_key=_action_key(body),
+            outcome = await steps.run(
+                StepRequest(
+                    _number(body), Step(verb), body["user"]["id"], request_key=_action_key(body)
+                )
             )
         except UserError as exc:
             await reply(str(exc))

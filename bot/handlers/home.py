@@ -14,14 +14,14 @@ from bot.errors import UserError
 from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
-from bot.services.steps import first_time, ticket_in_thread
+from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.ticket_commands import USAGE, parse
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     @app.event("app_mention")
     async def mentioned(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
@@ -38,6 +38,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
                     command = parse(f"{verb} {ticket.number} {rest}".strip())
                     answer = await execute(
                         ctx,
+                        steps,
                         command,
                         user_id=user,
                         trigger_id=None,

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.handlers.deadline import within
 from bot.services import queries
 from bot.services.context import Context
-from bot.services.steps import may, run_step
+from bot.services.steps import StepIntake, StepRequest, may
 from bot.ticket_commands import TicketCommand, help_text, parse
 
 AGAIN = "again"  # in an answer: the same request was answered before
@@ -27,6 +27,7 @@ LIST_TITLES = {
 
 async def execute(
     ctx: Context,
+    steps: StepIntake,
     command: TicketCommand,
     *,
     user_id: str,
@@ -61,15 +62,15 @@ async def execute(
             view=blocks_ticket.checklist_modal(ticket, command.step.text),
         )
         return {"text": f"Fill in the maintenance checklist to resolve {ticket.ref}."}
-    outcome = await run_step(
-        ctx, number=command.number, step=command.step, user_id=user_id, request_key=request_key
+    outcome = await steps.run(
+        StepRequest(command.number, command.step, user_id, request_key=request_key)
     )
     if outcome.change is None:  # Slack's retry of a request handled before
         return {"text": outcome.reply, AGAIN: True}
     return {"text": outcome.reply}
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     @app.command("/ticket")
     async def ticket_command(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -81,6 +82,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
             try:
                 found = await execute(
                     ctx,
+                    steps,
                     parse(body.get("text", "")),
                     user_id=user_id,
                     trigger_id=trigger_id,

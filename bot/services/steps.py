@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import blocks_ticket
+from bot.batching import Batcher
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.timers import replace_timers
@@ -51,6 +53,19 @@ async def may(ctx: Context, *, number: int, step: Step, user_id: str) -> Ticket:
     return ticket
 
 
+@dataclass(frozen=True)
+class StepRequest:
+    """One step asked for: ``request_key`` names the request from Slack (trigger id, event
+    id, view id), so the same request delivered again changes nothing and gets the first
+    answer."""
+
+    number: int
+    step: Step
+    user_id: str
+    system: bool = False
+    request_key: str | None = None
+
+
 async def run_step(
     ctx: Context,
     *,
@@ -60,42 +75,104 @@ async def run_step(
     system: bool = False,
     request_key: str | None = None,
 ) -> StepOutcome:
-    """Load, apply the rule, save, record, re-arm timers and owe Slack the story; one commit.
+    """Load, apply the rule, save, record, re-arm timers and owe Slack the story; one commit
+    (a batch of one: see :class:`StepIntake` for steps that arrive together)."""
+    (result,) = await run_steps(
+        ctx, [StepRequest(number, step, user_id, system=system, request_key=request_key)]
+    )
+    if isinstance(result, UserError):
+        raise result
+    return result
 
-    ``request_key`` names the request from Slack (trigger id, event id, view id): the same
-    request delivered again changes nothing and gets the first answer."""
-    now = ctx.clock.now()
-    who = actor(ctx, user_id)
-    async with ctx.db.write() as session:
-        ticket = await ticket_store.lock_ticket(session, number)
-        if ticket is None:
-            raise UserError(f"There is no ticket #{number}.")
-        if request_key is not None and not await requests.first_time(session, request_key, now=now):
-            reply = await requests.reply_for(session, request_key)
-            return StepOutcome(ticket=ticket, change=None, reply=reply or "Done already.")
-        change = apply(ticket, step, actor=who, now=now, system=system)
-        new = change.ticket
-        await ticket_store.save_ticket(session, new, now=now)
-        await ticket_store.append_events(
-            session, [NewEvent(number, user_id, change.kind, change.before, change.after)], at=now
+
+class StepIntake:
+    """Steps asked for at the same time share a transaction (see :mod:`bot.batching`)."""
+
+    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+        self._batcher: Batcher[StepRequest, StepOutcome | UserError] = Batcher(
+            lambda items: run_steps(ctx, items), max_batch=max_batch
         )
-        next_due = await replace_timers(session, ctx, new)
-        notices = [
-            NewNotice(number, "ticket_message", {}),
-            NewNotice(number, "thread", {"text": story_line(change, user_id)}),
-        ]
-        notices += [
-            NewNotice(number, kind, payload) for kind, payload in _follow_ups(ctx, change, user_id)
-        ]
+
+    async def run(self, request: StepRequest) -> StepOutcome:
+        """The step's outcome; a refusal or a bad request raises its :class:`UserError`."""
+        result = await self._batcher.submit(request)
+        if isinstance(result, UserError):
+            raise result
+        return result
+
+
+async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutcome | UserError]:
+    """Apply the steps in order (several on one ticket apply one after the other) and store
+    what changed with one statement per table, in one transaction. A step that is refused
+    changes nothing and gets its :class:`UserError` as its result; the others go on."""
+    now = ctx.clock.now()
+    results: list[StepOutcome | UserError] = []
+    changes: list[tuple[StepRequest, Change, str]] = []
+    async with ctx.db.write() as session:
+        current = await ticket_store.lock_tickets(session, {r.number for r in batch})
+        keys = [r.request_key for r in batch if r.request_key is not None]
+        replies = await requests.replies_for(session, keys)
+        for request in batch:
+            ticket = current.get(request.number)
+            if ticket is None:
+                results.append(UserError(f"There is no ticket #{request.number}."))
+                continue
+            key = request.request_key
+            if key is not None and key in replies:
+                results.append(StepOutcome(ticket, None, replies[key] or "Done already."))
+                continue
+            try:
+                change = apply(
+                    ticket,
+                    request.step,
+                    actor=actor(ctx, request.user_id),
+                    now=now,
+                    system=request.system,
+                )
+            except UserError as refused:
+                results.append(refused)
+                continue
+            reply = _reply(change)
+            current[request.number] = change.ticket
+            changes.append((request, change, reply))
+            if key is not None:
+                replies[key] = reply
+            results.append(StepOutcome(change.ticket, change, reply))
+        if not changes:
+            return results
+        changed = {change.ticket.number: change.ticket for _, change, _ in changes}
+        await ticket_store.save_tickets(session, list(changed.values()), now=now)
+        await ticket_store.append_events(
+            session,
+            [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
+            at=now,
+        )
+        next_due = await replace_timers(session, ctx, list(changed.values()))
+        notices: list[NewNotice] = []
+        for request, change, _ in changes:
+            number = request.number
+            notices += [
+                NewNotice(number, "ticket_message", {}),
+                NewNotice(number, "thread", {"text": story_line(change, request.user_id)}),
+            ]
+            notices += [
+                NewNotice(number, kind, payload)
+                for kind, payload in _follow_ups(ctx, change, request.user_id)
+            ]
         await outbox.enqueue_many(session, notices, now=now)
-        reply = _reply(change)
-        if request_key is not None:
-            await requests.remember_reply(session, request_key, reply)
-    log.info("ticket %s", change.kind, extra={"ticket": number, "user": user_id})
+        await requests.remember_replies(
+            session,
+            [(r.request_key, reply) for r, _, reply in changes if r.request_key is not None],
+            now=now,
+        )
+    for request, change, _ in changes:
+        log.info(
+            "ticket %s", change.kind, extra={"ticket": request.number, "user": request.user_id}
+        )
     ctx.wake_delivery()
     if next_due is not None:
         ctx.wake_engine(next_due)
-    return StepOutcome(ticket=new, change=change, reply=reply)
+    return results
 
 
 def _follow_ups(ctx: Context, change: Change, user_id: str) -> list[tuple[str, dict[str, object]]]:

@@ -5,6 +5,7 @@ after the commit."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,19 +52,22 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
         return None, []
 
 
-async def replace_timers(session: AsyncSession, ctx: Context, ticket: Ticket) -> datetime | None:
-    """Recompute the ticket's next stage and replace the stored pending one, in the caller's
+async def replace_timers(
+    session: AsyncSession, ctx: Context, tickets: Sequence[Ticket]
+) -> datetime | None:
+    """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction. Stages that fired already stay fired and are not armed again. Pass the
-    ticket as saved (its new version); returns when the armed stage is due, for
+    tickets as saved (their new versions); returns when the first armed stage is due, for
     ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
-    _, stages = plan_for(ctx, ticket, now)
-    fired = await timer_store.fired_keys(session, ticket.number)
-    arms = [Arm(stage.key, stage.due) for stage in next_stage(unfired(stages, fired))]
-    await timer_store.rearm(
-        session, ticket_number=ticket.number, version=ticket.version, now=now, arms=arms
-    )
-    return arms[0].due_at if arms else None
+    fired = await timer_store.fired_keys_of(session, [t.number for t in tickets])
+    rearms: list[timer_store.Rearm] = []
+    for ticket in tickets:
+        _, stages = plan_for(ctx, ticket, now)
+        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired[ticket.number]))]
+        rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
+    await timer_store.rearm_many(session, rearms, now=now)
+    return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 
 def stage_notices(

@@ -140,8 +140,7 @@ class TimerEngine:
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
-            for close in closes:
-                await ticket_store.save_ticket(session, close.ticket, now=now)
+            await ticket_store.save_tickets(session, [c.ticket for c in closes], now=now)
             await ticket_store.append_events(
                 session,
                 [NewEvent(c.ticket.number, "", c.kind, c.before, c.after) for c in closes],

@@ -59,7 +59,7 @@ async def meet(ctx: Context, number: int, **fields: datetime) -> Ticket:
         )
         ticket = await ticket_store.get_ticket(session, number)
         assert ticket is not None
-        await replace_timers(session, ctx, ticket)
+        await replace_timers(session, ctx, [ticket])
     ctx.wake_engine(None)
     return ticket
 

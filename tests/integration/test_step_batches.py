@@ -1,0 +1,88 @@
+"""Steps that arrive together share one transaction, and each still stands alone."""
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot.errors import UserError
+from bot.services.context import Context
+from bot.services.report import report
+from bot.services.steps import StepIntake, StepOutcome, StepRequest, run_steps
+from bot.sla.policy import Severity
+from bot.tickets import ReportDraft, TicketState
+from bot.workflow import Step
+from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow
+
+
+async def opened(ctx: Context, n: int) -> int:
+    draft = ReportDraft(
+        summary=f"problem {n}",
+        details="details",
+        system="billing",
+        severity=Severity.B,
+        reporter_id="U0REP",
+        origin_channel=None,
+    )
+    return (await report(ctx, draft=draft, intake_key=f"view:{n}")).ticket.number
+
+
+async def count(ctx: Context, table: type, **where: object) -> int:
+    async with ctx.db.read() as session:
+        query = select(func.count()).select_from(table)
+        for name, value in where.items():
+            query = query.where(getattr(table, name) == value)
+        return int(await session.scalar(query) or 0)
+
+
+async def test_a_batch_applies_in_order_and_a_refusal_changes_nothing(ctx: Context) -> None:
+    one, two = await opened(ctx, 1), await opened(ctx, 2)
+    events_before = await count(ctx, TicketEventRow)
+    notices_before = await count(ctx, OutboxRow)
+    results = await run_steps(
+        ctx,
+        [
+            StepRequest(one, Step("ack"), "U0ENG1", request_key="cmd:1"),
+            StepRequest(one, Step("ack"), "U0ENG2", request_key="cmd:2"),  # acknowledged already
+            StepRequest(one, Step("cause", text="disk full"), "U0ENG1", request_key="cmd:3"),
+            StepRequest(999, Step("ack"), "U0ENG1", request_key="cmd:4"),  # no such ticket
+            StepRequest(two, Step("ack"), "U0REP", request_key="cmd:5"),  # not an engineer
+            StepRequest(one, Step("ack"), "U0ENG1", request_key="cmd:1"),  # the same request again
+        ],
+    )
+    first, again_refused, cause, missing, not_allowed, repeat = results
+    assert isinstance(first, StepOutcome) and first.ticket.version == 2
+    assert isinstance(again_refused, UserError) and "already" in str(again_refused)
+    assert isinstance(cause, StepOutcome) and cause.ticket.version == 3
+    assert cause.ticket.cause == "disk full" and cause.ticket.acknowledged_at is not None
+    assert isinstance(missing, UserError) and "#999" in str(missing)
+    assert isinstance(not_allowed, UserError)
+    assert isinstance(repeat, StepOutcome) and repeat.change is None
+    assert repeat.reply == first.reply
+
+    async with ctx.db.read() as session:
+        stored = {r.number: r for r in (await session.scalars(select(TicketRow))).all()}
+    assert stored[one].version == 3 and stored[one].cause == "disk full"
+    assert stored[two].version == 1 and stored[two].acknowledged_at is None
+    assert await count(ctx, TicketEventRow) == events_before + 2  # ack and cause only
+    assert await count(ctx, OutboxRow) == notices_before + 4  # message and thread line each
+    keys = {"cmd:1", "cmd:2", "cmd:3", "cmd:4", "cmd:5"}
+    async with ctx.db.read() as session:
+        recorded = set((await session.scalars(select(ProcessedRequestRow.key))).all())
+    assert recorded & keys == {"cmd:1", "cmd:3"}  # refused requests can be tried again
+
+
+async def test_concurrent_steps_share_batches_and_all_land(ctx: Context) -> None:
+    numbers = [await opened(ctx, n) for n in range(20)]
+    intake = StepIntake(ctx)
+    outcomes = await asyncio.gather(
+        *(intake.run(StepRequest(n, Step("ack"), "U0ENG1", request_key=f"c:{n}")) for n in numbers)
+    )
+    assert [o.ticket.state for o in outcomes] == [TicketState.ACKNOWLEDGED] * 20
+    async with ctx.db.read() as session:
+        states = (await session.scalars(select(TicketRow.state))).all()
+    assert set(states) == {TicketState.ACKNOWLEDGED.value}
+    refused = await asyncio.gather(
+        intake.run(StepRequest(numbers[0], Step("ack"), "U0ENG2", request_key="late")),
+        return_exceptions=True,
+    )
+    assert isinstance(refused[0], UserError) and "already" in str(refused[0])
