@@ -161,6 +161,9 @@ async def build(
         client=client,
         signing_secret=settings.require_signing_secret(),
         raise_error_for_unhandled_request=False,
+        # Run each listener to its end before answering (no polling for the ack); listeners
+        # with work beyond their answer hand it to bot.handlers.background.after_answer.
+        process_before_response=True,
     )
     steps = StepIntake(ctx)
     report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))

@@ -13,6 +13,7 @@ from bot import blocks_ticket
 from bot.blocks import View, mrkdwn, plain
 from bot.blocks_views import show_blocks
 from bot.errors import UserError
+from bot.handlers.background import after_answer
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may, run_step
@@ -87,19 +88,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        try:
-            view = await queries.show(ctx, _number(body))
-        except UserError as exc:
-            await _replier(body, respond, client)(str(exc))
-            return
-        blocks = show_blocks(view, ctx.clock.now())
-        if body.get("response_url"):
-            await respond(
-                text=view.ticket.ref,
-                blocks=blocks,
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        after_answer(_show(ctx, body, client, respond))
 
     @app.view(blocks_ticket.CHECKLIST_CALLBACK)
     async def checklist_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -166,18 +155,40 @@ def _register_simple(app: AsyncApp, steps: StepIntake, action_id: str, verb: str
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        reply = _replier(body, respond, client)
-        try:
-            outcome = await steps.run(
-                StepRequest(
-                    _number(body), Step(verb), body["user"]["id"], request_key=_action_key(body)
-                )
+        after_answer(_step(steps, verb, body, _replier(body, respond, client)))
+
+
+async def _step(
+    steps: StepIntake, verb: str, body: dict[str, Any], reply: Callable[[str], Awaitable[None]]
+) -> None:
+    try:
+        outcome = await steps.run(
+            StepRequest(
+                _number(body), Step(verb), body["user"]["id"], request_key=_action_key(body)
             )
-        except UserError as exc:
-            await reply(str(exc))
-            return
-        if outcome.change is not None:  # not a retry of a click answered before
-            await reply(outcome.reply)
+        )
+    except UserError as exc:
+        await reply(str(exc))
+        return
+    if outcome.change is not None:  # not a retry of a click answered before
+        await reply(outcome.reply)
+
+
+async def _show(
+    ctx: Context, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    try:
+        view = await queries.show(ctx, _number(body))
+    except UserError as exc:
+        await _replier(body, respond, client)(str(exc))
+        return
+    if body.get("response_url"):
+        await respond(
+            text=view.ticket.ref,
+            blocks=show_blocks(view, ctx.clock.now()),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
 async def _submit_step(

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks
 from bot.blocks_views import home_view
 from bot.errors import UserError
+from bot.handlers.background import after_answer
 from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
@@ -22,8 +23,7 @@ _THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}
 
 
 def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
-    @app.event("app_mention")
-    async def mentioned(
+    async def handle_mention(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         text = _MENTION.sub("", event.get("text", "")).strip()
@@ -63,10 +63,20 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             blocks=blocks.report_offer(text),
         )
 
-    @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
         data = await queries.home(ctx, user)
         await client.views_publish(user_id=user, view=home_view(data, ctx.clock.now()))
+
+    # Events are answered at once (Slack retries an event it has no answer to in 3 s).
+    @app.event("app_mention")
+    async def mentioned(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        after_answer(handle_mention(event, body, client))
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        after_answer(publish_home(event, client))

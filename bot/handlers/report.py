@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.handlers.background import after_answer
 from bot.handlers.deadline import within
 from bot.handlers.forms import read_report_form
 from bot.metrics import Metrics
@@ -99,9 +101,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
             # The database is slow: the report is being stored (it will be, or the task
             # fails alone); the reporter gets the number by direct message.
             await ack(response_action="update", view=blocks.report_pending())
-            outcome = await result
-            if outcome.created:
-                metrics.tickets_reported.labels(severity=severity.value).inc()
+            after_answer(_count_when_stored(metrics, result))
             return
         outcome = result
         if outcome.created:
@@ -111,3 +111,9 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
             response_action="update",
             view=blocks.report_confirmation(ticket, ctx.deadlines(ticket), ctx.clock.now()),
         )
+
+
+async def _count_when_stored(metrics: Metrics, stored: Awaitable[ReportOutcome]) -> None:
+    outcome = await stored
+    if outcome.created:
+        metrics.tickets_reported.labels(severity=outcome.ticket.severity.value).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -10,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks_ticket
 from bot.blocks_views import list_blocks, report_blocks, show_blocks
 from bot.errors import UserError
+from bot.handlers.background import after_answer
 from bot.handlers.deadline import within
 from bot.services import queries
 from bot.services.context import Context
@@ -99,4 +101,8 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             await ack(**result)
             return
         await ack(text="Working on it…")  # the database is slow: answer when it is done
-        await respond(response_type="ephemeral", replace_original=True, **(await result))
+        after_answer(_answer_later(respond, result))
+
+
+async def _answer_later(respond: AsyncRespond, answer: Awaitable[dict[str, Any]]) -> None:
+    await respond(response_type="ephemeral", replace_original=True, **(await answer))

@@ -1,0 +1,30 @@
+"""Work that goes on after Slack has its answer.
+
+Bolt runs each listener to its end before it answers Slack's HTTP request
+(``process_before_response``: no polling for the ack). A listener whose answer is ready
+before its work is done acks first and hands the rest to :func:`after_answer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_running: set[asyncio.Task[Any]] = set()  # strong references until each task is done
+
+
+def after_answer(work: Coroutine[Any, Any, Any]) -> None:
+    """Run ``work`` as its own task; a failure is logged (as Bolt logs a listener's)."""
+    task = asyncio.ensure_future(work)
+    _running.add(task)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    _running.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("work after the answer failed", exc_info=task.exception())
