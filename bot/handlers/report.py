@@ -25,6 +25,44 @@ REPORT_SHORTCUT = "report_message"
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
+    # The submission first: Bolt tries listeners in the order they are registered.
+    @app.view(blocks.REPORT_CALLBACK)
+    async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        form = read_report_form(view)
+        errors = report_errors(summary=form.summary, details=form.details, system=form.system)
+        severity = classify(form.answers)
+        if severity is None:
+            unanswered = QUESTIONS[len(form.answers)]
+            errors[blocks.question_block_id(unanswered)] = "Please answer this question."
+        if errors or severity is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        channel = form.metadata.get("channel")
+        draft = ReportDraft(
+            summary=form.summary,
+            details=form.details,
+            system=form.system,
+            severity=severity,
+            reporter_id=body["user"]["id"],
+            origin_channel=channel if isinstance(channel, str) else None,
+        )
+        result = await within(intake.submit(draft, f"view:{view['id']}"))
+        if not isinstance(result, ReportOutcome):
+            # The database is slow: the report is being stored (it will be, or the task
+            # fails alone); the reporter gets the number by direct message.
+            await ack(response_action="update", view=blocks.report_pending())
+            after_answer(_count_when_stored(metrics, result))
+            return
+        outcome = result
+        if outcome.created:
+            metrics.tickets_reported.labels(severity=severity.value).inc()
+        ticket = outcome.ticket
+        await ack(
+            response_action="update",
+            view=blocks.report_confirmation(ticket, ctx.deadlines(ticket), ctx.clock.now()),
+        )
+
     @app.command("/report")
     async def open_from_command(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -73,43 +111,6 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
                 answers=form.answers,
                 metadata=form.metadata,
             ),
-        )
-
-    @app.view(blocks.REPORT_CALLBACK)
-    async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body["view"]
-        form = read_report_form(view)
-        errors = report_errors(summary=form.summary, details=form.details, system=form.system)
-        severity = classify(form.answers)
-        if severity is None:
-            unanswered = QUESTIONS[len(form.answers)]
-            errors[blocks.question_block_id(unanswered)] = "Please answer this question."
-        if errors or severity is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        channel = form.metadata.get("channel")
-        draft = ReportDraft(
-            summary=form.summary,
-            details=form.details,
-            system=form.system,
-            severity=severity,
-            reporter_id=body["user"]["id"],
-            origin_channel=channel if isinstance(channel, str) else None,
-        )
-        result = await within(intake.submit(draft, f"view:{view['id']}"))
-        if not isinstance(result, ReportOutcome):
-            # The database is slow: the report is being stored (it will be, or the task
-            # fails alone); the reporter gets the number by direct message.
-            await ack(response_action="update", view=blocks.report_pending())
-            after_answer(_count_when_stored(metrics, result))
-            return
-        outcome = result
-        if outcome.created:
-            metrics.tickets_reported.labels(severity=severity.value).inc()
-        ticket = outcome.ticket
-        await ack(
-            response_action="update",
-            view=blocks.report_confirmation(ticket, ctx.deadlines(ticket), ctx.clock.now()),
         )
 
 
