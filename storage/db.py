@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,7 +19,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.inline_sqlite import INLINE_BUSY_MS
 from storage.writelock import WriteLock
+
+INLINE_DRIVER = "escalator_inline"
+registry.register(f"sqlite.{INLINE_DRIVER}", "storage.inline_sqlite", "InlineSQLiteDialect")
 
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "escalator_write"
@@ -32,9 +39,15 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs["pool_pre_ping"] = True
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        engine_url = make_url(url)
+        self.inline = engine_url.drivername == "sqlite+aiosqlite"
+        if self.inline:  # statements run on the loop's thread (storage/inline_sqlite.py)
+            engine_url = engine_url.set(drivername=f"sqlite+{INLINE_DRIVER}")
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(
+                self.engine, busy_timeout_ms=INLINE_BUSY_MS if self.inline else BUSY_TIMEOUT_MS
+            )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = WriteLock() if self.is_sqlite else None
 
@@ -46,13 +59,31 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with (
-            self._write_lock.hold(background=background),
-            self.sessions() as session,
-            session.begin(),
-        ):
-            await session.connection(execution_options={_WRITE: True})
-            yield session
+        async with self._write_lock.hold(background=background):
+            stack, session = await self._begin_immediate()
+            async with stack:
+                yield session
+
+    async def _begin_immediate(self) -> tuple[AsyncExitStack, AsyncSession]:
+        """A session whose transaction holds SQLite's write lock. While another process
+        writes, wait for the lock here, asynchronously, for up to the busy timeout."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.001
+        while True:
+            stack = AsyncExitStack()
+            session = await stack.enter_async_context(self.sessions())
+            await stack.enter_async_context(session.begin())
+            try:
+                await session.connection(execution_options={_WRITE: True})
+            except OperationalError as error:
+                await stack.__aexit__(type(error), error, error.__traceback__)
+                if "locked" not in str(error) or loop.time() > give_up:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.05)
+                continue
+            return stack, session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -71,7 +102,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -79,7 +110,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
