@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sla.deadlines import Pause
@@ -15,15 +16,29 @@ from bot.sla.policy import Severity
 from bot.tickets import NewTicket, Ticket, TicketState
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 
+# The busiest reads are Core statements built once (the ORM's per-row and per-statement work
+# is most of their cost; measured in docs/benchmarks.md).
+TICKETS = table_of(TicketRow)
+EVENTS = table_of(TicketEventRow)
+COUNTERS = table_of(Counter)
+_BY_NUMBER = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
+_BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
+_LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
+_BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
+_EVENTS_OF = (
+    select(EVENTS).where(EVENTS.c.ticket_number == bindparam("number")).order_by(EVENTS.c.id)
+)
+_TAKE_NUMBERS = (
+    update(COUNTERS)
+    .where(COUNTERS.c.name == "ticket")
+    .values(value=COUNTERS.c.value + bindparam("count"))
+    .returning(COUNTERS.c.value)
+)
+
 
 async def take_numbers(session: AsyncSession, count: int) -> range:
     """``count`` consecutive ticket numbers, in the caller's transaction (gap-free)."""
-    result = await session.execute(
-        update(Counter)
-        .where(Counter.name == "ticket")
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    )
+    result = await session.execute(_TAKE_NUMBERS, {"count": count})
     last = int(result.scalar_one())
     return range(last - count + 1, last + 1)
 
@@ -92,7 +107,7 @@ async def insert_many(
 async def find_by_intake_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, Ticket]:
     if not keys:
         return {}
-    rows = await session.scalars(select(TicketRow).where(TicketRow.intake_key.in_(list(keys))))
+    rows = await session.execute(_BY_INTAKE_KEYS, {"keys": list(keys)})
     return {row.intake_key: to_ticket(row) for row in rows if row.intake_key is not None}
 
 
@@ -124,7 +139,7 @@ async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at
 
 
 async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
-    row = await session.get(TicketRow, number)
+    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
     return to_ticket(row) if row else None
 
 
@@ -132,7 +147,7 @@ async def ticket_and_location(
     session: AsyncSession, number: int
 ) -> tuple[Ticket | None, tuple[str, str] | None]:
     """The ticket and where its message is (once posted), with one read."""
-    row = await session.get(TicketRow, number)
+    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
     if row is None:
         return None, None
     posted = row.message_ts is not None and row.message_channel is not None
@@ -141,7 +156,7 @@ async def ticket_and_location(
 
 async def message_location(session: AsyncSession, number: int) -> tuple[str, str] | None:
     """Channel and ts of the ticket's message, once it has been posted."""
-    row = await session.get(TicketRow, number)
+    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
     if row is None or row.message_ts is None or row.message_channel is None:
         return None
     return row.message_channel, row.message_ts
@@ -157,16 +172,14 @@ async def set_message_location(
     )
 
 
-async def events_of(session: AsyncSession, ticket_number: int) -> list[TicketEventRow]:
-    result = await session.scalars(
-        select(TicketEventRow)
-        .where(TicketEventRow.ticket_number == ticket_number)
-        .order_by(TicketEventRow.id)
-    )
-    return list(result)
+async def events_of(session: AsyncSession, ticket_number: int) -> list[Row[Any]]:
+    """The ticket's events, oldest first (rows with ``at``, ``actor_id``, ``kind``,
+    ``before`` and ``after``)."""
+    return list(await session.execute(_EVENTS_OF, {"number": ticket_number}))
 
 
-def to_ticket(row: TicketRow) -> Ticket:
+def to_ticket(row: TicketRow | Row[Any]) -> Ticket:
+    """The ticket of a stored row (an ORM row or a Core row of the tickets table)."""
     return Ticket(
         number=row.number,
         summary=row.summary,
@@ -211,10 +224,7 @@ def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
 
 async def lock_tickets(session: AsyncSession, numbers: Iterable[int]) -> dict[int, Ticket]:
     """Load tickets to change them (row locks on PostgreSQL; SQLite's write lock is held)."""
-    wanted = list(numbers)
-    rows = await session.scalars(
-        select(TicketRow).where(TicketRow.number.in_(wanted)).with_for_update()
-    )
+    rows = await session.execute(_LOCK_NUMBERS, {"numbers": list(numbers)})
     return {row.number: to_ticket(row) for row in rows}
 
 
