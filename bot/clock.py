@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -35,7 +34,7 @@ async def sleep_until_woken(clock: Clock, wake: asyncio.Event, until: datetime) 
     try:
         await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        # Cancelled, not awaited: awaiting them here could swallow a cancellation of the
+        # caller that arrives meanwhile (the caller would then sleep on, never to be stopped).
         for task in (waker, sleeper):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

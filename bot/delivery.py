@@ -162,12 +162,12 @@ class Delivery:
                 # rows would wait for the same turns), then claim again.
                 await self._pause(min(self._held_for, MAX_HOLD_SLEEP))
                 continue
-            async with self.ctx.db.read() as session:
-                due = await outbox.next_due_at(session)
             now = self.ctx.clock.now()
-            until = min(due, now + IDLE_WAIT) if due else now + IDLE_WAIT
-            if until > now:
-                await self._sleep(until)
+            async with self.ctx.db.read() as session:
+                due = await outbox.next_due_at(session, after=now)
+            # Nothing was claimable: sleep (always; a due row that waits behind another of
+            # its ticket must not make this loop spin) until a row may be tried, or a wake.
+            await self._sleep(min(due, now + IDLE_WAIT) if due else now + IDLE_WAIT)
 
     async def _sleep(self, until: datetime) -> None:
         await sleep_until_woken(self.ctx.clock, self._wake, until)

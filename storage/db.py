@@ -72,7 +72,8 @@ class Database:
         pause = 0.001
         while True:
             stack = AsyncExitStack()
-            session = await stack.enter_async_context(self.sessions())
+            session = self.sessions()
+            stack.push_async_callback(session.close)
             await stack.enter_async_context(session.begin())
             try:
                 await session.connection(execution_options={_WRITE: True})
@@ -87,8 +88,13 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        session = self.sessions()
+        try:
             yield session
+        finally:
+            # Closed in this task: ``async with session`` closes in a task of its own, which
+            # keeps the connection out of the pool until that task runs.
+            await session.close()
 
     async def ping(self) -> bool:
         try:

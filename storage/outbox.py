@@ -133,12 +133,15 @@ async def claim_due(
     return claimed
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the earliest unsent row may be tried (leases included)."""
+async def next_due_at(session: AsyncSession, *, after: datetime) -> datetime | None:
+    """The first instant after ``after`` when an unsent row may be tried (its next attempt,
+    or the end of a lease). Rows due already but not claimed wait for one of those, or for
+    a new row."""
     rows = await session.execute(
-        select(func.min(OutboxRow.next_attempt_at), func.min(OutboxRow.lease_until)).where(
-            OutboxRow.sent_at.is_(None)
-        )
+        select(
+            func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > after),
+            func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > after),
+        ).where(OutboxRow.sent_at.is_(None))
     )
     attempt_at, lease_until = rows.one()
     candidates = [t for t in (attempt_at, lease_until) if t is not None]

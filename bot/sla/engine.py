@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SENT = "sent"
 SUPERSEDED = "superseded"
+UNCLAIMED_RETRY = timedelta(seconds=1)
 
 
 @dataclass
@@ -88,8 +89,9 @@ class TimerEngine:
                 due = await timer_store.next_due_at(session)
             now = self.ctx.clock.now()
             until = now + self.recheck if due is None else min(due, now + self.recheck)
-            if until > now:
-                await self._sleep(until)
+            # A timer due already that no pass could claim (its ticket is gone, or another
+            # process holds it) is looked at again a little later, not in a spin.
+            await self._sleep(until if until > now else now + UNCLAIMED_RETRY)
 
     async def _sleep(self, until: datetime) -> None:
         self._until = until
