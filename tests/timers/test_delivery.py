@@ -88,3 +88,45 @@ async def test_failing_notices_are_kept_in_order_retried_and_counted(
     await settle(running.bot.ctx)
     assert len(slack.messages(slack.dm_channel("U0ENG1"))) == 1  # the page, after the DM
     assert len(slack.messages(slack.dm_channel("U0REP"))) == 1
+
+
+async def test_a_row_waiting_behind_a_failed_one_does_not_make_the_worker_spin(
+    running: Running, clock: FakeClock
+) -> None:
+    """The first notice of a ticket fails and waits for its retry; the ones behind it are
+    due but may not go first. The worker sleeps until the retry: it does not claim again
+    and again meanwhile."""
+    ctx, delivery = running.bot.ctx, running.bot.delivery
+    passes = 0
+    real = delivery.drain_once
+
+    async def counted() -> int:
+        nonlocal passes
+        passes += 1
+        await asyncio.sleep(0)  # a spinning worker still lets the test see it spin
+        return await real()
+
+    delivery.drain_once = counted  # type: ignore[method-assign]
+    running.slack.fail("chat.postMessage", status=500, times=3)  # the call and its 2 retries
+    ticket = await open_ticket(ctx, Severity.C)
+    for _ in range(500):  # slack_sdk's own retries wait in real time
+        rows = await _rows(running, ticket.number)
+        if rows[0].attempts:
+            break
+        await asyncio.sleep(0.01)
+    passes = 0
+    delivery.wake()
+    await asyncio.sleep(0.3)
+    assert passes <= 3, f"{passes} claim passes in 0.3 s while nothing could be sent"
+    rows = await _rows(running, ticket.number)
+    assert rows[0].attempts == 1 and rows[0].sent_at is None  # waits for its retry
+    assert len(rows) > 1 and all(r.sent_at is None for r in rows[1:])  # behind it, in order
+    await clock.advance(timedelta(minutes=10))  # past the retry: all go, in order
+    await settle(ctx)
+    assert len(running.slack.messages("C0SUPPORT")) == 1
+
+
+async def _rows(running: Running, number: int) -> list[OutboxRow]:
+    async with running.bot.ctx.db.read() as session:
+        query = select(OutboxRow).where(OutboxRow.ticket_number == number).order_by(OutboxRow.id)
+        return list((await session.scalars(query)).all())
