@@ -25,8 +25,18 @@ _BY_NUMBER = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
 _BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
 _LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
 _BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
-_EVENTS_OF = (
-    select(EVENTS).where(EVENTS.c.ticket_number == bindparam("number")).order_by(EVENTS.c.id)
+_WITH_EVENTS = (
+    select(
+        TICKETS,
+        EVENTS.c.at.label("event_at"),
+        EVENTS.c.actor_id.label("event_actor"),
+        EVENTS.c.kind.label("event_kind"),
+        EVENTS.c.before.label("event_before"),
+        EVENTS.c.after.label("event_after"),
+    )
+    .outerjoin(EVENTS, EVENTS.c.ticket_number == TICKETS.c.number)
+    .where(TICKETS.c.number == bindparam("number"))
+    .order_by(EVENTS.c.id)
 )
 _TAKE_NUMBERS = (
     update(COUNTERS)
@@ -172,10 +182,15 @@ async def set_message_location(
     )
 
 
-async def events_of(session: AsyncSession, ticket_number: int) -> list[Row[Any]]:
-    """The ticket's events, oldest first (rows with ``at``, ``actor_id``, ``kind``,
-    ``before`` and ``after``)."""
-    return list(await session.execute(_EVENTS_OF, {"number": ticket_number}))
+async def ticket_and_events(
+    session: AsyncSession, number: int
+) -> tuple[Ticket | None, list[Row[Any]]]:
+    """The ticket and its events, oldest first, with one query (event rows have
+    ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and ``event_after``)."""
+    rows = (await session.execute(_WITH_EVENTS, {"number": number})).all()
+    if not rows:
+        return None, []
+    return to_ticket(rows[0]), [r for r in rows if r.event_kind is not None]
 
 
 def to_ticket(row: TicketRow | Row[Any]) -> Ticket:

@@ -42,11 +42,13 @@ class Listed:
 
 async def show(ctx: Context, number: int) -> TicketView:
     async with ctx.db.read() as session:
-        ticket = await ticket_store.get_ticket(session, number)
-        if ticket is None:
-            raise UserError(f"There is no ticket #{number}.")
-        rows = await ticket_store.events_of(session, number)
-    events = [EventView(r.at, r.actor_id, r.kind, r.before, r.after) for r in rows]
+        ticket, rows = await ticket_store.ticket_and_events(session, number)
+    if ticket is None:
+        raise UserError(f"There is no ticket #{number}.")
+    events = [
+        EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
+        for r in rows
+    ]
     return TicketView(ticket, ctx.deadlines(ticket), events)
 
 
