@@ -6,12 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import ProcessedRequestRow
+from storage.tables import ProcessedRequestRow, table_of
+
+REQUESTS = table_of(ProcessedRequestRow)
+_REPLIES = select(REQUESTS.c.key, REQUESTS.c.reply).where(
+    REQUESTS.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
@@ -28,11 +33,7 @@ async def replies_for(session: AsyncSession, keys: Sequence[str]) -> dict[str, s
     """The recorded replies of the keys acted on before (a key not acted on is absent)."""
     if not keys:
         return {}
-    rows = await session.execute(
-        select(ProcessedRequestRow.key, ProcessedRequestRow.reply).where(
-            ProcessedRequestRow.key.in_(list(keys))
-        )
-    )
+    rows = await session.execute(_REPLIES, {"keys": list(keys)})
     return {key: reply for key, reply in rows}
 
 

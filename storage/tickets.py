@@ -248,12 +248,39 @@ async def save_tickets(session: AsyncSession, tickets: Sequence[Ticket], *, now:
     each ``ticket.version`` is its new version."""
     if not tickets:
         return
-    await session.execute(update(TicketRow), [_changed_fields(t, now) for t in tickets])
+    await session.execute(_SAVE, [_changed_fields(t, now) for t in tickets])
+
+
+_CHANGEABLE = (
+    "severity",
+    "state",
+    "assignee_id",
+    "acknowledged_at",
+    "cause_at",
+    "plan_at",
+    "resolved_at",
+    "closed_at",
+    "fix_date",
+    "pauses",
+    "cause",
+    "plan",
+    "resolution",
+    "rating",
+    "rating_comment",
+    "extra",
+    "version",
+    "updated_at",
+)
+_SAVE = (
+    update(TICKETS)
+    .where(TICKETS.c.number == bindparam("ticket_number"))
+    .values({name: bindparam(name) for name in _CHANGEABLE})
+)
 
 
 def _changed_fields(ticket: Ticket, now: datetime) -> dict[str, Any]:
     return {
-        "number": ticket.number,
+        "ticket_number": ticket.number,
         "severity": ticket.severity.value,
         "state": ticket.state.value,
         "assignee_id": ticket.assignee_id,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.tickets import Ticket
@@ -81,19 +81,26 @@ async def timers_of(
     return found
 
 
+TIMERS = table_of(TimerRow)
+_FIRED_KEYS = select(TIMERS.c.ticket_number, TIMERS.c.key).where(
+    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)),
+    TIMERS.c.fired_at.is_not(None),
+)
+_DROP_PENDING = delete(TIMERS).where(
+    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)),
+    TIMERS.c.fired_at.is_(None),
+)
+_CHUNK = 500  # ticket numbers per IN list
+
+
 async def fired_keys_of(
     session: AsyncSession, ticket_numbers: Sequence[int]
 ) -> dict[int, set[str]]:
     """The keys of the stages each ticket has fired."""
     found: dict[int, set[str]] = {n: set() for n in ticket_numbers}
-    for start in range(0, len(ticket_numbers), 500):
-        rows = await session.execute(
-            select(TimerRow.ticket_number, TimerRow.key).where(
-                TimerRow.ticket_number.in_(list(ticket_numbers[start : start + 500])),
-                TimerRow.fired_at.is_not(None),
-            )
-        )
-        for number, key in rows:
+    for start in range(0, len(ticket_numbers), _CHUNK):
+        chunk = list(ticket_numbers[start : start + _CHUNK])
+        for number, key in await session.execute(_FIRED_KEYS, {"numbers": chunk}):
             found[number].add(key)
     return found
 
@@ -122,18 +129,13 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
     if not rearms:
         return
     numbers = [r.ticket_number for r in rearms]
-    for start in range(0, len(numbers), 500):
-        await session.execute(
-            delete(TimerRow).where(
-                TimerRow.ticket_number.in_(numbers[start : start + 500]),
-                TimerRow.fired_at.is_(None),
-            )
-        )
+    for start in range(0, len(numbers), _CHUNK):
+        await session.execute(_DROP_PENDING, {"numbers": numbers[start : start + _CHUNK]})
     rows = [
         _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]
     if rows:
-        await session.execute(insert(table_of(TimerRow)), rows)
+        await session.execute(insert(TIMERS), rows)
 
 
 async def mark_failed(
