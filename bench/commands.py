@@ -5,7 +5,12 @@ The tickets are seeded straight into the SQLite file (rows as the report use cas
 them, without timers). Half the requests are `show` of a random ticket, half `ack` of a
 random ticket (a ticket acknowledged already gets the one-line refusal, as in real use).
 
-    .venv/bin/python bench/commands.py [--requests 3000]
+With 100 tickets nearly every `ack` after the first hundred is that refusal, which writes
+nothing, while with 100,000 nearly every `ack` is a real step: the two rows are not alike.
+So a second mix, `note`, is run on both sizes: half `show`, half `note N …`, which every
+engineer may add at any time, so every write is a real step with either size.
+
+    .venv/bin/python bench/commands.py [--requests 3000] [--mix ack note]
 """
 
 from __future__ import annotations
@@ -110,11 +115,12 @@ def command_body(n: int, text: str) -> str:
 
 
 async def load(
-    url: str, total: int, concurrency: int, tickets: int, seed_: int
+    url: str, total: int, concurrency: int, tickets: int, seed_: int, mix: str
 ) -> tuple[list[float], float, int]:
     rng = random.Random(seed_)
+    write = "ack" if mix == "ack" else "note"
     plan = [
-        ("show" if rng.random() < 0.5 else "ack", rng.randint(1, tickets)) for _ in range(total)
+        ("show" if rng.random() < 0.5 else write, rng.randint(1, tickets)) for _ in range(total)
     ]
     latencies: list[float] = []
     failures = 0
@@ -124,7 +130,8 @@ async def load(
         async def worker() -> None:
             nonlocal failures
             for i, (verb, number) in items:
-                body = command_body(seed_ * 1_000_000 + i, f"{verb} {number}")
+                text = f"{verb} {number}" + (" checked the logs" if verb == "note" else "")
+                body = command_body(seed_ * 1_000_000 + i, text)
                 started = time.perf_counter()
                 async with http.post(url, data=body.encode(), headers=signed(body)) as response:
                     await response.read()
@@ -136,7 +143,7 @@ async def load(
         return latencies, time.perf_counter() - started, failures
 
 
-async def bench(requests: int, concurrency: int) -> None:
+async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
     slack = SlackStandIn(
         bot_token=TOKEN,
         signing_secret=SECRET,
@@ -146,7 +153,7 @@ async def bench(requests: int, concurrency: int) -> None:
     await slack.start()
     rows = []
     config = ROOT / "bench" / "commands.toml"
-    for count in (100, 100_000):
+    for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/commands.db"
             started = time.perf_counter()
@@ -180,9 +187,9 @@ async def bench(requests: int, concurrency: int) -> None:
             try:
                 await wait_up(f"http://127.0.0.1:{port}/healthz")
                 url = f"http://127.0.0.1:{port}/slack/events"
-                await load(url, 200, concurrency, count, seed_=1)  # warm-up
+                await load(url, 200, concurrency, count, seed_=1, mix=mix)  # warm-up
                 latencies, elapsed, failures = await load(
-                    url, requests, concurrency, count, seed_=2
+                    url, requests, concurrency, count, seed_=2, mix=mix
                 )
             finally:
                 proc.terminate()
@@ -191,6 +198,7 @@ async def bench(requests: int, concurrency: int) -> None:
             p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
             rows.append(
                 (
+                    f"show + {mix}",
                     f"{count:,}",
                     str(len(ordered)),
                     f"{statistics.median(ordered) * 1000:.1f}",
@@ -201,23 +209,24 @@ async def bench(requests: int, concurrency: int) -> None:
                 )
             )
     await slack.stop()
-    header = ("tickets", "requests", "p50 ms", "p99 ms", "cmd/s", "non-200", "seed s")
+    header = ("mix", "tickets", "requests", "p50 ms", "p99 ms", "cmd/s", "non-200", "seed s")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for line in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
-    ratio = float(rows[1][4]) / float(rows[0][4])
-    print(
-        f"\nrate with 100,000 / rate with 100: {ratio:.2f}; concurrency {concurrency}, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-    )
+    print()
+    for small, large in zip(rows[::2], rows[1::2], strict=True):
+        ratio = float(large[5]) / float(small[5])
+        print(f"{small[0]}: rate with 100,000 / rate with 100: {ratio:.2f}")
+    print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--mix", nargs="+", choices=("ack", "note"), default=["ack", "note"])
     args = parser.parse_args()
-    asyncio.run(bench(args.requests, args.concurrency))
+    asyncio.run(bench(args.requests, args.concurrency, args.mix))
 
 
 if __name__ == "__main__":

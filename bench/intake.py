@@ -134,7 +134,8 @@ def row(name: str, latencies: list[float], elapsed: float, failures: int) -> tup
 
 
 def floor_server(port: int) -> None:
-    """A bare Bolt app that only acks the report submission."""
+    """A bare Bolt app that only acks the report submission (it checks the signature, as
+    Escalator does before Bolt sees a request)."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -143,6 +144,7 @@ def floor_server(port: int) -> None:
     app = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
         signing_secret=SECRET,
+        process_before_response=True,  # as Escalator runs Bolt: no polling for the ack
     )
 
     @app.view("report")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.tables import OutboxRow, TicketRow, table_of
 
 LEASE = timedelta(seconds=60)
+_ENQUEUE = insert(table_of(OutboxRow))
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ async def enqueue_many(
     if not notices:
         return
     await session.execute(
-        insert(table_of(OutboxRow)),
+        _ENQUEUE,
         [
             {
                 "ticket_number": n.ticket_number,

@@ -21,11 +21,7 @@ _REPLIES = select(REQUESTS.c.key, REQUESTS.c.reply).where(
 
 async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
     """Record ``key`` in the caller's transaction; False when it was recorded before."""
-    result = await session.execute(
-        _insert(session)(ProcessedRequestRow)
-        .values(key=key, at=now, reply="")
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
+    result = await session.execute(_record_new(session), {"key": key, "at": now, "reply": ""})
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
@@ -44,12 +40,17 @@ async def remember_replies(
     if not replies:
         return
     await session.execute(
-        _insert(session)(ProcessedRequestRow).on_conflict_do_nothing(index_elements=["key"]),
-        [{"key": key, "at": now, "reply": reply} for key, reply in replies],
+        _record_new(session), [{"key": key, "at": now, "reply": reply} for key, reply in replies]
     )
 
 
-def _insert(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
+_RECORD_NEW = {
+    dialect: insert(REQUESTS).on_conflict_do_nothing(index_elements=["key"])
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _record_new(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the session's dialect."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+    return _RECORD_NEW["postgresql" if dialect == "postgresql" else "sqlite"]

@@ -21,6 +21,8 @@ from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 TICKETS = table_of(TicketRow)
 EVENTS = table_of(TicketEventRow)
 COUNTERS = table_of(Counter)
+_INSERT_TICKETS = insert(TICKETS)
+_INSERT_EVENTS = insert(EVENTS)
 _BY_NUMBER = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
 _BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
 _LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
@@ -87,7 +89,7 @@ async def insert_many(
         for new, number, key in rows
     ]
     if values:
-        await session.execute(insert(table_of(TicketRow)), values)
+        await session.execute(_INSERT_TICKETS, values)
     return [
         Ticket(
             number=number,
@@ -133,7 +135,7 @@ class NewEvent:
 async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at: datetime) -> None:
     if events:
         await session.execute(
-            insert(table_of(TicketEventRow)),
+            _INSERT_EVENTS,
             [
                 {
                     "ticket_number": e.ticket_number,

@@ -91,6 +91,7 @@ _DROP_PENDING = delete(TIMERS).where(
     TIMERS.c.fired_at.is_(None),
 )
 _CHUNK = 500  # ticket numbers per IN list
+_INSERT = insert(TIMERS)
 
 
 async def fired_keys_of(
@@ -135,7 +136,7 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
         _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]
     if rows:
-        await session.execute(insert(TIMERS), rows)
+        await session.execute(_INSERT, rows)
 
 
 async def mark_failed(
@@ -150,9 +151,7 @@ async def mark_failed(
         .values(fired_at=now, outcome="error")
     )
     retry = Arm(f"retry:{now.strftime('%Y%m%dT%H%M%S%f')}", retry_at)
-    await session.execute(
-        insert(table_of(TimerRow)), [_row(ticket_number, retry, version=version, now=now)]
-    )
+    await session.execute(_INSERT, [_row(ticket_number, retry, version=version, now=now)])
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
@@ -178,6 +177,4 @@ async def arm_new(
     """Arm the first timers of new tickets (ticket number, arm) with one statement."""
     if not arms:
         return
-    await session.execute(
-        insert(table_of(TimerRow)), [_row(n, arm, version=version, now=now) for n, arm in arms]
-    )
+    await session.execute(_INSERT, [_row(n, arm, version=version, now=now) for n, arm in arms])

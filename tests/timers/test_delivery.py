@@ -35,6 +35,7 @@ async def test_a_busy_channel_is_paced_and_nothing_is_lost(
 
     async def pause(seconds: float) -> None:
         waits.append(seconds)
+        await asyncio.sleep(0)  # it stands for a real sleep, which lets the others run
 
     delivery = running.bot.delivery
     now = [0.0]
