@@ -1,0 +1,43 @@
+"""SQLite on the event loop's thread: another process's write lock never holds the loop."""
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage.db import Database
+from storage.migrate import migrate
+
+
+async def test_a_write_waits_for_another_writer_without_holding_the_loop(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await migrate(db)
+    other = sqlite3.connect(path, isolation_level=None)  # another process, as far as SQLite knows
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def write() -> None:
+        async with db.write() as session:
+            await session.execute(text("UPDATE counters SET value = value + 1"))
+
+    running = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writing.done()  # it waits for the lock...
+    assert ticks >= 20  # ...and the loop goes on meanwhile (a blocking wait would stop it)
+    other.execute("COMMIT")
+    await asyncio.wait_for(writing, 5)
+    running.cancel()
+    assert other.execute("SELECT value FROM counters").fetchone()[0] == 1
+    other.close()
+    await db.close()
