@@ -77,6 +77,7 @@ class TimerEngine:
     async def run(self) -> None:
         while True:
             self._wake.clear()
+            passed_at = self.ctx.clock.now()
             try:
                 handled = await self.fire_due()
             except Exception:  # a bad ticket must not stop every reminder: log, back off
@@ -88,9 +89,11 @@ class TimerEngine:
             async with self.ctx.db.read() as session:
                 due = await timer_store.next_due_at(session)
             now = self.ctx.clock.now()
+            if due is not None and passed_at < due <= now:
+                continue  # fell due during the pass: fire it now
             until = now + self.recheck if due is None else min(due, now + self.recheck)
-            # A timer due already that no pass could claim (its ticket is gone, or another
-            # process holds it) is looked at again a little later, not in a spin.
+            # A timer that was due at the pass but no pass could claim (its ticket is gone,
+            # or another process holds it) is looked at again a little later, not in a spin.
             await self._sleep(until if until > now else now + UNCLAIMED_RETRY)
 
     async def _sleep(self, until: datetime) -> None:
