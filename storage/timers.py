@@ -86,10 +86,12 @@ _FIRED_KEYS = select(TIMERS.c.ticket_number, TIMERS.c.key).where(
     TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)),
     TIMERS.c.fired_at.is_not(None),
 )
-_DROP_PENDING = delete(TIMERS).where(
-    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)),
-    TIMERS.c.fired_at.is_(None),
+# The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
+# the pending-timers index instead, and scan every pending timer of every ticket.)
+_TIMERS_OF = select(TIMERS.c.id, TIMERS.c.fired_at).where(
+    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True))
 )
+_DROP = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
 _CHUNK = 500  # ticket numbers per IN list
 _INSERT = insert(TIMERS)
 
@@ -131,7 +133,10 @@ async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: dat
         return
     numbers = [r.ticket_number for r in rearms]
     for start in range(0, len(numbers), _CHUNK):
-        await session.execute(_DROP_PENDING, {"numbers": numbers[start : start + _CHUNK]})
+        found = await session.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
+        pending = [timer_id for timer_id, fired_at in found if fired_at is None]
+        if pending:
+            await session.execute(_DROP, {"ids": pending})
     rows = [
         _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]
