@@ -14,9 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.tickets import Ticket
 from storage.tables import TicketRow, TimerRow, table_of
-from storage.tickets import to_ticket
 
 
 @dataclass(frozen=True)
@@ -54,28 +52,14 @@ async def claim_due_tickets(session: AsyncSession, *, now: datetime, limit: int)
     return list(result)
 
 
-async def load_tickets(session: AsyncSession, numbers: Sequence[int]) -> dict[int, Ticket]:
-    rows = await session.scalars(select(TicketRow).where(TicketRow.number.in_(list(numbers))))
-    return {row.number: to_ticket(row) for row in rows}
-
-
 async def timers_of(
     session: AsyncSession, ticket_numbers: Iterable[int]
 ) -> dict[int, list[StoredTimer]]:
     """Every timer (pending and fired) of these tickets."""
     numbers = list(ticket_numbers)
     found: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
-    for start in range(0, len(numbers), 500):
-        rows = await session.execute(
-            select(
-                TimerRow.ticket_number,
-                TimerRow.key,
-                TimerRow.due_at,
-                TimerRow.version,
-                TimerRow.fired_at,
-                TimerRow.outcome,
-            ).where(TimerRow.ticket_number.in_(numbers[start : start + 500]))
-        )
+    for start in range(0, len(numbers), _CHUNK):
+        rows = await session.execute(_STORED, {"numbers": numbers[start : start + _CHUNK]})
         for row in rows:
             found[row.ticket_number].append(StoredTimer(*row))
     return found
@@ -91,6 +75,14 @@ _FIRED_KEYS = select(TIMERS.c.ticket_number, TIMERS.c.key).where(
 _TIMERS_OF = select(TIMERS.c.id, TIMERS.c.fired_at).where(
     TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True))
 )
+_STORED = select(
+    TIMERS.c.ticket_number,
+    TIMERS.c.key,
+    TIMERS.c.due_at,
+    TIMERS.c.version,
+    TIMERS.c.fired_at,
+    TIMERS.c.outcome,
+).where(TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)))
 _DROP = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
 _CHUNK = 500  # ticket numbers per IN list
 _INSERT = insert(TIMERS)

@@ -114,7 +114,7 @@ class TimerEngine:
             numbers = await timer_store.claim_due_tickets(session, now=now, limit=self.batch)
             if not numbers:
                 return 0
-            tickets = await timer_store.load_tickets(session, numbers)
+            tickets = await ticket_store.lock_tickets(session, numbers)
             stored = await timer_store.timers_of(session, numbers)
             oncall = (await rotation_at(session, self.ctx.config, now)).at(now)
             rearms: list[timer_store.Rearm] = []
