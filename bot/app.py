@@ -35,6 +35,7 @@ from bot.services.report import ReportIntake
 from bot.services.steps import StepIntake
 from bot.settings import Settings
 from bot.sla.engine import TimerEngine
+from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -66,6 +67,9 @@ class Escalator:
 
     async def start_workers(self) -> None:
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        if self.ctx.db.sqlite_file is not None:
+            checkpoints = Checkpointer(self.ctx.db.sqlite_file)
+            self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
         if self.engine is not None:
             self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
 

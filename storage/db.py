@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.checkpoints import AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT
 from storage.inline_sqlite import INLINE_BUSY_MS
 from storage.writelock import WriteLock
 
@@ -40,6 +42,9 @@ class Database:
         if not self.is_sqlite:
             kwargs["pool_pre_ping"] = True
         engine_url = make_url(url)
+        file = engine_url.database if self.is_sqlite else None
+        # The SQLite file, if any (not for ":memory:"): storage.checkpoints works on it.
+        self.sqlite_file = Path(file) if file and file != ":memory:" else None
         self.inline = engine_url.drivername == "sqlite+aiosqlite"
         if self.inline:  # statements run on the loop's thread (storage/inline_sqlite.py)
             engine_url = engine_url.set(drivername=f"sqlite+{INLINE_DRIVER}")
@@ -119,6 +124,10 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Checkpoints run off the loop (storage.checkpoints); a commit copies the log back
+        # only if no checkpointer keeps up.
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
