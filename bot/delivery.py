@@ -163,8 +163,8 @@ class Delivery:
                 await self._pause(min(self._held_for, MAX_HOLD_SLEEP))
                 continue
             now = self.ctx.clock.now()
-            async with self.ctx.db.read() as session:
-                due = await outbox.next_due_at(session, after=now)
+            async with self.ctx.db.read() as conn:
+                due = await outbox.next_due_at(conn, after=now)
             # Nothing was claimable: sleep (always; a due row that waits behind another of
             # its ticket must not make this loop spin) until a row may be tried, or a wake.
             await self._sleep(min(due, now + IDLE_WAIT) if due else now + IDLE_WAIT)
@@ -180,8 +180,8 @@ class Delivery:
         failed, paced) is written back in one transaction at the end."""
         now = self.ctx.clock.now()
         self._held_for = None
-        async with self.ctx.db.write(background=True) as session:
-            notices = await outbox.claim_due(session, now=now, hold=self._hold)
+        async with self.ctx.db.write(background=True) as conn:
+            notices = await outbox.claim_due(conn, now=now, hold=self._hold)
         if not notices:
             return 0
         loose = [n for n in notices if n.ticket_number is None]
@@ -272,7 +272,7 @@ class Delivery:
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = self.ctx.clock.now()
-        async with self.ctx.db.write(background=True) as session:
+        async with self.ctx.db.write(background=True) as conn:
             for o in outcomes:
                 notice = o.notice
                 if o.result is not None:
@@ -282,22 +282,20 @@ class Delivery:
                         and "ts" in o.result
                     ):
                         await ticket_store.set_message_location(
-                            session,
+                            conn,
                             notice.ticket_number,
                             channel=o.result["channel"],
                             ts=o.result["ts"],
                         )
-                    await outbox.mark_sent(session, notice.id, now=now, result=o.result)
+                    await outbox.mark_sent(conn, notice.id, now=now, result=o.result)
                 elif o.dead and o.error is not None:
-                    await outbox.mark_dead(session, notice.id, now=now, error=o.error)
+                    await outbox.mark_dead(conn, notice.id, now=now, error=o.error)
                 elif o.error is not None:
                     delay = min(timedelta(seconds=2 ** min(notice.attempts, 12)), MAX_BACKOFF)
-                    await outbox.mark_failed(
-                        session, notice.id, error=o.error, retry_at=now + delay
-                    )
+                    await outbox.mark_failed(conn, notice.id, error=o.error, retry_at=now + delay)
             paced = [o.notice.id for o in outcomes if o.paced is not None]
             if paced:
-                await outbox.release_many(session, paced)
+                await outbox.release_many(conn, paced)
 
     async def _pace(self, channel: str, notice: Notice) -> None:
         wait = self._turns.pop(notice.id, None)  # taken at claim time
@@ -402,8 +400,8 @@ class Delivery:
         """The page's Open ticket button, linked to the ticket message once it is posted."""
         if notice.ticket_number is None:
             return body
-        async with self.ctx.db.read() as session:
-            location = await ticket_store.message_location(session, notice.ticket_number)
+        async with self.ctx.db.read() as conn:
+            location = await ticket_store.message_location(conn, notice.ticket_number)
         if location is None:
             return body
         try:
@@ -416,8 +414,8 @@ class Delivery:
     async def _send_ticket_message(self, notice: Notice) -> dict[str, Any]:
         number = notice.ticket_number
         assert number is not None, "a ticket_message notice always names its ticket"
-        async with self.ctx.db.read() as session:
-            ticket, location = await ticket_store.ticket_and_location(session, number)
+        async with self.ctx.db.read() as conn:
+            ticket, location = await ticket_store.ticket_and_location(conn, number)
         if ticket is None:
             raise NotReady(f"ticket {number} is gone")
         await self._pace(location[0] if location else ticket.post_channel, notice)
@@ -443,8 +441,8 @@ class Delivery:
             raise NotReady("a thread reply needs a ticket")
         if notice.location is not None:
             return notice.location
-        async with self.ctx.db.read() as session:
-            location = await ticket_store.message_location(session, notice.ticket_number)
+        async with self.ctx.db.read() as conn:
+            location = await ticket_store.message_location(conn, notice.ticket_number)
         if location is None:
             raise NotReady(f"ticket {notice.ticket_number} has no message yet")
         return location

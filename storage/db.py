@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -28,6 +30,7 @@ INLINE_DRIVER = "escalator_inline"
 registry.register(f"sqlite.{INLINE_DRIVER}", "storage.inline_sqlite", "InlineSQLiteDialect")
 
 BUSY_TIMEOUT_MS = 10_000
+KEPT_READERS = 4  # idle read connections kept open (more are opened while more read at once)
 _WRITE = "escalator_write"
 
 
@@ -53,52 +56,107 @@ class Database:
             _configure_sqlite(
                 self.engine, busy_timeout_ms=INLINE_BUSY_MS if self.inline else BUSY_TIMEOUT_MS
             )
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._orm = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = WriteLock() if self.is_sqlite else None
+        # SQLite runs on the loop's thread: connections are kept for the process, as checking
+        # one out of the pool cost more than a statement (bench/commands.py, README).
+        self._writer: AsyncConnection | None = None
+        self._readers: list[AsyncConnection] = []
 
     @asynccontextmanager
-    async def write(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
         """One write transaction. ``background`` work (timers, delivery) lets the writes of
         people waiting for a reply go first (see :mod:`storage.writelock`)."""
         if self._write_lock is None:
-            async with self.sessions() as session, session.begin():
-                yield session
+            conn = await self.engine.connect()
+            try:
+                await conn.begin()
+                yield conn
+                await conn.commit()
+            finally:
+                # Closed in this task (``async with`` would close in a task of its own and
+                # keep the connection out of the pool until that task runs); rolls back
+                # what was not committed.
+                await conn.close()
             return
         async with self._write_lock.hold(background=background):
-            stack, session = await self._begin_immediate()
-            async with stack:
-                yield session
+            conn = await self._begin_immediate()
+            try:
+                yield conn
+            except BaseException:
+                await self._end(conn, commit=False)
+                raise
+            await self._end(conn, commit=True)
 
-    async def _begin_immediate(self) -> tuple[AsyncExitStack, AsyncSession]:
-        """A session whose transaction holds SQLite's write lock. While another process
-        writes, wait for the lock here, asynchronously, for up to the busy timeout."""
+    async def _begin_immediate(self) -> AsyncConnection:
+        """The kept write connection, in a transaction that holds SQLite's write lock. While
+        another process writes, wait for the lock here, asynchronously, for up to the busy
+        timeout. Writers of this process take turns on the write lock, so one connection
+        serves them all."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + BUSY_TIMEOUT_MS / 1000
         pause = 0.001
         while True:
-            stack = AsyncExitStack()
-            session = self.sessions()
-            stack.push_async_callback(session.close)
-            await stack.enter_async_context(session.begin())
+            if self._writer is None:
+                conn = await self.engine.connect()
+                self._writer = await conn.execution_options(**{_WRITE: True})
             try:
-                await session.connection(execution_options={_WRITE: True})
+                await self._writer.begin()
             except OperationalError as error:
-                await stack.__aexit__(type(error), error, error.__traceback__)
+                await self._end(self._writer, commit=False)
                 if "locked" not in str(error) or loop.time() > give_up:
                     raise
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.05)
                 continue
-            return stack, session
+            return self._writer
+
+    async def _end(self, conn: AsyncConnection, *, commit: bool) -> None:
+        """Commit or roll back a kept connection's transaction; a connection that failed
+        (closed, or invalidated by a lost file) is dropped, and the next use opens another."""
+        try:
+            await (conn.commit() if commit else conn.rollback())
+        except BaseException:
+            await self._drop(conn)
+            raise
+        if conn.invalidated or conn.closed:
+            await self._drop(conn)
+
+    async def _drop(self, conn: AsyncConnection) -> None:
+        if conn is self._writer:
+            self._writer = None
+        with contextlib.suppress(Exception):
+            await conn.close()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        session = self.sessions()
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """One read transaction (one snapshot of the database)."""
+        if not self.is_sqlite:
+            conn = await self.engine.connect()
+            try:
+                yield conn
+            finally:
+                await conn.close()
+            return
+        conn = self._readers.pop() if self._readers else await self.engine.connect()
+        try:
+            yield conn
+        finally:
+            await self._end(conn, commit=False)
+            if not conn.closed:
+                if len(self._readers) < KEPT_READERS:
+                    self._readers.append(conn)
+                else:
+                    await conn.close()
+
+    @asynccontextmanager
+    async def orm(self) -> AsyncIterator[AsyncSession]:
+        """An ORM session (entities, ``session.get``) for tests and one-off tools. The bot's
+        own code runs Core statements on :meth:`read` and :meth:`write` connections."""
+        session = self._orm()
         try:
             yield session
         finally:
-            # Closed in this task: ``async with session`` closes in a task of its own, which
-            # keeps the connection out of the pool until that task runs.
             await session.close()
 
     async def ping(self) -> bool:
@@ -110,6 +168,12 @@ class Database:
         return True
 
     async def close(self) -> None:
+        kept = [*self._readers, *([self._writer] if self._writer is not None else [])]
+        self._readers.clear()
+        self._writer = None
+        for conn in kept:
+            with contextlib.suppress(Exception):
+                await conn.close()
         await self.engine.dispose()
 
 

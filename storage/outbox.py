@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.tables import OutboxRow, TicketRow, table_of
 
@@ -44,13 +44,13 @@ class NewNotice:
 
 
 async def enqueue_many(
-    session: AsyncSession, notices: Sequence[NewNotice], *, now: datetime
+    conn: AsyncConnection, notices: Sequence[NewNotice], *, now: datetime
 ) -> None:
     """Store many notices with one statement, in the order given (the order they are sent
     in, per ticket)."""
     if not notices:
         return
-    await session.execute(
+    await conn.execute(
         _ENQUEUE,
         [
             {
@@ -67,7 +67,7 @@ async def enqueue_many(
 
 
 async def claim_due(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     now: datetime,
     limit: int = 100,
@@ -77,7 +77,7 @@ async def claim_due(
     a row waits while an earlier row of the same ticket is unsent). A row ``hold`` says no
     to (its channel is at Slack's posting rate) is left unclaimed, and so is the rest of its
     ticket's line."""
-    rows = await session.execute(
+    rows = await conn.execute(
         select(
             OutboxRow.id,
             OutboxRow.ticket_number,
@@ -126,7 +126,7 @@ async def claim_due(
         if len(claimed) >= limit:
             break
     if claimed:
-        await session.execute(
+        await conn.execute(
             update(OutboxRow)
             .where(OutboxRow.id.in_([n.id for n in claimed]))
             .values(lease_until=now + LEASE)
@@ -134,11 +134,11 @@ async def claim_due(
     return claimed
 
 
-async def next_due_at(session: AsyncSession, *, after: datetime) -> datetime | None:
+async def next_due_at(conn: AsyncConnection, *, after: datetime) -> datetime | None:
     """The first instant after ``after`` when an unsent row may be tried (its next attempt,
     or the end of a lease). Rows due already but not claimed wait for one of those, or for
     a new row."""
-    rows = await session.execute(
+    rows = await conn.execute(
         select(
             func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > after),
             func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > after),
@@ -150,18 +150,18 @@ async def next_due_at(session: AsyncSession, *, after: datetime) -> datetime | N
 
 
 async def mark_sent(
-    session: AsyncSession, notice_id: int, *, now: datetime, result: dict[str, Any]
+    conn: AsyncConnection, notice_id: int, *, now: datetime, result: dict[str, Any]
 ) -> None:
-    await session.execute(
+    await conn.execute(
         update(OutboxRow)
         .where(OutboxRow.id == notice_id)
         .values(sent_at=now, lease_until=None, result=result, attempts=OutboxRow.attempts + 1)
     )
 
 
-async def mark_dead(session: AsyncSession, notice_id: int, *, now: datetime, error: str) -> None:
+async def mark_dead(conn: AsyncConnection, notice_id: int, *, now: datetime, error: str) -> None:
     """Slack refused the notice for good: keep it, with the error, out of the queue."""
-    await session.execute(
+    await conn.execute(
         update(OutboxRow)
         .where(OutboxRow.id == notice_id)
         .values(
@@ -175,9 +175,9 @@ async def mark_dead(session: AsyncSession, notice_id: int, *, now: datetime, err
 
 
 async def mark_failed(
-    session: AsyncSession, notice_id: int, *, error: str, retry_at: datetime
+    conn: AsyncConnection, notice_id: int, *, error: str, retry_at: datetime
 ) -> None:
-    await session.execute(
+    await conn.execute(
         update(OutboxRow)
         .where(OutboxRow.id == notice_id)
         .values(
@@ -189,10 +189,10 @@ async def mark_failed(
     )
 
 
-async def stats(session: AsyncSession) -> OutboxStats:
+async def stats(conn: AsyncConnection) -> OutboxStats:
     unsent = OutboxRow.sent_at.is_(None)
     pending, failing, oldest = (
-        await session.execute(
+        await conn.execute(
             select(
                 func.count().filter(unsent),
                 func.count().filter(and_(unsent, OutboxRow.attempts > 0)),
@@ -200,14 +200,14 @@ async def stats(session: AsyncSession) -> OutboxStats:
             )
         )
     ).one()
-    sent = await session.scalar(
+    sent = await conn.scalar(
         select(func.count()).select_from(OutboxRow).where(or_(OutboxRow.sent_at.is_not(None)))
     )
     return OutboxStats(int(pending), int(failing), oldest, int(sent or 0))
 
 
-async def release_many(session: AsyncSession, notice_ids: Sequence[int]) -> None:
+async def release_many(conn: AsyncConnection, notice_ids: Sequence[int]) -> None:
     """Give claimed rows back untried (paced: their channel is at Slack's posting rate)."""
-    await session.execute(
+    await conn.execute(
         update(OutboxRow).where(OutboxRow.id.in_(list(notice_ids))).values(lease_until=None)
     )

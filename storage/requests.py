@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.tables import ProcessedRequestRow, table_of
 
@@ -19,28 +19,28 @@ _REPLIES = select(REQUESTS.c.key, REQUESTS.c.reply).where(
 )
 
 
-async def first_time(session: AsyncSession, key: str, *, now: datetime) -> bool:
+async def first_time(conn: AsyncConnection, key: str, *, now: datetime) -> bool:
     """Record ``key`` in the caller's transaction; False when it was recorded before."""
-    result = await session.execute(_record_new(session), {"key": key, "at": now, "reply": ""})
+    result = await conn.execute(_record_new(conn), {"key": key, "at": now, "reply": ""})
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def replies_for(session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
+async def replies_for(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, str]:
     """The recorded replies of the keys acted on before (a key not acted on is absent)."""
     if not keys:
         return {}
-    rows = await session.execute(_REPLIES, {"keys": list(keys)})
+    rows = await conn.execute(_REPLIES, {"keys": list(keys)})
     return {key: reply for key, reply in rows}
 
 
 async def remember_replies(
-    session: AsyncSession, replies: Sequence[tuple[str, str]], *, now: datetime
+    conn: AsyncConnection, replies: Sequence[tuple[str, str]], *, now: datetime
 ) -> None:
     """Record keys acted on, with their replies, in the caller's transaction (one statement)."""
     if not replies:
         return
-    await session.execute(
-        _record_new(session), [{"key": key, "at": now, "reply": reply} for key, reply in replies]
+    await conn.execute(
+        _record_new(conn), [{"key": key, "at": now, "reply": reply} for key, reply in replies]
     )
 
 
@@ -50,7 +50,7 @@ _RECORD_NEW = {
 }
 
 
-def _record_new(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+def _record_new(conn: AsyncConnection) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the conn's dialect."""
+    dialect = conn.dialect.name
     return _RECORD_NEW["postgresql" if dialect == "postgresql" else "sqlite"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
@@ -48,15 +48,15 @@ _TAKE_NUMBERS = (
 )
 
 
-async def take_numbers(session: AsyncSession, count: int) -> range:
+async def take_numbers(conn: AsyncConnection, count: int) -> range:
     """``count`` consecutive ticket numbers, in the caller's transaction (gap-free)."""
-    result = await session.execute(_TAKE_NUMBERS, {"count": count})
+    result = await conn.execute(_TAKE_NUMBERS, {"count": count})
     last = int(result.scalar_one())
     return range(last - count + 1, last + 1)
 
 
 async def insert_many(
-    session: AsyncSession,
+    conn: AsyncConnection,
     rows: Sequence[tuple[NewTicket, int, str | None]],
     *,
     now: datetime,
@@ -89,7 +89,7 @@ async def insert_many(
         for new, number, key in rows
     ]
     if values:
-        await session.execute(_INSERT_TICKETS, values)
+        await conn.execute(_INSERT_TICKETS, values)
     return [
         Ticket(
             number=number,
@@ -116,10 +116,10 @@ async def insert_many(
     ]
 
 
-async def find_by_intake_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, Ticket]:
+async def find_by_intake_keys(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Ticket]:
     if not keys:
         return {}
-    rows = await session.execute(_BY_INTAKE_KEYS, {"keys": list(keys)})
+    rows = await conn.execute(_BY_INTAKE_KEYS, {"keys": list(keys)})
     return {row.intake_key: to_ticket(row) for row in rows if row.intake_key is not None}
 
 
@@ -132,9 +132,9 @@ class NewEvent:
     after: dict[str, Any]
 
 
-async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at: datetime) -> None:
+async def append_events(conn: AsyncConnection, events: Sequence[NewEvent], *, at: datetime) -> None:
     if events:
-        await session.execute(
+        await conn.execute(
             _INSERT_EVENTS,
             [
                 {
@@ -150,34 +150,34 @@ async def append_events(session: AsyncSession, events: Sequence[NewEvent], *, at
         )
 
 
-async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
-    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
+async def get_ticket(conn: AsyncConnection, number: int) -> Ticket | None:
+    row = (await conn.execute(_BY_NUMBER, {"number": number})).first()
     return to_ticket(row) if row else None
 
 
 async def ticket_and_location(
-    session: AsyncSession, number: int
+    conn: AsyncConnection, number: int
 ) -> tuple[Ticket | None, tuple[str, str] | None]:
     """The ticket and where its message is (once posted), with one read."""
-    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
+    row = (await conn.execute(_BY_NUMBER, {"number": number})).first()
     if row is None:
         return None, None
     posted = row.message_ts is not None and row.message_channel is not None
     return to_ticket(row), (row.message_channel or "", row.message_ts or "") if posted else None
 
 
-async def message_location(session: AsyncSession, number: int) -> tuple[str, str] | None:
+async def message_location(conn: AsyncConnection, number: int) -> tuple[str, str] | None:
     """Channel and ts of the ticket's message, once it has been posted."""
-    row = (await session.execute(_BY_NUMBER, {"number": number})).first()
+    row = (await conn.execute(_BY_NUMBER, {"number": number})).first()
     if row is None or row.message_ts is None or row.message_channel is None:
         return None
     return row.message_channel, row.message_ts
 
 
 async def set_message_location(
-    session: AsyncSession, number: int, *, channel: str, ts: str
+    conn: AsyncConnection, number: int, *, channel: str, ts: str
 ) -> None:
-    await session.execute(
+    await conn.execute(
         update(TicketRow)
         .where(TicketRow.number == number)
         .values(message_channel=channel, message_ts=ts)
@@ -185,18 +185,18 @@ async def set_message_location(
 
 
 async def ticket_and_events(
-    session: AsyncSession, number: int
+    conn: AsyncConnection, number: int
 ) -> tuple[Ticket | None, list[Row[Any]]]:
     """The ticket and its events, oldest first, with one query (event rows have
     ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and ``event_after``)."""
-    rows = (await session.execute(_WITH_EVENTS, {"number": number})).all()
+    rows = (await conn.execute(_WITH_EVENTS, {"number": number})).all()
     if not rows:
         return None, []
     return to_ticket(rows[0]), [r for r in rows if r.event_kind is not None]
 
 
-def to_ticket(row: TicketRow | Row[Any]) -> Ticket:
-    """The ticket of a stored row (an ORM row or a Core row of the tickets table)."""
+def to_ticket(row: Row[Any]) -> Ticket:
+    """The ticket of a stored row (a Core row of the tickets table)."""
     return Ticket(
         number=row.number,
         summary=row.summary,
@@ -239,18 +239,18 @@ def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
     return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]
 
 
-async def lock_tickets(session: AsyncSession, numbers: Iterable[int]) -> dict[int, Ticket]:
+async def lock_tickets(conn: AsyncConnection, numbers: Iterable[int]) -> dict[int, Ticket]:
     """Load tickets to change them (row locks on PostgreSQL; SQLite's write lock is held)."""
-    rows = await session.execute(_LOCK_NUMBERS, {"numbers": list(numbers)})
+    rows = await conn.execute(_LOCK_NUMBERS, {"numbers": list(numbers)})
     return {row.number: to_ticket(row) for row in rows}
 
 
-async def save_tickets(session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime) -> None:
+async def save_tickets(conn: AsyncConnection, tickets: Sequence[Ticket], *, now: datetime) -> None:
     """Write back every field a step may change, with one statement for all the tickets;
     each ``ticket.version`` is its new version."""
     if not tickets:
         return
-    await session.execute(_SAVE, [_changed_fields(t, now) for t in tickets])
+    await conn.execute(_SAVE, [_changed_fields(t, now) for t in tickets])
 
 
 _CHANGEABLE = (
@@ -304,16 +304,17 @@ def _changed_fields(ticket: Ticket, now: datetime) -> dict[str, Any]:
     }
 
 
-async def ticket_at_message(session: AsyncSession, channel: str, ts: str) -> Ticket | None:
+async def ticket_at_message(conn: AsyncConnection, channel: str, ts: str) -> Ticket | None:
     """The ticket whose message is ``ts`` in ``channel`` (for commands said in its thread)."""
-    row = await session.scalar(
-        select(TicketRow).where(TicketRow.message_channel == channel, TicketRow.message_ts == ts)
+    result = await conn.execute(
+        select(TICKETS).where(TICKETS.c.message_channel == channel, TICKETS.c.message_ts == ts)
     )
+    row = result.first()
     return to_ticket(row) if row else None
 
 
 async def list_tickets(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     states: Sequence[str] | None = None,
     severity: str | None = None,
@@ -321,7 +322,7 @@ async def list_tickets(
     reported_between: tuple[datetime, datetime] | None = None,
     limit: int = 500,
 ) -> list[Ticket]:
-    query = select(TicketRow)
+    query = select(TICKETS)
     if states is not None:
         query = query.where(TicketRow.state.in_(list(states)))
     if severity is not None:
@@ -333,5 +334,5 @@ async def list_tickets(
     if reported_between is not None:
         start, end = reported_between
         query = query.where(TicketRow.reported_at >= start, TicketRow.reported_at < end)
-    rows = await session.scalars(query.order_by(TicketRow.number).limit(limit))
+    rows = await conn.execute(query.order_by(TicketRow.number).limit(limit))
     return [to_ticket(row) for row in rows]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.tables import TicketRow, TimerRow, table_of
 
@@ -40,10 +40,10 @@ def _pending_due(now: datetime) -> Sequence[object]:
     return (TimerRow.fired_at.is_(None), TimerRow.due_at <= now)
 
 
-async def claim_due_tickets(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
+async def claim_due_tickets(conn: AsyncConnection, *, now: datetime, limit: int) -> list[int]:
     """Lock up to ``limit`` tickets that have a pending timer due by ``now``."""
     due = select(TimerRow.ticket_number).where(*_pending_due(now))  # type: ignore[arg-type]
-    result = await session.scalars(
+    result = await conn.scalars(
         select(TicketRow.number)
         .where(TicketRow.number.in_(due))
         .limit(limit)
@@ -53,13 +53,13 @@ async def claim_due_tickets(session: AsyncSession, *, now: datetime, limit: int)
 
 
 async def timers_of(
-    session: AsyncSession, ticket_numbers: Iterable[int]
+    conn: AsyncConnection, ticket_numbers: Iterable[int]
 ) -> dict[int, list[StoredTimer]]:
     """Every timer (pending and fired) of these tickets."""
     numbers = list(ticket_numbers)
     found: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
     for start in range(0, len(numbers), _CHUNK):
-        rows = await session.execute(_STORED, {"numbers": numbers[start : start + _CHUNK]})
+        rows = await conn.execute(_STORED, {"numbers": numbers[start : start + _CHUNK]})
         for row in rows:
             found[row.ticket_number].append(StoredTimer(*row))
     return found
@@ -89,13 +89,13 @@ _INSERT = insert(TIMERS)
 
 
 async def fired_keys_of(
-    session: AsyncSession, ticket_numbers: Sequence[int]
+    conn: AsyncConnection, ticket_numbers: Sequence[int]
 ) -> dict[int, set[str]]:
     """The keys of the stages each ticket has fired."""
     found: dict[int, set[str]] = {n: set() for n in ticket_numbers}
     for start in range(0, len(ticket_numbers), _CHUNK):
         chunk = list(ticket_numbers[start : start + _CHUNK])
-        for number, key in await session.execute(_FIRED_KEYS, {"numbers": chunk}):
+        for number, key in await conn.execute(_FIRED_KEYS, {"numbers": chunk}):
             found[number].add(key)
     return found
 
@@ -119,49 +119,47 @@ class Rearm:
     arms: Sequence[Arm]
 
 
-async def rearm_many(session: AsyncSession, rearms: Sequence[Rearm], *, now: datetime) -> None:
+async def rearm_many(conn: AsyncConnection, rearms: Sequence[Rearm], *, now: datetime) -> None:
     """:func:`rearm` for many tickets with two statements."""
     if not rearms:
         return
     numbers = [r.ticket_number for r in rearms]
     for start in range(0, len(numbers), _CHUNK):
-        found = await session.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
+        found = await conn.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
         pending = [timer_id for timer_id, fired_at in found if fired_at is None]
         if pending:
-            await session.execute(_DROP, {"ids": pending})
+            await conn.execute(_DROP, {"ids": pending})
     rows = [
         _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]
     if rows:
-        await session.execute(_INSERT, rows)
+        await conn.execute(_INSERT, rows)
 
 
 async def mark_failed(
-    session: AsyncSession, ticket_number: int, *, version: int, now: datetime, retry_at: datetime
+    conn: AsyncConnection, ticket_number: int, *, version: int, now: datetime, retry_at: datetime
 ) -> None:
     """Set the ticket's due timers aside (outcome ``error``) so they are not tried forever,
     and arm a ``retry:`` wake-up at ``retry_at``, when the rules are asked again (only the
     next stage is ever stored, so without it the ticket would have nothing armed)."""
-    await session.execute(
+    await conn.execute(
         update(TimerRow)
         .where(TimerRow.ticket_number == ticket_number, *_pending_due(now))  # type: ignore[arg-type]
         .values(fired_at=now, outcome="error")
     )
     retry = Arm(f"retry:{now.strftime('%Y%m%dT%H%M%S%f')}", retry_at)
-    await session.execute(_INSERT, [_row(ticket_number, retry, version=version, now=now)])
+    await conn.execute(_INSERT, [_row(ticket_number, retry, version=version, now=now)])
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
     """The due instant of the earliest pending timer (an index lookup)."""
-    value = await session.scalar(
-        select(func.min(TimerRow.due_at)).where(TimerRow.fired_at.is_(None))
-    )
+    value = await conn.scalar(select(func.min(TimerRow.due_at)).where(TimerRow.fired_at.is_(None)))
     return value if isinstance(value, datetime) else None
 
 
-async def pending_count(session: AsyncSession) -> int:
+async def pending_count(conn: AsyncConnection) -> int:
     return int(
-        await session.scalar(
+        await conn.scalar(
             select(func.count()).select_from(TimerRow).where(TimerRow.fired_at.is_(None))
         )
         or 0
@@ -169,9 +167,9 @@ async def pending_count(session: AsyncSession) -> int:
 
 
 async def arm_new(
-    session: AsyncSession, arms: Sequence[tuple[int, Arm]], *, version: int, now: datetime
+    conn: AsyncConnection, arms: Sequence[tuple[int, Arm]], *, version: int, now: datetime
 ) -> None:
     """Arm the first timers of new tickets (ticket number, arm) with one statement."""
     if not arms:
         return
-    await session.execute(_INSERT, [_row(n, arm, version=version, now=now) for n, arm in arms])
+    await conn.execute(_INSERT, [_row(n, arm, version=version, now=now) for n, arm in arms])

@@ -8,8 +8,8 @@ from storage import outbox
 
 async def outbox_metrics(ctx: Context) -> str:
     """Prometheus text lines for the outbox, read from the database at scrape time."""
-    async with ctx.db.read() as session:
-        stats = await outbox.stats(session)
+    async with ctx.db.read() as conn:
+        stats = await outbox.stats(conn)
     age = 0.0
     if stats.oldest_pending_at is not None:
         age = max(0.0, (ctx.clock.now() - stats.oldest_pending_at).total_seconds())

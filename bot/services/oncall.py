@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
 from bot.errors import UserError
@@ -34,15 +34,15 @@ def rotation(config: Config) -> OnCallRotation:
     )
 
 
-async def rotation_at(session: AsyncSession, config: Config, now: datetime) -> OnCallRotation:
+async def rotation_at(conn: AsyncConnection, config: Config, now: datetime) -> OnCallRotation:
     """The rotation with the stored overrides that have not ended by ``now``."""
-    return rotation(config).with_overrides(await oncall_store.overrides_after(session, now))
+    return rotation(config).with_overrides(await oncall_store.overrides_after(conn, now))
 
 
 async def who_is_on_call(ctx: Context) -> tuple[OnCall, OnCall]:
     now = ctx.clock.now()
-    async with ctx.db.read() as session:
-        found = await rotation_at(session, ctx.config, now)
+    async with ctx.db.read() as conn:
+        found = await rotation_at(conn, ctx.config, now)
     return found.now_and_next(now)
 
 
@@ -57,8 +57,8 @@ async def override_primary(
         raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`")
     now = ctx.clock.now()
     override = Override(user=user, start=now, end=now + length)
-    async with ctx.db.write() as session:
-        await oncall_store.add_override(session, override, created_by=actor, now=now)
-        found = await rotation_at(session, config, now)
+    async with ctx.db.write() as conn:
+        await oncall_store.add_override(conn, override, created_by=actor, now=now)
+        found = await rotation_at(conn, config, now)
     log.info("on-call override until=%s", override.end.isoformat(), extra={"user": actor})
     return override, found.now_and_next(now)

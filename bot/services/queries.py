@@ -41,8 +41,8 @@ class Listed:
 
 
 async def show(ctx: Context, number: int) -> TicketView:
-    async with ctx.db.read() as session:
-        ticket, rows = await ticket_store.ticket_and_events(session, number)
+    async with ctx.db.read() as conn:
+        ticket, rows = await ticket_store.ticket_and_events(conn, number)
     if ticket is None:
         raise UserError(f"There is no ticket #{number}.")
     events = [
@@ -71,9 +71,9 @@ def next_due(ctx: Context, ticket: Ticket) -> tuple[str, datetime] | None:
 async def list_tickets(ctx: Context, *, choice: str, user_id: str) -> list[Listed]:
     """``open``, ``mine`` (assigned to or reported by the user), ``breaching`` (a milestone
     overdue or due within the hour), or a class."""
-    async with ctx.db.read() as session:
+    async with ctx.db.read() as conn:
         tickets = await ticket_store.list_tickets(
-            session,
+            conn,
             states=OPEN_STATES,
             severity=choice if choice in ("A", "B", "C", "D") else None,
             involving=user_id if choice == "mine" else None,
@@ -115,9 +115,9 @@ async def monthly_report(ctx: Context, month: str) -> MonthReport:
     start = datetime(year, mon, 1, tzinfo=tz)
     days = month_calendar.monthrange(year, mon)[1]
     end = start + timedelta(days=days)
-    async with ctx.db.read() as session:
+    async with ctx.db.read() as conn:
         tickets = await ticket_store.list_tickets(
-            session, reported_between=(start, end), limit=100_000
+            conn, reported_between=(start, end), limit=100_000
         )
     by_class = {c: 0 for c in "ABCD"}
     met: dict[str, list[int]] = {m: [0, 0] for m in ("respond", "diagnose", "plan", "resolve")}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.batching import Batcher
 from bot.blocks_ticket import approval_request
@@ -69,8 +69,8 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
     now = ctx.clock.now()
     news = [_new_ticket(ctx, draft, now) for draft, _ in items]
     keys = [key for _, key in items if key is not None]
-    async with ctx.db.write() as session:
-        existing = await ticket_store.find_by_intake_keys(session, keys)
+    async with ctx.db.write() as conn:
+        existing = await ticket_store.find_by_intake_keys(conn, keys)
         fresh: list[tuple[NewTicket, str | None]] = []
         seen: set[str] = set()
         for new, (_, key) in zip(news, items, strict=True):
@@ -78,19 +78,19 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
                 fresh.append((new, key))
                 if key is not None:
                     seen.add(key)
-        numbers = await ticket_store.take_numbers(session, len(fresh)) if fresh else range(0)
+        numbers = await ticket_store.take_numbers(conn, len(fresh)) if fresh else range(0)
         created = await ticket_store.insert_many(
-            session, [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)], now=now
+            conn, [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)], now=now
         )
         await ticket_store.append_events(
-            session,
+            conn,
             [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
             at=now,
         )
-        arms, fired = await _first_stages(ctx, session, created, now)
-        await timer_store.arm_new(session, arms, version=1, now=now)
+        arms, fired = await _first_stages(ctx, conn, created, now)
+        await timer_store.arm_new(conn, arms, version=1, now=now)
         await outbox.enqueue_many(
-            session, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
+            conn, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
         )
     by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
     fresh_iter = iter(created)
@@ -118,7 +118,7 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
 
 
 async def _first_stages(
-    ctx: Context, session: AsyncSession, created: Sequence[Ticket], now: datetime
+    ctx: Context, conn: AsyncConnection, created: Sequence[Ticket], now: datetime
 ) -> tuple[list[tuple[int, Arm]], list[NewNotice]]:
     """The new tickets' timers, with the stages due at once (the on-call page of an A or B
     report) fired here rather than by the engine a moment later."""
@@ -137,7 +137,7 @@ async def _first_stages(
         arms += [(ticket.number, Arm(s.key, s.due, SUPERSEDED)) for s in skip]
         arms += [(ticket.number, Arm(s.key, s.due)) for s in next_stage(stages, after=now)]
         if send and oncall is None:
-            oncall = (await rotation_at(session, ctx.config, now)).at(now)
+            oncall = (await rotation_at(conn, ctx.config, now)).at(now)
         for stage in send:
             assert oncall is not None
             notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)

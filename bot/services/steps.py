@@ -37,8 +37,8 @@ def actor(ctx: Context, user_id: str) -> Actor:
 
 
 async def load(ctx: Context, number: int) -> Ticket:
-    async with ctx.db.read() as session:
-        ticket = await ticket_store.get_ticket(session, number)
+    async with ctx.db.read() as conn:
+        ticket = await ticket_store.get_ticket(conn, number)
     if ticket is None:
         raise UserError(f"There is no ticket #{number}.")
     return ticket
@@ -108,10 +108,10 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     now = ctx.clock.now()
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, str]] = []
-    async with ctx.db.write() as session:
-        current = await ticket_store.lock_tickets(session, {r.number for r in batch})
+    async with ctx.db.write() as conn:
+        current = await ticket_store.lock_tickets(conn, {r.number for r in batch})
         keys = [r.request_key for r in batch if r.request_key is not None]
-        replies = await requests.replies_for(session, keys)
+        replies = await requests.replies_for(conn, keys)
         for request in batch:
             ticket = current.get(request.number)
             if ticket is None:
@@ -141,13 +141,13 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         if not changes:
             return results
         changed = {change.ticket.number: change.ticket for _, change, _ in changes}
-        await ticket_store.save_tickets(session, list(changed.values()), now=now)
+        await ticket_store.save_tickets(conn, list(changed.values()), now=now)
         await ticket_store.append_events(
-            session,
+            conn,
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
             at=now,
         )
-        next_due = await replace_timers(session, ctx, list(changed.values()))
+        next_due = await replace_timers(conn, ctx, list(changed.values()))
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number
@@ -159,9 +159,9 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                 NewNotice(number, kind, payload)
                 for kind, payload in _follow_ups(ctx, change, request.user_id)
             ]
-        await outbox.enqueue_many(session, notices, now=now)
+        await outbox.enqueue_many(conn, notices, now=now)
         await requests.remember_replies(
-            session,
+            conn,
             [(r.request_key, reply) for r, _, reply in changes if r.request_key is not None],
             now=now,
         )
@@ -235,11 +235,11 @@ def _reply(change: Change) -> str:
 
 async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Ticket | None:
     """The ticket whose message starts the thread ``thread_ts`` in ``channel``, if any."""
-    async with ctx.db.read() as session:
-        return await ticket_store.ticket_at_message(session, channel, thread_ts)
+    async with ctx.db.read() as conn:
+        return await ticket_store.ticket_at_message(conn, channel, thread_ts)
 
 
 async def first_time(ctx: Context, request_key: str) -> bool:
     """Record a request that changes nothing stored (an offer to report); False on a retry."""
-    async with ctx.db.write() as session:
-        return await requests.first_time(session, request_key, now=ctx.clock.now())
+    async with ctx.db.write() as conn:
+        return await requests.first_time(conn, request_key, now=ctx.clock.now())

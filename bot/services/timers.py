@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import blocks_pages
 from bot.config import Config
@@ -53,20 +53,20 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
 
 
 async def replace_timers(
-    session: AsyncSession, ctx: Context, tickets: Sequence[Ticket]
+    conn: AsyncConnection, ctx: Context, tickets: Sequence[Ticket]
 ) -> datetime | None:
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction. Stages that fired already stay fired and are not armed again. Pass the
     tickets as saved (their new versions); returns when the first armed stage is due, for
     ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
-    fired = await timer_store.fired_keys_of(session, [t.number for t in tickets])
+    fired = await timer_store.fired_keys_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     for ticket in tickets:
         _, stages = plan_for(ctx, ticket, now)
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired[ticket.number]))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    await timer_store.rearm_many(session, rearms, now=now)
+    await timer_store.rearm_many(conn, rearms, now=now)
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

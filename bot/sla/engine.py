@@ -86,8 +86,8 @@ class TimerEngine:
                 await self._sleep(self.ctx.clock.now() + timedelta(seconds=5))
             if handled:
                 continue
-            async with self.ctx.db.read() as session:
-                due = await timer_store.next_due_at(session)
+            async with self.ctx.db.read() as conn:
+                due = await timer_store.next_due_at(conn)
             now = self.ctx.clock.now()
             if due is not None and passed_at < due <= now:
                 continue  # fell due during the pass: fire it now
@@ -110,13 +110,13 @@ class TimerEngine:
         the whole batch (timers replaced, notices stored), in one transaction."""
         now = self.ctx.clock.now()
         sent: list[datetime] = []
-        async with self.ctx.db.write(background=True) as session:
-            numbers = await timer_store.claim_due_tickets(session, now=now, limit=self.batch)
+        async with self.ctx.db.write(background=True) as conn:
+            numbers = await timer_store.claim_due_tickets(conn, now=now, limit=self.batch)
             if not numbers:
                 return 0
-            tickets = await ticket_store.lock_tickets(session, numbers)
-            stored = await timer_store.timers_of(session, numbers)
-            oncall = (await rotation_at(session, self.ctx.config, now)).at(now)
+            tickets = await ticket_store.lock_tickets(conn, numbers)
+            stored = await timer_store.timers_of(conn, numbers)
+            oncall = (await rotation_at(conn, self.ctx.config, now)).at(now)
             rearms: list[timer_store.Rearm] = []
             notices: list[NewNotice] = []
             failed: list[int] = []
@@ -145,17 +145,17 @@ class TimerEngine:
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
-            await ticket_store.save_tickets(session, [c.ticket for c in closes], now=now)
+            await ticket_store.save_tickets(conn, [c.ticket for c in closes], now=now)
             await ticket_store.append_events(
-                session,
+                conn,
                 [NewEvent(c.ticket.number, "", c.kind, c.before, c.after) for c in closes],
                 at=now,
             )
-            await timer_store.rearm_many(session, rearms, now=now)
-            await outbox.enqueue_many(session, notices, now=now)
+            await timer_store.rearm_many(conn, rearms, now=now)
+            await outbox.enqueue_many(conn, notices, now=now)
             for number in failed:
                 await timer_store.mark_failed(
-                    session,
+                    conn,
                     number,
                     version=tickets[number].version,
                     now=now,

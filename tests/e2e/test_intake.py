@@ -40,7 +40,7 @@ def block_ids(slack: SlackStandIn, view_id: str) -> list[str]:
 
 
 async def count(running: Running, model: type) -> int:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -70,7 +70,7 @@ async def test_report_a_b_problem_through_the_modal(running: Running) -> None:
     assert ack["response_action"] == "update"
     assert "#1" in json.dumps(ack["view"]) and "class B" in json.dumps(ack["view"])
 
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         ticket = await session.get(TicketRow, 1)
         events = (await session.scalars(select(TicketEventRow))).all()
     assert ticket is not None and ticket.severity == "B" and ticket.post_channel == "C0SUPPORT"
@@ -86,7 +86,7 @@ async def test_report_a_b_problem_through_the_modal(running: Running) -> None:
     assert "#1 opened by <@U0REP>" in thread[0].text
     dm = await slack.wait_for(lambda: slack.messages(slack.dm_channel("U0REP")) or None)
     assert "#1" in dm[0].text
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         stored = await session.get(TicketRow, 1)
     assert stored is not None and stored.message_ts == message.ts
 
@@ -100,7 +100,7 @@ async def test_an_a_problem_is_clear_after_one_yes(running: Running) -> None:
         user="U0REP", view_id=view_id, values={"summary": "All down", "details": "Nothing loads"}
     )
     assert sent.json["response_action"] == "update"
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         ticket = await session.get(TicketRow, 1)
     assert ticket is not None and ticket.severity == "A"
 

@@ -16,7 +16,7 @@ from tests.harness import Running
 
 
 async def state(running: Running) -> tuple[str, list[str]]:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         row = await session.get(TicketRow, 1)
         kinds = list(await session.scalars(select(TicketEventRow.kind).order_by(TicketEventRow.id)))
     assert row is not None

@@ -46,14 +46,14 @@ async def open_ticket(
 
 
 async def ticket(running: Running, number: int = 1) -> TicketRow:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         row = await session.get(TicketRow, number)
     assert row is not None
     return row
 
 
 async def events(running: Running, number: int = 1) -> list[str]:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         rows = await session.scalars(
             select(TicketEventRow.kind)
             .where(TicketEventRow.ticket_number == number)
@@ -392,7 +392,7 @@ async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_
             or None
         )
     )
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         dead = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "message"))).one()
     assert dead.result == {"dead": True} and "channel_not_found" in (dead.last_error or "")
 

@@ -27,7 +27,7 @@ async def test_fifty_reports_at_once_get_numbers_one_to_fifty(ctx: Context) -> N
     )
     numbers = sorted(o.ticket.number for o in outcomes)
     assert numbers == list(range(1, 51))
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         stored = (await session.scalars(select(TicketRow.number))).all()
     assert sorted(stored) == list(range(1, 51))
 
@@ -35,7 +35,7 @@ async def test_fifty_reports_at_once_get_numbers_one_to_fifty(ctx: Context) -> N
 async def test_the_ticket_is_stored_with_its_first_event_and_owed_notices(ctx: Context) -> None:
     outcome = await report(ctx, draft=draft(), intake_key="view:V1")
     assert outcome.created
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         events = (await session.scalars(select(TicketEventRow))).all()
         notices = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
     assert [(e.kind, e.ticket_number, e.actor_id) for e in events] == [("reported", 1, "U0REP")]
@@ -52,7 +52,7 @@ async def test_the_same_submission_twice_opens_one_ticket(ctx: Context) -> None:
     second = await report(ctx, draft=draft(), intake_key="view:V1")
     assert first.created and not second.created
     assert second.ticket.number == first.ticket.number
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         assert len((await session.scalars(select(TicketRow))).all()) == 1
         assert len((await session.scalars(select(OutboxRow))).all()) == 4
 

@@ -27,7 +27,7 @@ async def opened(ctx: Context, n: int) -> int:
 
 
 async def count(ctx: Context, table: type, **where: object) -> int:
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         query = select(func.count()).select_from(table)
         for name, value in where.items():
             query = query.where(getattr(table, name) == value)
@@ -59,14 +59,14 @@ async def test_a_batch_applies_in_order_and_a_refusal_changes_nothing(ctx: Conte
     assert isinstance(repeat, StepOutcome) and repeat.change is None
     assert repeat.reply == first.reply
 
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         stored = {r.number: r for r in (await session.scalars(select(TicketRow))).all()}
     assert stored[one].version == 3 and stored[one].cause == "disk full"
     assert stored[two].version == 1 and stored[two].acknowledged_at is None
     assert await count(ctx, TicketEventRow) == events_before + 2  # ack and cause only
     assert await count(ctx, OutboxRow) == notices_before + 4  # message and thread line each
     keys = {"cmd:1", "cmd:2", "cmd:3", "cmd:4", "cmd:5"}
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         recorded = set((await session.scalars(select(ProcessedRequestRow.key))).all())
     assert recorded & keys == {"cmd:1", "cmd:3"}  # refused requests can be tried again
 
@@ -78,7 +78,7 @@ async def test_concurrent_steps_share_batches_and_all_land(ctx: Context) -> None
         *(intake.run(StepRequest(n, Step("ack"), "U0ENG1", request_key=f"c:{n}")) for n in numbers)
     )
     assert [o.ticket.state for o in outcomes] == [TicketState.ACKNOWLEDGED] * 20
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         states = (await session.scalars(select(TicketRow.state))).all()
     assert set(states) == {TicketState.ACKNOWLEDGED.value}
     refused = await asyncio.gather(

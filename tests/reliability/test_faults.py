@@ -36,7 +36,7 @@ STEPS_PER_PHASE = 12 if LONG else 4  # clock advances while Slack is failing
 
 
 async def outbox_state(running: Running) -> tuple[list[OutboxItem], dict[int, Any]]:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
         tickets = (await session.scalars(select(TicketRow))).all()
     items = [

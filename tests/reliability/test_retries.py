@@ -30,7 +30,7 @@ async def settle(running: Running) -> None:
     await bolt_idle()
 
     async def drained() -> bool:
-        async with running.bot.ctx.db.read() as session:
+        async with running.bot.ctx.db.orm() as session:
             unsent = await session.scalar(
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
             )
@@ -42,7 +42,7 @@ async def settle(running: Running) -> None:
 
 async def snapshot(running: Running) -> dict[str, Any]:
     slack = running.slack
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         tickets = await session.scalar(select(func.count()).select_from(TicketRow))
         events = Counter((await session.scalars(select(TicketEventRow.kind))).all())
         outbox = Counter((await session.scalars(select(OutboxRow.kind))).all())

@@ -78,7 +78,7 @@ async def settle(ctx: Context, rounds: int = 2000) -> None:
     """Wait (bounded) until nothing is due at the clock's now and the outbox is empty."""
     for _ in range(rounds):
         now = ctx.clock.now()
-        async with ctx.db.read() as session:
+        async with ctx.db.orm() as session:
             due = await session.scalar(
                 select(func.count())
                 .select_from(TimerRow)
@@ -95,7 +95,7 @@ async def settle(ctx: Context, rounds: int = 2000) -> None:
 
 async def fired(ctx: Context, number: int) -> dict[str, str]:
     """The ticket's fired stages: key -> outcome."""
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         rows = await session.execute(
             select(TimerRow.key, TimerRow.outcome).where(
                 TimerRow.ticket_number == number, TimerRow.fired_at.is_not(None)
@@ -105,7 +105,7 @@ async def fired(ctx: Context, number: int) -> dict[str, str]:
 
 
 async def pending(ctx: Context, number: int) -> dict[str, datetime]:
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         rows = await session.execute(
             select(TimerRow.key, TimerRow.due_at).where(
                 TimerRow.ticket_number == number, TimerRow.fired_at.is_(None)

@@ -55,7 +55,7 @@ async def test_a_busy_channel_is_paced_and_nothing_is_lost(
 
 
 async def _unsent(running: Running) -> int:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         return len(
             (await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None)))).all()
         )
@@ -70,7 +70,7 @@ async def test_failing_notices_are_kept_in_order_retried_and_counted(
     await slack.wait_for(lambda: slack.messages("C0SUPPORT"))
 
     async def failing() -> bool:
-        async with running.bot.ctx.db.read() as session:
+        async with running.bot.ctx.db.orm() as session:
             rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "dm"))).all()
         return bool(rows) and rows[0].attempts >= 1 and rows[0].sent_at is None
 
@@ -128,6 +128,6 @@ async def test_a_row_waiting_behind_a_failed_one_does_not_make_the_worker_spin(
 
 
 async def _rows(running: Running, number: int) -> list[OutboxRow]:
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         query = select(OutboxRow).where(OutboxRow.ticket_number == number).order_by(OutboxRow.id)
         return list((await session.scalars(query)).all())

@@ -36,7 +36,7 @@ async def test_override_replaces_the_primary_and_is_recorded(
     text = await reply(running, "U0ENG3", "override <@U0ENG2|eli> 4h")
     assert text.startswith("<@U0ENG2> is the on-call primary until")
     assert "primary <@U0ENG2> (override)" in text
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         [row] = (await session.scalars(select(OnCallOverrideRow))).all()
     assert (row.user_id, row.created_by, row.end - row.start) == (
         "U0ENG2",
@@ -66,7 +66,7 @@ async def test_refused_or_bad_commands_change_nothing(
     running: Running, user: str, text: str, says: str
 ) -> None:
     assert says in await reply(running, user, text)
-    async with running.bot.ctx.db.read() as session:
+    async with running.bot.ctx.db.orm() as session:
         assert (await session.scalars(select(OnCallOverrideRow))).all() == []
 
 

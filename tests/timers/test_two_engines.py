@@ -20,7 +20,7 @@ MIN = timedelta(minutes=1)
 
 
 async def notices(ctx: Context) -> list[tuple[int | None, str, str, str]]:
-    async with ctx.db.read() as session:
+    async with ctx.db.orm() as session:
         rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind != "dm"))).all()
     return [
         (r.ticket_number, str(r.payload.get("stage")), r.kind, str(r.payload.get("user")))
