@@ -32,6 +32,7 @@ registry.register(f"sqlite.{INLINE_DRIVER}", "storage.inline_sqlite", "InlineSQL
 BUSY_TIMEOUT_MS = 10_000
 KEPT_READERS = 4  # idle read connections kept open (more are opened while more read at once)
 _WRITE = "escalator_write"
+_READ = "escalator_read"
 
 
 class Database:
@@ -130,7 +131,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """One read transaction (one snapshot of the database)."""
+        """A connection to read with. On SQLite each statement reads on its own (no BEGIN,
+        no ROLLBACK: they cost more than the reads, which are single statements); take
+        :meth:`write` for several statements that must see one state."""
         if not self.is_sqlite:
             conn = await self.engine.connect()
             try:
@@ -138,16 +141,22 @@ class Database:
             finally:
                 await conn.close()
             return
-        conn = self._readers.pop() if self._readers else await self.engine.connect()
+        if self._readers:
+            conn = self._readers.pop()
+        else:
+            conn = await self.engine.connect()
+            await conn.execution_options(**{_READ: True})
         try:
             yield conn
-        finally:
+        except BaseException:
             await self._end(conn, commit=False)
-            if not conn.closed:
-                if len(self._readers) < KEPT_READERS:
-                    self._readers.append(conn)
-                else:
-                    await conn.close()
+            raise
+        if conn.invalidated or conn.closed:
+            await self._drop(conn)
+        elif len(self._readers) < KEPT_READERS:
+            self._readers.append(conn)
+        else:
+            await conn.close()
 
     @asynccontextmanager
     async def orm(self) -> AsyncIterator[AsyncSession]:
@@ -199,5 +208,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         # A write transaction takes the write lock at BEGIN (IMMEDIATE), so writers queue on the
         # busy timeout instead of failing with "database is locked" when a reader upgrades.
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_READ, False):
+            return  # kept readers: every statement on its own (Database.read)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")

@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from storage.db import Database
@@ -39,5 +40,35 @@ async def test_a_write_waits_for_another_writer_without_holding_the_loop(
     await asyncio.wait_for(writing, 5)
     running.cancel()
     assert other.execute("SELECT value FROM counters").fetchone()[0] == 1
+    other.close()
+    await db.close()
+
+
+async def test_kept_connections_see_every_commit(tmp_path: Path) -> None:
+    """The process keeps its SQLite connections open; a kept reader must never stay on an
+    old snapshot, whoever commits (this process or another)."""
+    path = tmp_path / "kept.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await migrate(db)
+    other = sqlite3.connect(path, isolation_level=None)
+
+    async def counter() -> int:
+        async with db.read() as conn:
+            return int(await conn.scalar(text("SELECT value FROM counters")) or 0)
+
+    assert await counter() == 0
+    async with db.write() as conn:
+        await conn.execute(text("UPDATE counters SET value = 5"))
+    assert await counter() == 5
+    other.execute("UPDATE counters SET value = 7")
+    assert await counter() == 7
+    with pytest.raises(RuntimeError):  # a failed write leaves nothing behind
+        async with db.write() as conn:
+            await conn.execute(text("UPDATE counters SET value = 9"))
+            raise RuntimeError("the use case failed")
+    assert await counter() == 7
+    assert other.execute("SELECT value FROM counters").fetchone()[0] == 7
+    other.execute("UPDATE counters SET value = 8")  # the write lock is free again
+    assert await counter() == 8
     other.close()
     await db.close()
