@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.oncall import Override
@@ -24,6 +24,12 @@ async def add_override(
             "created_at": now,
         },
     )
+
+
+_ROW = OnCallOverrideRow
+_AFTER = (  # built once: the timer engine and every report batch of class A or B ask
+    select(_ROW.user_id, _ROW.start, _ROW.end).where(_ROW.end > bindparam("now")).order_by(_ROW.id)
+)
 
 
 async def overrides_after(conn: AsyncConnection, now: datetime) -> list[Override]:

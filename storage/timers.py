@@ -66,9 +66,8 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
-_FIRED_KEYS = select(TIMERS.c.ticket_number, TIMERS.c.key).where(
-    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)),
-    TIMERS.c.fired_at.is_not(None),
+_KEYS = select(TIMERS.c.id, TIMERS.c.ticket_number, TIMERS.c.key, TIMERS.c.fired_at).where(
+    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True))
 )
 # The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
 # the pending-timers index instead, and scan every pending timer of every ticket.)
@@ -88,16 +87,24 @@ _CHUNK = 500  # ticket numbers per IN list
 _INSERT = insert(TIMERS)
 
 
-async def fired_keys_of(
-    conn: AsyncConnection, ticket_numbers: Sequence[int]
-) -> dict[int, set[str]]:
-    """The keys of the stages each ticket has fired."""
-    found: dict[int, set[str]] = {n: set() for n in ticket_numbers}
+@dataclass(frozen=True)
+class TimerKeys:
+    fired: dict[int, set[str]]  # the keys of the stages each ticket has fired
+    pending: list[int]  # the ids of the tickets' pending timers
+
+
+async def keys_of(conn: AsyncConnection, ticket_numbers: Sequence[int]) -> TimerKeys:
+    """What :func:`rearm_many` and the rules need to know of these tickets' timers, with one
+    query (by the ticket index)."""
+    keys = TimerKeys({n: set() for n in ticket_numbers}, [])
     for start in range(0, len(ticket_numbers), _CHUNK):
         chunk = list(ticket_numbers[start : start + _CHUNK])
-        for number, key in await conn.execute(_FIRED_KEYS, {"numbers": chunk}):
-            found[number].add(key)
-    return found
+        for timer_id, number, key, fired_at in await conn.execute(_KEYS, {"numbers": chunk}):
+            if fired_at is None:
+                keys.pending.append(timer_id)
+            else:
+                keys.fired[number].add(key)
+    return keys
 
 
 def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:
@@ -119,16 +126,25 @@ class Rearm:
     arms: Sequence[Arm]
 
 
-async def rearm_many(conn: AsyncConnection, rearms: Sequence[Rearm], *, now: datetime) -> None:
-    """:func:`rearm` for many tickets with two statements."""
+async def rearm_many(
+    conn: AsyncConnection,
+    rearms: Sequence[Rearm],
+    *,
+    now: datetime,
+    pending: Sequence[int] | None = None,
+) -> None:
+    """Replace the tickets' pending timers with ``rearms``. ``pending``: the ids of those
+    timers, when the caller has read them already (:func:`keys_of`)."""
     if not rearms:
         return
-    numbers = [r.ticket_number for r in rearms]
-    for start in range(0, len(numbers), _CHUNK):
-        found = await conn.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
-        pending = [timer_id for timer_id, fired_at in found if fired_at is None]
-        if pending:
-            await conn.execute(_DROP, {"ids": pending})
+    if pending is None:
+        numbers = [r.ticket_number for r in rearms]
+        pending = []
+        for start in range(0, len(numbers), _CHUNK):
+            found = await conn.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
+            pending += [timer_id for timer_id, fired_at in found if fired_at is None]
+    for start in range(0, len(pending), _CHUNK):
+        await conn.execute(_DROP, {"ids": list(pending[start : start + _CHUNK])})
     rows = [
         _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
     ]

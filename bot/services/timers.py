@@ -60,13 +60,14 @@ async def replace_timers(
     tickets as saved (their new versions); returns when the first armed stage is due, for
     ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
-    fired = await timer_store.fired_keys_of(conn, [t.number for t in tickets])
+    stored = await timer_store.keys_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     for ticket in tickets:
         _, stages = plan_for(ctx, ticket, now)
-        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired[ticket.number]))]
+        fired = stored.fired[ticket.number]
+        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    await timer_store.rearm_many(conn, rearms, now=now)
+    await timer_store.rearm_many(conn, rearms, now=now, pending=stored.pending)
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

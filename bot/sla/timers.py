@@ -107,11 +107,14 @@ def running_windows(ticket: Ticket, deadlines: Deadlines, terms: Terms) -> list[
     return windows
 
 
-def point(clock: SlaClock, window: Window, percent: int) -> datetime:
-    """The instant ``percent`` of the window's clock time has run, inside clock time."""
+def point(clock: SlaClock, window: Window, percent: int, span: timedelta | None = None) -> datetime:
+    """The instant ``percent`` of the window's clock time has run, inside clock time.
+    ``span``: the window's clock time, when the caller has it already."""
     if window.due <= window.start:
         return window.due
-    at = clock.add(window.start, clock.between(window.start, window.due) * percent / 100)
+    if span is None:
+        span = clock.between(window.start, window.due)
+    at = clock.add(window.start, span * percent / 100)
     return at if clock.is_working(at) else clock.next_opening(at)
 
 
@@ -135,10 +138,10 @@ def ticket_stages(
     stages: list[Stage] = []
     for window in running_windows(ticket, deadlines, terms):
         milestone = window.milestone
+        span = clock.between(window.start, window.due) if window.due > window.start else None
         for percent in WORKING_REMINDERS if working else ELAPSED_REMINDERS:
-            stages.append(
-                Stage(milestone, StageKind.REMINDER, point(clock, window, percent), percent)
-            )
+            at = point(clock, window, percent, span)
+            stages.append(Stage(milestone, StageKind.REMINDER, at, percent))
         if not escalates:
             continue
         if milestone is Milestone.RESPOND:
@@ -146,7 +149,8 @@ def ticket_stages(
             stages.append(Stage(milestone, StageKind.PAGE_SECONDARY, window.due))
         if milestone in _MANAGER_MILESTONES:
             percent = MANAGER_PAGE_PERCENT[severity]
-            stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, point(clock, window, percent)))
+            at = point(clock, window, percent, span)
+            stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, at))
             stages.append(Stage(milestone, StageKind.BREACH, window.due))
             stages.extend(_repeats(milestone, window.due, REPEAT_EVERY[severity], now))
     if ticket.state is TicketState.RESOLVED and ticket.resolved_at is not None:
