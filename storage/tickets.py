@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Update
 
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
@@ -245,12 +247,29 @@ async def lock_tickets(conn: AsyncConnection, numbers: Iterable[int]) -> dict[in
     return {row.number: to_ticket(row) for row in rows}
 
 
-async def save_tickets(conn: AsyncConnection, tickets: Sequence[Ticket], *, now: datetime) -> None:
-    """Write back every field a step may change, with one statement for all the tickets;
-    each ``ticket.version`` is its new version."""
-    if not tickets:
-        return
-    await conn.execute(_SAVE, [_changed_fields(t, now) for t in tickets])
+async def save_tickets(
+    conn: AsyncConnection,
+    tickets: Sequence[Ticket],
+    *,
+    now: datetime,
+    loaded: Mapping[int, Ticket] | None = None,
+) -> None:
+    """Write back the fields a step may change; each ``ticket.version`` is its new version.
+    ``loaded``: the tickets as read in this transaction; the fields they hold already are
+    not written again. One statement for all the tickets with the same changed fields."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for ticket in tickets:
+        fields = _changed_fields(ticket, now)
+        before = loaded.get(ticket.number) if loaded is not None else None
+        names: tuple[str, ...] = _CHANGEABLE
+        if before is not None:
+            old = _changed_fields(before, now)
+            names = tuple(n for n in _CHANGEABLE if fields[n] != old[n] or n in _ALWAYS)
+        row = {n: fields[n] for n in names}
+        row["ticket_number"] = ticket.number
+        groups.setdefault(names, []).append(row)
+    for names, rows in groups.items():
+        await conn.execute(_save(names), rows)
 
 
 _CHANGEABLE = (
@@ -273,11 +292,17 @@ _CHANGEABLE = (
     "version",
     "updated_at",
 )
-_SAVE = (
-    update(TICKETS)
-    .where(TICKETS.c.number == bindparam("ticket_number"))
-    .values({name: bindparam(name) for name in _CHANGEABLE})
-)
+_ALWAYS = ("version", "updated_at")
+
+
+@functools.lru_cache(maxsize=256)
+def _save(names: tuple[str, ...]) -> Update:
+    """The UPDATE of these fields, built once per set of fields (a step changes a few)."""
+    return (
+        update(TICKETS)
+        .where(TICKETS.c.number == bindparam("ticket_number"))
+        .values({name: bindparam(name) for name in names})
+    )
 
 
 def _changed_fields(ticket: Ticket, now: datetime) -> dict[str, Any]:

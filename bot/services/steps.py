@@ -109,7 +109,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, str]] = []
     async with ctx.db.write() as conn:
-        current = await ticket_store.lock_tickets(conn, {r.number for r in batch})
+        loaded = await ticket_store.lock_tickets(conn, {r.number for r in batch})
+        current = dict(loaded)
         keys = [r.request_key for r in batch if r.request_key is not None]
         replies = await requests.replies_for(conn, keys)
         for request in batch:
@@ -141,7 +142,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         if not changes:
             return results
         changed = {change.ticket.number: change.ticket for _, change, _ in changes}
-        await ticket_store.save_tickets(conn, list(changed.values()), now=now)
+        await ticket_store.save_tickets(conn, list(changed.values()), now=now, loaded=loaded)
         await ticket_store.append_events(
             conn,
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],

@@ -145,7 +145,9 @@ class TimerEngine:
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
-            await ticket_store.save_tickets(conn, [c.ticket for c in closes], now=now)
+            await ticket_store.save_tickets(
+                conn, [c.ticket for c in closes], now=now, loaded=tickets
+            )
             await ticket_store.append_events(
                 conn,
                 [NewEvent(c.ticket.number, "", c.kind, c.before, c.after) for c in closes],

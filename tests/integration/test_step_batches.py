@@ -1,6 +1,7 @@
 """Steps that arrive together share one transaction, and each still stands alone."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -11,15 +12,17 @@ from bot.services.steps import StepIntake, StepOutcome, StepRequest, run_steps
 from bot.sla.policy import Severity
 from bot.tickets import ReportDraft, TicketState
 from bot.workflow import Step
+from storage import tickets as ticket_store
 from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow
+from tests.fakes import FakeClock
 
 
-async def opened(ctx: Context, n: int) -> int:
+async def opened(ctx: Context, n: int, severity: Severity = Severity.B) -> int:
     draft = ReportDraft(
         summary=f"problem {n}",
         details="details",
         system="billing",
-        severity=Severity.B,
+        severity=severity,
         reporter_id="U0REP",
         origin_channel=None,
     )
@@ -86,3 +89,40 @@ async def test_concurrent_steps_share_batches_and_all_land(ctx: Context) -> None
         return_exceptions=True,
     )
     assert isinstance(refused[0], UserError) and "already" in str(refused[0])
+
+
+async def test_a_batch_stores_exactly_the_tickets_it_returns(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Only changed fields are written back: what is stored must still be the whole ticket,
+    with fields set, changed and cleared (closed, then reopened; waiting, then resumed)."""
+    one, two = await opened(ctx, 1), await opened(ctx, 2, Severity.C)  # C: wait pauses it
+    first = await run_steps(
+        ctx,
+        [
+            StepRequest(one, Step("ack"), "U0ENG1"),
+            StepRequest(two, Step("ack"), "U0ENG2"),
+            StepRequest(one, Step("assign", user="U0ENG3"), "U0ENG1"),
+            StepRequest(two, Step("cause", text="disk <full>"), "U0ENG2"),
+            StepRequest(two, Step("wait"), "U0ENG2"),
+            StepRequest(one, Step("close"), "U0ENG1"),
+        ],
+    )
+    assert not any(isinstance(r, UserError) for r in first)
+    await clock.advance(timedelta(minutes=30))
+    second = await run_steps(
+        ctx,
+        [
+            StepRequest(one, Step("reopen"), "U0ENG1"),  # clears acknowledged_at and closed_at
+            StepRequest(two, Step("resume"), "U0ENG2"),  # ends the pause
+        ],
+    )
+    for outcome in second:
+        assert isinstance(outcome, StepOutcome)
+        async with ctx.db.read() as conn:
+            stored = await ticket_store.get_ticket(conn, outcome.ticket.number)
+        assert stored == outcome.ticket
+    reopened, resumed = second
+    assert isinstance(reopened, StepOutcome) and isinstance(resumed, StepOutcome)
+    assert reopened.ticket.closed_at is None and reopened.ticket.assignee_id == "U0ENG3"
+    assert resumed.ticket.pauses and resumed.ticket.pauses[0].end is not None
