@@ -2,6 +2,12 @@
 
 At low load a batch holds one item and costs what a single call would; under load, items
 queue while the current batch commits, and the next transaction takes them all at once.
+
+Before writing, a batch also lets requests already on their way join: a request takes a few
+turns of the event loop from its socket to ``submit`` (HTTP parsing, Bolt, the handler), so
+the batch yields to the loop until the queue has stopped growing for ``GATHER_ROUNDS`` turns.
+A lone item waits three empty turns (microseconds); under load batches grow from about 8 to
+about 25 reports, and a report's CPU cost falls by about a third (``bench/intake.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Quiet loop turns a batch waits for more before it is written (see Batcher._gather).
+GATHER_ROUNDS = 3
 
 
 class Batcher(Generic[T, R]):
@@ -29,6 +38,15 @@ class Batcher(Generic[T, R]):
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
 
+    async def _gather(self) -> None:
+        """Let requests already on their way join: yield to the loop while the queue still
+        grows (GATHER_ROUNDS quiet turns end it), up to a full batch."""
+        quiet = 0
+        while quiet < GATHER_ROUNDS and len(self._queue) < self._max_batch:
+            size = len(self._queue)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self._queue) == size else 0
+
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
@@ -38,6 +56,7 @@ class Batcher(Generic[T, R]):
 
     async def _drain(self) -> None:
         while self._queue:
+            await self._gather()
             batch = self._queue[: self._max_batch]
             del self._queue[: len(batch)]
             live = [(item, future) for item, future in batch if not future.cancelled()]

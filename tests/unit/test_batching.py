@@ -45,3 +45,39 @@ async def test_a_lone_item_is_written_at_once() -> None:
             raise ZeroDivisionError
 
         await Batcher(broken).submit("x")
+
+
+async def test_items_still_on_their_way_join_the_batch() -> None:
+    """Requests reach ``submit`` a few loop turns after their bytes arrive: a batch waits
+    for the queue to stop growing before it is written, so they share one transaction."""
+    batches: list[list[int]] = []
+
+    async def write(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(write)
+
+    async def arrive(n: int) -> int:
+        for _ in range(n):  # n turns of the loop on the way (parsing, Bolt, the handler)
+            await asyncio.sleep(0)
+        return await batcher.submit(n)
+
+    assert await asyncio.gather(*(arrive(n) for n in range(6))) == list(range(6))
+    assert batches == [list(range(6))]
+
+
+async def test_a_batch_does_not_wait_past_a_quiet_loop() -> None:
+    batches: list[list[int]] = []
+
+    async def write(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(write)
+    first = asyncio.ensure_future(batcher.submit(1))
+    for _ in range(20):  # a quiet loop: the first item is written long before the second
+        await asyncio.sleep(0)
+    assert first.done()
+    assert await batcher.submit(2) == 2
+    assert batches == [[1], [2]]
