@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.intake import SECRET, TOKEN, free_port, signed, wait_up  # noqa: E402
+from bench.machine import Meter  # noqa: E402
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 
 
@@ -188,9 +189,12 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
                 await wait_up(f"http://127.0.0.1:{port}/healthz")
                 url = f"http://127.0.0.1:{port}/slack/events"
                 await load(url, 200, concurrency, count, seed_=1, mix=mix)  # warm-up
+                meter = Meter(proc.pid)
+                meter.start()
                 latencies, elapsed, failures = await load(
                     url, requests, concurrency, count, seed_=2, mix=mix
                 )
+                cpu, steal = meter.server_ms_per(len(latencies)), meter.steal_percent()
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -205,11 +209,24 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
                     f"{p99 * 1000:.1f}",
                     f"{len(ordered) / elapsed:.0f}",
                     str(failures),
+                    cpu,
+                    steal,
                     f"{seeded:.1f}",
                 )
             )
     await slack.stop()
-    header = ("mix", "tickets", "requests", "p50 ms", "p99 ms", "cmd/s", "non-200", "seed s")
+    header = (
+        "mix",
+        "tickets",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "cmd/s",
+        "non-200",
+        "server CPU ms/cmd",
+        "steal %",
+        "seed s",
+    )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for line in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
@@ -218,6 +235,7 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
         ratio = float(large[5]) / float(small[5])
         print(f"{small[0]}: rate with 100,000 / rate with 100: {ratio:.2f}")
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print("steal: the share of the machine's time the hypervisor gave to other guests")
 
 
 def main() -> None:

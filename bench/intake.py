@@ -29,6 +29,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import Meter  # noqa: E402
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 
 TOKEN = "xoxb-bench-token"
@@ -120,7 +121,9 @@ async def load(
     return latencies, elapsed, failures
 
 
-def row(name: str, latencies: list[float], elapsed: float, failures: int) -> tuple[str, ...]:
+def row(
+    name: str, latencies: list[float], elapsed: float, failures: int, meter: Meter
+) -> tuple[str, ...]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return (
@@ -130,6 +133,8 @@ def row(name: str, latencies: list[float], elapsed: float, failures: int) -> tup
         f"{p99 * 1000:.1f}",
         f"{len(latencies) / elapsed:.0f}",
         str(failures),
+        meter.server_ms_per(len(latencies)),
+        meter.steal_percent(),
     )
 
 
@@ -200,10 +205,12 @@ async def bench(requests: int, concurrency: int) -> None:
                 base = f"http://127.0.0.1:{port}"
                 await wait_up(f"{base}/healthz")
                 await load(f"{base}/slack/events", 200, concurrency, offset=10_000_000)  # warm-up
+                meter = Meter(proc.pid)
+                meter.start()
                 latencies, elapsed, failures = await load(
                     f"{base}/slack/events", requests, concurrency, offset=0
                 )
-                results.append(row(name, latencies, elapsed, failures))
+                results.append(row(name, latencies, elapsed, failures, meter))
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -220,13 +227,23 @@ async def bench(requests: int, concurrency: int) -> None:
             check=True,
         ).stdout.strip()
     await slack.stop()
-    header = ("target", "requests", "p50 ms", "p99 ms", "req/s", "non-200")
+    header = (
+        "target",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "req/s",
+        "non-200",
+        "server CPU ms/req",
+        "steal %",
+    )
     widths = [max(len(r[i]) for r in [header, *results]) for i in range(len(header))]
     for line in [header, tuple("-" * w for w in widths), *results]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
     ratio = float(results[0][4]) / float(results[1][4])
     print(f"\ntickets stored: {stored} (warm-up included); escalator/floor rate: {ratio:.2f}")
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print("steal: the share of the machine's time the hypervisor gave to other guests")
 
 
 def main() -> None:

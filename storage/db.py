@@ -146,11 +146,18 @@ class Database:
         else:
             conn = await self.engine.connect()
             await conn.execution_options(**{_READ: True})
+        failed = True
         try:
             yield conn
-        except BaseException:
+            failed = False
+        finally:
+            await self._put_back(conn, failed=failed)
+
+    async def _put_back(self, conn: AsyncConnection, *, failed: bool) -> None:
+        """Keep a reader for the next read, or close it (one that failed is rolled back
+        first, and dropped if that fails too)."""
+        if failed:
             await self._end(conn, commit=False)
-            raise
         if conn.invalidated or conn.closed:
             await self._drop(conn)
         elif len(self._readers) < KEPT_READERS:

@@ -1,7 +1,9 @@
 """SQLite on the event loop's thread: another process's write lock never holds the loop."""
 
 import asyncio
+import gc
 import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
@@ -71,4 +73,23 @@ async def test_kept_connections_see_every_commit(tmp_path: Path) -> None:
     other.execute("UPDATE counters SET value = 8")  # the write lock is free again
     assert await counter() == 8
     other.close()
+    await db.close()
+
+
+async def test_a_failed_read_gives_its_connection_back(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    await migrate(db)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(30):
+            with pytest.raises(LookupError):
+                async with db.read() as conn:
+                    await conn.execute(text("SELECT value FROM counters"))
+                    raise LookupError("the use case failed after reading")
+        gc.collect()
+    # A connection left behind is found by the garbage collector, which warns of it.
+    assert not [w for w in caught if "non-checked-in" in str(w.message)]
+    assert db.engine.pool.checkedout() <= 1  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM counters")) == 1
     await db.close()
