@@ -29,6 +29,7 @@ _BY_NUMBER = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
 _BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
 _LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
 _BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
+SHOWN_EVENTS = 60  # the newest events `show` reads: more than its History section holds
 _WITH_EVENTS = (
     select(
         TICKETS,
@@ -40,7 +41,8 @@ _WITH_EVENTS = (
     )
     .outerjoin(EVENTS, EVENTS.c.ticket_number == TICKETS.c.number)
     .where(TICKETS.c.number == bindparam("number"))
-    .order_by(EVENTS.c.id)
+    .order_by(EVENTS.c.id.desc())
+    .limit(SHOWN_EVENTS)  # so a long history costs no more to show than this many events
 )
 _TAKE_NUMBERS = (
     update(COUNTERS)
@@ -189,12 +191,13 @@ async def set_message_location(
 async def ticket_and_events(
     conn: AsyncConnection, number: int
 ) -> tuple[Ticket | None, list[Row[Any]]]:
-    """The ticket and its events, oldest first, with one query (event rows have
-    ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and ``event_after``)."""
+    """The ticket and its newest :data:`SHOWN_EVENTS` events, oldest first, with one query
+    (event rows have ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and
+    ``event_after``)."""
     rows = (await conn.execute(_WITH_EVENTS, {"number": number})).all()
     if not rows:
         return None, []
-    return to_ticket(rows[0]), [r for r in rows if r.event_kind is not None]
+    return to_ticket(rows[0]), [r for r in reversed(rows) if r.event_kind is not None]
 
 
 def to_ticket(row: Row[Any]) -> Ticket:
