@@ -79,6 +79,15 @@ def _to_us(t: datetime) -> int:
     return (t - _EPOCH) // _US
 
 
+def _aware(t: datetime) -> datetime:
+    if t.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is needed, got {t.isoformat()}")
+    return t
+
+
+_ZERO = timedelta(0)
+
+
 def _non_negative(working: timedelta) -> int:
     amount = working // _US
     if amount < 0:
@@ -98,21 +107,25 @@ class ElapsedClock:
     def day_length(self) -> timedelta:
         return timedelta(days=1)
 
+    # Plain datetime arithmetic (checked for awareness only): the stage rules call these
+    # for every reminder of every ticket a step changes.
+
     def add(self, start: datetime, working: timedelta) -> datetime:
-        _to_us(start)
-        _non_negative(working)
+        _aware(start)
+        if working < _ZERO:
+            raise ValueError(f"cannot add a negative duration ({working})")
         return (start.astimezone(UTC) + working).astimezone(self.tz)
 
     def between(self, a: datetime, b: datetime) -> timedelta:
-        return max(timedelta(0), (_to_us(b) - _to_us(a)) * _US)
+        # In UTC µs: two datetimes of one zone subtract by the wall clock, wrong across DST.
+        return max(_ZERO, (_to_us(b) - _to_us(a)) * _US)
 
     def is_working(self, t: datetime) -> bool:
-        _to_us(t)
+        _aware(t)
         return True
 
     def next_opening(self, t: datetime) -> datetime:
-        _to_us(t)
-        return t.astimezone(self.tz)
+        return _aware(t).astimezone(self.tz)
 
 
 @dataclass(frozen=True, slots=True)

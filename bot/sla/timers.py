@@ -18,7 +18,7 @@ fired once is known by its key and never armed again.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 
@@ -57,11 +57,11 @@ class Stage:
     kind: StageKind
     due: datetime
     number: int = 0  # the percent of a reminder, the count of a repeat
+    key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
 
-    @property
-    def key(self) -> str:
+    def __post_init__(self) -> None:
         base = f"{self.milestone.value}:{self.kind.value}"
-        return f"{base}:{self.number}" if self.kind in _NUMBERED else base
+        object.__setattr__(self, "key", f"{base}:{self.number}" if self.kind in _NUMBERED else base)
 
 
 def parse_key(key: str) -> tuple[Milestone, StageKind, int]:
