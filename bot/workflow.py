@@ -318,6 +318,7 @@ def _end_pause(pauses: tuple[Pause, ...], now: datetime) -> tuple[Pause, ...]:
 # ----- the record: before/after of every field that moved, and replaying it ----------------
 
 _RECORDED = tuple(f.name for f in fields(Ticket) if f.name not in ("number", "version"))
+_DATES = (datetime, date)
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:
@@ -345,7 +346,7 @@ def replay(number: int, events: list[Mapping[str, Any]]) -> Ticket:
 
 
 def to_json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, _DATES):
         return value.isoformat()
     if isinstance(value, StrEnum):
         return value.value
