@@ -66,9 +66,9 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
-_KEYS = select(TIMERS.c.id, TIMERS.c.ticket_number, TIMERS.c.key, TIMERS.c.fired_at).where(
-    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True))
-)
+_KEYS = select(
+    TIMERS.c.id, TIMERS.c.ticket_number, TIMERS.c.key, TIMERS.c.due_at, TIMERS.c.fired_at
+).where(TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)))
 # The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
 # the pending-timers index instead, and scan every pending timer of every ticket.)
 _TIMERS_OF = select(TIMERS.c.id, TIMERS.c.fired_at).where(
@@ -85,23 +85,35 @@ _STORED = select(
 _DROP = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
 _CHUNK = 500  # ticket numbers per IN list
 _INSERT = insert(TIMERS)
+_NEW_VERSION = (
+    update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(version=bindparam("v"))
+)
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    id: int
+    key: str
+    due_at: datetime
 
 
 @dataclass(frozen=True)
 class TimerKeys:
     fired: dict[int, set[str]]  # the keys of the stages each ticket has fired
-    pending: list[int]  # the ids of the tickets' pending timers
+    pending: dict[int, list[PendingTimer]]  # each ticket's pending timers
 
 
 async def keys_of(conn: AsyncConnection, ticket_numbers: Sequence[int]) -> TimerKeys:
     """What :func:`rearm_many` and the rules need to know of these tickets' timers, with one
     query (by the ticket index)."""
-    keys = TimerKeys({n: set() for n in ticket_numbers}, [])
+    keys = TimerKeys({n: set() for n in ticket_numbers}, {n: [] for n in ticket_numbers})
     for start in range(0, len(ticket_numbers), _CHUNK):
         chunk = list(ticket_numbers[start : start + _CHUNK])
-        for timer_id, number, key, fired_at in await conn.execute(_KEYS, {"numbers": chunk}):
+        for timer_id, number, key, due_at, fired_at in await conn.execute(
+            _KEYS, {"numbers": chunk}
+        ):
             if fired_at is None:
-                keys.pending.append(timer_id)
+                keys.pending[number].append(PendingTimer(timer_id, key, due_at))
             else:
                 keys.fired[number].add(key)
     return keys
@@ -131,25 +143,38 @@ async def rearm_many(
     rearms: Sequence[Rearm],
     *,
     now: datetime,
-    pending: Sequence[int] | None = None,
+    stored: TimerKeys | None = None,
 ) -> None:
-    """Replace the tickets' pending timers with ``rearms``. ``pending``: the ids of those
-    timers, when the caller has read them already (:func:`keys_of`)."""
-    if not rearms:
-        return
-    if pending is None:
+    """Replace the tickets' pending timers with ``rearms``. ``stored``: those timers, when
+    the caller has read them already (:func:`keys_of`); a ticket whose next stage has not
+    changed (a note, a take) then keeps its row, with the ticket's new version."""
+    drop: list[int] = []
+    keep: list[dict[str, int]] = []
+    rows: list[dict[str, object]] = []
+    if stored is None:
         numbers = [r.ticket_number for r in rearms]
-        pending = []
         for start in range(0, len(numbers), _CHUNK):
             found = await conn.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
-            pending += [timer_id for timer_id, fired_at in found if fired_at is None]
-    for start in range(0, len(pending), _CHUNK):
-        await conn.execute(_DROP, {"ids": list(pending[start : start + _CHUNK])})
-    rows = [
-        _row(r.ticket_number, arm, version=r.version, now=now) for r in rearms for arm in r.arms
-    ]
+            drop += [timer_id for timer_id, fired_at in found if fired_at is None]
+    for r in rearms:
+        pending = stored.pending.get(r.ticket_number, []) if stored is not None else []
+        if _same_stage(pending, r.arms):
+            keep.append({"timer_id": pending[0].id, "v": r.version})
+            continue
+        drop += [timer.id for timer in pending]
+        rows += [_row(r.ticket_number, arm, version=r.version, now=now) for arm in r.arms]
+    for start in range(0, len(drop), _CHUNK):
+        await conn.execute(_DROP, {"ids": drop[start : start + _CHUNK]})
+    if keep:
+        await conn.execute(_NEW_VERSION, keep)
     if rows:
         await conn.execute(_INSERT, rows)
+
+
+def _same_stage(pending: Sequence[PendingTimer], arms: Sequence[Arm]) -> bool:
+    if len(pending) != 1 or len(arms) != 1 or arms[0].outcome is not None:
+        return False
+    return (pending[0].key, pending[0].due_at) == (arms[0].key, arms[0].due_at)
 
 
 async def mark_failed(

@@ -67,7 +67,7 @@ async def replace_timers(
         fired = stored.fired[ticket.number]
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    await timer_store.rearm_many(conn, rearms, now=now, pending=stored.pending)
+    await timer_store.rearm_many(conn, rearms, now=now, stored=stored)
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

@@ -1,7 +1,7 @@
 """Steps that arrive together share one transaction, and each still stands alone."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from bot.sla.policy import Severity
 from bot.tickets import ReportDraft, TicketState
 from bot.workflow import Step
 from storage import tickets as ticket_store
-from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow
+from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow, TimerRow
 from tests.fakes import FakeClock
 
 
@@ -126,3 +126,28 @@ async def test_a_batch_stores_exactly_the_tickets_it_returns(
     assert isinstance(reopened, StepOutcome) and isinstance(resumed, StepOutcome)
     assert reopened.ticket.closed_at is None and reopened.ticket.assignee_id == "U0ENG3"
     assert resumed.ticket.pauses and resumed.ticket.pauses[0].end is not None
+
+
+async def pending_timers(ctx: Context, number: int) -> list[tuple[str, int, datetime]]:
+    async with ctx.db.orm() as session:
+        query = select(TimerRow.key, TimerRow.version, TimerRow.armed_at).where(
+            TimerRow.ticket_number == number, TimerRow.fired_at.is_(None)
+        )
+        return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+
+async def test_a_step_that_moves_no_stage_keeps_the_timer_row(
+    ctx: Context, clock: FakeClock
+) -> None:
+    number = await opened(ctx, 1)
+    [(key, version, armed_at)] = await pending_timers(ctx, number)
+    assert version == 1
+    await clock.advance(timedelta(minutes=1))
+    await run_steps(ctx, [StepRequest(number, Step("note", text="looking"), "U0ENG1")])
+    # The same row, as armed at the report, with the ticket's new version.
+    assert await pending_timers(ctx, number) == [(key, 2, armed_at)]
+    await clock.advance(timedelta(minutes=1))
+    await run_steps(ctx, [StepRequest(number, Step("ack"), "U0ENG1")])  # respond is met
+    [(new_key, new_version, new_armed_at)] = await pending_timers(ctx, number)
+    assert (new_key, new_version, new_armed_at) != (key, 3, armed_at)
+    assert new_version == 3 and new_armed_at == clock.now()
