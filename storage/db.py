@@ -1,4 +1,5 @@
-"""Engine and sessions. SQLite gets WAL, a busy timeout and IMMEDIATE write transactions."""
+"""Engine and connections. SQLite gets WAL, a busy timeout, IMMEDIATE write transactions and
+connections kept for the process (see Database)."""
 
 from __future__ import annotations
 
