@@ -51,7 +51,8 @@ class Checkpointer:
 
 
 def _checkpoint(path: Path) -> tuple[int, int, int]:
-    conn = sqlite3.connect(path)
+    # mode=rw: a database file that is gone is an error here, not a new empty file.
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
     try:
         busy, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     finally:

@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from storage.checkpoints import AUTOCHECKPOINT_PAGES, Checkpointer
@@ -64,3 +65,10 @@ async def test_the_checkpointer_runs_until_cancelled(tmp_path: Path) -> None:
     await asyncio.gather(running, return_exceptions=True)
     assert running.cancelled()
     await db.close()
+
+
+async def test_a_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    with pytest.raises(sqlite3.OperationalError):
+        await Checkpointer(path).checkpoint()
+    assert not path.exists()
