@@ -62,7 +62,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 
     @classmethod
     def get_pool_class(cls, url: URL) -> type[Pool]:
-        # An asyncio-aware pool: a session waiting for a connection awaits, never blocks.
+        # An asyncio-aware pool: a use waiting for a connection awaits, never blocks.
         return AsyncAdaptedQueuePool if cls._is_url_file_db(url) else StaticPool
 
     def connect(self, *cargs: Any, **cparams: Any) -> Any:

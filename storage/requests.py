@@ -51,6 +51,6 @@ _RECORD_NEW = {
 
 
 def _record_new(conn: AsyncConnection) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, in the conn's dialect."""
+    """INSERT … ON CONFLICT DO NOTHING, in the connection's dialect."""
     dialect = conn.dialect.name
     return _RECORD_NEW["postgresql" if dialect == "postgresql" else "sqlite"]
