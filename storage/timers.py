@@ -7,7 +7,7 @@ ticket is then the claimer's until it commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from storage.tables import TicketRow, TimerRow, table_of
 
 @dataclass(frozen=True)
 class StoredTimer:
+    id: int
     ticket_number: int
     key: str
     due_at: datetime
@@ -55,7 +56,8 @@ async def claim_due_tickets(conn: AsyncConnection, *, now: datetime, limit: int)
 async def timers_of(
     conn: AsyncConnection, ticket_numbers: Iterable[int]
 ) -> dict[int, list[StoredTimer]]:
-    """Every timer (pending and fired) of these tickets."""
+    """Every timer (pending and fired) of these tickets, by the ticket index: what the rules
+    need (fired keys, versions) and what :func:`rearm_many` replaces (pending ids)."""
     numbers = list(ticket_numbers)
     found: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
     for start in range(0, len(numbers), _CHUNK):
@@ -66,15 +68,10 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
-_KEYS = select(
-    TIMERS.c.id, TIMERS.c.ticket_number, TIMERS.c.key, TIMERS.c.due_at, TIMERS.c.fired_at
-).where(TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)))
 # The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
 # the pending-timers index instead, and scan every pending timer of every ticket.)
-_TIMERS_OF = select(TIMERS.c.id, TIMERS.c.fired_at).where(
-    TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True))
-)
 _STORED = select(
+    TIMERS.c.id,
     TIMERS.c.ticket_number,
     TIMERS.c.key,
     TIMERS.c.due_at,
@@ -88,35 +85,6 @@ _INSERT = insert(TIMERS)
 _NEW_VERSION = (
     update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(version=bindparam("v"))
 )
-
-
-@dataclass(frozen=True)
-class PendingTimer:
-    id: int
-    key: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class TimerKeys:
-    fired: dict[int, set[str]]  # the keys of the stages each ticket has fired
-    pending: dict[int, list[PendingTimer]]  # each ticket's pending timers
-
-
-async def keys_of(conn: AsyncConnection, ticket_numbers: Sequence[int]) -> TimerKeys:
-    """What :func:`rearm_many` and the rules need to know of these tickets' timers, with one
-    query (by the ticket index)."""
-    keys = TimerKeys({n: set() for n in ticket_numbers}, {n: [] for n in ticket_numbers})
-    for start in range(0, len(ticket_numbers), _CHUNK):
-        chunk = list(ticket_numbers[start : start + _CHUNK])
-        for timer_id, number, key, due_at, fired_at in await conn.execute(
-            _KEYS, {"numbers": chunk}
-        ):
-            if fired_at is None:
-                keys.pending[number].append(PendingTimer(timer_id, key, due_at))
-            else:
-                keys.fired[number].add(key)
-    return keys
 
 
 def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:
@@ -141,23 +109,18 @@ class Rearm:
 async def rearm_many(
     conn: AsyncConnection,
     rearms: Sequence[Rearm],
+    stored: Mapping[int, Sequence[StoredTimer]],
     *,
     now: datetime,
-    stored: TimerKeys | None = None,
 ) -> None:
-    """Replace the tickets' pending timers with ``rearms``. ``stored``: those timers, when
-    the caller has read them already (:func:`keys_of`); a ticket whose next stage has not
-    changed (a note, a take) then keeps its row, with the ticket's new version."""
+    """Replace the tickets' pending timers (``stored``, read by :func:`timers_of` in this
+    transaction) with ``rearms``. A ticket whose next stage has not changed (a note, a take)
+    keeps its row, with the ticket's new version."""
     drop: list[int] = []
     keep: list[dict[str, int]] = []
     rows: list[dict[str, object]] = []
-    if stored is None:
-        numbers = [r.ticket_number for r in rearms]
-        for start in range(0, len(numbers), _CHUNK):
-            found = await conn.execute(_TIMERS_OF, {"numbers": numbers[start : start + _CHUNK]})
-            drop += [timer_id for timer_id, fired_at in found if fired_at is None]
     for r in rearms:
-        pending = stored.pending.get(r.ticket_number, []) if stored is not None else []
+        pending = [t for t in stored.get(r.ticket_number, ()) if t.fired_at is None]
         if _same_stage(pending, r.arms):
             keep.append({"timer_id": pending[0].id, "v": r.version})
             continue
@@ -171,7 +134,7 @@ async def rearm_many(
         await conn.execute(_INSERT, rows)
 
 
-def _same_stage(pending: Sequence[PendingTimer], arms: Sequence[Arm]) -> bool:
+def _same_stage(pending: Sequence[StoredTimer], arms: Sequence[Arm]) -> bool:
     if len(pending) != 1 or len(arms) != 1 or arms[0].outcome is not None:
         return False
     return (pending[0].key, pending[0].due_at) == (arms[0].key, arms[0].due_at)

@@ -60,14 +60,14 @@ async def replace_timers(
     tickets as saved (their new versions); returns when the first armed stage is due, for
     ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
-    stored = await timer_store.keys_of(conn, [t.number for t in tickets])
+    stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     for ticket in tickets:
         _, stages = plan_for(ctx, ticket, now)
-        fired = stored.fired[ticket.number]
+        fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    await timer_store.rearm_many(conn, rearms, now=now, stored=stored)
+    await timer_store.rearm_many(conn, rearms, stored, now=now)
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

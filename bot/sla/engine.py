@@ -153,7 +153,7 @@ class TimerEngine:
                 [NewEvent(c.ticket.number, "", c.kind, c.before, c.after) for c in closes],
                 at=now,
             )
-            await timer_store.rearm_many(conn, rearms, now=now)
+            await timer_store.rearm_many(conn, rearms, stored, now=now)
             await outbox.enqueue_many(conn, notices, now=now)
             for number in failed:
                 await timer_store.mark_failed(
