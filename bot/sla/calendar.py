@@ -73,16 +73,14 @@ class SlaClock(Protocol):
     def next_opening(self, t: datetime) -> datetime: ...
 
 
-def _to_us(t: datetime) -> int:
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise ValueError(f"a timezone-aware datetime is needed, got {t.isoformat()}")
-    return (t - _EPOCH) // _US
-
-
 def _aware(t: datetime) -> datetime:
-    if t.utcoffset() is None:
+    if t.utcoffset() is None:  # None for a naive datetime too
         raise ValueError(f"a timezone-aware datetime is needed, got {t.isoformat()}")
     return t
+
+
+def _to_us(t: datetime) -> int:
+    return (_aware(t) - _EPOCH) // _US
 
 
 _ZERO = timedelta(0)
@@ -112,8 +110,7 @@ class ElapsedClock:
 
     def add(self, start: datetime, working: timedelta) -> datetime:
         _aware(start)
-        if working < _ZERO:
-            raise ValueError(f"cannot add a negative duration ({working})")
+        _non_negative(working)
         return (start.astimezone(UTC) + working).astimezone(self.tz)
 
     def between(self, a: datetime, b: datetime) -> timedelta:
