@@ -5,7 +5,7 @@ from bot.services.context import Context
 from bot.services.steps import StepRequest, run_steps
 from bot.workflow import Step
 from storage.tickets import SHOWN_EVENTS
-from tests.integration.test_step_batches import opened
+from tests.integration.support import opened
 
 
 async def test_a_long_history_shows_its_newest_events_in_order(ctx: Context) -> None:

@@ -7,26 +7,14 @@ from sqlalchemy import func, select
 
 from bot.errors import UserError
 from bot.services.context import Context
-from bot.services.report import report
 from bot.services.steps import StepIntake, StepOutcome, StepRequest, run_steps
 from bot.sla.policy import Severity
-from bot.tickets import ReportDraft, TicketState
+from bot.tickets import TicketState
 from bot.workflow import Step
 from storage import tickets as ticket_store
 from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow, TimerRow
 from tests.fakes import FakeClock
-
-
-async def opened(ctx: Context, n: int, severity: Severity = Severity.B) -> int:
-    draft = ReportDraft(
-        summary=f"problem {n}",
-        details="details",
-        system="billing",
-        severity=severity,
-        reporter_id="U0REP",
-        origin_channel=None,
-    )
-    return (await report(ctx, draft=draft, intake_key=f"view:{n}")).ticket.number
+from tests.integration.support import opened
 
 
 async def count(ctx: Context, table: type, **where: object) -> int:
