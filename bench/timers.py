@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
+from bot.domain.tickets import Ticket, TicketState  # noqa: E402
 from bot.sla.deadlines import compute_deadlines  # noqa: E402
 from bot.sla.policy import Severity  # noqa: E402
-from bot.sla.timers import ticket_stages  # noqa: E402
-from bot.tickets import Ticket, TicketState  # noqa: E402
+from bot.sla.stages import ticket_stages  # noqa: E402
 
 FMT = "%Y-%m-%d %H:%M:%S.%f"
 MIX = [(Severity.A, 10), (Severity.B, 20), (Severity.C, 40), (Severity.D, 30)]

@@ -21,7 +21,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery import Delivery, retry_handlers
 from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
@@ -30,11 +29,12 @@ from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.context import Context
+from bot.services.delivery import Delivery, retry_handlers
 from bot.services.health import outbox_metrics
-from bot.services.report import ReportIntake
+from bot.services.intake import ReportIntake
 from bot.services.steps import StepIntake
+from bot.services.timer_engine import TimerEngine
 from bot.settings import Settings
-from bot.sla.engine import TimerEngine
 from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate

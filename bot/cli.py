@@ -60,11 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import commands
+    from bot import cli_commands as commands
 
     command: str = args.command
     if command == "manifest":
-        from bot.manifest import manifest
+        from bot.slack.manifest import manifest
 
         sys.stdout.write(manifest(args.url, socket_mode=args.socket_mode))
         return 0

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.oncall import Override
+from bot.domain.rotation import Override
 from storage.tables import OnCallOverrideRow, table_of
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
 
+from bot.domain.tickets import NewTicket, Ticket, TicketState
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
-from bot.tickets import NewTicket, Ticket, TicketState
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 
 # The busiest reads are Core statements built once (the ORM's per-row and per-statement work

@@ -11,8 +11,8 @@ from aiohttp import web
 from bot.app import Escalator, build
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery import ChannelPacer
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser
+from bot.services.delivery import ChannelPacer
 from bot.settings import load_settings
 
 BOT_TOKEN = "xoxb-test-bot-token"

@@ -24,6 +24,11 @@ def after_answer(work: Coroutine[Any, Any, Any]) -> None:
     task.add_done_callback(_finished)
 
 
+def busy() -> bool:
+    """Whether any work handed to :func:`after_answer` is still running."""
+    return bool(_running)
+
+
 def _finished(task: asyncio.Task[Any]) -> None:
     _running.discard(task)
     if not task.cancelled() and task.exception() is not None:

@@ -9,16 +9,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks_ticket
-from bot.blocks import View, mrkdwn, plain
-from bot.blocks_views import show_blocks
+from bot.domain.tickets import Ticket
+from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.handlers.background import after_answer
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may, run_step
-from bot.tickets import Ticket
-from bot.workflow import Step
+from bot.slack import ticket_card as blocks_ticket
+from bot.slack.blocks import View, mrkdwn, plain
+from bot.slack.views import show_blocks
 
 Reply = Callable[[str], Awaitable[None]]
 # Buttons that take one step on the ticket named by their value, with no form.

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks import TRIAGE_ACTION, question_block_id
-from bot.triage import QUESTIONS
+from bot.domain.triage import QUESTIONS
+from bot.slack.blocks import TRIAGE_ACTION, question_block_id
 
 
 @dataclass(frozen=True)

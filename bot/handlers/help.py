@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.blocks import escape
-from bot.ticket_commands import help_text
+from bot.slack.blocks import escape
+from bot.slack.ticket_parser import help_text
 
 COMMANDS = (
     "• `/report [summary]`: report a problem",

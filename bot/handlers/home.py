@@ -8,15 +8,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.blocks_views import home_view
 from bot.errors import UserError
 from bot.handlers.background import after_answer
 from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
-from bot.ticket_commands import USAGE, parse
+from bot.slack import blocks
+from bot.slack.ticket_parser import USAGE, parse
+from bot.slack.views import home_view
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}

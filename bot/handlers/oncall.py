@@ -8,12 +8,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.blocks import slack_date
-from bot.blocks_pages import OPEN_ACTION, oncall_answer
 from bot.errors import ConfigError, UserError
 from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
 from bot.sla.policy import parse_duration
+from bot.slack.blocks import slack_date
+from bot.slack.paging import OPEN_ACTION, oncall_answer
 
 USAGE = "Write `/oncall` to see who is on call, or `/oncall override @user 4h`."
 # Slack sends a mention as <@U123|name> (or <@U123>); a bare user id is taken as well.

@@ -9,15 +9,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot.domain.tickets import ReportDraft, report_errors
+from bot.domain.triage import QUESTIONS, classify
+from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.deadline import within
 from bot.handlers.forms import read_report_form
 from bot.metrics import Metrics
 from bot.services.context import Context
-from bot.services.report import ReportIntake, ReportOutcome
-from bot.tickets import ReportDraft, report_errors
-from bot.triage import QUESTIONS, classify
+from bot.services.intake import ReportIntake, ReportOutcome
+from bot.slack import blocks
 
 log = logging.getLogger(__name__)
 

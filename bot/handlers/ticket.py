@@ -8,15 +8,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks_ticket
-from bot.blocks_views import list_blocks, report_blocks, show_blocks
 from bot.errors import UserError
+from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.deadline import within
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may
-from bot.ticket_commands import TicketCommand, help_text, parse
+from bot.slack import ticket_card as blocks_ticket
+from bot.slack.ticket_parser import TicketCommand, help_text, parse
+from bot.slack.views import list_blocks, report_blocks, show_blocks
 
 AGAIN = "again"  # in an answer: the same request was answered before
 

@@ -27,9 +27,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, load_config
 from bot.errors import UserError
 from bot.logs import setup_logging
-from bot.sandbox.page import Page
-from bot.sandbox.page_workspace import DemoWorkspace, demo_workspace
 from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.webui import Page
+from bot.sandbox.webui_workspace import DemoWorkspace, demo_workspace
 from bot.settings import DEFAULT_DATABASE_URL, Settings
 
 log = logging.getLogger("escalator")

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain.tickets import Ticket, deadlines_of
 from bot.sla.calendar import CalendarRangeError
-from bot.tickets import Ticket, deadlines_of
 from storage.db import Database
 
 log = logging.getLogger(__name__)

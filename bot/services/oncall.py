@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
+from bot.domain.rotation import OnCall, OnCallRotation, Override
 from bot.errors import UserError
-from bot.oncall import OnCall, OnCallRotation, Override
 from bot.services.context import Context
 from storage import oncall as oncall_store
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.tickets import Ticket, TicketState
+from bot.domain.workflow import ACTIVE
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.oncall import who_is_on_call
-from bot.tickets import Ticket, TicketState
-from bot.workflow import ACTIVE
 from storage import tickets as ticket_store
 
 OPEN_STATES = [s.value for s in (*ACTIVE, TicketState.AWAITING_APPROVAL, TicketState.RESOLVED)]

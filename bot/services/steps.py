@@ -6,15 +6,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import blocks_ticket
-from bot.batching import Batcher
+from bot.domain.tickets import Ticket
+from bot.domain.workflow import Actor, Change, Step, apply, check_role
 from bot.errors import UserError
+from bot.services.arming import replace_timers
 from bot.services.context import Context
-from bot.services.timers import replace_timers
+from bot.services.group_commit import Batcher
 from bot.sla.policy import Severity
-from bot.story import story_line
-from bot.tickets import Ticket
-from bot.workflow import Actor, Change, Step, apply, check_role
+from bot.slack import ticket_card as blocks_ticket
+from bot.slack.thread_text import story_line
 from storage import outbox, requests
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -86,7 +86,7 @@ async def run_step(
 
 
 class StepIntake:
-    """Steps asked for at the same time share a transaction (see :mod:`bot.batching`)."""
+    """Steps asked for together share a transaction (:mod:`bot.services.group_commit`)."""
 
     def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
         self._batcher: Batcher[StepRequest, StepOutcome | UserError] = Batcher(

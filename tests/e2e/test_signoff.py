@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.domain.workflow import Step
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
-from bot.workflow import Step
 from storage.tables import TicketEventRow, TicketRow
 from tests.e2e.test_tickets import open_ticket
 from tests.fakes import FakeClock

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.domain.tickets import ReportDraft
 from bot.sandbox.standin import SlackStandIn, StoredMessage
-from bot.services.report import report
+from bot.services.intake import report
 from bot.sla.policy import Severity
-from bot.tickets import ReportDraft
 from storage.tables import TicketEventRow, TicketRow
 from tests.fakes import FakeClock
 from tests.harness import Running

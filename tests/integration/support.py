@@ -1,9 +1,9 @@
 """Helpers shared by the integration tests."""
 
+from bot.domain.tickets import ReportDraft
 from bot.services.context import Context
-from bot.services.report import report
+from bot.services.intake import report
 from bot.sla.policy import Severity
-from bot.tickets import ReportDraft
 
 
 async def opened(ctx: Context, n: int, severity: Severity = Severity.B) -> int:

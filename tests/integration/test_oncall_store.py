@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bot.oncall import Override
+from bot.domain.rotation import Override
 from bot.services.context import Context
 from storage import oncall as oncall_store
 

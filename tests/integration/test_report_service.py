@@ -2,10 +2,10 @@ import asyncio
 
 from sqlalchemy import select
 
+from bot.domain.tickets import ReportDraft
 from bot.services.context import Context
-from bot.services.report import report
+from bot.services.intake import report
 from bot.sla.policy import Severity
-from bot.tickets import ReportDraft
 from storage import outbox
 from storage.tables import OutboxRow, TicketEventRow, TicketRow
 

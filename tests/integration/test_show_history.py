@@ -1,9 +1,9 @@
 """`show` reads the newest events of a ticket, oldest first, and no more than it shows."""
 
+from bot.domain.workflow import Step
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepRequest, run_steps
-from bot.workflow import Step
 from storage.tickets import SHOWN_EVENTS
 from tests.integration.support import opened
 

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.domain.tickets import TicketState
+from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepOutcome, StepRequest, run_steps
 from bot.sla.policy import Severity
-from bot.tickets import TicketState
-from bot.workflow import Step
 from storage import tickets as ticket_store
 from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow, TicketRow, TimerRow
 from tests.fakes import FakeClock

@@ -3,8 +3,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Config
-from bot.delivery import ChannelPacer
 from bot.sandbox.standin import SlackStandIn
+from bot.services.delivery import ChannelPacer
 from tests.fakes import FakeClock
 from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, running_bot
 

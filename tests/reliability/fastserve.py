@@ -16,7 +16,8 @@ import os
 import time
 from datetime import timedelta
 
-from bot import cli, delivery
+from bot import cli
+from bot.services import delivery
 from storage import outbox
 
 FAST_RATE = 200.0

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from bot.handlers import background
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS
 
@@ -67,9 +68,12 @@ async def until(
 
 
 async def bolt_idle(limit: float = LIMIT) -> None:
-    """Wait until Bolt has no listener still running in the background (events, actions)."""
+    """Wait until Bolt has no listener still running in the background (events, actions),
+    and no work a listener handed on after its answer."""
 
     def idle() -> bool:
+        if background.busy():
+            return False
         for task in asyncio.all_tasks():
             coro = task.get_coro()
             name = getattr(coro, "__qualname__", "")

@@ -10,17 +10,19 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import blocks, blocks_pages, blocks_ticket
-from bot.blocks_views import home_view, list_blocks, show_blocks
+from bot.domain.rotation import OnCall
+from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
+from bot.domain.workflow import Change
 from bot.errors import UserError
-from bot.oncall import OnCall
 from bot.services.queries import EventView, HomeData, Listed, TicketView
 from bot.sla.policy import Milestone, Severity
-from bot.sla.timers import Stage, StageKind
-from bot.story import story_line
-from bot.ticket_commands import parse
-from bot.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
-from bot.workflow import Change
+from bot.sla.stages import Stage, StageKind
+from bot.slack import blocks
+from bot.slack import paging as blocks_pages
+from bot.slack import ticket_card as blocks_ticket
+from bot.slack.thread_text import story_line
+from bot.slack.ticket_parser import parse
+from bot.slack.views import home_view, list_blocks, show_blocks
 from tests.e2e.test_intake import answer, open_report
 from tests.fakes import FakeClock
 from tests.harness import CHANNELS, USERS, Running

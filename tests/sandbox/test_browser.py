@@ -130,7 +130,7 @@ async def test_report_an_a_problem_page_the_engineer_and_acknowledge(
     await screenshot(page, "sandbox-ticket-reported.png")
 
     # The page to the on-call engineer (issue 4).
-    if importlib.util.find_spec("bot.oncall") is None:
+    if importlib.util.find_spec("bot.domain.rotation") is None:
         pytest.skip("issue 4 (on-call pages) is not built yet: no page DM to the engineer")
     engineers = sandbox.config.roles.engineers
     paged = await standin.wait_for(

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.page_state import encode_text
 from bot.sandbox.run import Sandbox
+from bot.sandbox.webui_state import encode_text
 
 from .sandbox_support import running_sandbox
 

@@ -1,9 +1,9 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot import blocks
+from bot.domain.tickets import Ticket, TicketState
 from bot.sla.policy import Severity
-from bot.tickets import Ticket, TicketState
+from bot.slack import blocks
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -1,7 +1,6 @@
 from datetime import UTC, date, datetime
 
-from bot.sla.policy import Severity
-from bot.tickets import (
+from bot.domain.tickets import (
     DETAILS_MAX,
     SUMMARY_MAX,
     ReportDraft,
@@ -10,6 +9,7 @@ from bot.tickets import (
     open_ticket,
     report_errors,
 )
+from bot.sla.policy import Severity
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

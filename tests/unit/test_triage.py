@@ -1,7 +1,7 @@
 import pytest
 
+from bot.domain.triage import QUESTIONS, classify, next_question
 from bot.sla.policy import Severity
-from bot.triage import QUESTIONS, classify, next_question
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.tickets import Ticket, TicketState
+from bot.domain.workflow import Actor, NotAllowed, Refused, Step, apply, replay, snapshot
 from bot.sla.policy import Severity
-from bot.tickets import Ticket, TicketState
-from bot.workflow import Actor, NotAllowed, Refused, Step, apply, replay, snapshot
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ENGINEER = Actor("U0ENG1", engineer=True)

@@ -1,0 +1,395 @@
+"""What engineers, managers and reporters may do with a ticket, and what each step changes.
+
+Pure: given a ticket, a command, who asks and when, say the new ticket and the record of
+the change (before and after of every field that moved), or refuse with a message.
+Follows the maintenance procedure of JZB10-2008 §4.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.tickets import Ticket, TicketState
+from bot.errors import UserError
+from bot.sla.deadlines import Pause
+from bot.sla.policy import Severity
+
+ACTIVE = frozenset(
+    {TicketState.OPEN, TicketState.ACKNOWLEDGED, TicketState.DIAGNOSED, TicketState.PLANNED}
+)
+
+
+class Refused(UserError):
+    """The user does not have the role for this step."""
+
+
+class NotAllowed(UserError):
+    """The step does not fit the ticket's current state."""
+
+
+class Role(StrEnum):
+    ENGINEER = "engineer"
+    MANAGER = "manager"
+    REPORTER = "reporter"
+    ANYONE = "anyone"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    engineer: bool = False
+    manager: bool = False
+
+    def roles_on(self, ticket: Ticket) -> set[Role]:
+        roles = {Role.ANYONE}
+        if self.engineer:
+            roles.add(Role.ENGINEER)
+        if self.manager:
+            roles.add(Role.MANAGER)
+        if ticket.reporter_id == self.user_id:
+            roles.add(Role.REPORTER)
+        return roles
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command on one ticket. ``text`` and ``user`` and ``severity`` as the step needs."""
+
+    verb: str
+    text: str = ""
+    user: str | None = None
+    severity: Severity | None = None
+    fix_date: date | None = None
+    rating: int | None = None
+    details: tuple[tuple[str, Any], ...] = ()  # kept in the ticket's record (e.g. the checklist)
+
+
+@dataclass(frozen=True)
+class Change:
+    ticket: Ticket
+    kind: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+WHO_MAY: Mapping[str, frozenset[Role]] = {
+    "ack": frozenset({Role.ENGINEER}),
+    "take": frozenset({Role.ENGINEER, Role.MANAGER}),
+    "assign": frozenset({Role.ENGINEER, Role.MANAGER}),
+    "cause": frozenset({Role.ENGINEER}),
+    "plan": frozenset({Role.ENGINEER}),
+    "resolve": frozenset({Role.ENGINEER}),
+    "wait": frozenset({Role.ENGINEER}),
+    "resume": frozenset({Role.ENGINEER}),
+    "severity": frozenset({Role.ENGINEER, Role.MANAGER}),
+    "accept": frozenset({Role.MANAGER}),
+    "decline": frozenset({Role.MANAGER}),
+    "note": frozenset({Role.ENGINEER, Role.MANAGER, Role.REPORTER}),
+    "close": frozenset({Role.ENGINEER, Role.MANAGER}),
+    "reopen": frozenset({Role.ENGINEER, Role.MANAGER, Role.REPORTER}),
+    "escalate": frozenset({Role.ENGINEER, Role.MANAGER, Role.REPORTER}),
+    "confirm": frozenset({Role.REPORTER}),
+    "reject": frozenset({Role.REPORTER}),
+    "autoclose": frozenset(),  # the bot itself
+}
+ROLE_WORDS = {
+    Role.ENGINEER: "an engineer",
+    Role.MANAGER: "a manager",
+    Role.REPORTER: "the reporter",
+}
+
+
+def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
+    allowed = WHO_MAY[step.verb]
+    if step.verb == "note" and ticket.assignee_id == actor.user_id:
+        return
+    if not allowed & actor.roles_on(ticket):
+        who = " or ".join(ROLE_WORDS[r] for r in sorted(allowed, key=list(Role).index))
+        raise Refused(f"Only {who} can {step.verb} {ticket.ref}.")
+
+
+def apply(
+    ticket: Ticket, step: Step, *, actor: Actor, now: datetime, system: bool = False
+) -> Change:
+    """The ticket after ``step`` by ``actor`` at ``now``; raises Refused or NotAllowed."""
+    if not system:
+        check_role(ticket, step, actor)
+    handler = _STEPS[step.verb]
+    new = handler(ticket, step, actor, now)
+    if step.details:
+        new = replace(new, extra={**new.extra, **dict(step.details)})
+    new = replace(new, version=ticket.version + 1)
+    before, after = diff(ticket, new)
+    if step.text and step.verb in _TEXT_KEPT_IN_EVENT:
+        after["text"] = step.text
+    return Change(ticket=new, kind=step.verb, before=before, after=after)
+
+
+def _need(ticket: Ticket, states: frozenset[TicketState] | set[TicketState], doing: str) -> None:
+    if ticket.state not in states:
+        raise NotAllowed(f"{ticket.ref} is {_state_words(ticket)}; it cannot be {doing} now.")
+
+
+def _state_words(ticket: Ticket) -> str:
+    return ticket.state.value.replace("_", " ")
+
+
+def _ack(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.acknowledged_at is not None:
+        raise NotAllowed(f"{t.ref} is acknowledged already.")
+    _need(t, ACTIVE, "acknowledged")
+    return replace(
+        t,
+        state=TicketState.ACKNOWLEDGED,
+        acknowledged_at=now,
+        assignee_id=t.assignee_id or a.user_id,
+    )
+
+
+def _take(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    return _assign(t, replace(s, user=a.user_id), a, now)
+
+
+def _assign(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.state is TicketState.CLOSED:
+        raise NotAllowed(f"{t.ref} is closed; reopen it first.")
+    if s.user == t.assignee_id:
+        raise NotAllowed(f"{t.ref} is already assigned to <@{s.user}>.")
+    return replace(t, assignee_id=s.user)
+
+
+def _met_respond(t: Ticket, a: Actor, now: datetime) -> Ticket:
+    if t.acknowledged_at is None:
+        return replace(t, acknowledged_at=now, assignee_id=t.assignee_id or a.user_id)
+    return t
+
+
+def _cause(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.cause_at is not None:
+        raise NotAllowed(f"The cause of {t.ref} is recorded already; add a note instead.")
+    _need(t, ACTIVE, "diagnosed")
+    t = _met_respond(t, a, now)
+    return replace(t, state=TicketState.DIAGNOSED, cause_at=now, cause=s.text)
+
+
+def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.plan_at is not None:
+        raise NotAllowed(f"{t.ref} has a plan already; add a note instead.")
+    _need(t, ACTIVE, "planned")
+    if s.fix_date is not None and s.fix_date < now.date():
+        raise NotAllowed(f"The fix date {s.fix_date.isoformat()} is in the past.")
+    t = _met_respond(t, a, now)
+    return replace(t, state=TicketState.PLANNED, plan_at=now, plan=s.text, fix_date=s.fix_date)
+
+
+def _resolve(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, ACTIVE, "resolved")
+    t = _met_respond(t, a, now)
+    return replace(
+        t,
+        state=TicketState.RESOLVED,
+        resolved_at=now,
+        resolution=s.text,
+        pauses=_end_pause(t.pauses, now),
+    )
+
+
+def _wait(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, ACTIVE, "put on hold")
+    if is_waiting(t):
+        raise NotAllowed(f"{t.ref} is waiting for the customer already.")
+    return replace(t, pauses=(*t.pauses, Pause(start=now)))
+
+
+def _resume(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if not is_waiting(t):
+        raise NotAllowed(f"{t.ref} is not waiting for the customer.")
+    return replace(t, pauses=_end_pause(t.pauses, now))
+
+
+def _severity(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.state is TicketState.CLOSED:
+        raise NotAllowed(f"{t.ref} is closed; reopen it first.")
+    if s.severity == t.severity:
+        raise NotAllowed(f"{t.ref} is class {t.severity} already.")
+    assert s.severity is not None
+    return replace(t, severity=s.severity)
+
+
+def _accept(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, {TicketState.AWAITING_APPROVAL}, "accepted")
+    return replace(t, state=TicketState.OPEN, extra={**t.extra, "approval": "accepted"})
+
+
+def _decline(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, {TicketState.AWAITING_APPROVAL}, "declined")
+    return replace(
+        t,
+        state=TicketState.CLOSED,
+        closed_at=now,
+        extra={**t.extra, "approval": "declined", "declined_reason": s.text},
+    )
+
+
+def _note(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    return t
+
+
+def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    if t.state is TicketState.CLOSED:
+        raise NotAllowed(f"{t.ref} is closed already.")
+    return replace(t, state=TicketState.CLOSED, closed_at=now, pauses=_end_pause(t.pauses, now))
+
+
+def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, "reopened")
+    return replace(
+        t,
+        state=TicketState.OPEN,
+        acknowledged_at=None,
+        resolved_at=None,
+        closed_at=None,
+        extra={**t.extra, "reopened_at": now.isoformat()},
+    )
+
+
+def _escalate(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, ACTIVE, "escalated")
+    return replace(t, extra={**t.extra, "escalated_at": now.isoformat()})
+
+
+def _confirm(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, {TicketState.RESOLVED}, "confirmed")
+    if s.rating is None or not 1 <= s.rating <= 5:
+        raise NotAllowed("The rating is a number from 1 to 5.")
+    return replace(
+        t, state=TicketState.CLOSED, closed_at=now, rating=s.rating, rating_comment=s.text
+    )
+
+
+def _reject(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    return _reopen(t, s, a, now)
+
+
+def _autoclose(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    _need(t, {TicketState.RESOLVED}, "closed without an answer")
+    return replace(
+        t, state=TicketState.CLOSED, closed_at=now, extra={**t.extra, "autoclosed": True}
+    )
+
+
+_STEPS = {
+    "ack": _ack,
+    "take": _take,
+    "assign": _assign,
+    "cause": _cause,
+    "plan": _plan,
+    "resolve": _resolve,
+    "wait": _wait,
+    "resume": _resume,
+    "severity": _severity,
+    "accept": _accept,
+    "decline": _decline,
+    "note": _note,
+    "close": _close,
+    "reopen": _reopen,
+    "escalate": _escalate,
+    "confirm": _confirm,
+    "reject": _reject,
+    "autoclose": _autoclose,
+}
+_TEXT_KEPT_IN_EVENT = frozenset({"note", "severity", "decline", "close", "reopen", "escalate"})
+
+
+def is_waiting(ticket: Ticket) -> bool:
+    return bool(ticket.pauses) and ticket.pauses[-1].end is None
+
+
+def _end_pause(pauses: tuple[Pause, ...], now: datetime) -> tuple[Pause, ...]:
+    if pauses and pauses[-1].end is None:
+        return (*pauses[:-1], Pause(start=pauses[-1].start, end=now))
+    return pauses
+
+
+# ----- the record: before/after of every field that moved, and replaying it ----------------
+
+_RECORDED = tuple(f.name for f in fields(Ticket) if f.name not in ("number", "version"))
+_DATES = (datetime, date)
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """Every recorded field of the ticket, as JSON values."""
+    return {name: to_json(getattr(ticket, name)) for name in _RECORDED}
+
+
+def diff(old: Ticket, new: Ticket) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name in _RECORDED:
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            before[name] = to_json(a)
+            after[name] = to_json(b)
+    return before, after
+
+
+def replay(number: int, events: list[Mapping[str, Any]]) -> Ticket:
+    """The ticket that the recorded events make, the first being its report (a snapshot)."""
+    state: dict[str, Any] = {}
+    for event in events:
+        state.update({k: v for k, v in event.items() if k in _RECORDED})
+    return from_json(number, state, version=len(events))
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, _DATES):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in value]
+    return value
+
+
+def from_json(number: int, data: Mapping[str, Any], *, version: int) -> Ticket:
+    def when(name: str) -> datetime | None:
+        raw = data.get(name)
+        return datetime.fromisoformat(raw) if raw else None
+
+    fix = data.get("fix_date")
+    return Ticket(
+        number=number,
+        summary=data["summary"],
+        details=data["details"],
+        system=data["system"],
+        severity=Severity(data["severity"]),
+        state=TicketState(data["state"]),
+        reporter_id=data["reporter_id"],
+        origin_channel=data["origin_channel"],
+        post_channel=data["post_channel"],
+        customer=data["customer"],
+        in_warranty=data["in_warranty"],
+        assignee_id=data["assignee_id"],
+        reported_at=datetime.fromisoformat(data["reported_at"]),
+        acknowledged_at=when("acknowledged_at"),
+        cause_at=when("cause_at"),
+        plan_at=when("plan_at"),
+        resolved_at=when("resolved_at"),
+        closed_at=when("closed_at"),
+        version=version,
+        fix_date=date.fromisoformat(fix) if fix else None,
+        pauses=tuple(
+            Pause(datetime.fromisoformat(s), datetime.fromisoformat(e) if e else None)
+            for s, e in data.get("pauses", [])
+        ),
+        cause=data.get("cause", ""),
+        plan=data.get("plan", ""),
+        resolution=data.get("resolution", ""),
+        rating=data.get("rating"),
+        rating_comment=data.get("rating_comment", ""),
+        extra=dict(data.get("extra", {})),
+    )

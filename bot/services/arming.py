@@ -1,0 +1,106 @@
+"""Arming timers, and what a fired stage sends. Every use case that changes a ticket's
+deadlines calls :func:`replace_timers` inside its transaction, and ``ctx.wake_engine(due)``
+after the commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.config import Config
+from bot.domain.rotation import OnCall
+from bot.domain.tickets import Ticket, deadlines_of
+from bot.services.context import Context
+from bot.sla.calendar import CalendarRangeError
+from bot.sla.deadlines import Deadlines
+from bot.sla.stages import (
+    Audience,
+    Stage,
+    StageKind,
+    next_stage,
+    recipients,
+    ticket_stages,
+    unfired,
+)
+from bot.slack import paging as blocks_pages
+from storage import stage_timers as timer_store
+from storage.outbox import NewNotice
+from storage.stage_timers import Arm
+
+log = logging.getLogger(__name__)
+
+
+def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | None, list[Stage]]:
+    """The ticket's deadlines and every stage it has at ``now`` by the pure rules (fired
+    ones included). A deadline in a year the holiday calendar does not know arms nothing."""
+    config = ctx.config
+    try:
+        deadlines = deadlines_of(ticket, policy=config.policy, calendar=config.calendar)
+        return deadlines, ticket_stages(
+            ticket=ticket,
+            deadlines=deadlines,
+            terms=config.policy.terms(ticket.severity, in_warranty=ticket.in_warranty),
+            calendar=config.calendar,
+            now=now,
+        )
+    except CalendarRangeError as error:
+        log.error("no timers armed: %s", error, extra={"ticket": ticket.number})
+        return None, []
+
+
+async def replace_timers(
+    conn: AsyncConnection, ctx: Context, tickets: Sequence[Ticket]
+) -> datetime | None:
+    """Recompute each ticket's next stage and replace its stored pending one, in the caller's
+    transaction. Stages that fired already stay fired and are not armed again. Pass the
+    tickets as saved (their new versions); returns when the first armed stage is due, for
+    ``ctx.wake_engine(due)`` after the commit."""
+    now = ctx.clock.now()
+    stored = await timer_store.timers_of(conn, [t.number for t in tickets])
+    rearms: list[timer_store.Rearm] = []
+    for ticket in tickets:
+        _, stages = plan_for(ctx, ticket, now)
+        fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
+        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
+        rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
+    await timer_store.rearm_many(conn, rearms, stored, now=now)
+    return min((arm.due_at for r in rearms for arm in r.arms), default=None)
+
+
+def stage_notices(
+    config: Config,
+    ticket: Ticket,
+    stage: Stage,
+    deadlines: Deadlines | None,
+    now: datetime,
+    oncall: OnCall,
+) -> list[NewNotice]:
+    """The notices a fired stage sends: thread lines, pages by DM, managers-channel notices."""
+    notices: list[NewNotice] = []
+    due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
+    for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
+        payload: dict[str, Any] = {"stage": stage.key}
+        if to.audience is Audience.THREAD:
+            kind = "thread"
+            if stage.kind is StageKind.REMINDER:
+                text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
+            else:
+                text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
+            payload["text"] = text
+        elif to.audience is Audience.DM:
+            kind = "page"
+            text, body = blocks_pages.page(ticket, stage, due=due, now=now)
+            payload |= {"user": to.user, "text": text, "blocks": body}
+        else:
+            kind = "manager_notice"
+            notice = (
+                blocks_pages.breach_notice if stage.kind is StageKind.BREACH else blocks_pages.page
+            )
+            text, body = notice(ticket, stage, due=due, now=now)
+            payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
+        notices.append(NewNotice(ticket.number, kind, payload))
+    return notices

@@ -1,0 +1,193 @@
+"""Use case: a reporter submits the report form and a numbered ticket is opened.
+
+Reports that arrive together are stored together (group commit, :class:`ReportIntake`):
+one transaction takes their numbers, inserts the tickets, their first events, their first
+timers and the notices Slack is owed. Each report is still all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.rotation import OnCall
+from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
+from bot.domain.triage import MEANING
+from bot.domain.workflow import snapshot
+from bot.services.arming import plan_for, stage_notices
+from bot.services.context import Context
+from bot.services.group_commit import Batcher
+from bot.services.oncall import rotation_at
+from bot.services.timer_engine import SENT, SUPERSEDED
+from bot.sla.deadlines import Deadlines
+from bot.sla.stages import Stage, catch_up, next_stage
+from bot.slack.ticket_card import approval_request
+from storage import outbox
+from storage import stage_timers as timer_store
+from storage import tickets as ticket_store
+from storage.outbox import NewNotice
+from storage.stage_timers import Arm
+from storage.tickets import NewEvent
+
+log = logging.getLogger(__name__)
+
+Submission = tuple[ReportDraft, str | None]  # the draft and its intake key (the view id)
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    ticket: Ticket
+    created: bool  # False when the same submission had already opened this ticket
+
+
+async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+    """Store one report (a batch of one). ``intake_key`` identifies the submission: the same
+    submission delivered twice opens one ticket."""
+    (outcome,) = await report_many(ctx, [(draft, intake_key)])
+    return outcome
+
+
+class ReportIntake:
+    """Reports submitted together share a transaction (:mod:`bot.services.group_commit`)."""
+
+    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+        self._batcher: Batcher[Submission, ReportOutcome] = Batcher(
+            lambda items: report_many(ctx, items), max_batch=max_batch
+        )
+
+    async def submit(self, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+        return await self._batcher.submit((draft, intake_key))
+
+
+async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
+    """Store the tickets and their first events, arm their timers and owe Slack their messages,
+    in one transaction; one outcome per item, in order."""
+    now = ctx.clock.now()
+    news = [_new_ticket(ctx, draft, now) for draft, _ in items]
+    keys = [key for _, key in items if key is not None]
+    async with ctx.db.write() as conn:
+        existing = await ticket_store.find_by_intake_keys(conn, keys)
+        fresh: list[tuple[NewTicket, str | None]] = []
+        seen: set[str] = set()
+        for new, (_, key) in zip(news, items, strict=True):
+            if key is None or (key not in existing and key not in seen):
+                fresh.append((new, key))
+                if key is not None:
+                    seen.add(key)
+        numbers = await ticket_store.take_numbers(conn, len(fresh)) if fresh else range(0)
+        created = await ticket_store.insert_many(
+            conn, [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)], now=now
+        )
+        await ticket_store.append_events(
+            conn,
+            [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
+            at=now,
+        )
+        arms, fired = await _first_stages(ctx, conn, created, now)
+        await timer_store.arm_new(conn, arms, version=1, now=now)
+        await outbox.enqueue_many(
+            conn, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
+        )
+    by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
+    fresh_iter = iter(created)
+    outcomes: list[ReportOutcome] = []
+    handed: set[str] = set()
+    for _, key in items:
+        if key is not None and (key in existing or key in handed):
+            outcomes.append(ReportOutcome(by_key[key], created=False))
+            continue
+        ticket = next(fresh_iter)
+        if key is not None:
+            handed.add(key)
+        outcomes.append(ReportOutcome(ticket, created=True))
+        log.info(
+            "ticket reported severity=%s",
+            ticket.severity,
+            extra={"ticket": ticket.number, "user": ticket.reporter_id},
+        )
+    if created:
+        ctx.wake_delivery()
+        first_due = min((arm.due_at for _, arm in arms if arm.outcome is None), default=None)
+        if first_due is not None:
+            ctx.wake_engine(first_due)
+    return outcomes
+
+
+async def _first_stages(
+    ctx: Context, conn: AsyncConnection, created: Sequence[Ticket], now: datetime
+) -> tuple[list[tuple[int, Arm]], list[NewNotice]]:
+    """The new tickets' timers, with the stages due at once (the on-call page of an A or B
+    report) fired here rather than by the engine a moment later."""
+    arms: list[tuple[int, Arm]] = []
+    notices: list[NewNotice] = []
+    plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
+    oncall: OnCall | None = None
+    for ticket in created:
+        # New tickets of one batch share the report time: one plan per class and state.
+        shape = (ticket.severity, ticket.in_warranty, ticket.state)
+        if shape not in plans:
+            plans[shape] = plan_for(ctx, ticket, now)
+        deadlines, stages = plans[shape]
+        send, skip = catch_up([s for s in stages if s.due <= now])
+        arms += [(ticket.number, Arm(s.key, s.due, SENT)) for s in send]
+        arms += [(ticket.number, Arm(s.key, s.due, SUPERSEDED)) for s in skip]
+        arms += [(ticket.number, Arm(s.key, s.due)) for s in next_stage(stages, after=now)]
+        if send and oncall is None:
+            oncall = (await rotation_at(conn, ctx.config, now)).at(now)
+        for stage in send:
+            assert oncall is not None
+            notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)
+    return arms, notices
+
+
+def _new_ticket(ctx: Context, draft: ReportDraft, now: datetime) -> NewTicket:
+    """The ticket opened at ``now``, the batch's time (so its report-time page is due at
+    once and fires with the report, not a moment later from the timer engine)."""
+    config = ctx.config
+    customer = config.customer_for_channel(draft.origin_channel or "")
+    return open_ticket(
+        draft,
+        reported_at=now,
+        reported_on=now.astimezone(config.tz).date(),
+        support_channel=config.channels.support,
+        customer=customer.name if customer else None,
+        customer_channel=customer.channel if customer else None,
+        warranty_until=customer.warranty_until if customer else None,
+    )
+
+
+def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
+    """The ticket message, the first line of its thread, the reporter's DM, and for an
+    out-of-warranty request the managers' question."""
+    number = ticket.number
+    notices = [
+        NewNotice(number, "ticket_message", {}),
+        NewNotice(
+            number,
+            "thread",
+            {
+                "text": f"{ticket.ref} opened by <@{ticket.reporter_id}>, class "
+                f"{ticket.severity}: {MEANING[ticket.severity]}."
+            },
+        ),
+        NewNotice(
+            number,
+            "dm",
+            {
+                "user": ticket.reporter_id,
+                "text": f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
+                f"Follow it in <#{ticket.post_channel}>.",
+            },
+        ),
+    ]
+    if ticket.state is TicketState.AWAITING_APPROVAL:
+        ask = approval_request(ticket)
+        notices += [
+            NewNotice(number, "dm", {"user": m, "text": ask.text, "blocks": ask.blocks})
+            for m in ctx.config.roles.managers
+        ]
+    return notices

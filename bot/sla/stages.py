@@ -1,0 +1,235 @@
+"""Which reminder and escalation stages a ticket arms (SPEC §5), and who each one reaches.
+
+Pure: the ticket, its deadlines, its class's terms, the calendar and ``now`` come in as
+arguments. A stage has a stable key, ``"<milestone>:<kind>[:<n>]"`` (``"respond:reminder:50"``,
+``"diagnose:page:managers"``, ``"plan:breach"``, ``"plan:repeat:3"``), so a stage that has
+fired once is known by its key and never armed again.
+
+- Reminders go to the ticket's thread: A and B at 50, 75 and 90 % of each running
+  milestone; C and D at 75 %, moved to the next opening when that point is outside working
+  time.
+- A and B escalate: the on-call primary at report, the secondary when the respond target
+  passes unacknowledged, every manager at 75 % (A) or 90 % (B) of diagnose or plan, a breach
+  notice at the deadline, and manager pages again every 30 min (A) or 2 h (B) until met.
+- A milestone that is met (respond: acknowledged; diagnose: cause; plan: plan; resolve:
+  resolved) arms nothing more; a resolved or closed ticket arms nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum, StrEnum
+
+from bot.domain.rotation import OnCall
+from bot.domain.tickets import Ticket, TicketState
+from bot.sla.calendar import SlaClock, WorkCalendar
+from bot.sla.deadlines import Deadlines
+from bot.sla.policy import Anchor, ClockKind, Milestone, Severity, Terms
+
+ELAPSED_REMINDERS = (50, 75, 90)
+WORKING_REMINDERS = (75,)
+ESCALATING = (Severity.A, Severity.B)
+MANAGER_PAGE_PERCENT = {Severity.A: 75, Severity.B: 90}
+REPEAT_EVERY = {Severity.A: timedelta(minutes=30), Severity.B: timedelta(hours=2)}
+_MANAGER_MILESTONES = (Milestone.DIAGNOSE, Milestone.PLAN)
+SIGNOFF_WAIT_DAYS = 3  # working days the reporter has to answer "Is it fixed?"
+
+
+class StageKind(StrEnum):
+    REMINDER = "reminder"
+    PAGE_PRIMARY = "page:primary"
+    PAGE_SECONDARY = "page:secondary"
+    PAGE_MANAGERS = "page:managers"
+    BREACH = "breach"
+    REPEAT = "repeat"
+    AUTOCLOSE = "autoclose"  # no answer to "Is it fixed?": the ticket closes by itself
+
+
+_NUMBERED = (StageKind.REMINDER, StageKind.REPEAT)
+_RANK = {kind: rank for rank, kind in enumerate(StageKind)}
+
+
+@dataclass(frozen=True)
+class Stage:
+    milestone: Milestone
+    kind: StageKind
+    due: datetime
+    number: int = 0  # the percent of a reminder, the count of a repeat
+    key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
+
+    def __post_init__(self) -> None:
+        base = f"{self.milestone.value}:{self.kind.value}"
+        object.__setattr__(self, "key", f"{base}:{self.number}" if self.kind in _NUMBERED else base)
+
+
+def parse_key(key: str) -> tuple[Milestone, StageKind, int]:
+    """The milestone, kind and number of a stage key (raises ValueError on a bad key)."""
+    milestone, rest = key.split(":", 1)
+    for kind in _NUMBERED:
+        prefix = f"{kind.value}:"
+        if rest.startswith(prefix):
+            return Milestone(milestone), kind, int(rest[len(prefix) :])
+    return Milestone(milestone), StageKind(rest), 0
+
+
+def clock_for(terms: Terms, calendar: WorkCalendar) -> SlaClock:
+    return calendar if terms.clock is ClockKind.WORKING else calendar.elapsed
+
+
+@dataclass(frozen=True)
+class Window:
+    """A running milestone: counting from ``start``, due at ``due``."""
+
+    milestone: Milestone
+    start: datetime
+    due: datetime
+
+
+def running_windows(ticket: Ticket, deadlines: Deadlines, terms: Terms) -> list[Window]:
+    """The milestones still to be met, with the stretch of time each one runs over."""
+    if ticket.resolved_at is not None or ticket.closed_at is not None:
+        return []
+    windows: list[Window] = []
+    if ticket.acknowledged_at is None and deadlines.respond is not None:
+        windows.append(Window(Milestone.RESPOND, ticket.reported_at, deadlines.respond))
+    if ticket.cause_at is None and deadlines.diagnose is not None:
+        windows.append(Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose))
+    if ticket.plan_at is None and deadlines.plan is not None:
+        start = ticket.reported_at
+        if terms.plan_after is Anchor.CAUSE:
+            start = ticket.cause_at or deadlines.diagnose or ticket.reported_at
+        windows.append(Window(Milestone.PLAN, start, deadlines.plan))
+    if deadlines.resolve is not None:
+        start = ticket.plan_at or ticket.reported_at
+        windows.append(Window(Milestone.RESOLVE, start, deadlines.resolve))
+    return windows
+
+
+def point(clock: SlaClock, window: Window, percent: int, span: timedelta | None = None) -> datetime:
+    """The instant ``percent`` of the window's clock time has run, inside clock time.
+    ``span``: the window's clock time, when the caller has it already."""
+    if window.due <= window.start:
+        return window.due
+    if span is None:
+        span = clock.between(window.start, window.due)
+    at = clock.add(window.start, span * percent / 100)
+    return at if clock.is_working(at) else clock.next_opening(at)
+
+
+def ticket_stages(
+    *,
+    ticket: Ticket,
+    deadlines: Deadlines,
+    terms: Terms,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> list[Stage]:
+    """Every stage the ticket has at ``now``, fired or not, in order of due instant.
+
+    Repeats are unbounded, so only two are listed per milestone: the latest one due by
+    ``now`` (if any) and the one after it.
+    """
+    clock = clock_for(terms, calendar)
+    working = terms.clock is ClockKind.WORKING
+    severity = Severity(ticket.severity)
+    escalates = severity in ESCALATING
+    stages: list[Stage] = []
+    for window in running_windows(ticket, deadlines, terms):
+        milestone = window.milestone
+        span = clock.between(window.start, window.due) if window.due > window.start else None
+        for percent in WORKING_REMINDERS if working else ELAPSED_REMINDERS:
+            at = point(clock, window, percent, span)
+            stages.append(Stage(milestone, StageKind.REMINDER, at, percent))
+        if not escalates:
+            continue
+        if milestone is Milestone.RESPOND:
+            stages.append(Stage(milestone, StageKind.PAGE_PRIMARY, ticket.reported_at))
+            stages.append(Stage(milestone, StageKind.PAGE_SECONDARY, window.due))
+        if milestone in _MANAGER_MILESTONES:
+            percent = MANAGER_PAGE_PERCENT[severity]
+            at = point(clock, window, percent, span)
+            stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, at))
+            stages.append(Stage(milestone, StageKind.BREACH, window.due))
+            stages.extend(_repeats(milestone, window.due, REPEAT_EVERY[severity], now))
+    if ticket.state is TicketState.RESOLVED and ticket.resolved_at is not None:
+        wait = SIGNOFF_WAIT_DAYS * calendar.day_length
+        stages.append(
+            Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
+        )
+    return sorted(stages, key=order)
+
+
+def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetime) -> list[Stage]:
+    done = max(0, (now - due) // every) if now >= due else 0
+    numbers = [done, done + 1] if done else [1]
+    return [Stage(milestone, StageKind.REPEAT, due + n * every, n) for n in numbers]
+
+
+def order(stage: Stage) -> tuple[datetime, int, str]:
+    return stage.due, _RANK[stage.kind], stage.milestone.value
+
+
+def unfired(stages: Iterable[Stage], fired: Collection[str]) -> list[Stage]:
+    return [stage for stage in stages if stage.key not in fired]
+
+
+def next_stage(stages: Iterable[Stage], *, after: datetime | None = None) -> list[Stage]:
+    """The one stage to keep armed (as a list of at most one): the earliest, or the earliest
+    due after ``after``. Only the next stage is stored; when it fires, the engine works out
+    from the rules what else is due and arms the next one (schedule the next step only)."""
+    for stage in sorted(stages, key=order):
+        if after is None or stage.due > after:
+            return [stage]
+    return []
+
+
+def catch_up(due: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
+    """Split stages that are due at once into (send, superseded).
+
+    Per milestone only the latest stages are sent: after a restart one notice per ticket and
+    milestone, not the whole backlog. Stages due at the same instant (a 75 % reminder and the
+    managers' page of class A) are one step and are all sent.
+    """
+    latest: dict[Milestone, datetime] = {}
+    for stage in due:
+        latest[stage.milestone] = max(stage.due, latest.get(stage.milestone, stage.due))
+    send = [s for s in due if s.due == latest[s.milestone]]
+    skip = [s for s in due if s.due != latest[s.milestone]]
+    return sorted(send, key=order), sorted(skip, key=order)
+
+
+class Audience(Enum):
+    THREAD = "thread"  # the ticket's thread, naming someone
+    DM = "dm"  # a direct message (a page) to one person
+    MANAGERS = "managers"  # the managers channel
+
+
+@dataclass(frozen=True)
+class Recipient:
+    audience: Audience
+    user: str | None = None  # the DM's recipient, or who a thread message names
+
+
+def recipients(
+    stage: Stage, *, ticket: Ticket, oncall: OnCall, managers: Sequence[str]
+) -> list[Recipient]:
+    """Where a stage's notices go. A page with no one to page says so in the thread."""
+    owner = ticket.assignee_id or oncall.primary
+    kind = stage.kind
+    if kind is StageKind.AUTOCLOSE:
+        return []  # the close itself tells the story (the thread and the ticket message)
+    if kind is StageKind.REMINDER:
+        return [Recipient(Audience.THREAD, owner)]
+    if kind is StageKind.PAGE_PRIMARY:
+        primary = oncall.primary
+        return [Recipient(Audience.DM, primary)] if primary else [Recipient(Audience.THREAD)]
+    if kind is StageKind.PAGE_SECONDARY:
+        second = oncall.secondary
+        found = [Recipient(Audience.DM, second)] if second else []
+        return [*found, Recipient(Audience.THREAD, second)]
+    pages = [Recipient(Audience.DM, manager) for manager in managers]
+    if kind is StageKind.BREACH:
+        return [Recipient(Audience.MANAGERS), Recipient(Audience.THREAD, owner)]
+    return pages or [Recipient(Audience.MANAGERS)]
