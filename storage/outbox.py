@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.notices import NoticeKind
 from storage.tables import OutboxRow, TicketRow, table_of
 
 LEASE = timedelta(seconds=60)
@@ -20,7 +21,7 @@ _ENQUEUE = insert(table_of(OutboxRow))
 class Notice:
     id: int
     ticket_number: int | None
-    kind: str
+    kind: NoticeKind
     payload: dict[str, Any]
     attempts: int
     in_doubt: bool = False  # tried before with no answer stored: Slack may have it already
@@ -39,7 +40,7 @@ class OutboxStats:
 @dataclass(frozen=True)
 class NewNotice:
     ticket_number: int | None
-    kind: str
+    kind: NoticeKind
     payload: dict[str, Any]
 
 
@@ -113,7 +114,7 @@ async def claim_due(
         notice = Notice(
             row.id,
             ticket,
-            row.kind,
+            NoticeKind(row.kind),
             dict(row.payload),
             row.attempts,
             in_doubt,

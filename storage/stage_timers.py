@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.sla.stages import StageOutcome
 from storage.tables import TicketRow, TimerRow, table_of
 
 
@@ -25,7 +26,7 @@ class StoredTimer:
     due_at: datetime
     version: int
     fired_at: datetime | None
-    outcome: str | None
+    outcome: StageOutcome | None
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Arm:
 
     key: str
     due_at: datetime
-    outcome: str | None = None
+    outcome: StageOutcome | None = None
 
 
 def _pending_due(now: datetime) -> Sequence[object]:
@@ -62,8 +63,9 @@ async def timers_of(
     found: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
     for start in range(0, len(numbers), _CHUNK):
         rows = await conn.execute(_STORED, {"numbers": numbers[start : start + _CHUNK]})
-        for row in rows:
-            found[row.ticket_number].append(StoredTimer(*row))
+        for id_, number, key, due_at, version, fired_at, outcome in rows:
+            ended = StageOutcome(outcome) if outcome else None
+            found[number].append(StoredTimer(id_, number, key, due_at, version, fired_at, ended))
     return found
 
 
@@ -149,7 +151,7 @@ async def mark_failed(
     await conn.execute(
         update(TimerRow)
         .where(TimerRow.ticket_number == ticket_number, *_pending_due(now))  # type: ignore[arg-type]
-        .values(fired_at=now, outcome="error")
+        .values(fired_at=now, outcome=StageOutcome.ERROR)
     )
     retry = Arm(f"retry:{now.strftime('%Y%m%dT%H%M%S%f')}", retry_at)
     await conn.execute(_INSERT, [_row(ticket_number, retry, version=version, now=now)])

@@ -27,6 +27,14 @@ class TicketState(StrEnum):
     CLOSED = "closed"
 
 
+# Where work on the ticket goes on: it may be acknowledged, diagnosed, planned, resolved.
+ACTIVE = frozenset(
+    {TicketState.OPEN, TicketState.ACKNOWLEDGED, TicketState.DIAGNOSED, TicketState.PLANNED}
+)
+# Not finished: listed as open, shown on the Home tab (a resolved ticket awaits sign-off).
+OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
+
+
 @dataclass(frozen=True)
 class ReportDraft:
     """What the reporter typed and answered, before it becomes a ticket."""

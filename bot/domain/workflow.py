@@ -13,14 +13,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.tickets import Ticket, TicketState
+from bot.domain.tickets import ACTIVE, Ticket, TicketState
 from bot.errors import UserError
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
-
-ACTIVE = frozenset(
-    {TicketState.OPEN, TicketState.ACKNOWLEDGED, TicketState.DIAGNOSED, TicketState.PLANNED}
-)
 
 
 class Refused(UserError):

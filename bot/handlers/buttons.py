@@ -18,24 +18,25 @@ from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may, run_step
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.blocks import View, mrkdwn, plain
+from bot.slack.ids import Action, Callback
 from bot.slack.views import show_blocks
 
 Reply = Callable[[str], Awaitable[None]]
 # Buttons that take one step on the ticket named by their value, with no form.
 SIMPLE_STEPS = {
-    "ticket_ack": "ack",
-    "ticket_take": "take",
-    "ticket_escalate": "escalate",
-    blocks_ticket.CONFIRM_NO: "reject",
-    blocks_ticket.APPROVE_ACTION: "accept",
+    Action.ACK: "ack",
+    Action.TAKE: "take",
+    Action.ESCALATE: "escalate",
+    Action.CONFIRM_NO: "reject",
+    Action.APPROVE: "accept",
 }
 
 
 # Buttons that open a step's form: the step (to check it is allowed now) and the form.
-FORM_STEPS: dict[str, tuple[Step, Callable[[Ticket], View]]] = {
-    "ticket_resolve": (Step("resolve"), blocks_ticket.checklist_modal),
-    blocks_ticket.CONFIRM_YES: (Step("confirm", rating=5), blocks_ticket.rating_modal),
-    blocks_ticket.DECLINE_ACTION: (Step("decline", text="-"), blocks_ticket.decline_modal),
+FORM_STEPS: dict[Action, tuple[Step, Callable[[Ticket], View]]] = {
+    Action.RESOLVE: (Step("resolve"), blocks_ticket.checklist_modal),
+    Action.CONFIRM_YES: (Step("confirm", rating=5), blocks_ticket.rating_modal),
+    Action.DECLINE: (Step("decline", text="-"), blocks_ticket.decline_modal),
 }
 
 
@@ -83,14 +84,14 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     for action_id, (step, form) in FORM_STEPS.items():
         _register_form(app, ctx, action_id, step, form)
 
-    @app.action("ticket_open")
+    @app.action(Action.OPEN)
     async def open_button(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
         after_answer(_show(ctx, body, client, respond))
 
-    @app.view(blocks_ticket.CHECKLIST_CALLBACK)
+    @app.view(Callback.CHECKLIST)
     async def checklist_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         resolution = (_value(view, "resolution").get("value") or "").strip()
@@ -111,7 +112,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             ),
         )
 
-    @app.view(blocks_ticket.RATING_CALLBACK)
+    @app.view(Callback.RATING)
     async def rating_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         selected = _value(view, "rating").get("selected_option") or {}
@@ -122,7 +123,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         step = Step("confirm", rating=int(selected["value"]), text=comment)
         await _submit_step(ack, ctx, view, body, step)
 
-    @app.view(blocks_ticket.DECLINE_CALLBACK)
+    @app.view(Callback.DECLINE)
     async def decline_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         reason = (_value(view, "reason").get("value") or "").strip()

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.triage import QUESTIONS
-from bot.slack.blocks import TRIAGE_ACTION, question_block_id
+from bot.slack.blocks import question_block_id
+from bot.slack.ids import Action
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def read_report_form(view: Mapping[str, Any]) -> ReportForm:
     for question in QUESTIONS:
         selected = (
             values.get(question_block_id(question), {})
-            .get(TRIAGE_ACTION, {})
+            .get(Action.TRIAGE, {})
             .get("selected_option")
         )
         if not selected:

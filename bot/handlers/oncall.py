@@ -13,7 +13,8 @@ from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
 from bot.sla.policy import parse_duration
 from bot.slack.blocks import slack_date
-from bot.slack.paging import OPEN_ACTION, oncall_answer
+from bot.slack.ids import Action
+from bot.slack.paging import oncall_answer
 
 USAGE = "Write `/oncall` to see who is on call, or `/oncall override @user 4h`."
 # Slack sends a mention as <@U123|name> (or <@U123>); a bare user id is taken as well.
@@ -39,7 +40,7 @@ def parse_override(text: str) -> tuple[str, timedelta]:
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
-    @app.action(OPEN_ACTION)
+    @app.action(Action.OPEN)
     async def open_ticket(ack: AsyncAck) -> None:
         # A page's "Open ticket" button links to the ticket message; Slack still sends the
         # click, which only needs an answer.

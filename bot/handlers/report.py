@@ -18,15 +18,14 @@ from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
 from bot.slack import blocks
+from bot.slack.ids import Action, Callback
 
 log = logging.getLogger(__name__)
-
-REPORT_SHORTCUT = "report_message"
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
     # The submission first: Bolt tries listeners in the order they are registered.
-    @app.view(blocks.REPORT_CALLBACK)
+    @app.view(Callback.REPORT)
     async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         form = read_report_form(view)
@@ -74,7 +73,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.shortcut(REPORT_SHORTCUT)
+    @app.shortcut(Callback.REPORT_SHORTCUT)
     async def open_from_message(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -86,7 +85,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.REPORT_THIS_ACTION)
+    @app.action(Action.REPORT_THIS)
     async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         action = body["actions"][0]
@@ -96,7 +95,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.TRIAGE_ACTION)
+    @app.action(Action.TRIAGE)
     async def answer_question(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]

@@ -12,17 +12,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
+from bot.domain.escalation import Audience, recipients
+from bot.domain.notices import NoticeKind
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket, deadlines_of
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import (
-    Audience,
     Stage,
     StageKind,
     next_stage,
-    recipients,
     ticket_stages,
     unfired,
 )
@@ -85,18 +85,18 @@ def stage_notices(
     for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
         payload: dict[str, Any] = {"stage": stage.key}
         if to.audience is Audience.THREAD:
-            kind = "thread"
+            kind = NoticeKind.THREAD
             if stage.kind is StageKind.REMINDER:
                 text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
             else:
                 text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
             payload["text"] = text
         elif to.audience is Audience.DM:
-            kind = "page"
+            kind = NoticeKind.PAGE
             text, body = blocks_pages.page(ticket, stage, due=due, now=now)
             payload |= {"user": to.user, "text": text, "blocks": body}
         else:
-            kind = "manager_notice"
+            kind = NoticeKind.MANAGERS
             notice = (
                 blocks_pages.breach_notice if stage.kind is StageKind.BREACH else blocks_pages.page
             )

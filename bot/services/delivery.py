@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import sleep_until_woken
+from bot.domain.notices import NoticeKind
 from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.slack import blocks
@@ -214,14 +215,12 @@ class Delivery:
 
     def _channel_hint(self, notice: Notice) -> str | None:
         kind, payload = notice.kind, notice.payload
-        if kind == "ticket_message":
+        if kind == NoticeKind.TICKET_MESSAGE:
             return notice.location[0] if notice.location else notice.post_channel
-        if kind == "thread":
+        if kind == NoticeKind.THREAD:
             return notice.location[0] if notice.location else None
-        if kind in ("dm", "page"):
+        if kind in (NoticeKind.DM, NoticeKind.PAGE):
             return self._dm_channels.get(str(payload.get("user")))
-        if kind == "ephemeral":
-            return None
         channel = payload.get("channel")
         return channel if isinstance(channel, str) else None
 
@@ -278,7 +277,7 @@ class Delivery:
                 notice = o.notice
                 if o.result is not None:
                     if (
-                        notice.kind == "ticket_message"
+                        notice.kind == NoticeKind.TICKET_MESSAGE
                         and notice.ticket_number
                         and "ts" in o.result
                     ):
@@ -310,21 +309,18 @@ class Delivery:
     async def _send(self, notice: Notice) -> dict[str, Any]:
         payload = notice.payload
         text, body = payload.get("text"), payload.get("blocks")
-        if notice.kind == "ticket_message":
+        if notice.kind == NoticeKind.TICKET_MESSAGE:
             return await self._send_ticket_message(notice)
-        if notice.kind == "thread":
+        if notice.kind == NoticeKind.THREAD:
             channel, ts = await self._thread_of(notice)
             await self._pace(channel, notice)
             return await self._post(notice, channel=channel, thread_ts=ts, text=text, blocks=body)
-        if notice.kind in ("dm", "page"):
+        if notice.kind in (NoticeKind.DM, NoticeKind.PAGE):
             channel = await self._dm_channel(payload["user"])
-            if notice.kind == "page" and body:
+            if notice.kind == NoticeKind.PAGE and body:
                 body = await self._linked(notice, body)
             await self._pace(channel, notice)
             return await self._post(notice, channel=channel, text=text, blocks=body)
-        if notice.kind == "ephemeral":
-            response = await self.client.chat_postEphemeral(**payload)
-            return {"channel": response.get("channel"), "ts": response.get("message_ts")}
         channel = str(payload.get("channel"))
         await self._pace(channel, notice)
         return await self._post(notice, channel=channel, text=text, blocks=body, unfurl_links=False)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.notices import NoticeKind
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.domain.triage import MEANING
@@ -22,9 +23,8 @@ from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.services.oncall import rotation_at
-from bot.services.timer_engine import SENT, SUPERSEDED
 from bot.sla.deadlines import Deadlines
-from bot.sla.stages import Stage, catch_up, next_stage
+from bot.sla.stages import Stage, StageOutcome, catch_up, next_stage
 from bot.slack.ticket_card import approval_request
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -133,8 +133,8 @@ async def _first_stages(
             plans[shape] = plan_for(ctx, ticket, now)
         deadlines, stages = plans[shape]
         send, skip = catch_up([s for s in stages if s.due <= now])
-        arms += [(ticket.number, Arm(s.key, s.due, SENT)) for s in send]
-        arms += [(ticket.number, Arm(s.key, s.due, SUPERSEDED)) for s in skip]
+        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
+        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
         arms += [(ticket.number, Arm(s.key, s.due)) for s in next_stage(stages, after=now)]
         if send and oncall is None:
             oncall = (await rotation_at(conn, ctx.config, now)).at(now)
@@ -165,10 +165,10 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     out-of-warranty request the managers' question."""
     number = ticket.number
     notices = [
-        NewNotice(number, "ticket_message", {}),
+        NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
         NewNotice(
             number,
-            "thread",
+            NoticeKind.THREAD,
             {
                 "text": f"{ticket.ref} opened by <@{ticket.reporter_id}>, class "
                 f"{ticket.severity}: {MEANING[ticket.severity]}."
@@ -176,7 +176,7 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
         ),
         NewNotice(
             number,
-            "dm",
+            NoticeKind.DM,
             {
                 "user": ticket.reporter_id,
                 "text": f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
@@ -187,7 +187,7 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     if ticket.state is TicketState.AWAITING_APPROVAL:
         ask = approval_request(ticket)
         notices += [
-            NewNotice(number, "dm", {"user": m, "text": ask.text, "blocks": ask.blocks})
+            NewNotice(number, NoticeKind.DM, {"user": m, "text": ask.text, "blocks": ask.blocks})
             for m in ctx.config.roles.managers
         ]
     return notices

@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import calendar as month_calendar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.domain.tickets import Ticket, TicketState
-from bot.domain.workflow import ACTIVE
+from bot.domain.read_models import EventView, HomeData, Listed, MonthReport, TicketView
+from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.oncall import who_is_on_call
 from storage import tickets as ticket_store
 
-OPEN_STATES = [s.value for s in (*ACTIVE, TicketState.AWAITING_APPROVAL, TicketState.RESOLVED)]
 SOON = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class EventView:
-    at: datetime
-    actor_id: str
-    kind: str
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TicketView:
-    ticket: Ticket
-    deadlines: dict[str, datetime]
-    events: list[EventView]
-
-
-@dataclass(frozen=True)
-class Listed:
-    ticket: Ticket
-    next_due: tuple[str, datetime] | None  # the earliest unmet milestone
 
 
 async def show(ctx: Context, number: int) -> TicketView:
@@ -54,7 +29,7 @@ async def show(ctx: Context, number: int) -> TicketView:
 
 def unmet(ctx: Context, ticket: Ticket) -> dict[str, datetime]:
     """The deadlines of milestones not met yet (none once resolved or closed)."""
-    if ticket.state.value not in (*(s.value for s in ACTIVE), TicketState.AWAITING_APPROVAL.value):
+    if ticket.state not in ACTIVE and ticket.state is not TicketState.AWAITING_APPROVAL:
         return {}
     met = ticket.met_at()
     return {name: due for name, due in ctx.deadlines(ticket).items() if met.get(name) is None}
@@ -74,7 +49,7 @@ async def list_tickets(ctx: Context, *, choice: str, user_id: str) -> list[Liste
     async with ctx.db.read() as conn:
         tickets = await ticket_store.list_tickets(
             conn,
-            states=OPEN_STATES,
+            states=[s.value for s in OPEN_STATES],
             severity=choice if choice in ("A", "B", "C", "D") else None,
             involving=user_id if choice == "mine" else None,
         )
@@ -89,20 +64,6 @@ def _by_time_left(item: Listed) -> tuple[int, datetime | int, int]:
     if item.next_due is None:
         return (1, 0, item.ticket.number)
     return (0, item.next_due[1], item.ticket.number)
-
-
-@dataclass(frozen=True)
-class MonthReport:
-    month: str
-    by_class: dict[str, int]
-    met: dict[str, tuple[int, int]]  # milestone -> (met in time, due)
-    ratings: list[int]
-    closed: int
-    autoclosed: int
-
-    @property
-    def average_rating(self) -> float | None:
-        return sum(self.ratings) / len(self.ratings) if self.ratings else None
 
 
 async def monthly_report(ctx: Context, month: str) -> MonthReport:
@@ -140,13 +101,6 @@ async def monthly_report(ctx: Context, month: str) -> MonthReport:
         closed=sum(1 for t in tickets if t.state is TicketState.CLOSED),
         autoclosed=sum(1 for t in tickets if t.extra.get("autoclosed")),
     )
-
-
-@dataclass(frozen=True)
-class HomeData:
-    mine: list[Listed]
-    team: list[Listed] | None  # for engineers and managers
-    on_call: tuple[Any, Any]
 
 
 async def home(ctx: Context, user_id: str) -> HomeData:

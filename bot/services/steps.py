@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.notices import NoticeKind
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Actor, Change, Step, apply, check_role
 from bot.errors import UserError
@@ -153,8 +154,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         for request, change, _ in changes:
             number = request.number
             notices += [
-                NewNotice(number, "ticket_message", {}),
-                NewNotice(number, "thread", {"text": story_line(change, request.user_id)}),
+                NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
+                NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, request.user_id)}),
             ]
             notices += [
                 NewNotice(number, kind, payload)
@@ -176,24 +177,33 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     return results
 
 
-def _follow_ups(ctx: Context, change: Change, user_id: str) -> list[tuple[str, dict[str, object]]]:
+def _follow_ups(
+    ctx: Context, change: Change, user_id: str
+) -> list[tuple[NoticeKind, dict[str, object]]]:
     """Messages beyond the thread line: the reporter's sign-off, outcomes, escalation pages."""
     t = change.ticket
-    notices: list[tuple[str, dict[str, object]]] = []
+    notices: list[tuple[NoticeKind, dict[str, object]]] = []
     if change.kind == "resolve":
         ask = blocks_ticket.confirm_request(t)
-        notices.append(("thread", {"text": ask.text, "blocks": ask.blocks}))
-        notices.append(("dm", {"user": t.reporter_id, "text": ask.text, "blocks": ask.blocks}))
+        notices.append((NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks}))
+        notices.append(
+            (NoticeKind.DM, {"user": t.reporter_id, "text": ask.text, "blocks": ask.blocks})
+        )
     elif change.kind in ("accept", "decline"):
         text = blocks_ticket.approval_outcome(t)
-        notices.append(("dm", {"user": t.reporter_id, "text": text}))
+        notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
         page = blocks_ticket.escalation_page(t, user_id)
         for manager in ctx.config.roles.managers:
-            notices.append(("dm", {"user": manager, "text": page.text, "blocks": page.blocks}))
+            notices.append(
+                (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
+            )
     elif change.kind == "severity" and t.severity in (Severity.A, Severity.B):
         notices.append(
-            ("thread", {"text": f"{t.ref} is now class {t.severity}: its clocks run 24×7."})
+            (
+                NoticeKind.THREAD,
+                {"text": f"{t.ref} is now class {t.severity}: its clocks run 24×7."},
+            )
         )
     return notices
 

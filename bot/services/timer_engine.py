@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import sleep_until_woken
+from bot.domain.notices import NoticeKind
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Actor, Change, Step, apply
@@ -28,7 +29,7 @@ from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.sla.policy import Milestone
-from bot.sla.stages import StageKind, catch_up, next_stage, unfired
+from bot.sla.stages import StageKind, StageOutcome, catch_up, next_stage, unfired
 from bot.slack.thread_text import story_line
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -39,8 +40,6 @@ from storage.tickets import NewEvent
 
 log = logging.getLogger(__name__)
 
-SENT = "sent"
-SUPERSEDED = "superseded"
 UNCLAIMED_RETRY = timedelta(seconds=1)
 
 
@@ -130,7 +129,9 @@ class TimerEngine:
                         ticket, stored[number], now, oncall
                     )
                     close = _autoclose(
-                        ticket, due_keys=[a.key for a in arms if a.outcome == SENT], now=now
+                        ticket,
+                        due_keys=[a.key for a in arms if a.outcome is StageOutcome.SENT],
+                        now=now,
                     )
                 except Exception:  # one bad ticket must not hold up every other timer
                     log.exception("timer stages failed", extra={"ticket": number})
@@ -189,8 +190,8 @@ class TimerEngine:
             log.info("stale timers dropped and re-armed", extra={"ticket": ticket.number})
             return [Arm(s.key, s.due) for s in next_stage(pending)], [], []
         send, skip = catch_up([s for s in pending if s.due <= now])
-        arms = [Arm(s.key, s.due, SENT) for s in send]
-        arms += [Arm(s.key, s.due, SUPERSEDED) for s in skip]
+        arms = [Arm(s.key, s.due, StageOutcome.SENT) for s in send]
+        arms += [Arm(s.key, s.due, StageOutcome.SUPERSEDED) for s in skip]
         arms += [Arm(s.key, s.due) for s in next_stage(pending, after=now)]
         notices = [
             notice
@@ -222,6 +223,6 @@ def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Cha
 def _close_notices(change: Change) -> list[NewNotice]:
     number = change.ticket.number
     return [
-        NewNotice(number, "ticket_message", {}),
-        NewNotice(number, "thread", {"text": story_line(change, "")}),
+        NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
+        NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, "")}),
     ]

@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum, StrEnum
+from enum import StrEnum
+from typing import Protocol
 
-from bot.domain.rotation import OnCall
-from bot.domain.tickets import Ticket, TicketState
 from bot.sla.calendar import SlaClock, WorkCalendar
 from bot.sla.deadlines import Deadlines
 from bot.sla.policy import Anchor, ClockKind, Milestone, Severity, Terms
@@ -37,6 +36,25 @@ _MANAGER_MILESTONES = (Milestone.DIAGNOSE, Milestone.PLAN)
 SIGNOFF_WAIT_DAYS = 3  # working days the reporter has to answer "Is it fixed?"
 
 
+class Progress(Protocol):
+    """What the stage rules read of a ticket (:class:`bot.domain.tickets.Ticket` has it)."""
+
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def reported_at(self) -> datetime: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def cause_at(self) -> datetime | None: ...
+    @property
+    def plan_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+
 class StageKind(StrEnum):
     REMINDER = "reminder"
     PAGE_PRIMARY = "page:primary"
@@ -45,6 +63,14 @@ class StageKind(StrEnum):
     BREACH = "breach"
     REPEAT = "repeat"
     AUTOCLOSE = "autoclose"  # no answer to "Is it fixed?": the ticket closes by itself
+
+
+class StageOutcome(StrEnum):
+    """How a stage that is no longer pending ended."""
+
+    SENT = "sent"  # its notices were owed to Slack
+    SUPERSEDED = "superseded"  # a later stage of its milestone fell due with it: not sent
+    ERROR = "error"  # firing it failed; set aside so it is not tried forever
 
 
 _NUMBERED = (StageKind.REMINDER, StageKind.REPEAT)
@@ -87,7 +113,7 @@ class Window:
     due: datetime
 
 
-def running_windows(ticket: Ticket, deadlines: Deadlines, terms: Terms) -> list[Window]:
+def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> list[Window]:
     """The milestones still to be met, with the stretch of time each one runs over."""
     if ticket.resolved_at is not None or ticket.closed_at is not None:
         return []
@@ -120,7 +146,7 @@ def point(clock: SlaClock, window: Window, percent: int, span: timedelta | None 
 
 def ticket_stages(
     *,
-    ticket: Ticket,
+    ticket: Progress,
     deadlines: Deadlines,
     terms: Terms,
     calendar: WorkCalendar,
@@ -153,7 +179,7 @@ def ticket_stages(
             stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, at))
             stages.append(Stage(milestone, StageKind.BREACH, window.due))
             stages.extend(_repeats(milestone, window.due, REPEAT_EVERY[severity], now))
-    if ticket.state is TicketState.RESOLVED and ticket.resolved_at is not None:
+    if ticket.resolved_at is not None and ticket.closed_at is None:  # awaiting sign-off
         wait = SIGNOFF_WAIT_DAYS * calendar.day_length
         stages.append(
             Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
@@ -198,38 +224,3 @@ def catch_up(due: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
     send = [s for s in due if s.due == latest[s.milestone]]
     skip = [s for s in due if s.due != latest[s.milestone]]
     return sorted(send, key=order), sorted(skip, key=order)
-
-
-class Audience(Enum):
-    THREAD = "thread"  # the ticket's thread, naming someone
-    DM = "dm"  # a direct message (a page) to one person
-    MANAGERS = "managers"  # the managers channel
-
-
-@dataclass(frozen=True)
-class Recipient:
-    audience: Audience
-    user: str | None = None  # the DM's recipient, or who a thread message names
-
-
-def recipients(
-    stage: Stage, *, ticket: Ticket, oncall: OnCall, managers: Sequence[str]
-) -> list[Recipient]:
-    """Where a stage's notices go. A page with no one to page says so in the thread."""
-    owner = ticket.assignee_id or oncall.primary
-    kind = stage.kind
-    if kind is StageKind.AUTOCLOSE:
-        return []  # the close itself tells the story (the thread and the ticket message)
-    if kind is StageKind.REMINDER:
-        return [Recipient(Audience.THREAD, owner)]
-    if kind is StageKind.PAGE_PRIMARY:
-        primary = oncall.primary
-        return [Recipient(Audience.DM, primary)] if primary else [Recipient(Audience.THREAD)]
-    if kind is StageKind.PAGE_SECONDARY:
-        second = oncall.secondary
-        found = [Recipient(Audience.DM, second)] if second else []
-        return [*found, Recipient(Audience.THREAD, second)]
-    pages = [Recipient(Audience.DM, manager) for manager in managers]
-    if kind is StageKind.BREACH:
-        return [Recipient(Audience.MANAGERS), Recipient(Audience.THREAD, owner)]
-    return pages or [Recipient(Audience.MANAGERS)]

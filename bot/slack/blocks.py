@@ -7,16 +7,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
+from bot.domain.tickets import ACTIVE, DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
 from bot.domain.triage import MEANING, QUESTIONS, Question, classify
 from bot.sla.policy import Severity
+from bot.slack.ids import Action, Callback
 
 Block = dict[str, Any]
 View = dict[str, Any]
 
-REPORT_CALLBACK = "report"
-TRIAGE_ACTION = "triage_answer"
-REPORT_THIS_ACTION = "report_this"
 SEVERITY_EMOJI = {
     Severity.A: ":red_circle:",
     Severity.B: ":large_orange_circle:",
@@ -108,7 +106,7 @@ def report_modal(
         )
     return {
         "type": "modal",
-        "callback_id": REPORT_CALLBACK,
+        "callback_id": Callback.REPORT,
         "title": plain("Report a problem"),
         "submit": plain("Open ticket"),
         "close": plain("Cancel"),
@@ -128,7 +126,7 @@ def _question_block(question: Question, answer: bool | None) -> Block:
     ]
     element: dict[str, Any] = {
         "type": "radio_buttons",
-        "action_id": TRIAGE_ACTION,
+        "action_id": Action.TRIAGE,
         "options": options,
     }
     if answer is not None:
@@ -166,7 +164,7 @@ def report_pending() -> View:
     """The answer when storing the report takes longer than Slack waits."""
     return {
         "type": "modal",
-        "callback_id": "report_pending",
+        "callback_id": Callback.REPORT_PENDING,
         "title": plain("Report a problem"),
         "close": plain("Close"),
         "blocks": [
@@ -192,7 +190,7 @@ def report_confirmation(ticket: Ticket, deadlines: Mapping[str, datetime], now: 
         blocks.append(_deadline_fields(deadlines, now))
     return {
         "type": "modal",
-        "callback_id": "report_done",
+        "callback_id": Callback.REPORT_DONE,
         "title": plain(f"Ticket {ticket.ref}"),
         "close": plain("Done"),
         "blocks": blocks,
@@ -237,21 +235,20 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
 
 
 TICKET_BUTTONS = (
-    ("ticket_ack", "Acknowledge", "primary"),
-    ("ticket_take", "Take", None),
-    ("ticket_resolve", "Resolve", None),
-    ("ticket_escalate", "Escalate", "danger"),
+    (Action.ACK, "Acknowledge", "primary"),
+    (Action.TAKE, "Take", None),
+    (Action.RESOLVE, "Resolve", None),
+    (Action.ESCALATE, "Escalate", "danger"),
 )
-_WORKING = ("open", "acknowledged", "diagnosed", "planned")
 
 
 def ticket_actions(ticket: Ticket) -> list[Block]:
     """Buttons for the common steps that fit the ticket's state."""
-    if ticket.state.value not in _WORKING:
+    if ticket.state not in ACTIVE:
         return []
     buttons: list[Block] = []
     for action_id, label, style in TICKET_BUTTONS:
-        if action_id == "ticket_ack" and ticket.acknowledged_at is not None:
+        if action_id == Action.ACK and ticket.acknowledged_at is not None:
             continue
         button: Block = {
             "type": "button",
@@ -301,7 +298,7 @@ def report_offer(text: str) -> list[Block]:
             "elements": [
                 {
                     "type": "button",
-                    "action_id": REPORT_THIS_ACTION,
+                    "action_id": Action.REPORT_THIS,
                     "style": "primary",
                     "text": plain("Report this"),
                     "value": text[:2000],

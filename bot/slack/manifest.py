@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from bot.handlers.report import REPORT_SHORTCUT
+from bot.slack.ids import Callback
 
 BOT_SCOPES = (
     "app_mentions:read",
@@ -50,7 +50,7 @@ def manifest(base_url: str = "https://escalator.example.com", *, socket_mode: bo
                 {
                     "name": "Report a problem",
                     "type": "message",
-                    "callback_id": REPORT_SHORTCUT,
+                    "callback_id": Callback.REPORT_SHORTCUT.value,
                     "description": "Open a support ticket from this message",
                 }
             ],

@@ -22,9 +22,7 @@ from bot.slack.blocks import (
     slack_date,
     time_left,
 )
-
-ACK_ACTION = "ticket_ack"
-OPEN_ACTION = "ticket_open"
+from bot.slack.ids import Action
 
 
 def _label(stage: Stage) -> str:
@@ -95,16 +93,16 @@ def buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
     value = str(ticket.number)
     ack = {
         "type": "button",
-        "action_id": ACK_ACTION,
+        "action_id": Action.ACK,
         "style": "primary",
         "text": plain("Acknowledge"),
         "value": value,
     }
     opener: dict[str, Any] = {"type": "button", "text": plain("Open ticket"), "value": value}
     if link:
-        opener |= {"action_id": OPEN_ACTION, "url": link}
+        opener |= {"action_id": Action.OPEN, "url": link}
     else:
-        opener["action_id"] = OPEN_ACTION
+        opener["action_id"] = Action.OPEN
     return [ack, opener]
 
 
@@ -114,7 +112,7 @@ def with_link(blocks: Sequence[Block], link: str) -> list[Block]:
     for block in blocks:
         if block.get("type") == "actions":
             elements = [
-                {**element, "url": link} if element.get("action_id") == OPEN_ACTION else element
+                {**element, "url": link} if element.get("action_id") == Action.OPEN else element
                 for element in block.get("elements", [])
             ]
             block = {**block, "elements": elements}

@@ -8,14 +8,8 @@ from typing import Any
 
 from bot.domain.tickets import Ticket
 from bot.slack.blocks import Block, View, escape, mrkdwn, plain
+from bot.slack.ids import Action, Callback
 
-CONFIRM_YES = "confirm_yes"
-CONFIRM_NO = "confirm_no"
-RATING_CALLBACK = "rating"
-CHECKLIST_CALLBACK = "resolve_checklist"
-DECLINE_CALLBACK = "decline_reason"
-APPROVE_ACTION = "approval_accept"
-DECLINE_ACTION = "approval_decline"
 CHECKLIST = (
     ("data_backup", "The data is backed up"),
     ("file_backup", "The program files are backed up"),
@@ -48,8 +42,8 @@ def confirm_request(ticket: Ticket) -> Notice:
                 "type": "actions",
                 "block_id": f"confirm_{ticket.number}",
                 "elements": [
-                    _button("Yes, it is fixed", CONFIRM_YES, str(ticket.number), "primary"),
-                    _button("No, not yet", CONFIRM_NO, str(ticket.number), "danger"),
+                    _button("Yes, it is fixed", Action.CONFIRM_YES, str(ticket.number), "primary"),
+                    _button("No, not yet", Action.CONFIRM_NO, str(ticket.number), "danger"),
                 ],
             },
             {
@@ -64,7 +58,7 @@ def rating_modal(ticket: Ticket) -> View:
     options = [{"text": plain("★" * n + "☆" * (5 - n)), "value": str(n)} for n in range(5, 0, -1)]
     return {
         "type": "modal",
-        "callback_id": RATING_CALLBACK,
+        "callback_id": Callback.RATING,
         "private_metadata": json.dumps({"ticket": ticket.number}),
         "title": plain(f"Rate {ticket.ref}"),
         "submit": plain("Send"),
@@ -105,7 +99,7 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
         element["initial_value"] = resolution[:3000]
     return {
         "type": "modal",
-        "callback_id": CHECKLIST_CALLBACK,
+        "callback_id": Callback.CHECKLIST,
         "private_metadata": json.dumps({"ticket": ticket.number}),
         "title": plain(f"Resolve {ticket.ref}"),
         "submit": plain("Resolve"),
@@ -139,7 +133,7 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
 def decline_modal(ticket: Ticket) -> View:
     return {
         "type": "modal",
-        "callback_id": DECLINE_CALLBACK,
+        "callback_id": Callback.DECLINE,
         "private_metadata": json.dumps({"ticket": ticket.number}),
         "title": plain(f"Decline {ticket.ref}"),
         "submit": plain("Decline"),
@@ -172,8 +166,8 @@ def approval_request(ticket: Ticket) -> Notice:
             {
                 "type": "actions",
                 "elements": [
-                    _button("Accept", APPROVE_ACTION, str(ticket.number), "primary"),
-                    _button("Decline", DECLINE_ACTION, str(ticket.number), "danger"),
+                    _button("Accept", Action.APPROVE, str(ticket.number), "primary"),
+                    _button("Decline", Action.DECLINE, str(ticket.number), "danger"),
                 ],
             },
         ],
@@ -195,7 +189,7 @@ def escalation_page(ticket: Ticket, by: str) -> Notice:
             {"type": "section", "text": mrkdwn(f"{text}\n*{escape(ticket.summary)}*")},
             {
                 "type": "actions",
-                "elements": [_button("Acknowledge", "ticket_ack", str(ticket.number), "primary")],
+                "elements": [_button("Acknowledge", Action.ACK, str(ticket.number), "primary")],
             },
         ],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services.queries import HomeData, Listed, MonthReport, TicketView
+from bot.domain.read_models import HomeData, Listed, MonthReport, TicketView
 from bot.slack.blocks import (
     MILESTONE_LABELS,
     SEVERITY_EMOJI,

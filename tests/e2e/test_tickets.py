@@ -368,6 +368,7 @@ async def test_slacks_retries_change_nothing_the_second_time(running: Running) -
 async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_ticket(
     running: Running,
 ) -> None:
+    from bot.domain.notices import NoticeKind
     from storage import outbox
     from storage.outbox import NewNotice
     from storage.tables import OutboxRow
@@ -378,7 +379,7 @@ async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_
     async with ctx.db.write() as session:  # a notice to a channel that does not exist
         await outbox.enqueue_many(
             session,
-            [NewNotice(1, "message", {"channel": "C0NOWHERE", "text": "lost?"})],
+            [NewNotice(1, NoticeKind.CHANNEL, {"channel": "C0NOWHERE", "text": "lost?"})],
             now=ctx.clock.now(),
         )
     ctx.wake_delivery()

@@ -9,18 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Config
+from bot.domain.escalation import Audience, Recipient, recipients
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket, TicketState
 from bot.sla.deadlines import compute_deadlines
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import (
-    Audience,
-    Recipient,
     Stage,
     StageKind,
     catch_up,
     parse_key,
-    recipients,
     ticket_stages,
     unfired,
 )

@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
 from bot.domain.workflow import Change
 from bot.errors import UserError
-from bot.services.queries import EventView, HomeData, Listed, TicketView
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import Stage, StageKind
 from bot.slack import blocks
