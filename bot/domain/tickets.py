@@ -93,15 +93,17 @@ def open_ticket(
     customer: str | None,
     customer_channel: str | None,
     warranty_until: date | None,
+    policy: Policy,
 ) -> NewTicket:
     """Decide where a new ticket is posted, whether it is in warranty, and its first state.
 
     ``reported_on`` is the local date of the report in the configured timezone.
     A report from a customer's channel is posted there; others go to the support channel.
-    An out-of-warranty C or D report first waits for a manager to accept it.
+    A report whose terms need acceptance (C and D out of warranty, by the built-in policy)
+    first waits for a manager to accept it.
     """
     warranty = in_warranty(warranty_until, reported_on)
-    needs_approval = not warranty and draft.severity in (Severity.C, Severity.D)
+    needs_approval = policy.terms(draft.severity, in_warranty=warranty).needs_acceptance
     return NewTicket(
         summary=draft.summary.strip(),
         details=draft.details.strip(),

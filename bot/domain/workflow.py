@@ -40,12 +40,18 @@ class Actor:
     engineer: bool = False
     manager: bool = False
 
-    def roles_on(self, ticket: Ticket) -> set[Role]:
+    @property
+    def roles(self) -> set[Role]:
+        """The roles this person has anywhere (the reporter's is per ticket)."""
         roles = {Role.ANYONE}
         if self.engineer:
             roles.add(Role.ENGINEER)
         if self.manager:
             roles.add(Role.MANAGER)
+        return roles
+
+    def roles_on(self, ticket: Ticket) -> set[Role]:
+        roles = self.roles
         if ticket.reporter_id == self.user_id:
             roles.add(Role.REPORTER)
         return roles
@@ -97,6 +103,41 @@ ROLE_WORDS = {
     Role.MANAGER: "a manager",
     Role.REPORTER: "the reporter",
 }
+ROLE_PLURALS = {Role.ENGINEER: "engineers", Role.MANAGER: "managers"}
+
+
+class Duty(StrEnum):
+    """What some people may do beyond a step on one ticket."""
+
+    READ_REPORT = "read the monthly report"
+    OVERRIDE_ONCALL = "override the on-call rotation"
+    SEE_TEAM = "see the team's open tickets"
+
+
+WHO_MAY_DUTY: Mapping[Duty, frozenset[Role]] = {
+    Duty.READ_REPORT: frozenset({Role.MANAGER}),
+    Duty.OVERRIDE_ONCALL: frozenset({Role.ENGINEER, Role.MANAGER}),
+    Duty.SEE_TEAM: frozenset({Role.ENGINEER, Role.MANAGER}),
+}
+
+
+def may_do(duty: Duty, actor: Actor) -> bool:
+    return bool(WHO_MAY_DUTY[duty] & actor.roles)
+
+
+def check_duty(duty: Duty, actor: Actor) -> None:
+    """Refused (with who may) unless ``actor`` may do ``duty``."""
+    if not may_do(duty, actor):
+        allowed = _in_order(WHO_MAY_DUTY[duty])
+        if len(allowed) == 1:
+            who = ROLE_WORDS[allowed[0]]
+        else:
+            who = " and ".join(ROLE_PLURALS[r] for r in allowed)
+        raise Refused(f"Only {who} can {duty}.")
+
+
+def _in_order(roles: frozenset[Role]) -> list[Role]:
+    return sorted(roles, key=list(Role).index)
 
 
 def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
@@ -104,7 +145,7 @@ def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
     if step.verb == "note" and ticket.assignee_id == actor.user_id:
         return
     if not allowed & actor.roles_on(ticket):
-        who = " or ".join(ROLE_WORDS[r] for r in sorted(allowed, key=list(Role).index))
+        who = " or ".join(ROLE_WORDS[r] for r in _in_order(allowed))
         raise Refused(f"Only {who} can {step.verb} {ticket.ref}.")
 
 

@@ -13,7 +13,6 @@ from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
 from bot.sla.policy import parse_duration
 from bot.slack.blocks import slack_date
-from bot.slack.ids import Action
 from bot.slack.paging import oncall_answer
 
 USAGE = "Write `/oncall` to see who is on call, or `/oncall override @user 4h`."
@@ -40,12 +39,6 @@ def parse_override(text: str) -> tuple[str, timedelta]:
 
 
 def register(app: AsyncApp, ctx: Context) -> None:
-    @app.action(Action.OPEN)
-    async def open_ticket(ack: AsyncAck) -> None:
-        # A page's "Open ticket" button links to the ticket message; Slack still sends the
-        # click, which only needs an answer.
-        await ack()
-
     @app.command("/oncall")
     async def oncall(ack: AsyncAck, body: dict[str, Any]) -> None:
         text = str(body.get("text") or "").strip()

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.workflow import Duty, check_duty
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
@@ -50,8 +51,7 @@ async def execute(
         title = LIST_TITLES.get(command.argument, f"Open class {command.argument} tickets")
         return {"text": title, "blocks": list_blocks(items, now, title)}
     if command.verb == "report":
-        if not ctx.config.is_manager(user_id):
-            raise UserError("Only a manager can read the monthly report.")
+        check_duty(Duty.READ_REPORT, ctx.actor(user_id))
         report = await queries.monthly_report(ctx, command.argument)
         return {"text": f"Support report {report.month}", "blocks": report_blocks(report)}
     assert command.number is not None and command.step is not None

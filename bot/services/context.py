@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain.tickets import Ticket, deadlines_of
+from bot.domain.workflow import Actor
 from bot.sla.calendar import CalendarRangeError
 from storage.db import Database
 
@@ -33,6 +34,11 @@ class Context:
     # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
+
+    def actor(self, user_id: str) -> Actor:
+        """The person, with the roles the config gives them."""
+        config = self.config
+        return Actor(user_id, config.is_engineer(user_id), config.is_manager(user_id))
 
     def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
         """The ticket's deadlines, by milestone name, for the ones that apply (none, and a

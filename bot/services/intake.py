@@ -157,6 +157,7 @@ def _new_ticket(ctx: Context, draft: ReportDraft, now: datetime) -> NewTicket:
         customer=customer.name if customer else None,
         customer_channel=customer.channel if customer else None,
         warranty_until=customer.warranty_until if customer else None,
+        policy=config.policy,
     )
 
 

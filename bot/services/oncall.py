@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
 from bot.domain.rotation import OnCall, OnCallRotation, Override
+from bot.domain.workflow import Duty, check_duty
 from bot.errors import UserError
 from bot.services.context import Context
 from storage import oncall as oncall_store
@@ -16,10 +17,6 @@ from storage import oncall as oncall_store
 log = logging.getLogger(__name__)
 
 MAX_OVERRIDE = timedelta(days=31)
-
-
-class NotAllowed(UserError):
-    """The user lacks the role for this command."""
 
 
 def rotation(config: Config) -> OnCallRotation:
@@ -51,8 +48,7 @@ async def override_primary(
 ) -> tuple[Override, tuple[OnCall, OnCall]]:
     """``user`` is the primary from now for ``length``. Engineers and managers only."""
     config = ctx.config
-    if not (config.is_engineer(actor) or config.is_manager(actor)):
-        raise NotAllowed("Only engineers and managers can override the on-call rotation.")
+    check_duty(Duty.OVERRIDE_ONCALL, ctx.actor(actor))
     if length <= timedelta(0) or length > MAX_OVERRIDE:
         raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`")
     now = ctx.clock.now()

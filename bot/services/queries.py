@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.read_models import EventView, HomeData, Listed, MonthReport, TicketView
 from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
+from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.oncall import who_is_on_call
@@ -105,6 +106,6 @@ async def monthly_report(ctx: Context, month: str) -> MonthReport:
 
 async def home(ctx: Context, user_id: str) -> HomeData:
     mine = await list_tickets(ctx, choice="mine", user_id=user_id)
-    staff = ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id)
+    staff = may_do(Duty.SEE_TEAM, ctx.actor(user_id))
     team = await list_tickets(ctx, choice="open", user_id=user_id) if staff else None
     return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx))

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from bot.domain.notices import NoticeKind
 from bot.domain.tickets import Ticket
-from bot.domain.workflow import Actor, Change, Step, apply, check_role
+from bot.domain.workflow import Change, Step, apply, check_role
 from bot.errors import UserError
 from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
-from bot.sla.policy import Severity
+from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
@@ -31,12 +31,6 @@ class StepOutcome:
     reply: str
 
 
-def actor(ctx: Context, user_id: str) -> Actor:
-    return Actor(
-        user_id, engineer=ctx.config.is_engineer(user_id), manager=ctx.config.is_manager(user_id)
-    )
-
-
 async def load(ctx: Context, number: int) -> Ticket:
     async with ctx.db.read() as conn:
         ticket = await ticket_store.get_ticket(conn, number)
@@ -49,8 +43,8 @@ async def may(ctx: Context, *, number: int, step: Step, user_id: str) -> Ticket:
     """Check, without changing anything, that ``user_id`` may take ``step`` on the ticket now
     (used before opening a form such as the resolve checklist)."""
     ticket = await load(ctx, number)
-    check_role(ticket, step, actor(ctx, user_id))
-    apply(ticket, step, actor=actor(ctx, user_id), now=ctx.clock.now())
+    check_role(ticket, step, ctx.actor(user_id))
+    apply(ticket, step, actor=ctx.actor(user_id), now=ctx.clock.now())
     return ticket
 
 
@@ -127,14 +121,14 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                 change = apply(
                     ticket,
                     request.step,
-                    actor=actor(ctx, request.user_id),
+                    actor=ctx.actor(request.user_id),
                     now=now,
                     system=request.system,
                 )
             except UserError as refused:
                 results.append(refused)
                 continue
-            reply = _reply(change)
+            reply = _reply(change, _terms(ctx, change.ticket))
             current[request.number] = change.ticket
             changes.append((request, change, reply))
             if key is not None:
@@ -177,6 +171,10 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     return results
 
 
+def _terms(ctx: Context, ticket: Ticket) -> Terms:
+    return ctx.config.policy.terms(ticket.severity, in_warranty=ticket.in_warranty)
+
+
 def _follow_ups(
     ctx: Context, change: Change, user_id: str
 ) -> list[tuple[NoticeKind, dict[str, object]]]:
@@ -198,7 +196,7 @@ def _follow_ups(
             notices.append(
                 (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
             )
-    elif change.kind == "severity" and t.severity in (Severity.A, Severity.B):
+    elif change.kind == "severity" and _terms(ctx, t).clock is ClockKind.ELAPSED:
         notices.append(
             (
                 NoticeKind.THREAD,
@@ -208,7 +206,7 @@ def _follow_ups(
     return notices
 
 
-def _reply(change: Change) -> str:
+def _reply(change: Change, terms: Terms) -> str:
     t = change.ticket
     replies = {
         "ack": f"You acknowledged {t.ref}.",
@@ -220,8 +218,8 @@ def _reply(change: Change) -> str:
         "wait": f"{t.ref} waits for the customer"
         + (
             "; its clock is paused."
-            if t.severity in (Severity.C, Severity.D)
-            else "; class A and B clocks never pause."
+            if terms.pausable
+            else f"; class {t.severity} clocks never pause."
         ),
         "resume": f"{t.ref} is running again.",
         "severity": f"{t.ref} is now class {t.severity}; its deadlines are recomputed.",

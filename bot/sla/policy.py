@@ -99,6 +99,9 @@ def parse_duration(text: str, *, key: str) -> Duration:
     return duration
 
 
+SIGNOFF_WAIT_DAYS = 3  # working days the reporter has to answer "Is it fixed?" (SPEC §6)
+
+
 @dataclass(frozen=True)
 class Terms:
     """The promises of one class, in or out of warranty.

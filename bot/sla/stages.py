@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.sla.calendar import SlaClock, WorkCalendar
 from bot.sla.deadlines import Deadlines
-from bot.sla.policy import Anchor, ClockKind, Milestone, Severity, Terms
+from bot.sla.policy import SIGNOFF_WAIT_DAYS, Anchor, ClockKind, Milestone, Severity, Terms
 
 ELAPSED_REMINDERS = (50, 75, 90)
 WORKING_REMINDERS = (75,)
@@ -33,7 +33,6 @@ ESCALATING = (Severity.A, Severity.B)
 MANAGER_PAGE_PERCENT = {Severity.A: 75, Severity.B: 90}
 REPEAT_EVERY = {Severity.A: timedelta(minutes=30), Severity.B: timedelta(hours=2)}
 _MANAGER_MILESTONES = (Milestone.DIAGNOSE, Milestone.PLAN)
-SIGNOFF_WAIT_DAYS = 3  # working days the reporter has to answer "Is it fixed?"
 
 
 class Progress(Protocol):

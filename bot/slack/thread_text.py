@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.workflow import Change
+from bot.sla.policy import SIGNOFF_WAIT_DAYS
 from bot.slack.blocks import escape
 
 STORY_TEXT_MAX = 2_900  # characters of user text quoted in one thread line; the record keeps all
@@ -42,6 +43,7 @@ def story_line(change: Change, actor_id: str) -> str:
         "confirm": f"{who} confirmed the fix of {t.ref} and rated it {t.rating}/5"
         + (f": {quote(t.rating_comment)}" if t.rating_comment else "."),
         "reject": f"{who} says {t.ref} is not fixed; it is open again.",
-        "autoclose": f"{t.ref} closed by itself: no answer from the reporter in 3 working days.",
+        "autoclose": f"{t.ref} closed by itself: no answer from the reporter in "
+        f"{SIGNOFF_WAIT_DAYS} working days.",
     }
     return lines[change.kind]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.tickets import Ticket
+from bot.sla.policy import SIGNOFF_WAIT_DAYS
 from bot.slack.blocks import Block, View, escape, mrkdwn, plain
 from bot.slack.ids import Action, Callback
 
@@ -48,7 +49,9 @@ def confirm_request(ticket: Ticket) -> Notice:
             },
             {
                 "type": "context",
-                "elements": [mrkdwn("No answer in 3 working days closes the ticket.")],
+                "elements": [
+                    mrkdwn(f"No answer in {SIGNOFF_WAIT_DAYS} working days closes the ticket.")
+                ],
             },
         ],
     )

@@ -9,7 +9,7 @@ from bot.domain.tickets import (
     open_ticket,
     report_errors,
 )
-from bot.sla.policy import Severity
+from bot.sla.policy import DEFAULT_POLICY, Severity
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -48,6 +48,7 @@ def test_a_customers_report_is_posted_in_their_channel() -> None:
         customer="Highway",
         customer_channel="C0CUST1",
         warranty_until=date(2027, 6, 30),
+        policy=DEFAULT_POLICY,
     )
     assert new.post_channel == "C0CUST1"
     assert new.summary == "Printer queue stuck"
@@ -63,6 +64,7 @@ def test_other_reports_go_to_the_support_channel() -> None:
         customer=None,
         customer_channel=None,
         warranty_until=None,
+        policy=DEFAULT_POLICY,
     )
     assert new.post_channel == "C0SUPPORT"
     assert new.in_warranty
@@ -78,6 +80,7 @@ def test_out_of_warranty_c_and_d_wait_for_a_manager_but_a_and_b_do_not() -> None
             customer="Highway",
             customer_channel="C0CUST1",
             warranty_until=date(2027, 6, 30),
+            policy=DEFAULT_POLICY,
         ).state
 
     assert state_of(Severity.C) is TicketState.AWAITING_APPROVAL
