@@ -19,29 +19,20 @@ import aiohttp
 import pytest
 
 from bot.sandbox.standin import SlackStandIn
-from tests.e2e.test_cli import free_port
 from tests.e2e.test_intake import answer, open_report
-from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS
+from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, free_port
+from tests.reliability.support import CONFIG as SERVED_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = """
-timezone = "Asia/Shanghai"
-[channels]
-support = "C0SUPPORT"
-managers = "C0MANAGERS"
-[roles]
-engineers = ["U0ENG1", "U0ENG2", "U0ENG3"]
-managers = ["U0MGR1"]
-[oncall]
-primary = ["U0ENG1"]
-secondary = ["U0ENG3"]
-shift = "1w"
-handoff = "2026-01-05T09:00"
+CONFIG = (
+    SERVED_CONFIG
+    + """
 [sla.A]
 respond = "6s"
 diagnose = "10s"
 plan = "1h"
 """
+)
 LIMIT = 30.0  # seconds, for anything a slow shared machine must do
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Config
 from bot.domain.escalation import Audience, Recipient, recipients
 from bot.domain.rotation import OnCall
-from bot.domain.tickets import Ticket, TicketState
+from bot.domain.tickets import Ticket
 from bot.sla.deadlines import compute_deadlines
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import (
@@ -23,6 +23,7 @@ from bot.sla.stages import (
     unfired,
 )
 from tests.escalation.support import timer_config
+from tests.factories import make_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)  # a Monday, in working time
@@ -30,28 +31,9 @@ M = timedelta(minutes=1)
 
 
 def ticket(severity: Severity, reported_at: datetime = T0, **changes: object) -> Ticket:
-    base = Ticket(
-        number=7,
-        summary="s",
-        details="d",
-        system="",
-        severity=severity,
-        state=TicketState.OPEN,
-        reporter_id="U0REP",
-        origin_channel=None,
-        post_channel="C0SUPPORT",
-        customer=None,
-        in_warranty=True,
-        assignee_id=None,
-        reported_at=reported_at,
-        acknowledged_at=None,
-        cause_at=None,
-        plan_at=None,
-        resolved_at=None,
-        closed_at=None,
-        version=1,
+    return make_ticket(
+        number=7, summary="s", details="d", severity=severity, reported_at=reported_at, **changes
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def stages(config: Config, t: Ticket, now: datetime | None = None) -> dict[str, datetime]:

@@ -4,12 +4,9 @@ processes, and the ledger that compares what the outbox owed Slack with what Sla
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,13 +17,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import aiohttp
 
 from bot.handlers import background
-from bot.sandbox.standin import SlackStandIn, StoredMessage
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS
+from bot.sandbox.standin import SlackStandIn, StoredMessage, app_requests
+from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS, free_port
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,35 +81,29 @@ async def bolt_idle(limit: float = LIMIT) -> None:
     await until(idle, limit, "Bolt's background listeners to finish")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # ---- signed requests made by hand (straight to a bot, no modal needed) ------------------------
 
 
 def signed_headers(body: str, content_type: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    base = f"v0:{stamp}:{body}".encode()
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": f"v0={digest}",
-    }
+    return app_requests.signed_headers(secret, body, content_type=content_type)
 
 
 def report_body(
-    view_id: str, summary: str, *, details: str = "It stopped", yes: bool = True
+    view_id: str,
+    summary: str,
+    *,
+    details: str = "It stopped",
+    system: str | None = None,
+    yes: bool = True,
+    channel: str = "C0RANDOM",
+    team_domain: str = "escalator-sandbox",
 ) -> str:
     """A finished report form: class A when ``yes``, else B (no, then yes)."""
     radio = "radio_buttons"
     values: dict[str, Any] = {
         "summary": {"value": {"type": "plain_text_input", "value": summary}},
         "details": {"value": {"type": "plain_text_input", "value": details}},
-        "system": {"value": {"type": "plain_text_input", "value": None}},
+        "system": {"value": {"type": "plain_text_input", "value": system}},
         "triage_stopped": {
             "triage_answer": {"type": radio, "selected_option": {"value": "yes" if yes else "no"}}
         },
@@ -123,7 +114,7 @@ def report_body(
         }
     payload = {
         "type": "view_submission",
-        "team": {"id": "T0ESCAL", "domain": "escalator-sandbox"},
+        "team": {"id": "T0ESCAL", "domain": team_domain},
         "user": {"id": "U0REP", "name": "rita", "team_id": "T0ESCAL"},
         "api_app_id": "A0ESCAL",
         "token": "legacy-verification-token",
@@ -133,35 +124,33 @@ def report_body(
             "team_id": "T0ESCAL",
             "type": "modal",
             "callback_id": "report",
-            "private_metadata": json.dumps({"channel": "C0RANDOM"}),
+            "private_metadata": json.dumps({"channel": channel}),
             "hash": uuid.uuid4().hex[:8],
             "state": {"values": values},
             "blocks": [],
         },
         "response_urls": [],
     }
-    return "payload=" + quote(json.dumps(payload))
+    return app_requests.interaction_body(payload)
 
 
 def command_body(command: str, text: str, *, user: str, response_base: str) -> str:
     user_name = next(u.name for u in USERS if u.id == user)
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": "T0ESCAL",
-            "team_domain": "escalator-sandbox",
-            "channel_id": "C0SUPPORT",
-            "channel_name": "support",
-            "user_id": user,
-            "user_name": user_name,
-            "command": command,
-            "text": text,
-            "api_app_id": "A0ESCAL",
-            "is_enterprise_install": "false",
-            "response_url": f"{response_base}response/unused",
-            "trigger_id": f"1.{uuid.uuid4().hex}",
-        }
+    form = app_requests.slash_command_form(
+        token="legacy-verification-token",
+        team_id="T0ESCAL",
+        team_domain="escalator-sandbox",
+        channel_id="C0SUPPORT",
+        channel_name="support",
+        user_id=user,
+        user_name=user_name,
+        command=command,
+        text=text,
+        api_app_id="A0ESCAL",
+        response_url=f"{response_base}response/unused",
+        trigger_id=f"1.{uuid.uuid4().hex}",
     )
+    return urlencode(form)
 
 
 @dataclass
@@ -185,7 +174,7 @@ async def post(
         return Answer(kind, key, None, "", url)
 
 
-FORM = "application/x-www-form-urlencoded"
+FORM = app_requests.FORM
 
 
 class Load:

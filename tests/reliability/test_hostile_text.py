@@ -24,6 +24,7 @@ from bot.slack.thread_text import story_line
 from bot.slack.ticket_parser import parse
 from bot.slack.views import home_view, list_blocks, show_blocks
 from tests.e2e.test_intake import answer, open_report
+from tests.factories import make_ticket
 from tests.fakes import FakeClock
 from tests.harness import CHANNELS, USERS, Running
 from tests.reliability.blockkit import MESSAGE_TEXT, Checker, live_sequences
@@ -212,10 +213,7 @@ def test_a_bad_command_quotes_user_text_as_text(verb: str, rest: str) -> None:
 
 
 def test_a_long_note_still_fits_in_one_slack_message() -> None:
-    ticket = Ticket(
-        1, "s", "d", "", Severity.A, TicketState.OPEN, "U0REP", None, "C0SUPPORT", None, True,
-        None, NOW, None, None, None, None, None, 1,
-    )  # fmt: skip
+    ticket = make_ticket(summary="s", details="d", reported_at=NOW)
     for kind in ("note", "cause", "plan", "resolve"):
         text = "<" * 10_000  # a thread mention can carry 40,000 characters
         done = Ticket(**{**ticket.__dict__, "cause": text, "plan": text, "resolution": text})

@@ -1,37 +1,16 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.tickets import Ticket, TicketState
-from bot.sla.policy import Severity
+from bot.domain.tickets import Ticket
 from bot.slack import blocks
+from tests.factories import make_ticket
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def ticket(**changes: object) -> Ticket:
-    values: dict[str, object] = {
-        "number": 7,
-        "summary": "<!channel> down",
-        "details": "see <http://evil.example|bank> & <@U123>",
-        "system": "",
-        "severity": Severity.A,
-        "state": TicketState.OPEN,
-        "reporter_id": "U0REP",
-        "origin_channel": None,
-        "post_channel": "C0SUPPORT",
-        "customer": None,
-        "in_warranty": True,
-        "assignee_id": None,
-        "reported_at": NOW,
-        "acknowledged_at": None,
-        "cause_at": None,
-        "plan_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "version": 1,
-    }
-    values.update(changes)
-    return Ticket(**values)  # type: ignore[arg-type]
+    hostile = {"summary": "<!channel> down", "details": "see <http://evil.example|bank> & <@U123>"}
+    return make_ticket(**{"number": 7, "reported_at": NOW, **hostile, **changes})
 
 
 def test_escape_defuses_mentions_and_links() -> None:

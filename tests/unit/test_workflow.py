@@ -1,4 +1,3 @@
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -9,6 +8,7 @@ from hypothesis import strategies as st
 from bot.domain.tickets import Ticket, TicketState
 from bot.domain.workflow import Actor, NotAllowed, Refused, Step, apply, replay, snapshot
 from bot.sla.policy import Severity
+from tests.factories import make_ticket
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ENGINEER = Actor("U0ENG1", engineer=True)
@@ -18,28 +18,7 @@ STRANGER = Actor("U0XYZ")
 
 
 def new_ticket(**changes: Any) -> Ticket:
-    base = Ticket(
-        number=1,
-        summary="down",
-        details="all down",
-        system="",
-        severity=Severity.A,
-        state=TicketState.OPEN,
-        reporter_id="U0REP",
-        origin_channel=None,
-        post_channel="C0SUPPORT",
-        customer=None,
-        in_warranty=True,
-        assignee_id=None,
-        reported_at=NOW,
-        acknowledged_at=None,
-        cause_at=None,
-        plan_at=None,
-        resolved_at=None,
-        closed_at=None,
-        version=1,
-    )
-    return replace(base, **changes)
+    return make_ticket(**{"reported_at": NOW, **changes})
 
 
 def test_ack_meets_respond_takes_the_ticket_and_records_before_and_after() -> None:

@@ -11,8 +11,13 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 import aiohttp
-from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox.standin.app_requests import (
+    FORM,
+    interaction_body,
+    signed_headers,
+    slash_command_form,
+)
 from bot.sandbox.standin.blocks import InputValue, action, find_element
 from bot.sandbox.standin.http import apply_message_response
 from bot.sandbox.standin.limits import ApiError, check_view
@@ -45,8 +50,7 @@ class Sender:
             return {}
         stamp = int(time.time()) - (STALE_SECONDS if signing == "old_timestamp" else 0)
         secret = self.signing_secret if signing != "wrong_secret" else self.signing_secret + "x"
-        signature = SignatureVerifier(secret).generate_signature(timestamp=str(stamp), body=body)
-        return {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": signature or ""}
+        return signed_headers(secret, body, timestamp=stamp)
 
     async def send(
         self,
@@ -130,10 +134,8 @@ class Driver:
         }
 
     async def _interaction(self, payload: JsonDict, **send: Any) -> SentRequest:
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.sender.send(
-            body, content_type="application/x-www-form-urlencoded", payload=payload, **send
-        )
+        body = interaction_body(payload)
+        return await self.sender.send(body, content_type=FORM, payload=payload, **send)
 
     # ---- slash commands ----------------------------------------------------------------
 
@@ -144,23 +146,22 @@ class Driver:
         self._user(user)
         channel_id = ws.dm_channel(user) if channel is None else ws.resolve_channel(channel)
         target = ResponseTarget(user=user, channel=channel_id)
-        form = {
-            "token": self._token,
-            "team_id": ws.team_id,
-            "team_domain": ws.team_domain,
-            "channel_id": channel_id,
-            "channel_name": ws.channel_name(channel_id),
-            "user_id": user,
-            "user_name": ws.users[user].name,
-            "command": command if command.startswith("/") else f"/{command}",
-            "text": text,
-            "api_app_id": ws.app_id,
-            "is_enterprise_install": "false",
-            "response_url": self._response_url(target),
-            "trigger_id": ws.issue_trigger(user),
-        }
+        form = slash_command_form(
+            token=self._token,
+            team_id=ws.team_id,
+            team_domain=ws.team_domain,
+            channel_id=channel_id,
+            channel_name=ws.channel_name(channel_id),
+            user_id=user,
+            user_name=ws.users[user].name,
+            command=command if command.startswith("/") else f"/{command}",
+            text=text,
+            api_app_id=ws.app_id,
+            response_url=self._response_url(target),
+            trigger_id=ws.issue_trigger(user),
+        )
         sent = await self.sender.send(
-            urlencode(form), content_type="application/x-www-form-urlencoded", payload=form, **send
+            urlencode(form), content_type=FORM, payload=dict(form), **send
         )
         if sent.status == 200 and sent.body.strip():
             ack = sent.json if isinstance(sent.json, dict) else {"text": sent.body}
