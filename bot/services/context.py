@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.domain.tickets import Ticket, deadlines_of
 from bot.sla.calendar import CalendarRangeError
+from bot.sla.deadlines import Deadlines
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,15 @@ class Context:
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
 
-    def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
-        """The ticket's deadlines, by milestone name, for the ones that apply (none, and a
-        logged error, when a deadline falls in a year the holiday calendar does not know)."""
+    def schedule(self, ticket: Ticket) -> Deadlines:
+        """The ticket's deadlines, with which are provisional (none, and a logged error, for
+        an instant beyond the calendar's years: an agreed fix date at the end of 9999)."""
         try:
-            found = deadlines_of(ticket, policy=self.config.policy, calendar=self.config.calendar)
+            return deadlines_of(ticket, policy=self.config.policy, calendar=self.config.calendar)
         except CalendarRangeError as error:
             log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
-            return {}
-        return found.as_dict()
+            return Deadlines(respond=None, diagnose=None, plan=None, resolve=None)
+
+    def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
+        """The ticket's deadlines, by milestone name, for the ones that apply."""
+        return self.schedule(ticket).as_dict()

@@ -51,6 +51,11 @@ class Deadlines:
         """Whether any due instant depends on estimated holidays."""
         return bool(self.provisional)
 
+    @property
+    def provisional_names(self) -> frozenset[str]:
+        """The provisional milestones by name, as keyed in :meth:`as_dict`."""
+        return frozenset(m.value for m in self.provisional)
+
     def as_dict(self) -> dict[str, datetime]:
         """The milestones that have a due instant, in order, keyed by milestone name."""
         found = {
