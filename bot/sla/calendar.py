@@ -291,9 +291,11 @@ class WorkCalendar:
     def estimated_years(self, a: datetime, b: datetime) -> tuple[int, ...]:
         """The local years from ``a`` to ``b`` (both included, in either order) whose
         holidays are estimated: what a result computed over that time depends on."""
-        first, last = sorted(
-            (_aware(a).astimezone(self.tz).year, _aware(b).astimezone(self.tz).year)
-        )
+        if not self.holidays:
+            return ()
+        first, last = sorted((self._year_of(_to_us(a)), self._year_of(_to_us(b))))
+        if first == last:  # the common case, asked for every deadline of every ticket
+            return (first,) if self.is_estimated(first) else ()
         return tuple(year for year in range(first, last + 1) if self.is_estimated(year))
 
     def closing(self, day: date) -> datetime:

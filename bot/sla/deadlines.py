@@ -156,13 +156,10 @@ def compute_deadlines(
     clock: SlaClock = calendar if working else calendar.elapsed
     merged = _merge(pauses) if terms.pausable else []
     stopped: list[Milestone] = []
-    provisional: list[Milestone] = []
-    estimated: set[int] = set()
+    spans: list[tuple[Milestone, datetime, datetime]] = []  # what each due instant looked at
 
     def depends(milestone: Milestone, first: datetime, last: datetime) -> None:
-        if years := clock.estimated_years(first, last):
-            provisional.append(milestone)
-            estimated.update(years)
+        spans.append((milestone, first, last))
 
     def due(milestone: Milestone, anchor: datetime | None, duration: Duration) -> datetime | None:
         if anchor is None:
@@ -190,6 +187,15 @@ def compute_deadlines(
         # The closing of the fix date, or of the last working day before it.
         fix_day_end = datetime.combine(fix_date, time.max, tzinfo=clock.tz)
         depends(Milestone.RESOLVE, resolve, max(resolve, fix_day_end))
+    provisional: list[Milestone] = []
+    estimated: set[int] = set()
+    first = min((span[1] for span in spans), default=reported_at)
+    last = max((span[2] for span in spans), default=reported_at)
+    if clock.estimated_years(first, last):  # else (nearly always) none is provisional
+        for milestone, a, b in spans:
+            if years := clock.estimated_years(a, b):
+                provisional.append(milestone)
+                estimated.update(years)
     return Deadlines(
         respond=respond,
         diagnose=diagnose,
