@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from bot.handlers import oncall as oncall_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
+from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
 from bot.services.delivery import Delivery, retry_handlers
 from bot.services.health import outbox_metrics
@@ -38,6 +40,8 @@ from bot.settings import Settings
 from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +70,10 @@ class Escalator:
         return app
 
     async def start_workers(self) -> None:
+        try:  # open tickets follow the holiday calendar as it is now (SPEC §4)
+            await follow_calendar(self.ctx)
+        except Exception:  # the timers stay as they were; the bot still starts
+            log.exception("re-arming open tickets at start failed")
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
         if self.ctx.db.sqlite_file is not None:
             checkpoints = Checkpointer(self.ctx.db.sqlite_file)

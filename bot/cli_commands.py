@@ -17,7 +17,7 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.sla.calendar import WEEKDAYS
+from bot.sla.calendar_config import WEEKDAYS
 from bot.sla.deadlines import deadlines_json
 from bot.sla.policy import Severity
 from storage.db import Database
@@ -56,7 +56,7 @@ def _describe_calendar(config: Config) -> str:
 
 def deadlines(
     *, config_path: str | None, severity: str, reported: str, out_of_warranty: bool
-) -> dict[str, str]:
+) -> dict[str, str | bool]:
     config = load_config(config_path)
     return deadlines_json(
         policy=config.policy,

@@ -244,6 +244,12 @@ def pauses_json(pauses: tuple[Pause, ...]) -> list[list[str | None]]:
     return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in pauses]
 
 
+async def numbers_except(conn: AsyncConnection, states: Iterable[TicketState]) -> list[int]:
+    """The numbers of every ticket in none of ``states``, in order."""
+    query = select(TicketRow.number).where(TicketRow.state.not_in([s.value for s in states]))
+    return list(await conn.scalars(query.order_by(TicketRow.number)))
+
+
 async def lock_tickets(conn: AsyncConnection, numbers: Iterable[int]) -> dict[int, Ticket]:
     """Load tickets to change them (row locks on PostgreSQL; SQLite's write lock is held)."""
     rows = await conn.execute(_LOCK_NUMBERS, {"numbers": list(numbers)})

@@ -52,14 +52,23 @@ class Running:
 
 @asynccontextmanager
 async def running_bot(
-    db_url: str, config: Config, clock: Clock, *, real_pacing: bool = False
+    db_url: str,
+    config: Config,
+    clock: Clock,
+    *,
+    real_pacing: bool = False,
+    slack: SlackStandIn | None = None,
 ) -> AsyncIterator[Running]:
     """The bot and the stand-in over HTTP. Slack's posting rate (1 a second per channel) is
-    lifted unless ``real_pacing``: the stand-in has no such limit, and the stories post fast."""
-    slack = SlackStandIn(
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
-    )
-    await slack.start()
+    lifted unless ``real_pacing``: the stand-in has no such limit, and the stories post fast.
+    Pass a started ``slack`` to start the bot again against the same workspace (a restart);
+    it is left running."""
+    own_slack = slack is None
+    if slack is None:
+        slack = SlackStandIn(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
+        )
+        await slack.start()
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -81,4 +90,5 @@ async def running_bot(
         yield Running(slack=slack, bot=escalator, url=url)
     finally:
         await runner.cleanup()
-        await slack.stop()
+        if own_slack:
+            await slack.stop()

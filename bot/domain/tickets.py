@@ -167,8 +167,8 @@ class Ticket:
 
 
 def deadlines_of(ticket: Ticket, *, policy: Policy, calendar: WorkCalendar) -> Deadlines:
-    """Every milestone's deadline for the ticket as it stands (raises CalendarRangeError for
-    a year the holiday calendar does not know)."""
+    """Every milestone's deadline for the ticket as it stands, with the ones that depend on
+    estimated holidays (raises CalendarRangeError only beyond the year 9999)."""
     return compute_deadlines(
         policy=policy,
         calendar=calendar,

@@ -57,9 +57,12 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         if outcome.created:
             metrics.tickets_reported.labels(severity=severity.value).inc()
         ticket = outcome.ticket
+        schedule = ctx.schedule(ticket)
         await ack(
             response_action="update",
-            view=blocks.report_confirmation(ticket, ctx.deadlines(ticket), ctx.clock.now()),
+            view=blocks.report_confirmation(
+                ticket, schedule.as_dict(), ctx.clock.now(), schedule.provisional_names
+            ),
         )
 
     @app.command("/report")

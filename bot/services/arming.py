@@ -17,6 +17,7 @@ from bot.domain.notices import NoticeKind
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket, deadlines_of
 from bot.services.context import Context
+from bot.services.estimates import tell_estimated
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import (
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | None, list[Stage]]:
     """The ticket's deadlines and every stage it has at ``now`` by the pure rules (fired
-    ones included). A deadline in a year the holiday calendar does not know arms nothing."""
+    ones included). An instant beyond the calendar's years (an agreed fix date at the end of
+    the year 9999) arms nothing."""
     config = ctx.config
     try:
         deadlines = deadlines_of(ticket, policy=config.policy, calendar=config.calendar)
@@ -58,16 +60,21 @@ async def replace_timers(
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction. Stages that fired already stay fired and are not armed again. Pass the
     tickets as saved (their new versions); returns when the first armed stage is due, for
-    ``ctx.wake_engine(due)`` after the commit."""
+    ``ctx.wake_engine(due)`` after the commit. Managers are told of a year whose holidays
+    are estimated that a deadline now depends on (once per year)."""
     now = ctx.clock.now()
     stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
+    estimated: set[int] = set()
     for ticket in tickets:
-        _, stages = plan_for(ctx, ticket, now)
+        deadlines, stages = plan_for(ctx, ticket, now)
+        if deadlines is not None:
+            estimated.update(deadlines.estimated_years)
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     await timer_store.rearm_many(conn, rearms, stored, now=now)
+    await tell_estimated(conn, ctx.config, estimated, now=now)
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

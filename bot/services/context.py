@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.domain.tickets import Ticket, deadlines_of
 from bot.domain.workflow import Actor
 from bot.sla.calendar import CalendarRangeError
+from bot.sla.deadlines import Deadlines
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,15 @@ class Context:
         config = self.config
         return Actor(user_id, config.is_engineer(user_id), config.is_manager(user_id))
 
-    def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
-        """The ticket's deadlines, by milestone name, for the ones that apply (none, and a
-        logged error, when a deadline falls in a year the holiday calendar does not know)."""
+    def schedule(self, ticket: Ticket) -> Deadlines:
+        """The ticket's deadlines, with which are provisional (none, and a logged error, for
+        an instant beyond the calendar's years: an agreed fix date at the end of 9999)."""
         try:
-            found = deadlines_of(ticket, policy=self.config.policy, calendar=self.config.calendar)
+            return deadlines_of(ticket, policy=self.config.policy, calendar=self.config.calendar)
         except CalendarRangeError as error:
             log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
-            return {}
-        return found.as_dict()
+            return Deadlines(respond=None, diagnose=None, plan=None, resolve=None)
+
+    def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
+        """The ticket's deadlines, by milestone name, for the ones that apply."""
+        return self.schedule(ticket).as_dict()

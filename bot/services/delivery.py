@@ -417,7 +417,10 @@ class Delivery:
             raise NotReady(f"ticket {number} is gone")
         await self._pace(location[0] if location else ticket.post_channel, notice)
         text = blocks.ticket_fallback_text(ticket)
-        body = blocks.ticket_message(ticket, self.ctx.deadlines(ticket), self.ctx.clock.now())
+        schedule = self.ctx.schedule(ticket)
+        body = blocks.ticket_message(
+            ticket, schedule.as_dict(), self.ctx.clock.now(), schedule.provisional_names
+        )
         if location is None:
             return await self._post(
                 notice,

@@ -21,6 +21,7 @@ from bot.domain.triage import MEANING
 from bot.domain.workflow import snapshot
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
+from bot.services.estimates import tell_estimated
 from bot.services.group_commit import Batcher
 from bot.services.oncall import rotation_at
 from bot.sla.deadlines import Deadlines
@@ -141,6 +142,10 @@ async def _first_stages(
         for stage in send:
             assert oncall is not None
             notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)
+    estimated = {
+        year for deadlines, _ in plans.values() if deadlines for year in deadlines.estimated_years
+    }
+    await tell_estimated(conn, ctx.config, estimated, now=now)
     return arms, notices
 
 

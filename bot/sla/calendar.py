@@ -1,12 +1,12 @@
 """Working time: which instants count on the clock of classes C and D, and arithmetic on it.
 
 A :class:`WorkCalendar` knows working weekdays, the daily hours (one or more spans),
-statutory holidays and make-up working days (``holidays = "CN"``, from the
-``chinesecalendar`` package) and extra days. Internally each local year becomes a table of
-working intervals in UTC microseconds with cumulative working time, built once and
-cached; :meth:`WorkCalendar.add` and :meth:`WorkCalendar.between` are two binary searches
-plus a step per year crossed, so their cost does not grow with the minutes or the
-holidays spanned.
+statutory holidays and make-up working days (``holidays = "CN"``, year by year from
+:mod:`bot.sla.holiday_plans`: official where published, else estimated) and extra days.
+Internally each local year becomes a table of working intervals in UTC microseconds with
+cumulative working time, built once and cached; :meth:`WorkCalendar.add` and
+:meth:`WorkCalendar.between` are two binary searches plus a step per year crossed, so
+their cost does not grow with the minutes or the holidays spanned.
 
 Conventions:
 
@@ -19,39 +19,37 @@ Conventions:
   or shorter. A span boundary that falls in a DST gap moves forward by the gap (PEP 495).
 - One working day (:attr:`WorkCalendar.day_length`) is the nominal length of the daily
   spans on the wall clock.
+- Every year from 1 to 9999 has an answer; a year whose holidays are estimated is named by
+  :meth:`WorkCalendar.estimated_years`. Only an instant outside those years is an error.
 - All inputs must be timezone-aware; results are in the calendar's timezone.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import chinese_calendar
-
 from bot.errors import ConfigError
+from bot.sla.calendar_config import parse_days, parse_hours, parse_workdays, parse_years
+from bot.sla.holiday_plans import cn_plan, is_official
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_NUMBERS = {name: n for n, full in enumerate(_FULL_NAMES) for name in (full[:3], full)}
 HOLIDAY_CALENDARS = ("CN",)
 
 _US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _YEAR_US = 31_556_952_000_000  # the mean Gregorian year, to guess a year from an instant
-_SPAN = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_NO_YEAR = 1 << 62  # the bound of a year outside 1..9999: beyond every instant
 
 
 class CalendarRangeError(ValueError):
-    """The holiday calendar has no data for ``year``: refuse rather than guess."""
+    """An instant outside the years a date can have (1 to 9999): nothing to compute."""
 
-    def __init__(self, year: int, detail: str) -> None:
-        super().__init__(f"no holiday data for the year {year}: {detail}")
+    def __init__(self, year: int) -> None:
+        super().__init__(f"the year {year} is outside the calendar (years {MINYEAR} to {MAXYEAR})")
         self.year = year
 
 
@@ -71,6 +69,8 @@ class SlaClock(Protocol):
     def is_working(self, t: datetime) -> bool: ...
 
     def next_opening(self, t: datetime) -> datetime: ...
+
+    def estimated_years(self, a: datetime, b: datetime) -> tuple[int, ...]: ...
 
 
 def _aware(t: datetime) -> datetime:
@@ -124,6 +124,10 @@ class ElapsedClock:
     def next_opening(self, t: datetime) -> datetime:
         return _aware(t).astimezone(self.tz)
 
+    def estimated_years(self, a: datetime, b: datetime) -> tuple[int, ...]:
+        """None: the 24x7 clock asks no holiday calendar."""
+        return ()
+
 
 @dataclass(frozen=True, slots=True)
 class _Year:
@@ -143,66 +147,6 @@ class _Year:
             return self.total
         start = self.starts[i]
         return self.before[i] + (x - start if x > start else 0)
-
-
-def _parse_hours(hours: str) -> tuple[tuple[int, int], ...]:
-    key = "calendar.hours"
-    if not isinstance(hours, str) or not hours.strip():
-        raise ConfigError(key, 'expected spans such as "08:30-17:30" or "08:30-12:00,13:30-17:30"')
-    spans: list[tuple[int, int]] = []
-    for part in hours.split(","):
-        match = _SPAN.fullmatch(part.strip())
-        if match is None:
-            raise ConfigError(key, f"{part.strip()!r} is not a span such as 08:30-17:30")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
-            raise ConfigError(key, f"{part.strip()!r} is not a time of day (00:00 to 24:00)")
-        start, end = h1 * 60 + m1, h2 * 60 + m2
-        if end <= start:
-            raise ConfigError(key, f"{part.strip()!r} ends before it starts")
-        if spans and start < spans[-1][1]:
-            raise ConfigError(key, f"{part.strip()!r} overlaps or precedes the span before it")
-        if spans and start == spans[-1][1]:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return tuple(spans)
-
-
-def _parse_days(values: Sequence[str | date], *, key: str) -> frozenset[date]:
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise ConfigError(key, 'expected a list of dates such as ["2026-12-31"]')
-    days = set()
-    for value in values:
-        if isinstance(value, datetime):
-            raise ConfigError(key, f"{value!r} is a time; expected a date such as 2026-12-31")
-        if isinstance(value, date):
-            days.add(value)
-            continue
-        try:
-            days.add(date.fromisoformat(str(value).strip()))
-        except ValueError:
-            raise ConfigError(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
-    return frozenset(days)
-
-
-def _parse_workdays(workdays: Sequence[str]) -> frozenset[int]:
-    key = "calendar.workdays"
-    if isinstance(workdays, str) or not isinstance(workdays, Sequence):
-        raise ConfigError(key, 'expected a list such as ["mon", "tue", "wed", "thu", "fri"]')
-    found = {_DAY_NUMBERS.get(str(name).strip().lower(), -1) for name in workdays}
-    if -1 in found:
-        bad = next(name for name in workdays if str(name).strip().lower() not in _DAY_NUMBERS)
-        raise ConfigError(key, f"{bad!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun")
-    if not found:
-        raise ConfigError(key, "at least one working day is needed")
-    return frozenset(found)
-
-
-def cn_covered_years() -> tuple[int, int]:
-    """The years for which the installed ``chinesecalendar`` has official data."""
-    years = [d.year for d in chinese_calendar.constants.holidays]
-    return min(years), max(years)
 
 
 @dataclass(frozen=True)
@@ -233,10 +177,11 @@ class WorkCalendar:
     ) -> WorkCalendar:
         """A calendar from the config values; a bad value raises :class:`ConfigError`.
 
-        ``own_holiday_years``: years for which the holiday library is not asked, because
-        the config lists that year's statutory holidays and make-up working days itself in
-        ``extra_holidays`` and ``extra_workdays`` (a stopgap for a year the installed
-        library does not know yet). Its errors name ``calendar.own_holiday_years``."""
+        ``own_holiday_years``: years for which the holiday data is not asked, because the
+        config lists that year's statutory holidays and make-up working days itself in
+        ``extra_holidays`` and ``extra_workdays``: such a year is official, not estimated
+        (for a year whose published plan the installed data does not know yet). Its errors
+        name ``calendar.own_holiday_years``."""
         try:
             tz = ZoneInfo(str(timezone))
         except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -248,24 +193,17 @@ class WorkCalendar:
             raise ConfigError(
                 "calendar.holidays", f"{holidays!r} is not a known holiday calendar; use CN or ''"
             )
-        off = _parse_days(extra_holidays, key="calendar.extra_holidays")
-        on = _parse_days(extra_workdays, key="calendar.extra_workdays")
+        off = parse_days(extra_holidays, key="calendar.extra_holidays")
+        on = parse_days(extra_workdays, key="calendar.extra_workdays")
         if both := sorted(off & on):
             raise ConfigError(
                 "calendar.extra_workdays", f"{both[0]} is also listed in extra_holidays"
             )
-        years = own_holiday_years
-        if isinstance(years, str) or not all(
-            isinstance(y, int) and not isinstance(y, bool) and 1 <= y <= 9999 for y in years
-        ):
-            raise ConfigError(
-                "calendar.own_holiday_years", "expected a list of years such as [2027]"
-            )
         return cls(
             tz=tz,
-            own_holiday_years=frozenset(years),
-            workdays=_parse_workdays(workdays),
-            spans=_parse_hours(hours),
+            own_holiday_years=parse_years(own_holiday_years),
+            workdays=parse_workdays(workdays),
+            spans=parse_hours(hours),
             holidays=code or "",
             extra_holidays=off,
             extra_workdays=on,
@@ -335,18 +273,30 @@ class WorkCalendar:
         if day in self.extra_workdays:
             return True
         if self.holidays == "CN" and day.year not in self.own_holiday_years:
-            try:
-                is_holiday, name = chinese_calendar.get_holiday_detail(day)
-            except NotImplementedError:
-                first, last = cn_covered_years()
-                raise CalendarRangeError(
-                    day.year,
-                    f"the installed chinesecalendar knows China's holidays for {first}-{last}; "
-                    "upgrade it once the official plan for the year is published",
-                ) from None
-            if name is not None:  # a statutory holiday, or a make-up working day
-                return not is_holiday
+            plan = cn_plan(day.year)
+            if day in plan.make_up:
+                return True
+            if day in plan.days_off:
+                return False
         return day.weekday() in self.workdays
+
+    def is_estimated(self, year: int) -> bool:
+        """Whether ``year``'s statutory holidays are estimated: China's calendar is on, the
+        installed data has no published plan for the year and the config does not list it
+        in ``own_holiday_years``."""
+        return (
+            self.holidays == "CN" and year not in self.own_holiday_years and not is_official(year)
+        )
+
+    def estimated_years(self, a: datetime, b: datetime) -> tuple[int, ...]:
+        """The local years from ``a`` to ``b`` (both included, in either order) whose
+        holidays are estimated: what a result computed over that time depends on."""
+        if not self.holidays:
+            return ()
+        first, last = sorted((self._year_of(_to_us(a)), self._year_of(_to_us(b))))
+        if first == last:  # the common case, asked for every deadline of every ticket
+            return (first,) if self.is_estimated(first) else ()
+        return tuple(year for year in range(first, last + 1) if self.is_estimated(year))
 
     def closing(self, day: date) -> datetime:
         """The end of the last working span on ``day`` or, if it is no working day, of the
@@ -365,13 +315,18 @@ class WorkCalendar:
     # -- tables -------------------------------------------------------------------
 
     def _local_us(self, day: date, minutes: int) -> int:
-        local = datetime.combine(day, time()) + timedelta(minutes=minutes)
+        try:
+            local = datetime.combine(day, time()) + timedelta(minutes=minutes)
+        except OverflowError:  # midnight after 9999-12-31
+            raise CalendarRangeError(day.year + 1) from None
         return _to_us(local.replace(tzinfo=self.tz))
 
     def _bound(self, year: int) -> int:
         """The instant the local year begins, in UTC µs."""
         bound = self._bounds.get(year)
         if bound is None:
+            if not MINYEAR <= year <= MAXYEAR:
+                return -_NO_YEAR if year < MINYEAR else _NO_YEAR
             bound = self._bounds[year] = self._local_us(date(year, 1, 1), 0)
         return bound
 
@@ -388,14 +343,17 @@ class WorkCalendar:
     def _table(self, year: int) -> _Year:
         table = self._years.get(year)
         if table is None:
+            if not MINYEAR <= year <= MAXYEAR:
+                raise CalendarRangeError(year)
             table = self._years[year] = self._build_year(year)
         return table
 
     def _build_year(self, year: int) -> _Year:
         starts: list[int] = []
         ends: list[int] = []
-        day = date(year, 1, 1)
-        while day.year == year:
+        first = date(year, 1, 1)
+        for n in range((date(year, 12, 31) - first).days + 1):
+            day = first + timedelta(days=n)
             if self.is_working_day(day):
                 for start_min, end_min in self.spans:
                     start, end = self._local_us(day, start_min), self._local_us(day, end_min)
@@ -404,7 +362,6 @@ class WorkCalendar:
                     elif end > start:
                         starts.append(start)
                         ends.append(end)
-            day += timedelta(days=1)
         before: list[int] = []
         upto: list[int] = []
         total = 0

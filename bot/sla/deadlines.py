@@ -2,14 +2,16 @@
 
 Pure: the report time, the time the cause was identified and the pauses come in as
 arguments. Reclassifying a ticket is calling :func:`compute_deadlines` again with the new
-severity and the same report time.
+severity and the same report time. A due instant that depends on a year whose holidays are
+estimated (:mod:`bot.sla.holiday_plans`) is provisional: it is computed all the same, and
+named in :attr:`Deadlines.provisional`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 
 from bot.errors import UserError
 from bot.sla.calendar import CalendarRangeError, SlaClock, WorkCalendar
@@ -28,9 +30,10 @@ class Pause:
 class Deadlines:
     """The due instant of each milestone; None where the milestone does not apply.
 
-    ``stopped`` names the milestones that apply but have no due instant because the
-    clock is stopped by an open pause (the ticket waits for the customer): their due
-    instant is known again when the pause ends.
+    ``provisional`` names the milestones with a due instant that depends on estimated
+    holidays (:attr:`is_provisional` is the flag). ``stopped`` names the milestones that
+    apply but have no due instant because the clock is stopped by an open pause (the
+    ticket waits for the customer): their due instant is known again when the pause ends.
     """
 
     respond: datetime | None
@@ -38,6 +41,20 @@ class Deadlines:
     plan: datetime | None
     resolve: datetime | None
     stopped: tuple[Milestone, ...] = ()
+    # Milestones whose due instant depends on a year whose holidays are estimated (no
+    # official plan yet), and those years: the due instant may move once it is official.
+    provisional: tuple[Milestone, ...] = ()
+    estimated_years: tuple[int, ...] = ()
+
+    @property
+    def is_provisional(self) -> bool:
+        """Whether any due instant depends on estimated holidays."""
+        return bool(self.provisional)
+
+    @property
+    def provisional_names(self) -> frozenset[str]:
+        """The provisional milestones by name, as keyed in :meth:`as_dict`."""
+        return frozenset(m.value for m in self.provisional)
 
     def as_dict(self) -> dict[str, datetime]:
         """The milestones that have a due instant, in order, keyed by milestone name."""
@@ -74,19 +91,22 @@ def _due(
     anchor: datetime,
     duration: Duration,
     pauses: Sequence[tuple[datetime, datetime | None]],
-) -> datetime | None:
-    """When ``duration`` of clock time has run since ``anchor``, not counting the pauses;
-    None if an open pause stops the clock before then."""
+) -> tuple[datetime | None, datetime]:
+    """When ``duration`` of clock time has run since ``anchor``, not counting the pauses
+    (None if an open pause stops the clock before then), and the latest instant the answer
+    looked at (the due instant, or the end of a pause counted that ends after it)."""
     due = clock.add(anchor, duration.resolve(clock.day_length))
+    reach = due
     for start, end in pauses:
         if start >= due:
             break
         if end is not None and end <= anchor:
             continue
         if end is None:
-            return None
+            return None, reach
         due = clock.add(due, clock.between(max(start, anchor), end))
-    return due
+        reach = max(reach, due, end)
+    return due, reach
 
 
 def resolve_due(clock: SlaClock, fix_date: date, *, working: bool) -> datetime:
@@ -100,6 +120,8 @@ def resolve_due(clock: SlaClock, fix_date: date, *, working: bool) -> datetime:
     """
     if working and isinstance(clock, WorkCalendar):
         return clock.closing(fix_date)
+    if fix_date.year == MAXYEAR and (fix_date.month, fix_date.day) == (12, 31):
+        raise CalendarRangeError(MAXYEAR + 1)
     midnight = datetime.combine(fix_date + timedelta(days=1), time(), tzinfo=clock.tz)
     return midnight.astimezone(UTC).astimezone(clock.tz)
 
@@ -124,19 +146,30 @@ def compute_deadlines(
       terms are pausable (C and D); A and B never pause.
     - ``fix_date`` adds the resolve milestone (see :func:`resolve_due`).
 
-    Raises :class:`~bot.sla.calendar.CalendarRangeError` when a deadline falls in a year
-    the holiday calendar does not know.
+    A milestone is provisional when the working time from the report to its due instant
+    crosses a year whose holidays are estimated. Raises
+    :class:`~bot.sla.calendar.CalendarRangeError` only for an instant outside the years
+    1 to 9999.
     """
     terms = policy.terms(Severity(severity), in_warranty=in_warranty)
     working = terms.clock is ClockKind.WORKING
     clock: SlaClock = calendar if working else calendar.elapsed
     merged = _merge(pauses) if terms.pausable else []
     stopped: list[Milestone] = []
+    spans: list[tuple[Milestone, datetime, datetime]] = []  # what each due instant looked at
+
+    def depends(milestone: Milestone, first: datetime, last: datetime) -> None:
+        spans.append((milestone, first, last))
 
     def due(milestone: Milestone, anchor: datetime | None, duration: Duration) -> datetime | None:
-        result = None if anchor is None else _due(clock, anchor, duration, merged)
+        if anchor is None:
+            stopped.append(milestone)
+            return None
+        result, reach = _due(clock, anchor, duration, merged)
         if result is None:
             stopped.append(milestone)
+        else:
+            depends(milestone, reported_at, reach)
         return result
 
     respond = due(Milestone.RESPOND, reported_at, terms.respond)
@@ -148,9 +181,29 @@ def compute_deadlines(
     else:
         plan_anchor = cause_at if cause_at is not None else diagnose
     plan = due(Milestone.PLAN, plan_anchor, terms.plan)
-    resolve = None if fix_date is None else resolve_due(clock, fix_date, working=working)
+    resolve = None
+    if fix_date is not None:
+        resolve = resolve_due(clock, fix_date, working=working)
+        # The closing of the fix date, or of the last working day before it.
+        fix_day_end = datetime.combine(fix_date, time.max, tzinfo=clock.tz)
+        depends(Milestone.RESOLVE, resolve, max(resolve, fix_day_end))
+    provisional: list[Milestone] = []
+    estimated: set[int] = set()
+    first = min((span[1] for span in spans), default=reported_at)
+    last = max((span[2] for span in spans), default=reported_at)
+    if clock.estimated_years(first, last):  # else (nearly always) none is provisional
+        for milestone, a, b in spans:
+            if years := clock.estimated_years(a, b):
+                provisional.append(milestone)
+                estimated.update(years)
     return Deadlines(
-        respond=respond, diagnose=diagnose, plan=plan, resolve=resolve, stopped=tuple(stopped)
+        respond=respond,
+        diagnose=diagnose,
+        plan=plan,
+        resolve=resolve,
+        stopped=tuple(stopped),
+        provisional=tuple(provisional),
+        estimated_years=tuple(sorted(estimated)),
     )
 
 
@@ -174,10 +227,12 @@ def deadlines_json(
     severity: Severity | str,
     reported_local: str,
     out_of_warranty: bool,
-) -> dict[str, str]:
+) -> dict[str, str | bool]:
     """``escalator deadlines``: each applicable milestone's due time as ISO 8601 with
-    offset, in the calendar's timezone, e.g. ``{"respond": "2026-10-08T11:00:00+08:00"}``.
-    A bad time or class, or a year without holiday data, raises :class:`UserError`."""
+    offset, in the calendar's timezone, e.g. ``{"respond": "2026-10-08T11:00:00+08:00"}``,
+    and ``"provisional": true`` when one of them depends on estimated holidays (a year
+    without an official plan in the installed data). A bad time or class, or a time
+    outside the years 1 to 9999, raises :class:`UserError`."""
     try:
         chosen = Severity(str(severity).strip().upper())
     except ValueError:
@@ -191,8 +246,14 @@ def deadlines_json(
             reported_at=reported_at,
             in_warranty=not out_of_warranty,
         )
-    except CalendarRangeError as error:
-        raise UserError(str(error)) from None
-    return {
+    except (CalendarRangeError, OverflowError):
+        raise UserError(
+            f"{reported_local!r} is too close to the end of the calendar (the year {MAXYEAR}) "
+            "for its deadlines"
+        ) from None
+    found: dict[str, str | bool] = {
         name: due.astimezone(calendar.tz).isoformat() for name, due in deadlines.as_dict().items()
     }
+    if deadlines.is_provisional:
+        found["provisional"] = True
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,8 @@ MILESTONE_LABELS = {
     "plan": "Plan",
     "resolve": "Resolve",
 }
+# After a deadline that depends on estimated holidays (no official plan for the year yet).
+PROVISIONAL_MARK = "(provisional)"
 
 
 def escape(text: str) -> str:
@@ -179,7 +181,12 @@ def report_pending() -> View:
     }
 
 
-def report_confirmation(ticket: Ticket, deadlines: Mapping[str, datetime], now: datetime) -> View:
+def report_confirmation(
+    ticket: Ticket,
+    deadlines: Mapping[str, datetime],
+    now: datetime,
+    provisional: Collection[str] = (),
+) -> View:
     text = (
         f"{SEVERITY_EMOJI[ticket.severity]} Ticket *{ticket.ref}* is open, "
         f"*class {ticket.severity}*: {MEANING[ticket.severity]}.\n"
@@ -187,7 +194,7 @@ def report_confirmation(ticket: Ticket, deadlines: Mapping[str, datetime], now: 
     )
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(text)}]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now))
+        blocks.append(_deadline_fields(deadlines, now, provisional=provisional))
     return {
         "type": "modal",
         "callback_id": Callback.REPORT_DONE,
@@ -200,8 +207,14 @@ def report_confirmation(ticket: Ticket, deadlines: Mapping[str, datetime], now: 
 # ----- the ticket message ------------------------------------------------------------
 
 
-def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datetime) -> list[Block]:
-    """The ticket's message in the channel: state, class, owner, deadlines."""
+def ticket_message(
+    ticket: Ticket,
+    deadlines: Mapping[str, datetime],
+    now: datetime,
+    provisional: Collection[str] = (),
+) -> list[Block]:
+    """The ticket's message in the channel: state, class, owner, deadlines (``provisional``:
+    the milestones whose deadline depends on estimated holidays)."""
     owner = f"<@{ticket.assignee_id}>" if ticket.assignee_id else "_unassigned_"
     header = f"{ticket.ref} {ticket.summary}"
     fields = [
@@ -221,7 +234,7 @@ def ticket_message(ticket: Ticket, deadlines: Mapping[str, datetime], now: datet
         {"type": "section", "text": mrkdwn(escape(_cut(ticket.details, 2900)))},
     ]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now, ticket.met_at()))
+        blocks.append(_deadline_fields(deadlines, now, ticket.met_at(), provisional))
     blocks.append(
         {
             "type": "context",
@@ -270,6 +283,7 @@ def _deadline_fields(
     deadlines: Mapping[str, datetime],
     now: datetime,
     met: Mapping[str, datetime | None] | None = None,
+    provisional: Collection[str] = (),
 ) -> Block:
     fields = []
     for name, due in deadlines.items():
@@ -279,7 +293,8 @@ def _deadline_fields(
             verdict = "in time" if done <= due else "late"
             fields.append(mrkdwn(f"*{label}* :white_check_mark:\n{slack_date(done)} ({verdict})"))
         else:
-            fields.append(mrkdwn(f"*{label} by*\n{slack_date(due)} ({time_left(due, now)})"))
+            mark = f" {PROVISIONAL_MARK}" if name in provisional else ""
+            fields.append(mrkdwn(f"*{label} by*{mark}\n{slack_date(due)} ({time_left(due, now)})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
 
 

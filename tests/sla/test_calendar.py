@@ -153,16 +153,14 @@ def test_extra_holiday_without_a_holiday_calendar() -> None:
     assert calendar.is_working_day(date(2026, 10, 1))  # no statutory holidays
 
 
-def test_a_year_the_holiday_library_does_not_know_is_an_error() -> None:
-    calendar = cn_calendar(extra_holidays=["2026-12-31"])
-    with pytest.raises(CalendarRangeError, match="2027") as caught:
-        calendar.add(sh(2026, 12, 30, 17), 1 * H)
-    assert caught.value.year == 2027
-    with pytest.raises(CalendarRangeError, match="2027"):
-        CN.is_working(sh(2027, 1, 4, 10))
-    with pytest.raises(CalendarRangeError, match="2003"):
-        CN.between(sh(2003, 12, 30, 10), sh(2004, 1, 5, 10))
+def test_only_an_instant_outside_the_years_1_to_9999_is_an_error() -> None:
+    with pytest.raises(CalendarRangeError, match="10000") as caught:
+        CN.add(sh(9999, 12, 31, 17), 1 * H)
+    assert caught.value.year == 10000
     assert isinstance(caught.value, ValueError)
+    with pytest.raises(CalendarRangeError, match="10000"):
+        CN.closing(date(9999, 12, 31))
+    assert CN.add(sh(9999, 12, 30, 9), 1 * H) == sh(9999, 12, 30, 10)  # the year itself works
 
 
 def test_the_last_known_year_still_works() -> None:
