@@ -131,8 +131,8 @@ async def socket(settings: Settings) -> None:
 
 def _settle_heap() -> None:
     """What start-up made lives as long as the process: keep it out of the garbage
-    collector's full passes, which otherwise walk it all (58 ms a pass under load, measured
-    with bench/commands.py)."""
+    collector's full passes, which otherwise walk it all (docs/benchmarks.md says what that
+    cost)."""
     gc.collect()
     gc.freeze()
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.sandbox.standin.api import WebApiMethods
 from bot.sandbox.standin.blocks import InputValue
-from bot.sandbox.standin.driver import Driver, Sender, Signing
+from bot.sandbox.standin.driver import Driver
 from bot.sandbox.standin.driving import DrivingMixin
 from bot.sandbox.standin.faults import ANY_METHOD, Fault, Faults
 from bot.sandbox.standin.http import StandInHttp
@@ -32,6 +32,7 @@ from bot.sandbox.standin.model import (
     StoredMessage,
     StoredView,
 )
+from bot.sandbox.standin.sender import Sender, Signing
 from bot.sandbox.standin.state import Workspace
 from bot.sandbox.standin.views import ViewStore
 

@@ -12,11 +12,9 @@ from aiohttp import web
 from bot.sandbox.standin.api import WebApiMethods
 from bot.sandbox.standin.blocks import with_ids
 from bot.sandbox.standin.faults import Faults
-from bot.sandbox.standin.limits import ApiError, message_content
+from bot.sandbox.standin.limits import MAX_RESPONSE_URL_USES, ApiError, message_content
 from bot.sandbox.standin.model import JsonDict, ResponseTarget
 from bot.sandbox.standin.state import Workspace
-
-MAX_RESPONSE_URL_USES = 5
 
 
 async def read_params(request: web.Request) -> tuple[JsonDict, str | None]:
