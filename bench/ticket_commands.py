@@ -10,7 +10,7 @@ nothing, while with 100,000 nearly every `ack` is a real step: the two rows are 
 So a second mix, `note`, is run on both sizes: half `show`, half `note N …`, which every
 engineer may add at any time, so every write is a real step with either size.
 
-    .venv/bin/python bench/commands.py [--requests 3000] [--mix ack note]
+    .venv/bin/python bench/ticket_commands.py [--requests 3000] [--mix ack note]
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
     )
     await slack.start()
     rows = []
-    config = ROOT / "bench" / "commands.toml"
+    config = ROOT / "bench" / "ticket_commands.toml"
     for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/commands.db"
