@@ -37,6 +37,11 @@ def check_config(path: str | None) -> int:
     for customer in config.customers:
         until = customer.warranty_until.isoformat() if customer.warranty_until else "open-ended"
         print(f"customer: {customer.name} in {customer.channel}, warranty until {until}")
+        owner = customer.owner or "(none: the managers)"
+        contacts = ", ".join(customer.contacts) or "(none: no survey)"
+        print(f"  plan: {customer.plan.describe()}; owner {owner}; contacts {contacts}")
+    print(f"service plan: {config.service_plan.describe()}")
+    print(f"report channel: {config.report.channel}")
     print("policy:")
     for line in config.policy.describe():
         print(f"  {line}")
