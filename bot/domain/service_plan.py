@@ -144,38 +144,40 @@ def due_at(nominal: date, calendar: WorkCalendar) -> datetime:
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One time a task comes round: meant for ``nominal``, sent at ``due``; not done by
-    ``overdue_at`` (when the next one is sent) it is overdue."""
+    """One time a task comes round: it counts from ``base`` (the previous occurrence's
+    ``nominal``, or the day the plan began), is meant for ``nominal`` and sent at ``due``;
+    not done by ``overdue_at`` (when the next one is sent) it is overdue."""
 
-    seq: int
+    base: date
     nominal: date
     due: datetime
     overdue_at: datetime
 
 
-def occurrence(start: date, cadence: Cadence, seq: int, calendar: WorkCalendar) -> Occurrence:
-    """The ``seq``-th occurrence (1, 2, …) of a task whose plan started on ``start``."""
-    nominal = cadence.after(start, seq)
+def occurrence_after(base: date, cadence: Cadence, calendar: WorkCalendar) -> Occurrence:
+    """The occurrence one cadence after ``base``."""
+    nominal = cadence.after(base)
     return Occurrence(
-        seq=seq,
+        base=base,
         nominal=nominal,
         due=due_at(nominal, calendar),
-        overdue_at=due_at(cadence.after(start, seq + 1), calendar),
+        overdue_at=due_at(cadence.after(nominal), calendar),
     )
 
 
 def catch_up(
-    start: date, cadence: Cadence, seq: int, now: datetime, calendar: WorkCalendar
+    base: date, cadence: Cadence, now: datetime, calendar: WorkCalendar
 ) -> tuple[Occurrence, list[Occurrence], Occurrence]:
-    """The pending occurrence ``seq`` fell due at ``now``: the one to send (the latest due),
-    the ones it supersedes (due too, while nothing could send them), and the next to arm."""
-    current = occurrence(start, cadence, seq, calendar)
+    """The occurrence after ``base`` fell due at ``now``: the one to send (the latest due),
+    the earlier ones it supersedes (due too, while nothing could send them), and the next
+    one to arm."""
+    current = occurrence_after(base, cadence, calendar)
     skipped: list[Occurrence] = []
-    following = occurrence(start, cadence, seq + 1, calendar)
+    following = occurrence_after(current.nominal, cadence, calendar)
     while following.due <= now:
         skipped.append(current)
         current = following
-        following = occurrence(start, cadence, following.seq + 1, calendar)
+        following = occurrence_after(current.nominal, cadence, calendar)
     return current, skipped, following
 
 

@@ -27,6 +27,7 @@ from bot.sla.stages import (
     unfired,
 )
 from bot.slack import paging as blocks_pages
+from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage.outbox import NewNotice
 from storage.stage_timers import Arm
@@ -62,12 +63,15 @@ async def replace_timers(
     now = ctx.clock.now()
     stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
+    deadlines_of_tickets: list[tuple[int, int, Deadlines | None]] = []
     for ticket in tickets:
-        _, stages = plan_for(ctx, ticket, now)
+        deadlines, stages = plan_for(ctx, ticket, now)
+        deadlines_of_tickets.append((ticket.number, ticket.version, deadlines))
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     await timer_store.rearm_many(conn, rearms, stored, now=now)
+    await review_store.store_deadlines(conn, deadlines_of_tickets)  # for the month's review
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

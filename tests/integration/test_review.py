@@ -1,0 +1,102 @@
+"""The month's review from SQL, with known tickets giving known figures; its CSV and chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+
+import pytest
+from PIL import Image
+from sqlalchemy import select, update
+
+from bot.errors import UserError
+from bot.services.context import Context
+from bot.services.review import Month, month_review, parse_month, spread
+from bot.services.review_files import chart_png, tickets_csv
+from storage.tables import TicketRow
+from tests.fakes import FakeClock
+from tests.integration.review_support import known_month
+
+NOVEMBER = Month(2026, 11)
+
+
+async def test_known_tickets_give_known_figures(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    assert {c: g.tickets for c, g in review.by_class.items()} == {"A": 1, "B": 1, "C": 1, "D": 0}
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (2, 3), "diagnose": (1, 2), "plan": (1, 1), "resolve": (0, 0)}
+    assert review.total.kept["respond"].share == pytest.approx(2 / 3)
+    assert review.total.breaches == 2
+    assert review.by_class["B"].breaches == 2 and review.by_class["A"].breaches == 0
+    assert review.respond.count == 3
+    assert review.respond.median == pytest.approx(40 * 60, abs=0.01)
+    assert review.respond.p90 == pytest.approx(60 * 60, abs=0.01)
+    assert review.resolve.count == 1
+    assert review.resolve.median == pytest.approx(120 * 60, abs=0.01)
+    assert review.resolve.p90 == pytest.approx(120 * 60, abs=0.01)
+    assert (review.total.signoffs.count, review.total.signoffs.average) == (1, 4.0)
+    assert review.total.closed == 1
+    assert review.answered_at_once == 0
+    assert list(review.by_customer) == ["", "Highway Monitoring Center"]
+    highway = review.by_customer["Highway Monitoring Center"]
+    assert (highway.tickets, highway.breaches, highway.kept["respond"].met) == (1, 0, 1)
+    assert review.by_customer[""].tickets == 2
+    # Another month has none of them.
+    empty = await month_review(ctx, Month(2026, 10))
+    assert empty.total.tickets == 0 and empty.respond.median is None
+
+
+async def test_deadlines_stored_before_are_worked_out_again(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    async with ctx.db.write() as conn:  # as a database from before the review kept deadlines
+        await conn.execute(
+            update(TicketRow).values(
+                respond_due=None, diagnose_due=None, plan_due=None, deadlines_version=None
+            )
+        )
+    review = await month_review(ctx, NOVEMBER)
+    assert review.total.kept["respond"].met == 2 and review.total.breaches == 2
+    async with ctx.db.read() as conn:
+        versions = (await conn.execute(select(TicketRow.deadlines_version))).scalars().all()
+    assert None not in versions
+
+
+def test_spread_is_the_median_and_the_nearest_rank_p90() -> None:
+    assert spread([]).median is None
+    found = spread([float(n) for n in range(1, 11)])
+    assert (found.count, found.median, found.p90) == (10, 5.5, 9.0)
+    assert spread([1.0, 2.0, 30.0]).p90 == 30.0
+
+
+@pytest.mark.parametrize("text", ["2026-13", "26-10", "october", "2026-1", ""])
+def test_a_bad_month_is_refused(text: str) -> None:
+    with pytest.raises(UserError, match="YYYY-MM"):
+        parse_month(text)
+
+
+async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    data = await tickets_csv(ctx, review)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "编号 number" and len(rows) == 4
+    first, second, third = rows[1:]
+    assert first[:4] == ["#1", "A", "closed", ""]
+    assert first[4] == "数据库停了"
+    assert first[7] == "2026-11-23 10:00" and first[8] == "2026-11-23 10:10"
+    assert first[9] == "2026-11-23 10:15" and first[17] == "4"
+    assert second[4] == "'=cmd|' /C calc'!A0"  # not a formula in a spreadsheet
+    assert third[3] == "Highway Monitoring Center" and third[2] == "acknowledged"
+
+
+async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
+        png = await chart_png(review)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (1100, 750)
