@@ -1,8 +1,8 @@
-"""Read-only use cases: show, list, the monthly report, and what the Home tab shows."""
+"""Read-only use cases: show, list, and what the Home tab shows (the month's review is
+bot.services.review)."""
 
 from __future__ import annotations
 
-import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,57 +89,6 @@ def _by_time_left(item: Listed) -> tuple[int, datetime | int, int]:
     if item.next_due is None:
         return (1, 0, item.ticket.number)
     return (0, item.next_due[1], item.ticket.number)
-
-
-@dataclass(frozen=True)
-class MonthReport:
-    month: str
-    by_class: dict[str, int]
-    met: dict[str, tuple[int, int]]  # milestone -> (met in time, due)
-    ratings: list[int]
-    closed: int
-    autoclosed: int
-
-    @property
-    def average_rating(self) -> float | None:
-        return sum(self.ratings) / len(self.ratings) if self.ratings else None
-
-
-async def monthly_report(ctx: Context, month: str) -> MonthReport:
-    """Tickets reported in ``month`` (YYYY-MM, local time; empty = this month)."""
-    tz = ctx.config.tz
-    now_local = ctx.clock.now().astimezone(tz)
-    if not month:
-        month = f"{now_local.year:04d}-{now_local.month:02d}"
-    year, mon = (int(part) for part in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    days = month_calendar.monthrange(year, mon)[1]
-    end = start + timedelta(days=days)
-    async with ctx.db.read() as conn:
-        tickets = await ticket_store.list_tickets(
-            conn, reported_between=(start, end), limit=100_000
-        )
-    by_class = {c: 0 for c in "ABCD"}
-    met: dict[str, list[int]] = {m: [0, 0] for m in ("respond", "diagnose", "plan", "resolve")}
-    now = ctx.clock.now()
-    for ticket in tickets:
-        by_class[ticket.severity.value] += 1
-        done = ticket.met_at()
-        for name, due in ctx.deadlines(ticket).items():
-            when = done.get(name)
-            if when is None and due > now:
-                continue  # still running: neither met nor missed
-            met[name][1] += 1
-            if when is not None and when <= due:
-                met[name][0] += 1
-    return MonthReport(
-        month=month,
-        by_class=by_class,
-        met={k: (v[0], v[1]) for k, v in met.items()},
-        ratings=[t.rating for t in tickets if t.rating is not None],
-        closed=sum(1 for t in tickets if t.state is TicketState.CLOSED),
-        autoclosed=sum(1 for t in tickets if t.extra.get("autoclosed")),
-    )
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.domain.review import CLASSES, MILESTONES, Review
 from bot.services.context import Context
-from bot.services.review import CLASSES, MILESTONES, Review
 from storage import review as review_store
 
 # Preferred first: Simplified Chinese faces of Noto CJK (Debian's fonts-noto-cjk).

@@ -1,10 +1,11 @@
-"""Block Kit for reading tickets: show with history, lists, the monthly report, the Home tab."""
+"""Block Kit for reading tickets: show with history, lists, the Home tab (the month's review
+is bot/slack/review_blocks.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services.queries import HomeData, Listed, MonthReport, TicketView
+from bot.services.queries import HomeData, Listed, TicketView
 from bot.slack.blocks import (
     MILESTONE_LABELS,
     SEVERITY_EMOJI,
@@ -78,28 +79,6 @@ def listed_line(item: Listed, now: datetime) -> str:
         f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escape(t.summary[:120])} "
         f"· {t.state.value.replace('_', ' ')} · {owner}{due}"
     )
-
-
-def report_blocks(report: MonthReport) -> list[Block]:
-    classes = " · ".join(f"{c}: {n}" for c, n in report.by_class.items())
-    rows = []
-    for name, (in_time, due) in report.met.items():
-        share = f"{in_time * 100 // due}%" if due else "—"
-        rows.append(f"• {MILESTONE_LABELS[name]}: {in_time}/{due} in time ({share})")
-    rating = report.average_rating
-    stars = f"{rating:.1f}/5 from {len(report.ratings)} answers" if rating else "no answers yet"
-    return [
-        {"type": "header", "text": plain(f"Support report {report.month}")},
-        {"type": "section", "text": mrkdwn(f"*Tickets by class*\n{classes}")},
-        {"type": "section", "text": mrkdwn("*Promises kept*\n" + "\n".join(rows))},
-        {
-            "type": "section",
-            "text": mrkdwn(
-                f"*Satisfaction*\n{stars}\n*Closed* {report.closed} "
-                f"(by itself after no answer: {report.autoclosed})"
-            ),
-        },
-    ]
 
 
 def home_view(data: HomeData, now: datetime) -> View:

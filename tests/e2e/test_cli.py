@@ -56,6 +56,7 @@ def test_manifest_declares_commands_shortcut_scopes_and_events() -> None:
     assert commands["/report"]["url"] == "https://bot.example.org/slack/events"
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "report_message"
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert "files:write" in manifest["oauth_config"]["scopes"]["bot"]  # the review's chart
     assert "app_mention" in manifest["settings"]["event_subscriptions"]["bot_events"]
 
 

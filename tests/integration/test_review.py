@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
+from bot.domain.review import Month, parse_month, spread
 from bot.errors import UserError
 from bot.services.context import Context
-from bot.services.review import Month, month_review, parse_month, spread
+from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
 from storage.tables import TicketRow
 from tests.fakes import FakeClock

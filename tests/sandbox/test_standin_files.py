@@ -19,7 +19,7 @@ async def test_files_upload_v2_shares_files_into_the_channel(
     response = await client.files_upload_v2(
         file_uploads=[
             {"content": PNG, "filename": "review.png", "title": "月报 chart"},
-            {"content": "a,b\n1,2\n".encode(), "filename": "tickets.csv", "title": "tickets"},
+            {"content": b"a,b\n1,2\n", "filename": "tickets.csv", "title": "tickets"},
         ],
         channel="C0SUPPORT",
         initial_comment="The review of 2026-10",
@@ -41,10 +41,12 @@ async def test_files_upload_v2_shares_files_into_the_channel(
     assert message.files[0]["mimetype"] == "image/png" and message.files[0]["title"] == "月报 chart"
     stored = standin.file(message.files[0]["id"])
     assert stored is not None and stored.content == PNG
-    async with aiohttp.ClientSession() as http:
-        async with http.get(message.files[0]["url_private"]) as got:
-            assert got.status == 200 and got.content_type == "image/png"
-            assert await got.read() == PNG
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(message.files[0]["url_private"]) as got,
+    ):
+        assert got.status == 200 and got.content_type == "image/png"
+        assert await got.read() == PNG
     history = await client.conversations_history(channel="C0SUPPORT")
     assert history["messages"][0]["files"][1]["name"] == "tickets.csv"
 
@@ -58,9 +60,11 @@ async def test_an_upload_that_never_arrived_cannot_be_completed(
             files=[{"id": got["file_id"]}], channel_id="C0SUPPORT"
         )
     assert caught.value.response["error"] == "file_upload_not_complete"
-    async with aiohttp.ClientSession() as http:
-        async with http.post(got["upload_url"], data=b"short") as posted:
-            assert posted.status == 400  # the length announced was 10
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(got["upload_url"], data=b"short") as posted,
+    ):
+        assert posted.status == 400  # the length announced was 10
     with pytest.raises(SlackApiError) as unknown:
         await client.files_completeUploadExternal(files=[{"id": "F0NOPE"}], channel_id="C0SUPPORT")
     assert unknown.value.response["error"] == "file_not_found"
