@@ -25,6 +25,7 @@ from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
 from bot.handlers import oncall as oncall_handlers
+from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
@@ -32,6 +33,7 @@ from bot.services.context import Context
 from bot.services.delivery import Delivery, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
+from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.settings import Settings
@@ -48,6 +50,7 @@ class Escalator:
     delivery: Delivery
     metrics: Metrics
     engine: TimerEngine | None = None
+    plan_worker: PlanWorker | None = None
     signing_secret: str = field(default="", repr=False)
 
     @property
@@ -72,6 +75,8 @@ class Escalator:
             self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
         if self.engine is not None:
             self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
+        if self.plan_worker is not None:
+            self._tasks.append(asyncio.create_task(self.plan_worker.run(), name="service-plan"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -179,6 +184,7 @@ async def build(
     button_handlers.register(bolt, ctx, steps)
     home_handlers.register(bolt, ctx, steps)
     oncall_handlers.register(bolt, ctx)
+    plan_handlers.register(bolt, ctx)
     help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,
@@ -187,6 +193,7 @@ async def build(
         delivery=delivery,
         metrics=metrics,
         engine=engine,
+        plan_worker=PlanWorker(ctx, client),
         signing_secret=settings.require_signing_secret(),
     )
 

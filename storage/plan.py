@@ -321,3 +321,8 @@ async def next_post_at(conn: AsyncConnection) -> datetime | None:
         )
     ).scalar_one_or_none()
     return value
+
+
+async def post_attempts(conn: AsyncConnection, month: str) -> int:
+    found = (await conn.execute(select(POSTS.c.attempts).where(POSTS.c.month == month))).first()
+    return int(found[0]) if found else 0

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot.errors import ConfigError
-from bot.sla.calendar import WorkCalendar
+from bot.sla.calendar import CalendarRangeError, WorkCalendar
 from bot.sla.policy import parse_duration
 
 
@@ -138,8 +138,17 @@ def recipients(
 
 def due_at(nominal: date, calendar: WorkCalendar) -> datetime:
     """When an occurrence meant for ``nominal`` is sent: the opening of that day, or of the
-    next working day when it is no working day (never on a holiday)."""
-    return calendar.next_opening(datetime.combine(nominal, time(0), tzinfo=calendar.tz))
+    next working day when it is no working day (never on a holiday). In a year whose
+    holidays the calendar does not know, the next configured weekday that is no extra
+    holiday (a plan task must not wait for the holiday data)."""
+    try:
+        return calendar.next_opening(datetime.combine(nominal, time(0), tzinfo=calendar.tz))
+    except CalendarRangeError:
+        day = nominal
+        while day.weekday() not in calendar.workdays or day in calendar.extra_holidays:
+            day += timedelta(days=1)
+        opens = calendar.spans[0][0] if calendar.spans else 0
+        return datetime.combine(day, time(opens // 60, opens % 60), tzinfo=calendar.tz)
 
 
 @dataclass(frozen=True)

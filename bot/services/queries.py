@@ -3,15 +3,17 @@ bot.services.review)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.domain.service_plan import PlanTask
 from bot.domain.tickets import Ticket, TicketState
 from bot.domain.workflow import ACTIVE
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.oncall import who_is_on_call
+from bot.services.plan import overdue_for
 from storage import tickets as ticket_store
 
 OPEN_STATES = [s.value for s in (*ACTIVE, TicketState.AWAITING_APPROVAL, TicketState.RESOLVED)]
@@ -96,10 +98,15 @@ class HomeData:
     mine: list[Listed]
     team: list[Listed] | None  # for engineers and managers
     on_call: tuple[Any, Any]
+    # Service-plan tasks past their cadence: (customer, task, due day, overdue since).
+    overdue_plan: list[tuple[str, PlanTask, date, datetime]] = field(default_factory=list)
 
 
 async def home(ctx: Context, user_id: str) -> HomeData:
     mine = await list_tickets(ctx, choice="mine", user_id=user_id)
     staff = ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id)
     team = await list_tickets(ctx, choice="open", user_id=user_id) if staff else None
-    return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx))
+    overdue = [
+        (t.customer, t.task, t.nominal, t.overdue_at) for t in await overdue_for(ctx, user_id)
+    ]
+    return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx), overdue_plan=overdue)

@@ -18,6 +18,7 @@ from bot.slack.blocks import (
     ticket_message,
     time_left,
 )
+from bot.slack.plan_blocks import overdue_lines
 
 MAX_LISTED = 40  # a message holds 50 blocks
 
@@ -94,6 +95,9 @@ def home_view(data: HomeData, now: datetime) -> View:
         },
         {"type": "divider"},
     ]
+    if data.overdue_plan:
+        blocks += overdue_lines(data.overdue_plan)
+        blocks.append({"type": "divider"})
     blocks += list_blocks(data.mine, now, "Your open tickets")[:20]
     if data.team is not None:
         blocks.append({"type": "divider"})
