@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -72,6 +72,16 @@ async def dm(slack: SlackStandIn, user: str, words: str, count: int = 1) -> Stor
     return found
 
 
+async def updated(slack: SlackStandIn, channel: str, ts: str, words: str) -> StoredMessage:
+    """The message once ``words`` show in it (after the bot's chat.update)."""
+
+    def check() -> StoredMessage | None:
+        message = slack.message(channel, ts)
+        return message if message is not None and words in message.text else None
+
+    return await slack.wait_for(check)
+
+
 def action_ids(message: StoredMessage) -> list[str]:
     return [
         e.get("action_id", "")
@@ -110,9 +120,7 @@ async def test_a_plan_falls_due_is_done_skipped_answered_and_left_overdue(
     await slack.block_action(
         user="U0ENG2", action_id="plan_done", channel=dm_eng2, message_ts=call.ts
     )
-    done = await slack.wait_for(
-        lambda: (m := slack.message(dm_eng2, call.ts)) and "Done by" in m.text and m or None
-    )
+    done = await updated(slack, dm_eng2, call.ts, "Done by")
     assert action_ids(done) == []
     assert "<@U0ENG2>" in done.text
 
@@ -130,9 +138,7 @@ async def test_a_plan_falls_due_is_done_skipped_answered_and_left_overdue(
     await slack.view_submission(
         user="U0ENG2", view_id=form.id, values={"reason": "customer on leave <!here>"}
     )
-    skipped = await slack.wait_for(
-        lambda: (m := slack.message(dm_eng2, second.ts)) and "Skipped" in m.text and m or None
-    )
+    skipped = await updated(slack, dm_eng2, second.ts, "Skipped")
     assert "customer on leave &lt;!here&gt;" in json.dumps(skipped.blocks)
     assert action_ids(skipped) == []
 
@@ -140,11 +146,9 @@ async def test_a_plan_falls_due_is_done_skipped_answered_and_left_overdue(
     await advance_to(running, clock, shanghai("2026-12-21T08:30"))
     await slack.app_home_opened(user="U0MGR1")
     home = await slack.wait_for(
-        lambda: (
-            (h := slack.home("U0MGR1"))
-            and "Service plan: overdue" in json.dumps(h.view)
-            and h
-            or None
+        lambda: next(
+            (h for h in [slack.home("U0MGR1")] if h and "plan: overdue" in json.dumps(h.view)),
+            None,
         )
     )
     text = json.dumps(home.view, ensure_ascii=False)
@@ -164,9 +168,7 @@ async def test_a_plan_falls_due_is_done_skipped_answered_and_left_overdue(
     await slack.view_submission(
         user="U0CUST", view_id=form.id, values={"rating": "4", "comment": "响应及时"}
     )
-    answered = await slack.wait_for(
-        lambda: (m := slack.message(dm_cust, survey.ts)) and "Thank you" in m.text and m or None
-    )
+    answered = await updated(slack, dm_cust, survey.ts, "Thank you")
     assert action_ids(answered) == []
     async with running.bot.ctx.db.orm() as session:
         answer = (await session.scalars(select(SurveyAnswerRow))).one()
