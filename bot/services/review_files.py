@@ -11,10 +11,6 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.domain.review import CLASSES, MILESTONES, Review
 from bot.services.context import Context
 from storage import review as review_store
@@ -52,6 +48,8 @@ class MissingFontError(RuntimeError):
 @cache
 def cjk_family() -> str:
     """The family name of an installed CJK font, found through matplotlib's font manager."""
+    from matplotlib import font_manager  # imported when first needed: it takes a while
+
     installed = {font.name for font in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in installed:
@@ -69,6 +67,9 @@ def _percent(met: int, due: int) -> float:
 def draw_chart(review: Review) -> bytes:
     """The review's chart as PNG bytes: tickets by class, promises kept per milestone, and
     tickets and breaches by customer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     family = cjk_family()
     figure = Figure(figsize=(11, 7.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)

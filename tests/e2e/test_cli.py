@@ -137,3 +137,43 @@ def _get_when_up(url: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_report_writes_the_chart_and_the_csv_without_slack(tmp_path: Path) -> None:
+    import asyncio
+    import csv
+    import io
+
+    from PIL import Image
+
+    from bot.config import parse_config
+    from bot.services.context import Context
+    from storage.db import Database
+    from storage.migrate import migrate
+    from tests.conftest import CONFIG_DATA, START
+    from tests.fakes import FakeClock
+    from tests.integration.review_support import known_month
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'escalator.db'}"
+
+    async def fill() -> None:
+        db = Database(url)
+        await migrate(db)
+        await known_month(
+            Context(db=db, config=parse_config(CONFIG_DATA), clock=FakeClock(START)),
+            FakeClock(START),
+        )
+        await db.close()
+
+    asyncio.run(fill())
+    out = tmp_path / "out" / "2026-11"
+    result = run("report", "--month", "2026-11", "--out", str(out), env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "review-2026-11.png" in result.stdout
+    image = Image.open(out / "review-2026-11.png")
+    assert image.format == "PNG" and image.size == (1100, 750)
+    rows = list(csv.reader(io.StringIO((out / "tickets-2026-11.csv").read_text("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["#1", "#2", "#3"]
+    assert rows[1][8] == "2026-11-23 10:10"  # acknowledged, local time
+    bad = run("report", "--month", "2026-13", "--out", str(out), env={"DATABASE_URL": url})
+    assert bad.returncode == 1 and "YYYY-MM" in bad.stderr
