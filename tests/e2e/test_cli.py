@@ -159,10 +159,8 @@ def test_report_writes_the_chart_and_the_csv_without_slack(tmp_path: Path) -> No
     async def fill() -> None:
         db = Database(url)
         await migrate(db)
-        await known_month(
-            Context(db=db, config=parse_config(CONFIG_DATA), clock=FakeClock(START)),
-            FakeClock(START),
-        )
+        clock = FakeClock(START)
+        await known_month(Context(db=db, config=parse_config(CONFIG_DATA), clock=clock), clock)
         await db.close()
 
     asyncio.run(fill())
@@ -174,6 +172,6 @@ def test_report_writes_the_chart_and_the_csv_without_slack(tmp_path: Path) -> No
     assert image.format == "PNG" and image.size == (1100, 750)
     rows = list(csv.reader(io.StringIO((out / "tickets-2026-11.csv").read_text("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["#1", "#2", "#3"]
-    assert rows[1][8] == "2026-11-23 10:10"  # acknowledged, local time
+    assert rows[1][7:9] == ["2026-11-23 10:00", "2026-11-23 10:10"]  # reported, acknowledged
     bad = run("report", "--month", "2026-13", "--out", str(out), env={"DATABASE_URL": url})
     assert bad.returncode == 1 and "YYYY-MM" in bad.stderr
