@@ -187,11 +187,11 @@ async def durations(
     """Seconds from report to the milestone met, of the tickets reported in [start, end)
     that met it, sorted (for the median and the 90th percentile)."""
     met = MET_COLUMNS[milestone]
-    seconds = SecondsBetween(met, TICKETS.c.reported_at)
+    seconds = SecondsBetween(met, TICKETS.c.reported_at).label("seconds")
     rows = await conn.execute(
         select(seconds)
         .where(TICKETS.c.reported_at >= start, TICKETS.c.reported_at < end, met.is_not(None))
-        .order_by(seconds)
+        .order_by(seconds)  # by its label: worked out once a row
     )
     return [float(s) for s in rows.scalars()]
 

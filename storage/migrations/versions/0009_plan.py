@@ -16,6 +16,21 @@ branch_labels = None
 depends_on = None
 
 _DEADLINES = ("respond_due", "diagnose_due", "plan_due", "resolve_due")
+# The month's review reads this index alone (storage.tables.REVIEW_COLUMNS, as of 0009).
+_REVIEW_COLUMNS = (
+    "reported_at",
+    "version",
+    "deadlines_version",
+    "severity",
+    "customer",
+    "state",
+    "rating",
+    "acknowledged_at",
+    "cause_at",
+    "plan_at",
+    "resolved_at",
+    *_DEADLINES,
+)
 
 
 def upgrade() -> None:
@@ -23,7 +38,7 @@ def upgrade() -> None:
         for name in _DEADLINES:
             batch.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("deadlines_version", sa.Integer(), nullable=True))
-        batch.create_index("ix_tickets_reported", ["reported_at"])
+        batch.create_index("ix_tickets_reported", list(_REVIEW_COLUMNS))
     op.create_table(
         "plan_tasks",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
