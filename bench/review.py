@@ -165,7 +165,8 @@ async def main() -> None:
     db = Database(url)
     if not db.is_sqlite:
         async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
     await migrate(db)
     ctx = Context(db=db, config=parse_config(CONFIG_DATA), clock=FakeClock(NOW))
     started = time.perf_counter()
