@@ -69,6 +69,7 @@ def draw_chart(review: Review) -> bytes:
     tickets and breaches by customer."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     family = cjk_family()
     figure = Figure(figsize=(11, 7.5), dpi=100, layout="constrained")
@@ -111,7 +112,16 @@ def draw_chart(review: Review) -> bytes:
         label="超时",
         color="#d9534f",
     )
-    customers.set_xticks(positions, names, fontfamily=family)
+    many = len(names) > 6
+    customers.set_xticks(
+        positions,
+        names,
+        fontfamily=family,
+        rotation=45 if many else 0,
+        ha="right" if many else "center",
+    )
+    for axes in (by_class, customers):
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     customers.set_title("按客户", fontfamily=family)
     customers.legend(prop={"family": family})
     for axes in (by_class, kept, customers):
