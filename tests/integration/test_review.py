@@ -5,17 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
+from bot.config import parse_config
 from bot.domain.review import Month, parse_month, spread
+from bot.domain.service_plan import PlanTask
 from bot.errors import UserError
+from bot.services import plan
 from bot.services.context import Context
 from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
+from storage import plan as plan_store
+from storage.db import Database
 from storage.tables import TicketRow
+from tests.conftest import CONFIG_DATA
 from tests.fakes import FakeClock
 from tests.integration.review_support import known_month
 
@@ -101,3 +108,41 @@ async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeCloc
         png = await chart_png(review)
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == (1100, 750)
+
+
+async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClock) -> None:
+    data = dict(CONFIG_DATA)
+    data["customers"] = [
+        {
+            "name": "Highway Monitoring Center",
+            "channel": "C0CUST1",
+            "owner": "U0ENG2",
+            "contacts": ["U0CUST"],
+            "plan": {"call": "1w", "survey": "1w", "visit": "", "inspection": "", "training": ""},
+        }
+    ]
+    ctx = Context(db=db, config=parse_config(data), clock=clock)
+    await plan.sync(ctx)  # Monday 11-23: the call and the survey weekly from 11-30
+
+    async def week() -> dict[PlanTask, int]:
+        await clock.advance(timedelta(days=7))
+        await plan.fire_due(ctx)
+        async with db.read() as conn:  # the newest open occurrence of each task
+            return {t.task: t.id for t in await plan_store.open_tasks(conn)}
+
+    first = await week()  # 11-30
+    await plan.done(ctx, first[PlanTask.CALL], "U0ENG2")
+    await plan.answer_survey(ctx, first[PlanTask.SURVEY], "U0CUST", rating=5, comment="")
+    second = await week()  # 12-07
+    await plan.skip(ctx, second[PlanTask.CALL], "U0ENG2", "holiday")
+    await week()  # 12-14: the 12-07 survey is now overdue
+
+    november = await month_review(ctx, NOVEMBER)
+    kept = november.total.plan
+    assert (kept.due, kept.done, kept.skipped, kept.overdue) == (2, 2, 0, 0)
+    assert (november.total.surveys.count, november.total.surveys.average) == (1, 5.0)
+    assert november.by_customer["Highway Monitoring Center"].plan.done == 2
+    december = await month_review(ctx, Month(2026, 12))
+    kept = december.total.plan
+    assert (kept.due, kept.done, kept.skipped, kept.overdue) == (4, 0, 1, 1)
+    assert december.total.surveys.count == 0
