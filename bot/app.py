@@ -126,9 +126,14 @@ class Escalator:
             return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        if await self.ctx.db.ping():
-            return web.json_response({"status": "ok", "database": "ok"})
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        if not await self.ctx.db.ping():
+            return web.json_response(
+                {"status": "unavailable", "database": "unreachable"}, status=503
+            )
+        if self.plan_worker is not None and not self.plan_worker.healthy:
+            body = {"status": "unavailable", "database": "ok", "service_plan": "failing"}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         extra = await outbox_metrics(self.ctx)

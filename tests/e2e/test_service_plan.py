@@ -183,3 +183,33 @@ async def test_a_plan_falls_due_is_done_skipped_answered_and_left_overdue(
     old_mill_calls = [r for r in rows if r[0] == "Old Mill" and r[1] == "call"]
     assert old_mill_calls[0][2:] == ("2026-12-07", "open")
     assert not any(r[1] == "training" for r in rows)  # turned off with ""
+
+
+async def test_a_failing_pass_shows_in_healthz_and_the_worker_carries_on(
+    running: Running, clock: FakeClock
+) -> None:
+    import aiohttp
+
+    from storage.tables import ReviewPostRow
+
+    worker = running.bot.plan_worker
+    assert worker is not None
+    await passed(worker, 0)
+    table = ReviewPostRow.__table__
+    async with running.bot.ctx.db.write() as conn:  # the worker's next pass fails on it
+        await conn.run_sync(lambda sync: table.drop(sync))
+    before = worker.passes
+    worker.wake()
+    for _ in range(1000):
+        if not worker.healthy:
+            break
+        await asyncio.sleep(0.01)
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
+        assert got.status == 503 and (await got.json())["service_plan"] == "failing"
+    async with running.bot.ctx.db.write() as conn:
+        await conn.run_sync(lambda sync: table.create(sync))
+    await clock.advance(worker.backoff)  # it tries again after its back-off
+    await passed(worker, before)
+    assert worker.healthy
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
+        assert got.status == 200
