@@ -253,19 +253,12 @@ async def plan_figures(
     ]
 
 
-_has_kb_answers: bool = False
-
-
 async def answered_at_once(conn: AsyncConnection, start: datetime, end: datetime) -> int:
     """Problems answered at once by the knowledge base in [start, end) (JZB10-2008 §5.2.2):
-    rows of ``kb_answers`` (issue 18), 0 while that table does not exist."""
-    global _has_kb_answers
-    if not _has_kb_answers:
-        _has_kb_answers = await conn.run_sync(
-            lambda sync: inspect(sync).has_table(KB_ANSWERS_TABLE)
-        )
-        if not _has_kb_answers:
-            return 0
+    rows of ``kb_answers`` (issue 18) by their ``at``, 0 while that table does not exist."""
+    exists = await conn.run_sync(lambda sync: inspect(sync).has_table(KB_ANSWERS_TABLE))
+    if not exists:
+        return 0
     answers = table(KB_ANSWERS_TABLE, column("at", TICKETS.c.reported_at.type))
     query = (
         select(func.count()).select_from(answers).where(answers.c.at >= start, answers.c.at < end)

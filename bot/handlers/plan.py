@@ -88,8 +88,13 @@ def register(app: AsyncApp, ctx: Context) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        try:
+            task = await plan.may_close(ctx, _task_id(body), body["user"]["id"])
+        except UserError as exc:
+            await _say(respond, str(exc))
+            return
         await client.views_open(
-            trigger_id=body["trigger_id"], view=skip_modal(_task_id(body), *_where(body))
+            trigger_id=body["trigger_id"], view=skip_modal(task.id, *_where(body))
         )
 
     @app.action(PlanAction.SURVEY.value)

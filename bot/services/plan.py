@@ -235,25 +235,44 @@ class Closed:
         )
 
 
+def _check_closer(ctx: Context, task: StoredTask | None, user_id: str) -> StoredTask:
+    """The task, if ``user_id`` may mark it done or skipped (its owner, or a manager)."""
+    if task is None:
+        raise UserError("There is no such service-plan task.")
+    customer = _customers(ctx).get(task.customer)
+    allowed = ctx.config.is_manager(user_id) or (
+        customer is not None and user_id in who_does(ctx, customer, task.task)
+    )
+    if task.task is PlanTask.SURVEY or not allowed:
+        raise UserError("This task is not yours to close.")
+    return task
+
+
+def _not_open(task: StoredTask) -> UserError:
+    by = f" by <@{task.closed_by}>" if task.closed_by else ""
+    return UserError(f"This task is {task.state.value}{by} already; nothing changed.")
+
+
+async def may_close(ctx: Context, task_id: int, user_id: str) -> StoredTask:
+    """Check, changing nothing, that ``user_id`` may close the open task (before its form)."""
+    async with ctx.db.read() as conn:
+        task = _check_closer(ctx, await plan_store.get_task(conn, task_id), user_id)
+    if task.state is not TaskState.OPEN:
+        raise _not_open(task)
+    return task
+
+
 async def _close(
     ctx: Context, task_id: int, user_id: str, state: TaskState, reason: str = ""
 ) -> Closed:
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
-        task = await plan_store.get_task(conn, task_id)
-        if task is None:
-            raise UserError("There is no such service-plan task.")
-        customer = _customers(ctx).get(task.customer)
-        allowed = ctx.config.is_manager(user_id) or (
-            customer is not None and user_id in who_does(ctx, customer, task.task)
-        )
-        if task.task is PlanTask.SURVEY or not allowed:
-            raise UserError("This task is not yours to close.")
-        if not await plan_store.close_task(
+        task = _check_closer(ctx, await plan_store.get_task(conn, task_id), user_id)
+        closed = await plan_store.close_task(
             conn, task_id, state, by=user_id, reason=reason, now=now
-        ):
-            by = f" by <@{task.closed_by}>" if task.closed_by else ""
-            raise UserError(f"This task is {task.state.value}{by} already; nothing changed.")
+        )
+        if not closed:
+            raise _not_open(task)
         kind = PlanEventKind.DONE if state is TaskState.DONE else PlanEventKind.SKIPPED
         await plan_store.record(conn, [(task_id, user_id, kind, {"reason": reason})], at=now)
     log.info("plan task %s %s", task.task, state, extra={"user": user_id})

@@ -55,9 +55,12 @@ async def fire_after_a_week(ctx: Context, clock: FakeClock) -> dict[PlanTask, in
 
 async def test_only_the_owner_or_a_manager_closes_a_task(ctx: Context, clock: FakeClock) -> None:
     ids = await fire_after_a_week(ctx, clock)
+    assert (await plan.may_close(ctx, ids[PlanTask.CALL], "U0ENG2")).id == ids[PlanTask.CALL]
     for user in ("U0ENG1", "U0CUST"):
         with pytest.raises(UserError, match="not yours"):
             await plan.done(ctx, ids[PlanTask.CALL], user)
+        with pytest.raises(UserError, match="not yours"):
+            await plan.may_close(ctx, ids[PlanTask.CALL], user)  # before the Skip form
     with pytest.raises(UserError, match="not yours"):
         await plan.done(ctx, ids[PlanTask.SURVEY], "U0ENG2")  # a survey is answered, not done
     with pytest.raises(UserError, match="why"):
@@ -66,6 +69,8 @@ async def test_only_the_owner_or_a_manager_closes_a_task(ctx: Context, clock: Fa
     assert closed.by == "U0MGR1"
     with pytest.raises(UserError, match="done by <@U0MGR1> already"):
         await plan.skip(ctx, ids[PlanTask.CALL], "U0ENG2", "late")
+    with pytest.raises(UserError, match="done by <@U0MGR1> already"):
+        await plan.may_close(ctx, ids[PlanTask.CALL], "U0ENG2")
     async with ctx.db.read() as conn:
         kinds = (await conn.execute(select(PlanEventRow.kind))).scalars().all()
     assert sorted(kinds) == ["done", "due", "due"]
