@@ -72,7 +72,10 @@ class Cadence:
         return moved + timedelta(days=self.days * times)
 
     def __str__(self) -> str:
-        return (f"{self.months}mo" if self.months else "") + (f"{self.days}d" if self.days else "")
+        weeks, days = divmod(self.days, 7)
+        text = f"{self.months}mo" if self.months else ""
+        text += f"{weeks}w" if weeks else ""
+        return text + (f"{days}d" if days else "")
 
 
 def parse_cadence(text: object, *, key: str) -> Cadence | None:

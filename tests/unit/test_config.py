@@ -84,7 +84,7 @@ def test_every_key_has_a_default() -> None:
     assert config.channels.support == "#support"
     assert config.roles.engineers == ()
     plan = config.service_plan
-    assert [str(plan.cadence(task)) for task in PlanTask] == ["14d", "1mo", "1mo", "2mo", "6mo"]
+    assert [str(plan.cadence(task)) for task in PlanTask] == ["2w", "1mo", "1mo", "2mo", "6mo"]
     assert config.report.channel == config.channels.managers
 
 
