@@ -71,6 +71,14 @@ def test_check_config_prints_the_policy_and_names_a_bad_key(tmp_path: Path) -> N
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
     assert "roles.chefs" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "plan: call 1d, survey 1d, visit 1mo" in good.stdout
+    assert "service plan: call 2w, survey 1mo" in good.stdout
+    cadence = tmp_path / "cadence.toml"
+    cadence.write_text(
+        '[[customers]]\nname = "X"\nchannel = "C0X1"\n[customers.plan]\ncall = "2x"\n'
+    )
+    result = run("check-config", str(cadence))
+    assert result.returncode == 1 and "customers[0].plan.call" in result.stderr
 
 
 def test_missing_setting_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:
