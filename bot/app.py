@@ -26,6 +26,7 @@ from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
 from bot.handlers import oncall as oncall_handlers
+from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
@@ -34,6 +35,7 @@ from bot.services.context import Context
 from bot.services.delivery import Delivery, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
+from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.settings import Settings
@@ -52,6 +54,7 @@ class Escalator:
     delivery: Delivery
     metrics: Metrics
     engine: TimerEngine | None = None
+    plan_worker: PlanWorker | None = None
     signing_secret: str = field(default="", repr=False)
 
     @property
@@ -80,6 +83,8 @@ class Escalator:
             self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
         if self.engine is not None:
             self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
+        if self.plan_worker is not None:
+            self._tasks.append(asyncio.create_task(self.plan_worker.run(), name="service-plan"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -129,9 +134,14 @@ class Escalator:
             return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        if await self.ctx.db.ping():
-            return web.json_response({"status": "ok", "database": "ok"})
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        if not await self.ctx.db.ping():
+            return web.json_response(
+                {"status": "unavailable", "database": "unreachable"}, status=503
+            )
+        if self.plan_worker is not None and not self.plan_worker.healthy:
+            body = {"status": "unavailable", "database": "ok", "service_plan": "failing"}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         extra = await outbox_metrics(self.ctx)
@@ -187,6 +197,7 @@ async def build(
     button_handlers.register(bolt, ctx, steps)
     home_handlers.register(bolt, ctx, steps)
     oncall_handlers.register(bolt, ctx)
+    plan_handlers.register(bolt, ctx)
     help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,
@@ -195,6 +206,7 @@ async def build(
         delivery=delivery,
         metrics=metrics,
         engine=engine,
+        plan_worker=PlanWorker(ctx, client),
         signing_secret=settings.require_signing_secret(),
     )
 

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--socket-mode", action="store_true")
     backup = sub.add_parser("backup", help="a consistent copy of the database")
     backup.add_argument("path")
+    report = sub.add_parser("report", help="write the month's review (PNG chart, CSV) to a folder")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--out", required=True, help="the folder to write to")
     return parser
 
 
@@ -90,6 +93,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "backup":
         commands.backup(settings, args.path)
         print(f"escalator: backup written to {args.path}")
+        return 0
+    if command == "report":
+        for path in commands.report(settings, args.month, args.out):
+            print(f"escalator: wrote {path}")
         return 0
     if command == "serve":
         asyncio.run(commands.serve(settings, args.host, args.port))

@@ -28,6 +28,7 @@ from bot.sla.stages import (
     unfired,
 )
 from bot.slack import paging as blocks_pages
+from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage.outbox import NewNotice
 from storage.stage_timers import Arm
@@ -66,8 +67,10 @@ async def replace_timers(
     stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
+    deadlines_of_tickets: list[tuple[int, int, Deadlines | None]] = []
     for ticket in tickets:
         deadlines, stages = plan_for(ctx, ticket, now)
+        deadlines_of_tickets.append((ticket.number, ticket.version, deadlines))
         if deadlines is not None:
             estimated.update(deadlines.estimated_years)
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
@@ -75,6 +78,7 @@ async def replace_timers(
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     await timer_store.rearm_many(conn, rearms, stored, now=now)
     await tell_estimated(conn, ctx.config, estimated, now=now)
+    await review_store.store_deadlines(conn, deadlines_of_tickets)  # for the month's review
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

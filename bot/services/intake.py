@@ -28,6 +28,7 @@ from bot.sla.deadlines import Deadlines
 from bot.sla.stages import Stage, StageOutcome, catch_up, next_stage
 from bot.slack.ticket_card import approval_request
 from storage import outbox
+from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -127,12 +128,14 @@ async def _first_stages(
     notices: list[NewNotice] = []
     plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
     oncall: OnCall | None = None
+    stored_deadlines: list[tuple[int, int, Deadlines | None]] = []
     for ticket in created:
         # New tickets of one batch share the report time: one plan per class and state.
         shape = (ticket.severity, ticket.in_warranty, ticket.state)
         if shape not in plans:
             plans[shape] = plan_for(ctx, ticket, now)
         deadlines, stages = plans[shape]
+        stored_deadlines.append((ticket.number, ticket.version, deadlines))
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
@@ -146,6 +149,7 @@ async def _first_stages(
         year for deadlines, _ in plans.values() if deadlines for year in deadlines.estimated_years
     }
     await tell_estimated(conn, ctx.config, estimated, now=now)
+    await review_store.store_deadlines(conn, stored_deadlines)  # for the month's review
     return arms, notices
 
 

@@ -14,6 +14,7 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "commands",
+    "files:write",
     "groups:history",
     "im:history",
     "im:write",

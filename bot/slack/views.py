@@ -1,10 +1,11 @@
-"""Block Kit for reading tickets: show with history, lists, the monthly report, the Home tab."""
+"""Block Kit for reading tickets: show with history, lists, the Home tab (the month's review
+is bot/slack/review_blocks.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.read_models import HomeData, Listed, MonthReport, TicketView
+from bot.domain.read_models import HomeData, Listed, TicketView
 from bot.slack.blocks import (
     MILESTONE_LABELS,
     SEVERITY_EMOJI,
@@ -17,6 +18,7 @@ from bot.slack.blocks import (
     ticket_message,
     time_left,
 )
+from bot.slack.plan_blocks import overdue_lines
 
 MAX_LISTED = 40  # a message holds 50 blocks
 
@@ -80,28 +82,6 @@ def listed_line(item: Listed, now: datetime) -> str:
     )
 
 
-def report_blocks(report: MonthReport) -> list[Block]:
-    classes = " · ".join(f"{c}: {n}" for c, n in report.by_class.items())
-    rows = []
-    for name, (in_time, due) in report.met.items():
-        share = f"{in_time * 100 // due}%" if due else "—"
-        rows.append(f"• {MILESTONE_LABELS[name]}: {in_time}/{due} in time ({share})")
-    rating = report.average_rating
-    stars = f"{rating:.1f}/5 from {len(report.ratings)} answers" if rating else "no answers yet"
-    return [
-        {"type": "header", "text": plain(f"Support report {report.month}")},
-        {"type": "section", "text": mrkdwn(f"*Tickets by class*\n{classes}")},
-        {"type": "section", "text": mrkdwn("*Promises kept*\n" + "\n".join(rows))},
-        {
-            "type": "section",
-            "text": mrkdwn(
-                f"*Satisfaction*\n{stars}\n*Closed* {report.closed} "
-                f"(by itself after no answer: {report.autoclosed})"
-            ),
-        },
-    ]
-
-
 def home_view(data: HomeData, now: datetime) -> View:
     current, upcoming = data.on_call
     blocks: list[Block] = [
@@ -115,6 +95,9 @@ def home_view(data: HomeData, now: datetime) -> View:
         },
         {"type": "divider"},
     ]
+    if data.overdue_plan:
+        blocks += overdue_lines(data.overdue_plan)
+        blocks.append({"type": "divider"})
     blocks += list_blocks(data.mine, now, "Your open tickets")[:20]
     if data.team is not None:
         blocks.append({"type": "divider"})

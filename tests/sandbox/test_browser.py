@@ -361,3 +361,28 @@ async def test_message_elements_send_block_actions(sandbox: Sandbox, page: Page)
 
     body = await sent_by(overflow)
     assert body["action_id"] == "more" and body["value"] == "reopen"
+
+
+async def test_the_months_review_shows_its_chart_in_the_channel(
+    sandbox: Sandbox, page: Page
+) -> None:
+    from playwright.async_api import expect
+
+    await act_as(page, "U0MGR1")
+    await page.locator("#channel-list .nav-item[data-channel='C0MANAGERS']").click()
+    composer = page.locator("#composer-input")
+    await composer.fill("/ticket report 2026-11")
+    await composer.press("Enter")
+    chart = page.locator("#messages .msg img.msg-file-image")
+    await expect(chart).to_have_count(1)
+    await expect(chart).to_have_attribute("alt", "售后服务月报 2026-11")
+    size = await chart.evaluate(
+        """(img) => new Promise((done) => {
+            const report = () => done([img.naturalWidth, img.naturalHeight]);
+            img.complete ? report() : img.addEventListener("load", report);
+        })"""
+    )
+    assert size == [1100, 750]  # the PNG itself, served by the stand-in, decoded by Chromium
+    link = page.locator("#messages .msg a.msg-file-link").filter(has_text="Tickets 2026-11")
+    await expect(link).to_have_attribute("download", "tickets-2026-11.csv")
+    await screenshot(page, "sandbox-review-chart.png")

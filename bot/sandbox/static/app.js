@@ -304,6 +304,20 @@
       if (att.text) bar.appendChild(Mrkdwn.render(att.text, ctx()));
       body.appendChild(bar);
     });
+    (msg.files || []).forEach((file) => {
+      const box = el("div", "msg-file");
+      if (/^image\//.test(file.mimetype)) {
+        const img = el("img", "msg-file-image");
+        img.src = file.url;
+        img.alt = file.title || file.name;
+        box.appendChild(img);
+      }
+      const link = el("a", "msg-file-link", file.title || file.name);
+      link.href = file.url;
+      link.download = file.name;
+      box.appendChild(link);
+      body.appendChild(box);
+    });
     return body;
   }
 
