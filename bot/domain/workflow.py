@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.tickets import ACTIVE, Ticket, TicketState
+from bot.domain.tickets import ACTIVE, FIRST_ACK, REOPENED_AT, REOPENS, Ticket, TicketState
 from bot.errors import UserError
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
@@ -106,6 +106,26 @@ def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
     if not allowed & actor.roles_on(ticket):
         who = " or ".join(ROLE_WORDS[r] for r in sorted(allowed, key=list(Role).index))
         raise Refused(f"Only {who} can {step.verb} {ticket.ref}.")
+
+
+def may(ticket: Ticket, verb: str, actor: Actor) -> bool:
+    """Whether ``actor``'s roles allow the step on the ticket (its state aside): what a
+    message addressed to one person offers them."""
+    try:
+        check_role(ticket, Step(verb), actor)
+    except Refused:
+        return False
+    return True
+
+
+def fits(ticket: Ticket, step: Step, now: datetime) -> bool:
+    """Whether the step fits the ticket's state at ``now`` (whoever asks): what a message
+    shared by many (the ticket's card) offers."""
+    try:
+        apply(ticket, step, actor=Actor(""), now=now, system=True)
+    except NotAllowed:
+        return False
+    return True
 
 
 def apply(
@@ -242,14 +262,23 @@ def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    """Open again: the respond milestone starts again from ``now`` (SPEC §4), counted as the
+    ticket's next round; the first acknowledgement is kept for the month's figures."""
     _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, "reopened")
+    extra: dict[str, object] = {
+        **t.extra,
+        REOPENED_AT: now.isoformat(),
+        REOPENS: t.reopens + 1,
+    }
+    if t.acknowledged_at is not None and FIRST_ACK not in extra:
+        extra[FIRST_ACK] = t.acknowledged_at.isoformat()
     return replace(
         t,
         state=TicketState.OPEN,
         acknowledged_at=None,
         resolved_at=None,
         closed_at=None,
-        extra={**t.extra, "reopened_at": now.isoformat()},
+        extra=extra,
     )
 
 
@@ -268,6 +297,15 @@ def _confirm(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _reject(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    """ "No, not yet" answers the sign-off of a resolved ticket, and nothing else: an old
+    sign-off message must not reopen a closed ticket (the reporter uses /ticket reopen)."""
+    if t.state is TicketState.CLOSED:
+        raise NotAllowed(
+            f"{t.ref} is closed: this sign-off was answered already. "
+            f"To open it again, use `/ticket reopen {t.number}`."
+        )
+    if t.state is not TicketState.RESOLVED:
+        raise NotAllowed(f"{t.ref} is {_state_words(t)}: it no longer waits for your sign-off.")
     return _reopen(t, s, a, now)
 
 

@@ -29,7 +29,14 @@ from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.sla.policy import Milestone
-from bot.sla.stages import StageKind, StageOutcome, catch_up, next_stage, unfired
+from bot.sla.stages import (
+    StageKind,
+    StageOutcome,
+    catch_up,
+    next_stage,
+    shows_deadline,
+    unfired,
+)
 from bot.slack.thread_text import story_line
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -198,6 +205,8 @@ class TimerEngine:
             for stage in send
             for notice in stage_notices(self.ctx.config, ticket, stage, deadlines, now, oncall)
         ]
+        if shows_deadline([*send, *skip]):  # a deadline passed: the card says overdue now
+            notices.insert(0, NewNotice(ticket.number, NoticeKind.TICKET_MESSAGE, {}))
         self.stats.fired += len(send)
         self.stats.superseded += len(skip)
         if skip:
