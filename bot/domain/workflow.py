@@ -27,6 +27,31 @@ class NotAllowed(UserError):
     """The step does not fit the ticket's current state."""
 
 
+class Prompt(StrEnum):
+    """A message that asks for one step and waits for it in one state of the ticket. Once the
+    ticket leaves that state (the step was taken, or overtaken), every message that asked
+    says so and loses its buttons."""
+
+    SIGNOFF = "signoff"  # "Is it fixed?", to the reporter (in the thread and by DM)
+    APPROVAL = "approval"  # accept or decline an out-of-warranty request, to the managers
+
+
+WAITS_IN = {
+    Prompt.SIGNOFF: TicketState.RESOLVED,
+    Prompt.APPROVAL: TicketState.AWAITING_APPROVAL,
+}
+
+
+def settled(change: Change) -> list[Prompt]:
+    """The prompts a change answers: the ticket left the state they wait in."""
+    before = change.before.get("state")
+    return [
+        prompt
+        for prompt, state in WAITS_IN.items()
+        if before == state.value and change.ticket.state is not state
+    ]
+
+
 class Role(StrEnum):
     ENGINEER = "engineer"
     MANAGER = "manager"

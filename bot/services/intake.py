@@ -18,7 +18,7 @@ from bot.domain.notices import NoticeKind
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.domain.triage import MEANING
-from bot.domain.workflow import snapshot
+from bot.domain.workflow import Prompt, snapshot
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
@@ -187,7 +187,16 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     if ticket.state is TicketState.AWAITING_APPROVAL:
         ask = approval_request(ticket)
         notices += [
-            NewNotice(number, NoticeKind.DM, {"user": m, "text": ask.text, "blocks": ask.blocks})
+            NewNotice(
+                number,
+                NoticeKind.DM,
+                {
+                    "user": m,
+                    "text": ask.text,
+                    "blocks": ask.blocks,
+                    "prompt": Prompt.APPROVAL.value,
+                },
+            )
             for m in ctx.config.roles.managers
         ]
     return notices

@@ -28,6 +28,7 @@ from bot.domain.workflow import Actor, Change, Step, apply
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
+from bot.services.steps import settle_notices
 from bot.sla.policy import Milestone
 from bot.sla.stages import (
     StageKind,
@@ -234,4 +235,5 @@ def _close_notices(change: Change) -> list[NewNotice]:
     return [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
         NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, "")}),
+        *settle_notices(change, ""),  # the sign-off asked in vain: its messages say so
     ]
