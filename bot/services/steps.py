@@ -271,7 +271,15 @@ async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Tic
         return await ticket_store.ticket_at_message(conn, channel, thread_ts)
 
 
-async def first_time(ctx: Context, request_key: str) -> bool:
-    """Record a request that changes nothing stored (an offer to report); False on a retry."""
+async def first_time(ctx: Context, request_key: str, keep: str = "") -> bool:
+    """Record a request that changes nothing stored (an offer to report, keeping the text
+    offered: ``keep``); False on a retry."""
     async with ctx.db.write() as conn:
-        return await requests.first_time(conn, request_key, now=ctx.clock.now())
+        return await requests.first_time(conn, request_key, now=ctx.clock.now(), reply=keep)
+
+
+async def kept_text(ctx: Context, request_key: str) -> str | None:
+    """What :func:`first_time` kept for the request, or None if it is not known."""
+    async with ctx.db.read() as conn:
+        found = await requests.replies_for(conn, [request_key])
+    return found.get(request_key)

@@ -361,8 +361,9 @@ def _deadline_fields(
 # ----- mentions ----------------------------------------------------------------------------
 
 
-def report_offer(text: str) -> list[Block]:
-    """The reply to a mention: a button that opens the report form with the text."""
+def report_offer(key: str) -> list[Block]:
+    """The reply to a mention: a button that opens the report form with the mention's text
+    (kept by the bot under ``key``: a button's value holds 2,000 characters at most)."""
     return [
         {
             "type": "section",
@@ -376,8 +377,20 @@ def report_offer(text: str) -> list[Block]:
                     "action_id": Action.REPORT_THIS,
                     "style": "primary",
                     "text": plain("Report this"),
-                    "value": text[:2000],
+                    "value": key,
                 }
             ],
         },
     ]
+
+
+def report_offer_used(ticket: Ticket) -> str:
+    """What the offer says once the report it offered is a ticket."""
+    return f":white_check_mark: Reported as {ticket.ref}. Follow it in <#{ticket.post_channel}>."
+
+
+def report_from_text(text: str) -> tuple[str, str]:
+    """A report form's summary and details from a message: the first line, cut to fit the
+    summary, and the whole text."""
+    first = next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
+    return cut(first, SUMMARY_MAX), text.strip()
