@@ -6,10 +6,11 @@ import calendar as month_calendar
 from datetime import datetime, timedelta
 
 from bot.domain.read_models import EventView, HomeData, Listed, MonthReport, TicketView
-from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
+from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, deadlines_of, kept
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.oncall import who_is_on_call
+from bot.sla.calendar import CalendarRangeError
 from storage import tickets as ticket_store
 
 SOON = timedelta(hours=1)
@@ -83,16 +84,18 @@ async def monthly_report(ctx: Context, month: str) -> MonthReport:
     by_class = {c: 0 for c in "ABCD"}
     met: dict[str, list[int]] = {m: [0, 0] for m in ("respond", "diagnose", "plan", "resolve")}
     now = ctx.clock.now()
+    config = ctx.config
     for ticket in tickets:
         by_class[ticket.severity.value] += 1
-        done = ticket.met_at()
-        for name, due in ctx.deadlines(ticket).items():
-            when = done.get(name)
-            if when is None and due > now:
-                continue  # still running: neither met nor missed
+        try:  # respond as first promised: a reopen starts a new round, not a new promise
+            promised = deadlines_of(
+                ticket, policy=config.policy, calendar=config.calendar, as_promised=True
+            )
+        except CalendarRangeError:
+            continue
+        for name, in_time in kept(ticket, promised, now).items():
             met[name][1] += 1
-            if when is not None and when <= due:
-                met[name][0] += 1
+            met[name][0] += in_time
     return MonthReport(
         month=month,
         by_class=by_class,
