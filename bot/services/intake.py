@@ -15,10 +15,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notices import NoticeKind
+from bot.domain.record import snapshot
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.domain.triage import MEANING
-from bot.domain.workflow import Prompt, snapshot
+from bot.domain.workflow import Prompt
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
