@@ -268,3 +268,18 @@ async def test_a_mention_in_a_tickets_thread_is_a_note_not_a_new_report(running:
     await answer_to(slack, "U0CUST", "In the thread of #1")
     assert (await events(running))[-1] == "note"
     assert len(await events(running)) == 2
+
+
+async def test_the_months_figures_count_the_first_acknowledgement_after_a_reopen(
+    running: Running, clock: FakeClock
+) -> None:
+    slack = running.slack
+    await open_ticket(running, Severity.A)
+    await clock.advance(timedelta(minutes=5))
+    await say(slack, "U0ENG1", "ack 1")  # in time: respond is due at 15 minutes
+    await say(slack, "U0ENG1", "close 1")
+    await clock.advance(timedelta(hours=2))
+    await say(slack, "U0REP", "reopen 1")
+    await clock.advance(timedelta(hours=1))  # the new round is overdue and unacknowledged
+    text = await say(slack, "U0MGR1", "report 2026-11")
+    assert "Respond: 1/1 in time" in text
