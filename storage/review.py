@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.domain.service_plan import TaskState
+from bot.domain.tickets import Ticket
 from bot.sla.deadlines import Deadlines
 from storage.tables import PlanTaskRow, SurveyAnswerRow, TicketRow, table_of
 
@@ -38,7 +39,7 @@ ANSWERS = table_of(SurveyAnswerRow)
 MILESTONES = ("respond", "diagnose", "plan", "resolve")
 # When each milestone was met: the ticket's column (bot.domain.tickets.Ticket.met_at).
 MET_COLUMNS = {
-    "respond": TICKETS.c.acknowledged_at,
+    "respond": TICKETS.c.first_acknowledged_at,  # a reopen does not erase it (tickets.kept)
     "diagnose": TICKETS.c.cause_at,
     "plan": TICKETS.c.plan_at,
     "resolve": TICKETS.c.resolved_at,
@@ -78,6 +79,7 @@ _STORE_DEADLINES = (
     .values(
         {
             **{f"{name}_due": bindparam(f"d_{name}") for name in MILESTONES},
+            "first_acknowledged_at": bindparam("first_ack"),
             "deadlines_version": bindparam("v"),
         }
     )
@@ -85,14 +87,19 @@ _STORE_DEADLINES = (
 
 
 async def store_deadlines(
-    conn: AsyncConnection, rows: Sequence[tuple[int, int, Deadlines | None]]
+    conn: AsyncConnection, rows: Sequence[tuple[Ticket, Deadlines | None]]
 ) -> None:
-    """Store each ticket's deadlines (number, version, deadlines) as of that version; a
+    """Store each ticket's deadlines as promised (:func:`bot.domain.tickets.
+    promised_deadlines`) and its first acknowledgement, as of the ticket's version; a
     ticket that has moved on since keeps what it has (a later write stores its own). None:
-    not known (a year the holiday calendar does not know): stored as none, at that version."""
+    not known (an instant beyond the calendar's years): stored as none, at that version."""
     params = []
-    for number, version, deadlines in rows:
-        row: dict[str, Any] = {"n": number, "v": version}
+    for ticket, deadlines in rows:
+        row: dict[str, Any] = {
+            "n": ticket.number,
+            "v": ticket.version,
+            "first_ack": ticket.first_acknowledged_at,
+        }
         for name in MILESTONES:
             row[f"d_{name}"] = getattr(deadlines, name) if deadlines is not None else None
         params.append(row)

@@ -78,7 +78,7 @@ REVIEW_COLUMNS = (
     "customer",
     "state",
     "rating",
-    "acknowledged_at",
+    "first_acknowledged_at",
     "cause_at",
     "plan_at",
     "resolved_at",
@@ -128,6 +128,7 @@ class TicketRow(Base):
     diagnose_due: Mapped[datetime | None]
     plan_due: Mapped[datetime | None]
     resolve_due: Mapped[datetime | None]
+    first_acknowledged_at: Mapped[datetime | None]  # kept through reopens, for the review
     deadlines_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (

@@ -6,10 +6,12 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain.tickets import ReportDraft, report_errors
+from bot.domain.tickets import ReportDraft, Ticket, report_errors
 from bot.domain.triage import QUESTIONS, classify
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
@@ -17,10 +19,12 @@ from bot.handlers.forms import read_report_form
 from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
+from bot.services.steps import kept_text
 from bot.slack import blocks
 from bot.slack.ids import Action, Callback
 
 log = logging.getLogger(__name__)
+OFFER = "offer"  # in the report form's metadata: the response_url of the offer it came from
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
@@ -51,13 +55,19 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
             # The database is slow: the report is being stored (it will be, or the task
             # fails alone); the reporter gets the number by direct message.
             await ack(response_action="update", view=blocks.report_pending())
-            after_answer(_count_when_stored(metrics, result))
+            offer = form.metadata.get(OFFER)
+            after_answer(
+                _count_when_stored(metrics, result, offer if isinstance(offer, str) else None)
+            )
             return
         outcome = result
         if outcome.created:
             metrics.tickets_reported.labels(severity=severity.value).inc()
         ticket = outcome.ticket
         schedule = ctx.schedule(ticket)
+        offer = form.metadata.get(OFFER)
+        if isinstance(offer, str):
+            after_answer(_offer_used(offer, ticket))
         await ack(
             response_action="update",
             view=blocks.report_confirmation(
@@ -81,21 +91,32 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        message = body.get("message", {})
+        summary, details = blocks.report_from_text(body.get("message", {}).get("text", ""))
         view = blocks.report_modal(
-            details=message.get("text", ""),
+            summary=summary,
+            details=details,
             metadata={"channel": body.get("channel", {}).get("id")},
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REPORT_THIS)
-    async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def open_from_offer(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
-        action = body["actions"][0]
-        view = blocks.report_modal(
-            details=action.get("value", ""),
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        text = await kept_text(ctx, str(body["actions"][0].get("value", "")))
+        if text is None:
+            await respond(
+                text="I no longer have the text of this offer: use `/report` to report it.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        summary, details = blocks.report_from_text(text)
+        metadata = {"channel": body.get("channel", {}).get("id")}
+        if body.get("response_url"):
+            metadata[OFFER] = body["response_url"]  # replaced by the ticket's number once used
+        view = blocks.report_modal(summary=summary, details=details, metadata=metadata)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.TRIAGE)
@@ -116,7 +137,26 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         )
 
 
-async def _count_when_stored(metrics: Metrics, stored: Awaitable[ReportOutcome]) -> None:
+async def _count_when_stored(
+    metrics: Metrics, stored: Awaitable[ReportOutcome], offer: str | None
+) -> None:
     outcome = await stored
     if outcome.created:
         metrics.tickets_reported.labels(severity=outcome.ticket.severity.value).inc()
+    if offer is not None:
+        await _offer_used(offer, outcome.ticket)
+
+
+async def _offer_used(response_url: str, ticket: Ticket) -> None:
+    """Replace the "Report this" offer (an ephemeral message) with the ticket's number."""
+    try:
+        sent = await AsyncWebhookClient(response_url).send(
+            text=blocks.report_offer_used(ticket), replace_original=True
+        )
+        status = sent.status_code
+    except (SlackClientError, OSError, TimeoutError):
+        status = None
+    if status != 200:  # the ticket is made all the same; only the offer stays as it was
+        log.warning(
+            "the report offer was not replaced: %s", status, extra={"ticket": ticket.number}
+        )

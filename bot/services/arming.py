@@ -67,10 +67,10 @@ async def replace_timers(
     stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
-    deadlines_of_tickets: list[tuple[int, int, Deadlines | None]] = []
+    for_review: list[tuple[Ticket, Deadlines | None]] = []
     for ticket in tickets:
         deadlines, stages = plan_for(ctx, ticket, now)
-        deadlines_of_tickets.append((ticket.number, ticket.version, deadlines))
+        for_review.append((ticket, ctx.promised(ticket, deadlines)))
         if deadlines is not None:
             estimated.update(deadlines.estimated_years)
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
@@ -78,7 +78,7 @@ async def replace_timers(
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     await timer_store.rearm_many(conn, rearms, stored, now=now)
     await tell_estimated(conn, ctx.config, estimated, now=now)
-    await review_store.store_deadlines(conn, deadlines_of_tickets)  # for the month's review
+    await review_store.store_deadlines(conn, for_review)  # for the month's review
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

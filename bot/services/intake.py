@@ -15,10 +15,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notices import NoticeKind
+from bot.domain.record import snapshot
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
 from bot.domain.triage import MEANING
-from bot.domain.workflow import snapshot
+from bot.domain.workflow import Prompt
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.estimates import tell_estimated
@@ -128,14 +129,14 @@ async def _first_stages(
     notices: list[NewNotice] = []
     plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
     oncall: OnCall | None = None
-    stored_deadlines: list[tuple[int, int, Deadlines | None]] = []
+    stored_deadlines: list[tuple[Ticket, Deadlines | None]] = []
     for ticket in created:
         # New tickets of one batch share the report time: one plan per class and state.
         shape = (ticket.severity, ticket.in_warranty, ticket.state)
         if shape not in plans:
             plans[shape] = plan_for(ctx, ticket, now)
         deadlines, stages = plans[shape]
-        stored_deadlines.append((ticket.number, ticket.version, deadlines))
+        stored_deadlines.append((ticket, deadlines))  # a new ticket: as promised
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
@@ -197,7 +198,16 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     if ticket.state is TicketState.AWAITING_APPROVAL:
         ask = approval_request(ticket)
         notices += [
-            NewNotice(number, NoticeKind.DM, {"user": m, "text": ask.text, "blocks": ask.blocks})
+            NewNotice(
+                number,
+                NoticeKind.DM,
+                {
+                    "user": m,
+                    "text": ask.text,
+                    "blocks": ask.blocks,
+                    "prompt": Prompt.APPROVAL.value,
+                },
+            )
             for m in ctx.config.roles.managers
         ]
     return notices

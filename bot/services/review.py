@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.review import CLASSES, Group, Month, Review, spread
 from bot.domain.review import MILESTONES as DOMAIN_MILESTONES
-from bot.domain.tickets import deadlines_of
+from bot.domain.tickets import Ticket, deadlines_of
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
@@ -45,16 +45,19 @@ async def refresh_deadlines(ctx: Context, start: datetime, end: datetime) -> int
             if not numbers:
                 return refreshed
             tickets = await ticket_store.lock_tickets(conn, numbers)
-            rows: list[tuple[int, int, Deadlines | None]] = []
+            rows: list[tuple[Ticket, Deadlines | None]] = []
             for ticket in tickets.values():
                 try:
                     found: Deadlines | None = deadlines_of(
-                        ticket, policy=ctx.config.policy, calendar=ctx.config.calendar
+                        ticket,
+                        policy=ctx.config.policy,
+                        calendar=ctx.config.calendar,
+                        as_promised=True,
                     )
                 except CalendarRangeError as error:
                     log.warning("deadlines unknown: %s", error, extra={"ticket": ticket.number})
                     found = None
-                rows.append((ticket.number, ticket.version, found))
+                rows.append((ticket, found))
             await review_store.store_deadlines(conn, rows)
         refreshed += len(numbers)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from bot.domain.workflow import Change
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
-from bot.slack.blocks import escape
+from bot.slack.blocks import escaped
 
 STORY_TEXT_MAX = 2_900  # characters of user text quoted in one thread line; the record keeps all
 
 
 def quote(text: str) -> str:
-    """User text for a thread line: cut to a length that fits a message, then escaped."""
-    if len(text) > STORY_TEXT_MAX:
-        text = text[: STORY_TEXT_MAX - 1] + "…"
-    return escape(text)
+    """User text for a thread line: cut to a length that fits a message (between two
+    characters, never inside an entity), and escaped."""
+    return escaped(text, STORY_TEXT_MAX)
 
 
 def story_line(change: Change, actor_id: str) -> str:

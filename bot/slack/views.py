@@ -11,7 +11,7 @@ from bot.slack.blocks import (
     SEVERITY_EMOJI,
     Block,
     View,
-    escape,
+    escaped,
     mrkdwn,
     plain,
     slack_date,
@@ -33,7 +33,7 @@ def show_blocks(view: TicketView, now: datetime) -> list[Block]:
     ]
     for label, value in facts:
         if value:
-            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escape(value[:2800])}")})
+            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escaped(value, 2800)}")})
     lines: list[str] = []
     room = 2_900  # a section holds 3,000 characters: keep whole lines, the newest ones
     for event in reversed(view.events):
@@ -50,7 +50,7 @@ def show_blocks(view: TicketView, now: datetime) -> list[Block]:
 def _event_line(at: datetime, actor: str, kind: str, after: dict[str, object]) -> str:
     detail = ""
     if "text" in after:
-        detail = f": {escape(str(after['text'])[:200])}"
+        detail = f": {escaped(str(after['text']), 200)}"
     elif "severity" in after and kind != "reported":
         detail = f": class {after['severity']}"
     who = f"<@{actor}>" if actor else "Escalator"
@@ -77,7 +77,7 @@ def listed_line(item: Listed, now: datetime) -> str:
         name, when = item.next_due
         due = f" · {MILESTONE_LABELS.get(name, name)} {time_left(when, now)}"
     return (
-        f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escape(t.summary[:120])} "
+        f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escaped(t.summary, 120)} "
         f"· {t.state.value.replace('_', ' ')} · {owner}{due}"
     )
 

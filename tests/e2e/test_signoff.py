@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.domain.workflow import Step
+from bot.sandbox.standin import StoredMessage
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
 from storage.tables import TicketEventRow, TicketRow
@@ -50,6 +52,18 @@ async def test_an_unanswered_sign_off_closes_after_three_working_days(
         )
     )
     assert "no answer from the reporter in 3 working days" in thread[0].text
+    # The question asked in vain says so, and its buttons are gone (in the DM and thread).
+    dm = slack.dm_channel("U0REP")
+
+    def answered() -> list[StoredMessage] | None:
+        found = slack.messages(dm) + slack.messages("C0SUPPORT", message.ts)
+        done = [m for m in found if m.edits and "Is it fixed? #1: answered" in m.text]
+        return done if len(done) == 2 else None
+
+    asked = await slack.wait_for(answered)
+    assert len(asked) == 2
+    for ask in asked:
+        assert "actions" not in json.dumps(ask.blocks) and "by itself" in json.dumps(ask.blocks)
 
 
 async def test_an_answer_in_time_stops_the_auto_close(running: Running, clock: FakeClock) -> None:

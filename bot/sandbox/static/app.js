@@ -482,7 +482,8 @@
     return Modal.confirm(confirm, ctx());
   }
 
-  // A permalink into this workspace opens the message here; other links open a new tab.  const PERMALINK = /\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/;
+  // A permalink into this workspace opens the message here; other links open a new tab.
+  const PERMALINK = /\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/;
   function openUrl(url) {
     const match = PERMALINK.exec(url);
     if (!match) {

@@ -25,7 +25,7 @@ _REVIEW_COLUMNS = (
     "customer",
     "state",
     "rating",
-    "acknowledged_at",
+    "first_acknowledged_at",
     "cause_at",
     "plan_at",
     "resolved_at",
@@ -37,6 +37,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         for name in _DEADLINES:
             batch.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("first_acknowledged_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("deadlines_version", sa.Integer(), nullable=True))
         batch.create_index("ix_tickets_reported", list(_REVIEW_COLUMNS))
     op.create_table(
@@ -114,5 +117,6 @@ def downgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         batch.drop_index("ix_tickets_reported")
         batch.drop_column("deadlines_version")
+        batch.drop_column("first_acknowledged_at")
         for name in reversed(_DEADLINES):
             batch.drop_column(name)
