@@ -24,6 +24,7 @@ from bot.config import Config
 from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
+from bot.handlers import kb as kb_handlers
 from bot.handlers import oncall as oncall_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
@@ -179,6 +180,7 @@ async def build(
     button_handlers.register(bolt, ctx, steps)
     home_handlers.register(bolt, ctx, steps)
     oncall_handlers.register(bolt, ctx)
+    kb_handlers.register(bolt, ctx)
     help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,

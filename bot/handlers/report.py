@@ -7,21 +7,51 @@ from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.kb import parse_token
 from bot.domain.tickets import ReportDraft, report_errors
 from bot.domain.triage import QUESTIONS, classify
+from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.forms import read_report_form
+from bot.handlers.forms import ReportForm, read_report_form
+from bot.handlers.kb import shown
 from bot.metrics import Metrics
+from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
 from bot.slack import blocks
+from bot.slack import kb as kb_blocks
+from bot.slack.blocks import View
 
 log = logging.getLogger(__name__)
 
 REPORT_SHORTCUT = "report_message"
+OFFERED = "kb"  # in the form's metadata: the entries offered under the summary
+
+
+async def _report_view(
+    ctx: Context, client: AsyncWebClient, form: ReportForm, matches: list[kb.Match] | None = None
+) -> View:
+    """The report form with the knowledge base's matches for its summary (or, before one is
+    typed, for the text it was opened with) under the summary."""
+    if matches is None:
+        matches = await kb.offer(ctx, form.summary or form.details)
+    found = await shown(client, matches)
+    return blocks.report_modal(
+        summary=form.summary,
+        details=form.details,
+        system=form.system,
+        answers=form.answers,
+        metadata={**form.metadata, OFFERED: [s.entry.ref.token for s in found]},
+        under_summary=kb_blocks.offer_blocks(found),
+    )
+
+
+def _opening(*, summary: str = "", details: str = "", channel: object = None) -> ReportForm:
+    return ReportForm(summary, details, "", (), {"channel": channel})
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
@@ -68,10 +98,8 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        view = blocks.report_modal(
-            summary=body.get("text", "").strip(),
-            metadata={"channel": body.get("channel_id")},
-        )
+        form = _opening(summary=body.get("text", "").strip(), channel=body.get("channel_id"))
+        view = await _report_view(ctx, client, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.shortcut(REPORT_SHORTCUT)
@@ -80,20 +108,17 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
     ) -> None:
         await ack()
         message = body.get("message", {})
-        view = blocks.report_modal(
-            details=message.get("text", ""),
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        form = _opening(details=message.get("text", ""), channel=body.get("channel", {}).get("id"))
+        view = await _report_view(ctx, client, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(blocks.REPORT_THIS_ACTION)
     async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         action = body["actions"][0]
-        view = blocks.report_modal(
-            details=action.get("value", ""),
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        form = _opening(details=action.get("value", ""), channel=body.get("channel", {}).get("id"))
+        # The same matches as the summary would get: the mention's text is the problem.
+        view = await _report_view(ctx, client, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(blocks.TRIAGE_ACTION)
@@ -102,16 +127,48 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         view = body["view"]
         form = read_report_form(view)
         await client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=blocks.report_modal(
-                summary=form.summary,
-                details=form.details,
-                system=form.system,
-                answers=form.answers,
-                metadata=form.metadata,
-            ),
+            view_id=view["id"], hash=view.get("hash"), view=await _report_view(ctx, client, form)
         )
+
+    @app.action({"block_id": blocks.SUMMARY_BLOCK, "action_id": "value"})
+    async def summary_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The summary as typed so far: the matches under it follow it."""
+        await ack()
+        view = body["view"]
+        form = read_report_form(view)
+        matches = await kb.offer(ctx, form.summary or form.details)
+        if [m.entry.ref.token for m in matches] == form.metadata.get(OFFERED, []):
+            return  # the same matches: leave the form alone while the reporter types
+        try:
+            await client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=await _report_view(ctx, client, form, matches),
+            )
+        except SlackApiError as error:  # a newer keystroke updated the form first
+            log.info("report form not updated: %s", error.response.get("error"))
+
+    @app.action(kb_blocks.KbAction.SOLVED.value)
+    async def solved(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """ "This solved my problem": the report ends without a ticket and is counted."""
+        await ack()
+        view = body["view"]
+        ref = parse_token(str(body["actions"][0].get("value", "")))
+        if ref is None:
+            return
+        form = read_report_form(view)
+        try:
+            entry = await kb.solved_by(
+                ctx,
+                user_id=body["user"]["id"],
+                ref=ref,
+                summary=form.summary or form.details,
+                request_key=f"kb:{view['id']}",
+            )
+        except UserError as exc:
+            log.info("report form: %s", exc)
+            return
+        await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(entry))
 
 
 async def _count_when_stored(metrics: Metrics, stored: Awaitable[ReportOutcome]) -> None:

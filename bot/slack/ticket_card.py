@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.kb import joins_knowledge_base
 from bot.domain.tickets import Ticket
 from bot.slack.blocks import Block, View, escape, mrkdwn, plain
+from bot.slack.kb import confirm_kb_blocks
 
 CONFIRM_YES = "confirm_yes"
 CONFIRM_NO = "confirm_no"
@@ -22,6 +24,8 @@ CHECKLIST = (
     ("customer_told", "The customer is told of the update and its time"),
     ("second_test", "A second person tested the fix"),
 )
+KB_KEEP_OUT_BLOCK = "kb"  # the checklist's tick that leaves the ticket out of the knowledge base
+KB_KEEP_OUT_VALUE = "keep_out"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ def confirm_request(ticket: Ticket) -> Notice:
         text=text,
         blocks=[
             {"type": "section", "text": mrkdwn(f"{text}\n>{resolution}")},
+            *confirm_kb_blocks(ticket.number, joins_knowledge_base(ticket.extra)),
             {
                 "type": "actions",
                 "block_id": f"confirm_{ticket.number}",
@@ -131,6 +136,22 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
                 "block_id": "resolution",
                 "label": plain("What was done"),
                 "element": element,
+            },
+            {
+                "type": "input",
+                "block_id": KB_KEEP_OUT_BLOCK,
+                "optional": True,
+                "label": plain("Knowledge base"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": plain("Leave this ticket out of the knowledge base"),
+                            "value": KB_KEEP_OUT_VALUE,
+                        }
+                    ],
+                },
             },
         ],
     }
