@@ -185,7 +185,8 @@ SOLVED: tuple[Solved, ...] = (
     Solved(
         "sso_loop",
         "SSO login redirect loop",
-        "Signing in through SSO bounces back and forth between the portal and the identity provider",
+        "Signing in through SSO bounces back and forth between the portal and the identity "
+        "provider",
         "The portal's session cookie was set for the wrong domain",
         "Fixed the cookie domain in the portal configuration",
     ),

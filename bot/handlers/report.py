@@ -40,12 +40,15 @@ async def _report_view(
     if matches is None:
         matches = await kb.offer(ctx, form.summary or form.details)
     found = await shown(client, matches)
+    metadata = {k: v for k, v in form.metadata.items() if k != OFFERED}
+    if found:
+        metadata[OFFERED] = [s.entry.ref.token for s in found]
     return blocks.report_modal(
         summary=form.summary,
         details=form.details,
         system=form.system,
         answers=form.answers,
-        metadata={**form.metadata, OFFERED: [s.entry.ref.token for s in found]},
+        metadata=metadata,
         under_summary=kb_blocks.offer_blocks(found),
     )
 
