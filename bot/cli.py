@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--socket-mode", action="store_true")
     backup = sub.add_parser("backup", help="a consistent copy of the database")
     backup.add_argument("path")
+    kb = sub.add_parser("kb", help="knowledge-base articles as Markdown files")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="import|export")
+    kb_sub.add_parser("import", help="load the articles of DIR (*.md)").add_argument("dir")
+    kb_sub.add_parser("export", help="write every article to DIR").add_argument("dir")
     return parser
 
 
@@ -90,6 +94,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "backup":
         commands.backup(settings, args.path)
         print(f"escalator: backup written to {args.path}")
+        return 0
+    if command == "kb":
+        from bot import cli_kb
+
+        if args.kb_command == "import":
+            lines = asyncio.run(cli_kb.import_articles(settings, args.dir))
+            print("\n".join([*lines, f"escalator: {len(lines)} articles imported"]))
+        else:
+            names = asyncio.run(cli_kb.export_articles(settings, args.dir))
+            print(f"escalator: {len(names)} articles written to {args.dir}")
         return 0
     if command == "serve":
         asyncio.run(commands.serve(settings, args.host, args.port))
