@@ -79,9 +79,7 @@ async def store_corpus(db: Database, first: int) -> dict[int, str]:
             await kb_store.put_entry(
                 conn,
                 EntryRef(EntryKind.TICKET, number),
-                kb_store.EntryText(
-                    solved.summary, solved.details, solved.cause, solved.resolution
-                ),
+                kb_store.EntryText(solved.summary, solved.details, solved.cause, solved.resolution),
                 author_id="U0ENG1",
                 now=NOW,
             )

@@ -96,13 +96,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"escalator: backup written to {args.path}")
         return 0
     if command == "kb":
+        from pathlib import Path
+
         from bot import cli_kb
 
         if args.kb_command == "import":
-            lines = asyncio.run(cli_kb.import_articles(settings, args.dir))
+            articles = cli_kb.read_articles(Path(args.dir))
+            lines = asyncio.run(cli_kb.import_articles(settings, articles))
             print("\n".join([*lines, f"escalator: {len(lines)} articles imported"]))
         else:
-            names = asyncio.run(cli_kb.export_articles(settings, args.dir))
+            files = asyncio.run(cli_kb.export_articles(settings))
+            names = cli_kb.write_articles(Path(args.dir), files)
             print(f"escalator: {len(names)} articles written to {args.dir}")
         return 0
     if command == "serve":

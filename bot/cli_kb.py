@@ -45,8 +45,7 @@ async def _context(settings: Settings) -> Context:
     return Context(db=db, config=load_config(settings.config_path), clock=SystemClock())
 
 
-async def import_articles(settings: Settings, folder: str) -> list[str]:
-    articles = read_articles(Path(folder))
+async def import_articles(settings: Settings, articles: list[ArticleFile]) -> list[str]:
     ctx = await _context(settings)
     try:
         stored = await kb.import_articles(ctx, articles)
@@ -55,14 +54,16 @@ async def import_articles(settings: Settings, folder: str) -> list[str]:
     return [f"{entry.ref} {entry.title}" for entry in stored]
 
 
-async def export_articles(settings: Settings, folder: str) -> list[str]:
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
+async def export_articles(settings: Settings) -> list[tuple[str, str]]:
     ctx = await _context(settings)
     try:
-        files = await kb.export_articles(ctx)
+        return await kb.export_articles(ctx)
     finally:
         await ctx.db.close()
+
+
+def write_articles(folder: Path, files: list[tuple[str, str]]) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
     for name, text in files:
-        (target / name).write_text(text, encoding="utf-8")
+        (folder / name).write_text(text, encoding="utf-8")
     return [name for name, _ in files]

@@ -58,9 +58,9 @@ SQLITE_SEARCH = text(
     "WHERE kb_fts MATCH :query ORDER BY score LIMIT :limit"
     ") AS best JOIN kb_entries e ON e.id = best.rowid ORDER BY best.score"
 )
-SQLITE_TERM_COUNTS = text(
-    "SELECT term, doc FROM kb_fts_terms WHERE term IN :terms"
-).bindparams(bindparam("terms", expanding=True))
+SQLITE_TERM_COUNTS = text("SELECT term, doc FROM kb_fts_terms WHERE term IN :terms").bindparams(
+    bindparam("terms", expanding=True)
+)
 # ts_rank with normalization 1 (divided by 1 + the log of the length), the weights of
 # A (title) and B (body) in the ratio of TITLE_WEIGHT to BODY_WEIGHT; higher is better.
 POSTGRESQL_SEARCH = text(
