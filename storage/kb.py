@@ -63,13 +63,34 @@ SQLITE_TERM_COUNTS = text("SELECT term, doc FROM kb_fts_terms WHERE term IN :ter
 )
 # ts_rank with normalization 1 (divided by 1 + the log of the length), the weights of
 # A (title) and B (body) in the ratio of TITLE_WEIGHT to BODY_WEIGHT; higher is better.
+POSTGRESQL_WEIGHTS = f"{{0,0,{BODY_WEIGHT / TITLE_WEIGHT},1}}"  # D, C, B, A
 POSTGRESQL_SEARCH = text(
-    "SELECT e.*, -ts_rank(CAST(:weights AS real[]), e.search_vector, q.query, 1) AS score "
+    f"SELECT e.*, -ts_rank('{POSTGRESQL_WEIGHTS}'::real[], e.search_vector, q.query, 1) AS score "
     "FROM kb_entries e, (SELECT CAST(:query AS tsquery) AS query) q "
     "WHERE e.search_vector @@ q.query AND e.retired_at IS NULL "
     "ORDER BY score LIMIT :limit"
 )
-POSTGRESQL_WEIGHTS = f"{{0,0,{BODY_WEIGHT / TITLE_WEIGHT},1}}"  # D, C, B, A
+# How many entries hold each of the search's terms, as PostgreSQL's statistics estimate it:
+# ANALYZE (autovacuum) keeps the most common lexemes of the tsvector column with their
+# frequencies; a term not among them is rarer than all of them. Reading them is a catalog
+# lookup, not a scan (ts_stat would read every entry).
+POSTGRESQL_TERM_COUNTS = text(
+    "SELECT t.term, t.freq * c.reltuples AS entries "
+    "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+    "AND c.relnamespace = to_regnamespace(s.schemaname), "
+    "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS t(term, freq) "
+    "WHERE s.schemaname = current_schema() AND s.tablename = 'kb_entries' "
+    "AND s.attname = 'search_vector' AND t.term IN :terms"
+).bindparams(bindparam("terms", expanding=True))
+POSTGRESQL_HAS_STATISTICS = text(
+    "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
+    "AND tablename = 'kb_entries' AND attname = 'search_vector' "
+    "AND most_common_elems IS NOT NULL"
+)
+# Entries the ranking may visit. PostgreSQL reads each matching entry's row to rank it, about
+# five times SQLite's cost per entry (bench/kb.py, docs/benchmarks.md): a smaller budget.
+SQLITE_POSTINGS_BUDGET = 12_000
+POSTGRESQL_POSTINGS_BUDGET = 3_000
 _SET_VECTOR = text("UPDATE kb_entries SET search_vector = CAST(:vector AS tsvector) WHERE id = :id")
 
 
@@ -230,13 +251,17 @@ async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> 
         return []
     if conn.dialect.name == "sqlite":
         rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
-        terms = ranked_terms(terms, {str(r.term): int(r.doc) for r in rows})
+        counts = {str(r.term): int(r.doc) for r in rows}
+        terms = ranked_terms(terms, counts, SQLITE_POSTINGS_BUDGET)
         if not terms:
             return []
+    elif conn.dialect.name == "postgresql":
+        terms = ranked_terms(
+            terms, await _postgresql_counts(conn, terms), POSTGRESQL_POSTINGS_BUDGET
+        )
     if conn.dialect.name == "postgresql":
         params: dict[str, Any] = {
             "query": tsquery_literal(terms),
-            "weights": POSTGRESQL_WEIGHTS,
             "limit": limit,
         }
         rows = (await conn.execute(POSTGRESQL_SEARCH, params)).all()
@@ -251,6 +276,16 @@ async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> 
         )
         for row in rows
     ]
+
+
+async def _postgresql_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:
+    """Estimated entries per term (a term the statistics do not list: 1); None before the
+    table was first analyzed (it is small then, and every term is ranked)."""
+    if (await conn.execute(POSTGRESQL_HAS_STATISTICS)).first() is None:
+        return None
+    rows = (await conn.execute(POSTGRESQL_TERM_COUNTS, {"terms": list(terms)})).all()
+    known = {str(r.term): max(1, int(r.entries)) for r in rows}
+    return {term: known.get(term, 1) for term in terms}
 
 
 async def ticket_locations(

@@ -138,16 +138,19 @@ def shared_enough(query: Sequence[str], entry_terms: Iterable[str]) -> bool:
     return shared >= max(1, math.ceil(MIN_SHARED * len(query)))
 
 
-def ranked_terms(terms: Sequence[str], counts: Mapping[str, int] | None) -> list[str]:
+def ranked_terms(
+    terms: Sequence[str], counts: Mapping[str, int] | None, budget: int = POSTINGS_BUDGET
+) -> list[str]:
     """The terms the index ranks by, given how many entries hold each (None: the database
-    does not say, and every term is ranked). Terms no entry holds are left out."""
+    does not say, and every term is ranked), within ``budget`` entries visited (the
+    :data:`RANKED_TERMS_MIN` rarest whatever they cost). Terms no entry holds are left out."""
     if counts is None:
         return list(terms)
     present = sorted((t for t in terms if counts.get(t, 0) > 0), key=lambda t: counts[t])
     kept: list[str] = []
     postings = 0
     for term in present:
-        if len(kept) >= RANKED_TERMS_MIN and postings + counts[term] > POSTINGS_BUDGET:
+        if len(kept) >= RANKED_TERMS_MIN and postings + counts[term] > budget:
             break
         kept.append(term)
         postings += counts[term]

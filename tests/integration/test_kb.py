@@ -80,6 +80,9 @@ async def test_the_right_problem_is_in_the_first_three_for_85_percent_of_new_wor
 ) -> None:
     keys = await store_corpus(kb_ctx)
     assert len(SOLVED) >= 40 and len(WORDINGS) >= 40
+    if not kb_ctx.db.is_sqlite:  # the statistics that leave the commonest terms out
+        async with kb_ctx.db.write() as conn:
+            await conn.execute(text("ANALYZE kb_entries"))
     searched = offered = 0
     for wording, key in WORDINGS:
         searched += key in [keys[m.entry.number] for m in (await kb.search(kb_ctx, wording))[:3]]
