@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from bench.machine import process_cpu  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.domain.kb import EntryKind, EntryRef, index_terms, tokens  # noqa: E402
@@ -177,15 +178,36 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def timed(label: str, work: list[object], run: object) -> tuple[float, float, float]:
+async def server_pids(db: Database) -> list[int]:
+    """PostgreSQL's backends serving this database (their CPU is the search's too)."""
+    if db.is_sqlite:
+        return []
+    async with db.read() as conn:
+        rows = await conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+        return [int(r.pid) for r in rows]
+
+
+def server_cpu(pids: list[int]) -> float:
+    return sum(process_cpu(pid) or 0.0 for pid in pids)
+
+
+async def timed(
+    db: Database, work: list[object], run: object
+) -> tuple[float, float, float, float | None]:
+    """p50 and p99 wall ms, the bench process's CPU ms per item, and PostgreSQL's."""
     walls: list[float] = []
+    pids = await server_pids(db)
+    server_start = server_cpu(pids)
     cpu_start = time.process_time()
     for item in work:
         started = time.perf_counter()
         await run(item)  # type: ignore[operator]
         walls.append((time.perf_counter() - started) * 1000)
     cpu = (time.process_time() - cpu_start) * 1000 / len(work)
-    return statistics.median(walls), percentile(walls, 0.99), cpu
+    server = (server_cpu(pids) - server_start) * 1000 / len(work) if pids else None
+    return statistics.median(walls), percentile(walls, 0.99), cpu, server
 
 
 async def main() -> None:
@@ -239,7 +261,7 @@ async def main() -> None:
 
     total = args.entries + len(SOLVED)
     print(f"speed over {total} entries, {args.searches} searches each, one at a time:")
-    print("| what | p50 ms | p99 ms | CPU ms per search | CPU / floor |")
+    print("| what | p50 ms | p99 ms | CPU ms per search (bot + database) | CPU / floor |")
     print("|---|---|---|---|---|")
     floor_cpu = None
     for label, work, run in (
@@ -247,9 +269,11 @@ async def main() -> None:
         ("/kb search (5 best, BM25)", queries, search),
         ("report form offer (3, relevance rule)", queries, offer),
     ):
-        p50, p99, cpu = await timed(label, list(work), run)
-        floor_cpu = floor_cpu or cpu
-        print(f"| {label} | {p50:.2f} | {p99:.2f} | {cpu:.2f} | {cpu / floor_cpu:.1f} |")
+        p50, p99, cpu, server = await timed(db, list(work), run)
+        total = cpu + (server or 0.0)
+        floor_cpu = floor_cpu or total
+        split = f"{total:.2f} ({cpu:.2f} + {server:.2f})" if server is not None else f"{cpu:.2f}"
+        print(f"| {label} | {p50:.2f} | {p99:.2f} | {split} | {total / floor_cpu:.1f} |")
     await db.close()
 
 

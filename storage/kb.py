@@ -87,10 +87,6 @@ POSTGRESQL_HAS_STATISTICS = text(
     "AND tablename = 'kb_entries' AND attname = 'search_vector' "
     "AND most_common_elems IS NOT NULL"
 )
-# Entries the ranking may visit. PostgreSQL reads each matching entry's row to rank it, about
-# five times SQLite's cost per entry (bench/kb.py, docs/benchmarks.md): a smaller budget.
-SQLITE_POSTINGS_BUDGET = 12_000
-POSTGRESQL_POSTINGS_BUDGET = 3_000
 _SET_VECTOR = text("UPDATE kb_entries SET search_vector = CAST(:vector AS tsvector) WHERE id = :id")
 
 
@@ -252,13 +248,11 @@ async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> 
     if conn.dialect.name == "sqlite":
         rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
         counts = {str(r.term): int(r.doc) for r in rows}
-        terms = ranked_terms(terms, counts, SQLITE_POSTINGS_BUDGET)
+        terms = ranked_terms(terms, counts)
         if not terms:
             return []
     elif conn.dialect.name == "postgresql":
-        terms = ranked_terms(
-            terms, await _postgresql_counts(conn, terms), POSTGRESQL_POSTINGS_BUDGET
-        )
+        terms = ranked_terms(terms, await _postgresql_counts(conn, terms))
     if conn.dialect.name == "postgresql":
         params: dict[str, Any] = {
             "query": tsquery_literal(terms),
