@@ -93,8 +93,22 @@ _SET_VECTOR = text("UPDATE kb_entries SET search_vector = CAST(:vector AS tsvect
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
-    score: float  # lower is better (BM25 as SQLite gives it; PostgreSQL's rank negated)
-    terms: frozenset[str]  # the entry's index terms, for the relevance rule
+    title_terms: tuple[str, ...]  # the entry's index terms, to rank again by every term
+    body_terms: tuple[str, ...]
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset((*self.title_terms, *self.body_terms))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the index found best (by its rarest terms), and what ranking them again by every
+    term needs: how many entries hold each term (None: unknown) and how many there are."""
+
+    hits: list[Hit]
+    counts: dict[str, int] | None
+    entries: int
 
 
 @dataclass(frozen=True)
@@ -241,35 +255,30 @@ async def retire(conn: AsyncConnection, ref: EntryRef, *, by: str, now: datetime
     return bool(result.rowcount)
 
 
-async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> list[Hit]:
-    """The best entries in use for the terms (any of them), best first, by BM25."""
-    if not terms:
-        return []
-    if conn.dialect.name == "sqlite":
+async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> Candidates:
+    """The ``limit`` best entries in use for the terms (any of them), by BM25 over the rarest
+    terms (:func:`bot.domain.kb.ranked_terms`), with the statistics to rank them again."""
+    counts: dict[str, int] | None = None
+    if conn.dialect.name == "sqlite" and terms:
         rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
         counts = {str(r.term): int(r.doc) for r in rows}
-        terms = ranked_terms(terms, counts)
-        if not terms:
-            return []
-    elif conn.dialect.name == "postgresql":
-        terms = ranked_terms(terms, await _postgresql_counts(conn, terms))
+    elif conn.dialect.name == "postgresql" and terms:
+        counts = await _postgresql_counts(conn, terms)
+    ranked = ranked_terms(terms, counts)
+    if not ranked:
+        return Candidates([], counts, 0)
     if conn.dialect.name == "postgresql":
-        params: dict[str, Any] = {
-            "query": tsquery_literal(terms),
-            "limit": limit,
-        }
+        params: dict[str, Any] = {"query": tsquery_literal(ranked), "limit": limit}
         rows = (await conn.execute(POSTGRESQL_SEARCH, params)).all()
     else:
-        params = {"query": fts5_query(terms), "limit": limit}
+        params = {"query": fts5_query(ranked), "limit": limit}
         rows = (await conn.execute(SQLITE_SEARCH, params)).all()
-    return [
-        Hit(
-            entry=to_entry(row),
-            score=float(row.score),
-            terms=frozenset(f"{row.title_terms} {row.body_terms}".split()),
-        )
+    entries = int(await conn.scalar(select(func.max(ENTRIES.c.id))) or 0)
+    hits = [
+        Hit(to_entry(row), tuple(row.title_terms.split()), tuple(row.body_terms.split()))
         for row in rows
     ]
+    return Candidates(hits, counts, entries)
 
 
 async def _postgresql_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:

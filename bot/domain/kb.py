@@ -26,15 +26,18 @@ PROBLEM_MAX = 3000
 ANSWER_MAX = 3000
 SEARCH_LIMIT = 5  # matches `/kb words` shows
 OFFER_LIMIT = 3  # matches the report form offers
-CANDIDATES = 20  # matches read from the index before the relevance rule
+CANDIDATES = 50  # matches the index ranks first; re-ranked here by every term of the search
 TITLE_WEIGHT = 2.0  # BM25 weight of the title (summary) against the body
 BODY_WEIGHT = 1.0
-# The ranking visits every entry that holds a term of the search. A long search's commonest
-# terms (失败, 无法, 系统) are in thousands of entries and weigh almost nothing in BM25: the
-# rarest terms are ranked, and commoner ones only while the entries they bring stay under the
-# budget.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# The index's ranking visits every entry that holds a term it is given. A long search's
+# commonest terms (失败, 无法, 系统) are in thousands of entries and weigh little in BM25: the
+# index ranks by the rarest terms, and commoner ones only while the entries they bring stay
+# under the budget; its best :data:`CANDIDATES` are then ranked again by every term
+# (:func:`bm25_scores`). Measured in bench/kb.py (docs/benchmarks.md).
 RANKED_TERMS_MIN = 4
-POSTINGS_BUDGET = 12_000
+POSTINGS_BUDGET = 6_000
 # A match must share this share of the query's distinct terms (at least one term): a single
 # shared pair such as 失败 ("failed") does not make a report about printing match one about
 # backups.
@@ -155,6 +158,57 @@ def ranked_terms(
         kept.append(term)
         postings += counts[term]
     return kept
+
+
+def bm25_scores(
+    query: Sequence[str],
+    counts: Mapping[str, int] | None,
+    entries: int,
+    docs: Sequence[tuple[Sequence[str], Sequence[str]]],
+) -> list[float]:
+    """BM25 of each candidate (its title's terms and its body's) for every term of the search,
+    the title weighing :data:`TITLE_WEIGHT` times the body (BM25F with one length).
+    ``counts``: entries holding each term (None: unknown, every term weighs the same);
+    ``entries``: how many there are. The average length is the candidates'."""
+    if not docs:
+        return []
+    shaped = []
+    for title, body in docs:
+        freq: dict[str, float] = {}
+        for term in title:
+            freq[term] = freq.get(term, 0.0) + TITLE_WEIGHT
+        for term in body:
+            freq[term] = freq.get(term, 0.0) + BODY_WEIGHT
+        shaped.append((freq, TITLE_WEIGHT * len(title) + BODY_WEIGHT * len(body)))
+    average = sum(length for _, length in shaped) / len(shaped) or 1.0
+    total = max(entries, 1)
+    weights = {}
+    for term in query:
+        held = min(max((counts or {}).get(term, 1), 1), total)
+        weights[term] = math.log((total - held + 0.5) / (held + 0.5) + 1.0)
+    scores = []
+    for freq, length in shaped:
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / average)
+        scores.append(
+            sum(
+                weights[term] * freq[term] * (BM25_K1 + 1) / (freq[term] + norm)
+                for term in query
+                if term in freq
+            )
+        )
+    return scores
+
+
+def best_first(
+    query: Sequence[str],
+    counts: Mapping[str, int] | None,
+    entries: int,
+    docs: Sequence[tuple[Sequence[str], Sequence[str]]],
+) -> list[int]:
+    """The candidates' positions, best first by :func:`bm25_scores`; the index's own order
+    (their positions) breaks ties."""
+    scores = bm25_scores(query, counts, entries, docs)
+    return sorted(range(len(docs)), key=lambda i: (-scores[i], i))
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
 
     @app.action(kb_blocks.KbAction.SOLVED.value)
     async def solved(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """ "This solved my problem": the report ends without a ticket and is counted."""
+        """The reporter's "This solved my problem": the report ends without a ticket, counted."""
         await ack()
         view = body["view"]
         ref = parse_token(str(body["actions"][0].get("value", "")))

@@ -19,6 +19,7 @@ from bot.domain.kb import (
     Entry,
     EntryKind,
     EntryRef,
+    best_first,
     joins_knowledge_base,
     offer_terms,
     query_terms,
@@ -53,10 +54,13 @@ async def _matches(
     if not terms:
         return []
     async with ctx.db.read() as conn:
-        hits = await kb_store.search(conn, terms, limit=CANDIDATES if strict else limit + 1)
+        found = await kb_store.search(conn, terms, limit=CANDIDATES)
+        docs = [(h.title_terms, h.body_terms) for h in found.hits]
+        order = best_first(terms, found.counts, found.entries, docs)
+        ordered = [found.hits[i] for i in order]
         kept = [
             h
-            for h in hits
+            for h in ordered
             if (not strict or shared_enough(terms, h.terms))
             and (skip is None or h.entry.ref != skip)
         ][:limit]

@@ -11,7 +11,9 @@ ARTICLES = {
         "---\nid: KB-4\ntitle: 数据库备份失败\n---\n\n## Problem\n\n凌晨自动备份报错\n\n"
         "## Answer\n\n清理磁盘，保留7天备份\n"
     ),
-    "printer.md": "# Printer offline\n\n## Problem\nEvery PC shows it offline\n\n## Answer\nFix its IP\n",
+    "printer.md": (
+        "# Printer offline\n\n## Problem\nEvery PC shows it offline\n\n## Answer\nFix its IP\n"
+    ),
     "vpn.md": "# VPN断线\n\n## 问题\n十分钟断一次\n\n## 解决方法\n开启保活\n",
     "old.md": "---\ntitle: Old fax\nretired: true\n---\n## Problem\nFax\n## Answer\nNo fax\n",
 }

@@ -11,6 +11,8 @@ from bot.domain.kb import (
     EntryRef,
     QueryProblem,
     article_errors,
+    best_first,
+    bm25_scores,
     joins_knowledge_base,
     offer_terms,
     parse_ref,
@@ -125,3 +127,24 @@ def test_a_ticket_joins_unless_left_out() -> None:
     assert joins_knowledge_base({})
     assert joins_knowledge_base({"kb_keep_out": False})
     assert not joins_knowledge_base({"kb_keep_out": True})
+
+
+def test_bm25_weighs_rare_terms_titles_and_repeats() -> None:
+    counts = {"备份": 10, "失败": 900}
+    docs = [
+        ((), ("失败", "x")),  # only the common term
+        ((), ("备份", "x")),  # the rare term in the body
+        ((), ("备份", "备份")),  # the rare term twice
+        (("备份",), ("x",)),  # the rare term in the title
+    ]
+    scores = bm25_scores(["备份", "失败"], counts, 1000, docs)
+    assert scores[0] < scores[1] < scores[2]
+    assert scores[1] < scores[3]
+    assert best_first(["备份", "失败"], counts, 1000, docs)[-1] == 0
+
+
+def test_ties_keep_the_index_order_and_unknown_counts_weigh_alike() -> None:
+    docs = [((), ("a",)), ((), ("b",)), ((), ("c",))]
+    assert best_first(["a", "b"], None, 10, docs) == [0, 1, 2]
+    assert bm25_scores(["x"], None, 10, docs) == [0.0, 0.0, 0.0]
+    assert best_first(["a"], None, 10, []) == []
