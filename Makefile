@@ -34,6 +34,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/kb.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/timers.py
 

@@ -59,9 +59,8 @@ class FixedClock(Clock):
         await asyncio.sleep(0)
 
 
-async def fresh(url: str | None) -> Database:
+async def fresh(url: str | None, folder: str) -> Database:
     if url is None:
-        folder = tempfile.mkdtemp(prefix="kb-bench-")
         url = f"sqlite+aiosqlite:///{folder}/kb.db"
     db = Database(url)
     if not db.is_sqlite:
@@ -217,7 +216,11 @@ async def main() -> None:
     parser.add_argument("--database", default=os.environ.get("KB_BENCH_DATABASE"))
     args = parser.parse_args()
 
-    db = await fresh(args.database)
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as folder:
+        await run(args, await fresh(args.database, folder))
+
+
+async def run(args: argparse.Namespace, db: Database) -> None:
     ctx = Context(db=db, config=parse_config({}), clock=FixedClock())
     backend = "SQLite FTS5" if db.is_sqlite else "PostgreSQL GIN"
     print(

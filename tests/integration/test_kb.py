@@ -143,6 +143,9 @@ async def test_a_resolved_ticket_joins_and_leaves_when_reopened(kb_ctx: Context)
     )
     (again,) = await kb.search(kb_ctx, "新硬盘")
     assert again.entry.ref == match.entry.ref and not again.entry.retired
+    # an engineer may retire a solved ticket's entry as an article's (`/kb retire #N`)
+    await kb.retire(kb_ctx, user_id="U0ENG2", ref=again.entry.ref)
+    assert await kb.search(kb_ctx, "新硬盘") == []
 
 
 async def test_the_checklist_can_leave_a_ticket_out(kb_ctx: Context) -> None:
