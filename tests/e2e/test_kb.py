@@ -130,6 +130,16 @@ async def test_a_resolved_ticket_is_found_offered_and_answers_a_report_at_once(
         if b.get("block_id", "").startswith("kb_offer")
     ]
     assert len(offered) >= 2 and "#1" in texts(offered[1]) and permalink in texts(offered[1])
+    # more typing that finds the same matches leaves the form as it is
+    settled = slack.views[form.id].hash
+    more = await slack.block_action(
+        user="U0CUST",
+        action_id="value",
+        block_id="summary",
+        view_id=form.id,
+        value="数据库备份报错了",
+    )
+    assert more.status == 200 and slack.views[form.id].hash == settled
     tickets_before = await count(running, TicketRow)
     await slack.block_action(
         user="U0CUST", action_id="kb_solved", block_id=offered[1]["block_id"], view_id=form.id
