@@ -35,6 +35,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/ticket_commands.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/review.py
+	$(BIN)/python bench/kb.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/timers.py
 

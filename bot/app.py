@@ -25,6 +25,7 @@ from bot.config import Config
 from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
+from bot.handlers import kb as kb_handlers
 from bot.handlers import oncall as oncall_handlers
 from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
@@ -198,6 +199,7 @@ async def build(
     home_handlers.register(bolt, ctx, steps)
     oncall_handlers.register(bolt, ctx)
     plan_handlers.register(bolt, ctx)
+    kb_handlers.register(bolt, ctx)
     help_handlers.register(bolt)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,

@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the month's review (PNG chart, CSV) to a folder")
     report.add_argument("--month", required=True, help="YYYY-MM")
     report.add_argument("--out", required=True, help="the folder to write to")
+    kb = sub.add_parser("kb", help="knowledge-base articles as Markdown files")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="import|export")
+    kb_sub.add_parser("import", help="load the articles of DIR (*.md)").add_argument("dir")
+    kb_sub.add_parser("export", help="write every article to DIR").add_argument("dir")
     return parser
 
 
@@ -97,6 +101,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "report":
         for path in commands.report(settings, args.month, args.out):
             print(f"escalator: wrote {path}")
+        return 0
+    if command == "kb":
+        from pathlib import Path
+
+        from bot import cli_kb
+
+        if args.kb_command == "import":
+            articles = cli_kb.read_articles(Path(args.dir))
+            lines = asyncio.run(cli_kb.import_articles(settings, articles))
+            print("\n".join([*lines, f"escalator: {len(lines)} articles imported"]))
+        else:
+            files = asyncio.run(cli_kb.export_articles(settings))
+            names = cli_kb.write_articles(Path(args.dir), files)
+            print(f"escalator: {len(names)} articles written to {args.dir}")
         return 0
     if command == "serve":
         asyncio.run(commands.serve(settings, args.host, args.port))

@@ -14,12 +14,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    column,
     func,
-    inspect,
     literal,
     select,
-    table,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,7 +42,6 @@ MET_COLUMNS = {
     "resolve": TICKETS.c.resolved_at,
 }
 DUE_COLUMNS = {name: TICKETS.c[f"{name}_due"] for name in MILESTONES}
-KB_ANSWERS_TABLE = "kb_answers"  # the knowledge base's "answered at once" (issue 18)
 
 
 class SecondsBetween(FunctionElement[float]):
@@ -258,19 +254,6 @@ async def plan_figures(
         PlanFigures(str(c), int(n), int(d or 0), int(s or 0), int(o or 0))
         for c, n, d, s, o in await conn.execute(query)
     ]
-
-
-async def answered_at_once(conn: AsyncConnection, start: datetime, end: datetime) -> int:
-    """Problems answered at once by the knowledge base in [start, end) (JZB10-2008 §5.2.2):
-    rows of ``kb_answers`` (issue 18) by their ``at``, 0 while that table does not exist."""
-    exists = await conn.run_sync(lambda sync: inspect(sync).has_table(KB_ANSWERS_TABLE))
-    if not exists:
-        return 0
-    answers = table(KB_ANSWERS_TABLE, column("at", TICKETS.c.reported_at.type))
-    query = (
-        select(func.count()).select_from(answers).where(answers.c.at >= start, answers.c.at < end)
-    )
-    return int((await conn.execute(query)).scalar_one())
 
 
 # ---- the CSV ----------------------------------------------------------------------------

@@ -289,3 +289,44 @@ class ReviewPostRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class KbEntryRow(Base):
+    """A knowledge-base entry: a resolved ticket (``kind`` ticket, ``number`` its number) or an
+    article (``kind`` article, ``number`` its KB number). ``title_terms`` and ``body_terms``
+    are the tokens of :func:`bot.domain.kb.tokens` joined by spaces: SQLite's FTS5 table
+    ``kb_fts`` indexes them (kept by triggers), PostgreSQL a tsvector column with a GIN index
+    (both made by migration 0008_kb, outside these models: see storage.kb.SEARCH_ONLY)."""
+
+    __tablename__ = "kb_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    number: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[str | None] = mapped_column(String(32))
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ux_kb_entries_kind_number", "kind", "number", unique=True),)
+
+
+class KbAnswerRow(Base):
+    """A report that ended without a ticket: the reporter said an entry solved the problem
+    (JZB10-2008 §5.2.2, "answered at once"). ``request_key`` is the click (view id), so
+    Slack's retry of it is counted once."""
+
+    __tablename__ = "kb_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_key: Mapped[str] = mapped_column(String(120), unique=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    entry_kind: Mapped[str] = mapped_column(String(10))
+    entry_number: Mapped[int] = mapped_column(BigInteger)
+    summary: Mapped[str] = mapped_column(Text, default="")

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.kb import KEEP_OUT
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step
 from bot.errors import UserError
@@ -92,6 +93,10 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             return
         checked = [o["value"] for o in _value(view, "checklist").get("selected_options") or []]
         update_time = (_value(view, "update_time").get("value") or "").strip()
+        kept_out = any(
+            o.get("value") == blocks_ticket.KB_KEEP_OUT_VALUE
+            for o in _value(view, blocks_ticket.KB_KEEP_OUT_BLOCK).get("selected_options") or []
+        )
         await _submit_step(
             ack,
             ctx,
@@ -100,7 +105,11 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             Step(
                 "resolve",
                 text=resolution,
-                details=(("checklist", checked), ("update_time", update_time)),
+                details=(
+                    ("checklist", checked),
+                    ("update_time", update_time),
+                    (KEEP_OUT, kept_out),
+                ),
             ),
         )
 

@@ -13,6 +13,7 @@ from bot.slack.ticket_parser import help_text
 COMMANDS = (
     "• `/report [summary]`: report a problem",
     "• `/oncall`: who is on call now and next; `/oncall override @user 4h`",
+    "• `/kb words`: search the knowledge base; `/kb add`, `/kb edit KB-3`, `/kb retire KB-3`",
 )
 
 

@@ -7,24 +7,62 @@ from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.domain.kb import parse_token
 from bot.domain.tickets import ReportDraft, Ticket, report_errors
 from bot.domain.triage import QUESTIONS, classify
+from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.forms import read_report_form
+from bot.handlers.forms import ReportForm, read_report_form
+from bot.handlers.kb import shown
 from bot.metrics import Metrics
+from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
 from bot.services.steps import kept_text
 from bot.slack import blocks
+from bot.slack import kb as kb_blocks
+from bot.slack.blocks import View
 from bot.slack.ids import Action, Callback
 
 log = logging.getLogger(__name__)
 OFFER = "offer"  # in the report form's metadata: the response_url of the offer it came from
+OFFERED = "kb"  # in the form's metadata: the entries offered under the summary
+
+
+async def _report_view(
+    ctx: Context, client: AsyncWebClient, form: ReportForm, matches: list[kb.Match] | None = None
+) -> View:
+    """The report form with the knowledge base's matches for its summary (or, before one is
+    typed, for the text it was opened with) under the summary."""
+    if matches is None:
+        matches = await kb.offer(ctx, form.summary or form.details)
+    found = await shown(client, matches)
+    metadata = {k: v for k, v in form.metadata.items() if k != OFFERED}
+    if found:
+        metadata[OFFERED] = [s.entry.ref.token for s in found]
+    return blocks.report_modal(
+        summary=form.summary,
+        details=form.details,
+        system=form.system,
+        answers=form.answers,
+        metadata=metadata,
+        under_summary=kb_blocks.offer_blocks(found),
+    )
+
+
+def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm:
+    return ReportForm(summary, details, "", (), metadata)
+
+
+def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
+    """The form opened on a message: the summary its first line (cut to fit), the details
+    all of it, so it can be sent as it opens."""
+    return _opening(*blocks.report_from_text(text), metadata)
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
@@ -80,10 +118,8 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        view = blocks.report_modal(
-            summary=body.get("text", "").strip(),
-            metadata={"channel": body.get("channel_id")},
-        )
+        form = _opening(body.get("text", "").strip(), "", {"channel": body.get("channel_id")})
+        view = await _report_view(ctx, client, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.shortcut(Callback.REPORT_SHORTCUT)
@@ -91,12 +127,9 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        summary, details = blocks.report_from_text(body.get("message", {}).get("text", ""))
-        view = blocks.report_modal(
-            summary=summary,
-            details=details,
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        message = body.get("message", {})
+        metadata = {"channel": body.get("channel", {}).get("id")}
+        view = await _report_view(ctx, client, _from_message(message.get("text", ""), metadata))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REPORT_THIS)
@@ -112,11 +145,11 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
                 replace_original=False,
             )
             return
-        summary, details = blocks.report_from_text(text)
         metadata = {"channel": body.get("channel", {}).get("id")}
         if body.get("response_url"):
             metadata[OFFER] = body["response_url"]  # replaced by the ticket's number once used
-        view = blocks.report_modal(summary=summary, details=details, metadata=metadata)
+        # The same matches as the summary would get: the mention's text is the problem.
+        view = await _report_view(ctx, client, _from_message(text, metadata))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.TRIAGE)
@@ -125,16 +158,48 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         view = body["view"]
         form = read_report_form(view)
         await client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=blocks.report_modal(
-                summary=form.summary,
-                details=form.details,
-                system=form.system,
-                answers=form.answers,
-                metadata=form.metadata,
-            ),
+            view_id=view["id"], hash=view.get("hash"), view=await _report_view(ctx, client, form)
         )
+
+    @app.action({"block_id": blocks.SUMMARY_BLOCK, "action_id": "value"})
+    async def summary_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The summary as typed so far: the matches under it follow it."""
+        await ack()
+        view = body["view"]
+        form = read_report_form(view)
+        matches = await kb.offer(ctx, form.summary or form.details)
+        if [m.entry.ref.token for m in matches] == form.metadata.get(OFFERED, []):
+            return  # the same matches: leave the form alone while the reporter types
+        try:
+            await client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=await _report_view(ctx, client, form, matches),
+            )
+        except SlackApiError as error:  # a newer keystroke updated the form first
+            log.info("report form not updated: %s", error.response.get("error"))
+
+    @app.action(kb_blocks.KbAction.SOLVED.value)
+    async def solved(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The reporter's "This solved my problem": the report ends without a ticket, counted."""
+        await ack()
+        view = body["view"]
+        ref = parse_token(str(body["actions"][0].get("value", "")))
+        if ref is None:
+            return
+        form = read_report_form(view)
+        try:
+            entry = await kb.solved_by(
+                ctx,
+                user_id=body["user"]["id"],
+                ref=ref,
+                summary=form.summary or form.details,
+                request_key=f"kb:{view['id']}",
+            )
+        except UserError as exc:
+            log.info("report form: %s", exc)
+            return
+        await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(entry))
 
 
 async def _count_when_stored(

@@ -15,13 +15,15 @@ from bot.domain.workflow import Duty, check_duty
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.services import queries
+from bot.handlers.kb import shown
+from bot.services import kb, queries
 from bot.services.context import Context
 from bot.services.review import month_review, this_month
 from bot.services.review_files import MissingFontError
 from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text
 from bot.slack.ticket_parser import TicketCommand, help_text, parse
 from bot.slack.views import list_blocks, show_blocks
@@ -29,6 +31,7 @@ from bot.slack.views import list_blocks, show_blocks
 log = logging.getLogger(__name__)
 
 AGAIN = "again"  # in an answer: the same request was answered before
+MESSAGE_BLOCKS_MAX = 50  # Slack's limit of blocks in a message
 
 LIST_TITLES = {
     "open": "Open tickets",
@@ -56,7 +59,12 @@ async def execute(
     if command.verb == "show":
         assert command.number is not None
         view = await queries.show(ctx, command.number)
-        return {"text": f"{view.ticket.ref}", "blocks": show_blocks(view, now)}
+        shown_blocks = show_blocks(view, now)
+        if ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id):
+            related = related_blocks(await shown(client, await kb.related(ctx, view.ticket)))
+            if len(shown_blocks) + len(related) <= MESSAGE_BLOCKS_MAX:
+                shown_blocks += related
+        return {"text": f"{view.ticket.ref}", "blocks": shown_blocks}
     if command.verb == "list":
         items = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
         title = LIST_TITLES.get(command.argument, f"Open class {command.argument} tickets")

@@ -12,6 +12,7 @@ from bot.domain.tickets import Ticket, deadlines_of
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
+from storage import kb as kb_store
 from storage import review as review_store
 from storage import tickets as ticket_store
 
@@ -75,7 +76,7 @@ async def month_review(ctx: Context, month: Month) -> Review:
         plans = await review_store.plan_figures(conn, start, end, now=now)
         respond = spread(await review_store.durations(conn, start, end, "respond"))
         resolve = spread(await review_store.durations(conn, start, end, "resolve"))
-        at_once = await review_store.answered_at_once(conn, start, end)
+        at_once = await kb_store.answered_at_once(conn, start, end)
     for row in figures:
         customer = by_customer.setdefault(row.customer or "", Group())
         for group in (total, by_class.setdefault(row.severity, Group()), customer):

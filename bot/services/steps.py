@@ -11,6 +11,7 @@ from bot.domain.notices import NoticeKind
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Change, Prompt, Step, apply, check_role, settled
 from bot.errors import UserError
+from bot.services import kb
 from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
@@ -144,6 +145,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
             at=now,
         )
+        await kb.follow_steps(conn, [c for _, c, _ in changes], now=now)
         next_due = await replace_timers(conn, ctx, list(changed.values()))
         notices: list[NewNotice] = []
         for request, change, _ in changes:

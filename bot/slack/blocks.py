@@ -18,6 +18,7 @@ from bot.slack.ids import Action, Callback
 Block = dict[str, Any]
 View = dict[str, Any]
 
+SUMMARY_BLOCK = "summary"  # the summary input dispatches its value (action_id "value")
 SEVERITY_EMOJI = {
     Severity.A: ":red_circle:",
     Severity.B: ":large_orange_circle:",
@@ -126,10 +127,19 @@ def report_modal(
     system: str = "",
     answers: Sequence[bool] = (),
     metadata: Mapping[str, Any] | None = None,
+    under_summary: Sequence[Block] = (),
 ) -> View:
-    """The report form with the triage questions asked one at a time (SPEC §4)."""
+    """The report form with the triage questions asked one at a time (SPEC §4).
+    ``under_summary``: the knowledge base's matches for what is typed (bot/slack/kb.py); the
+    summary dispatches its value as it is typed so they can follow it."""
+    summary_input = _text_input("summary", "Summary", summary, SUMMARY_MAX, multiline=False)
+    summary_input["dispatch_action"] = True
+    summary_input["element"]["dispatch_action_config"] = {
+        "trigger_actions_on": ["on_enter_pressed", "on_character_entered"]
+    }
     blocks: list[Block] = [
-        _text_input("summary", "Summary", summary, SUMMARY_MAX, multiline=False),
+        summary_input,
+        *under_summary,
         _text_input("details", "What happened?", details, DETAILS_MAX, multiline=True),
         _text_input(
             "system", "Affected system", system, SYSTEM_MAX, multiline=False, optional=True

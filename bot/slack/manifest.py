@@ -33,6 +33,7 @@ def manifest(base_url: str = "https://escalator.example.com", *, socket_mode: bo
             "help",
         ),
         ("/oncall", "Who is on call now and next; override the primary", "[override @user 4h]"),
+        ("/kb", "Search the knowledge base; engineers add, edit, retire articles", "[words]"),
     ]
     data: dict[str, Any] = {
         "display_information": {

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.kb import joins_knowledge_base
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Actor, Prompt
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
 from bot.slack.blocks import Block, View, button, escape, escaped, mrkdwn, plain, ticket_actions
 from bot.slack.ids import Action, Callback
+from bot.slack.kb import confirm_kb_blocks
 
 CHECKLIST = (
     ("data_backup", "The data is backed up"),
@@ -19,6 +21,8 @@ CHECKLIST = (
     ("customer_told", "The customer is told of the update and its time"),
     ("second_test", "A second person tested the fix"),
 )
+KB_KEEP_OUT_BLOCK = "kb"  # the checklist's tick that leaves the ticket out of the knowledge base
+KB_KEEP_OUT_VALUE = "keep_out"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ def confirm_request(ticket: Ticket) -> Notice:
         text=text,
         blocks=[
             {"type": "section", "text": mrkdwn(f"{text}\n>{resolution}")},
+            *confirm_kb_blocks(ticket.number, joins_knowledge_base(ticket.extra)),
             {
                 "type": "actions",
                 "block_id": f"confirm_{ticket.number}",
@@ -123,6 +128,22 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
                 "block_id": "resolution",
                 "label": plain("What was done"),
                 "element": element,
+            },
+            {
+                "type": "input",
+                "block_id": KB_KEEP_OUT_BLOCK,
+                "optional": True,
+                "label": plain("Knowledge base"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": plain("Leave this ticket out of the knowledge base"),
+                            "value": KB_KEEP_OUT_VALUE,
+                        }
+                    ],
+                },
             },
         ],
     }

@@ -47,7 +47,7 @@ def test_manifest_declares_commands_shortcut_scopes_and_events() -> None:
     assert result.returncode == 0, result.stderr
     manifest = yaml.safe_load(result.stdout)
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/report", "/ticket", "/oncall"}
+    assert set(commands) == {"/report", "/ticket", "/oncall", "/kb"}
     assert commands["/report"]["url"] == "https://bot.example.org/slack/events"
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "report_message"
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]

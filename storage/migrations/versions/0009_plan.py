@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_plan"
-down_revision = "0004"
+down_revision = "0008_kb"
 branch_labels = None
 depends_on = None
 
