@@ -32,7 +32,7 @@ check: test
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
-	$(BIN)/python bench/commands.py
+	$(BIN)/python bench/ticket_commands.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/timers.py

@@ -1,8 +1,9 @@
 """Intake speed: signed view submissions of finished report forms at concurrency 32.
 
 Runs `escalator serve` (a real subprocess, SQLite file, the Slack stand-in in this process
-taking what the bot delivers) and, in the same run, a bare Bolt app that only acks (the
-floor: the framework's own cost). Prints p50/p99 time to HTTP response and requests/s.
+taking what the bot delivers) on a database holding 100 and then 100,000 tickets, and, in the
+same run, a bare Bolt app that only acks (the floor: the framework's own cost). Prints p50/p99
+time to HTTP response, requests/s, and the server's CPU per request beside the floor's.
 
     .venv/bin/python bench/intake.py [--requests 3000] [--concurrency 32]
 """
@@ -16,12 +17,15 @@ import hmac
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -40,6 +44,44 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def seed(path: str, count: int) -> None:
+    """Create the schema (escalator migrate) and insert ``count`` open class B tickets, each
+    with its first event (rows as the report use case writes them, without timers)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    db = sqlite3.connect(path)
+    now = "2026-11-23 02:00:00.000000"
+    fixed = ("U0REP", "C0SUPPORT", "C0SUPPORT", None, 1, now, 1, now, "[]", "", "", "", "", "{}")
+    rows = [
+        (n, f"bench:{n}", "B", "open", f"Problem {n}", "details " * 10, "billing", *fixed)
+        for n in range(1, count + 1)
+    ]
+    db.executemany(
+        "INSERT INTO tickets (number, intake_key, severity, state, summary, details, system,"
+        " reporter_id, origin_channel, post_channel, customer, in_warranty, reported_at,"
+        " version, updated_at, pauses, cause, plan, resolution, rating_comment, extra)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    db.executemany(
+        "INSERT INTO ticket_events (ticket_number, at, actor_id, kind, before, after)"
+        " VALUES (?,?,?,?,?,?)",
+        [
+            (n, now, "U0REP", "reported", "{}", json.dumps({"severity": "B"}))
+            for n in range(1, count + 1)
+        ],
+    )
+    db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (count,))
+    db.commit()
+    db.close()
 
 
 def submission(n: int) -> str:
@@ -121,26 +163,120 @@ async def load(
     return latencies, elapsed, failures
 
 
-def row(
-    name: str, latencies: list[float], elapsed: float, failures: int, meter: Meter
-) -> tuple[str, ...]:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return (
-        name,
-        str(len(latencies)),
-        f"{statistics.median(ordered) * 1000:.1f}",
-        f"{p99 * 1000:.1f}",
-        f"{len(latencies) / elapsed:.0f}",
-        str(failures),
-        meter.server_ms_per(len(latencies)),
-        meter.steal_percent(),
+@dataclass
+class Run:
+    """One timed run against one server: what the client saw and what the server spent."""
+
+    latencies: list[float]
+    elapsed: float
+    failures: int
+    cpu_ms: float | None  # the server process's CPU time per request
+    steal: str
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+
+Drive = Callable[[str, int, bool], Awaitable[tuple[list[float], float, int]]]
+
+
+async def measure(command: list[str], env: dict[str, str], drive: Drive, requests: int) -> Run:
+    """Start the server ``command`` on a free port, warm it up with 200 requests, then time
+    ``requests`` of them (``drive(url, count, warm_up)``) and read its CPU time."""
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
+        [*command, "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await wait_up(f"{base}/healthz")
+        await drive(f"{base}/slack/events", 200, True)
+        meter = Meter(proc.pid)
+        meter.start()
+        latencies, elapsed, failures = await drive(f"{base}/slack/events", requests, False)
+        cpu = meter.server_ms_per(len(latencies))
+        return Run(
+            latencies,
+            elapsed,
+            failures,
+            None if cpu == "n/a" else float(cpu),
+            meter.steal_percent(),
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+FLOOR = [sys.executable, str(Path(__file__).resolve()), "--floor-server"]
+
+
+def floor_cpu(floors: list[Run]) -> float | None:
+    """The floor's CPU per request: the mean of its runs before and after the others."""
+    known = [r.cpu_ms for r in floors if r.cpu_ms is not None]
+    return sum(known) / len(known) if known else None
+
+
+def print_table(
+    first: str, rows: list[tuple[str, Run]], floors: list[Run], *, per: str = "req"
+) -> None:
+    """One line per run, with the floor's CPU per request (measured in the same run) and
+    the ratio beside each; the floor's own runs last."""
+    floor = floor_cpu(floors)
+    header = (
+        first,
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        f"{per}/s",
+        "non-200",
+        f"server CPU ms/{per}",
+        f"floor CPU ms/{per}",
+        "x floor",
+        "steal %",
+    )
+    lines = []
+    for name, run in [
+        *rows,
+        *((f"floor (bare Bolt, ack only) {i + 1}", r) for i, r in enumerate(floors)),
+    ]:
+        ratio = f"{run.cpu_ms / floor:.2f}" if run.cpu_ms is not None and floor else "n/a"
+        lines.append(
+            (
+                name,
+                str(len(run.latencies)),
+                f"{run.p50_ms:.1f}",
+                f"{run.p99_ms:.1f}",
+                f"{run.rate:.0f}",
+                str(run.failures),
+                "n/a" if run.cpu_ms is None else f"{run.cpu_ms:.2f}",
+                "n/a" if floor is None else f"{floor:.2f}",
+                ratio,
+                run.steal,
+            )
+        )
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    for line in [header, tuple("-" * w for w in widths), *lines]:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
 
 
 def floor_server(port: int) -> None:
-    """A bare Bolt app that only acks the report submission (it checks the signature, as
-    Escalator does before Bolt sees a request)."""
+    """A bare Bolt app that only acks the report submission and the `/ticket` command (it
+    checks the signature, as Escalator does before Bolt sees a request)."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -156,6 +292,10 @@ def floor_server(port: int) -> None:
     async def ack_only(ack: AsyncAck) -> None:
         await ack()
 
+    @app.command("/ticket")
+    async def ack_command(ack: AsyncAck) -> None:
+        await ack()
+
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
@@ -168,6 +308,26 @@ def floor_server(port: int) -> None:
     web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
+def standin_env(slack: SlackStandIn, database: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+    }
+    env.pop("ESCALATOR_CONFIG", None)
+    return env
+
+
+def stored_tickets(path: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    finally:
+        db.close()
+
+
 async def bench(requests: int, concurrency: int) -> None:
     slack = SlackStandIn(
         bot_token=TOKEN,
@@ -176,72 +336,27 @@ async def bench(requests: int, concurrency: int) -> None:
         channels=[StandInChannel(id="C0SUPPORT", name="support")],
     )
     await slack.start()
-    results = []
+
+    async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
+        return await load(url, count, concurrency, offset=10_000_000 if warm_up else 0)
+
+    rows: list[tuple[str, Run]] = []
+    floors: list[Run] = []
+    stored: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
-        }
-        env.pop("ESCALATOR_CONFIG", None)
-        for name, command in (
-            (
-                "escalator serve (SQLite)",
-                [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
-            ),
-            ("bare Bolt app, ack only (floor)", [sys.executable, __file__, "--floor-server"]),
-        ):
-            port = free_port()
-            proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
-                [*command, "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                await wait_up(f"{base}/healthz")
-                await load(f"{base}/slack/events", 200, concurrency, offset=10_000_000)  # warm-up
-                meter = Meter(proc.pid)
-                meter.start()
-                latencies, elapsed, failures = await load(
-                    f"{base}/slack/events", requests, concurrency, offset=0
-                )
-                results.append(row(name, latencies, elapsed, failures, meter))
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-        stored = subprocess.run(  # noqa: ASYNC221
-            [
-                sys.executable,
-                "-c",
-                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
-                "'select count(*) from tickets').fetchone()[0])",
-                f"{tmp}/bench.db",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
+        for count in (100, 100_000):
+            path = f"{tmp}/intake-{count}.db"
+            await asyncio.to_thread(seed, path, count)
+            run = await measure(SERVE, standin_env(slack, path), drive, requests)
+            rows.append((f"{count:,}", run))
+            stored.append(f"{stored_tickets(path) - count:,} of {requests + 200:,}")
+        floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
     await slack.stop()
-    header = (
-        "target",
-        "requests",
-        "p50 ms",
-        "p99 ms",
-        "req/s",
-        "non-200",
-        "server CPU ms/req",
-        "steal %",
-    )
-    widths = [max(len(r[i]) for r in [header, *results]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *results]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
-    ratio = float(results[0][4]) / float(results[1][4])
-    print(f"\ntickets stored: {stored} (warm-up included); escalator/floor rate: {ratio:.2f}")
+    print_table("escalator serve, tickets before", rows, floors)
+    print(f"\nreports stored (warm-up included): {', '.join(stored)}")
+    small, large = rows[0][1], rows[1][1]
+    print(f"rate with 100,000 / rate with 100: {large.rate / small.rate:.2f}")
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print("steal: the share of the machine's time the hypervisor gave to other guests")
 
