@@ -4,6 +4,7 @@ timeout, IMMEDIATE write transactions and connections kept for the process (see 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, StaticPool
 
 from storage.checkpoints import AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT
 from storage.writelock import WriteLock
@@ -27,7 +28,9 @@ from storage.writelock import WriteLock
 # How long a statement waits for another process's write lock. The wait is in aiosqlite's
 # thread: the event loop goes on meanwhile.
 BUSY_TIMEOUT_MS = 10_000
-KEPT_READERS = 4  # idle read connections kept open (more are opened while more read at once)
+# Read connections on SQLite: opened when needed, kept for the process; a read finding all
+# of them busy waits for one (opening another costs a thread and its set-up statements).
+READERS = 4
 _WRITE = "escalator_write"
 _READ = "escalator_read"
 
@@ -46,6 +49,11 @@ class Database:
         file = engine_url.database if self.is_sqlite else None
         # The SQLite file, if any (not for ":memory:"): storage.checkpoints works on it.
         self.sqlite_file = Path(file) if file and file != ":memory:" else None
+        if self.is_sqlite:
+            # SQLAlchemy's pool keeps aiosqlite connections for everything but the kept ones
+            # below (migrations, ORM sessions, pings); named here because older 2.0 releases
+            # default to a new connection, and a new thread, each time.
+            kwargs["poolclass"] = AsyncAdaptedQueuePool if self.sqlite_file else StaticPool
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms=BUSY_TIMEOUT_MS)
@@ -55,7 +63,8 @@ class Database:
         # pool's check-in alone is a ROLLBACK, a hand-over to that thread and back
         # (bench/ticket_commands.py, README).
         self._writer: AsyncConnection | None = None
-        self._readers: list[AsyncConnection] = []
+        self._readers: list[AsyncConnection] = []  # idle ones
+        self._reading = asyncio.Semaphore(READERS)
 
     @asynccontextmanager
     async def write(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -127,29 +136,28 @@ class Database:
             finally:
                 await conn.close()
             return
-        if self._readers:
-            conn = self._readers.pop()
-        else:
-            conn = await self.engine.connect()
-            await conn.execution_options(**{_READ: True})
-        failed = True
-        try:
-            yield conn
-            failed = False
-        finally:
-            await self._put_back(conn, failed=failed)
+        async with self._reading:
+            conn = self._readers.pop() if self._readers else await self._open_reader()
+            failed = True
+            try:
+                yield conn
+                failed = False
+            finally:
+                await self._put_back(conn, failed=failed)
+
+    async def _open_reader(self) -> AsyncConnection:
+        conn = await self.engine.connect()
+        return await conn.execution_options(**{_READ: True})
 
     async def _put_back(self, conn: AsyncConnection, *, failed: bool) -> None:
-        """Keep a reader for the next read, or close it (one that failed is rolled back
-        first, and dropped if that fails too)."""
+        """Keep a reader for the next read (one that failed is rolled back first, and
+        dropped if that fails too)."""
         if failed:
             await self._end(conn, commit=False)
         if conn.invalidated or conn.closed:
             await self._drop(conn)
-        elif len(self._readers) < KEPT_READERS:
-            self._readers.append(conn)
         else:
-            await conn.close()
+            self._readers.append(conn)
 
     @asynccontextmanager
     async def orm(self) -> AsyncIterator[AsyncSession]:

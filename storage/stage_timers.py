@@ -14,7 +14,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.tickets import Ticket
 from storage.tables import TicketRow, TimerRow, table_of
+from storage.tickets import TICKETS, to_ticket
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,22 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
+# Tickets with every timer of theirs, by the ticket index; rows of the tickets locked on
+# PostgreSQL (SQLite's write transaction holds the write lock already).
+_LOCK_WITH_TIMERS = (
+    select(
+        TICKETS,
+        TIMERS.c.id.label("timer_id"),
+        TIMERS.c.key.label("timer_key"),
+        TIMERS.c.due_at.label("timer_due_at"),
+        TIMERS.c.version.label("timer_version"),
+        TIMERS.c.fired_at.label("timer_fired_at"),
+        TIMERS.c.outcome.label("timer_outcome"),
+    )
+    .outerjoin(TIMERS, TIMERS.c.ticket_number == TICKETS.c.number)
+    .where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
+    .with_for_update(of=TICKETS)
+)
 # The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
 # the pending-timers index instead, and scan every pending timer of every ticket.)
 _STORED = select(
@@ -85,6 +103,34 @@ _INSERT = insert(TIMERS)
 _NEW_VERSION = (
     update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(version=bindparam("v"))
 )
+
+
+async def lock_with_timers(
+    conn: AsyncConnection, ticket_numbers: Iterable[int]
+) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]]]:
+    """Load tickets to change them, with their timers (as :func:`timers_of` gives them), in
+    one statement: what a step needs before it applies its rule and re-arms."""
+    numbers = list(ticket_numbers)
+    tickets: dict[int, Ticket] = {}
+    timers: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
+    for start in range(0, len(numbers), _CHUNK):
+        rows = await conn.execute(_LOCK_WITH_TIMERS, {"numbers": numbers[start : start + _CHUNK]})
+        for row in rows:
+            if row.number not in tickets:
+                tickets[row.number] = to_ticket(row)
+            if row.timer_id is not None:
+                timers[row.number].append(
+                    StoredTimer(
+                        row.timer_id,
+                        row.number,
+                        row.timer_key,
+                        row.timer_due_at,
+                        row.timer_version,
+                        row.timer_fired_at,
+                        row.timer_outcome,
+                    )
+                )
+    return tickets, timers
 
 
 def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:

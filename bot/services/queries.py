@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import calendar as month_calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.engine import Row
 
 from bot.domain.tickets import Ticket, TicketState
 from bot.domain.workflow import ACTIVE
 from bot.errors import UserError
 from bot.services.context import Context
+from bot.services.group_commit import Batcher
 from bot.services.oncall import who_is_on_call
 from storage import tickets as ticket_store
+from storage.db import Database
 
 OPEN_STATES = [s.value for s in (*ACTIVE, TicketState.AWAITING_APPROVAL, TicketState.RESOLVED)]
 SOON = timedelta(hours=1)
@@ -40,11 +46,30 @@ class Listed:
     next_due: tuple[str, datetime] | None  # the earliest unmet milestone
 
 
+Shown = tuple[Ticket, list[Row[Any]]] | None
+# Shows asked for together are read with one statement (one batcher per database).
+_SHOWS: WeakKeyDictionary[Database, Batcher[int, Shown]] = WeakKeyDictionary()
+
+
+def _shows(db: Database) -> Batcher[int, Shown]:
+    batcher = _SHOWS.get(db)
+    if batcher is None:
+
+        async def read(numbers: Sequence[int]) -> list[Shown]:
+            async with db.read() as conn:
+                found = await ticket_store.tickets_and_events(conn, sorted(set(numbers)))
+            return [found.get(n) for n in numbers]
+
+        batcher = _SHOWS[db] = Batcher(read)
+    return batcher
+
+
 async def show(ctx: Context, number: int) -> TicketView:
-    async with ctx.db.read() as conn:
-        ticket, rows = await ticket_store.ticket_and_events(conn, number)
-    if ticket is None:
+    """The ticket with its newest events; shows that arrive together share one read."""
+    shown = await _shows(ctx.db).submit(number)
+    if shown is None:
         raise UserError(f"There is no ticket #{number}.")
+    ticket, rows = shown
     events = [
         EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
         for r in rows

@@ -16,6 +16,7 @@ from bot.sla.policy import Severity
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
+from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
 from storage.tickets import NewEvent
@@ -109,7 +110,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, str]] = []
     async with ctx.db.write() as conn:
-        loaded = await ticket_store.lock_tickets(conn, {r.number for r in batch})
+        loaded, stored = await timer_store.lock_with_timers(conn, {r.number for r in batch})
         current = dict(loaded)
         keys = [r.request_key for r in batch if r.request_key is not None]
         replies = await requests.replies_for(conn, keys)
@@ -148,7 +149,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
             at=now,
         )
-        next_due = await replace_timers(conn, ctx, list(changed.values()))
+        next_due = await replace_timers(conn, ctx, list(changed.values()), stored=stored)
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number
