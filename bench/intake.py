@@ -47,11 +47,59 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed(path: str, count: int) -> None:
-    """Create the schema (escalator migrate) and insert ``count`` open class B tickets, each
-    with its first event (rows as the report use case writes them, without timers). They are
-    reported now, so a step's timers are not due during the run: the bench measures the
-    commands, not the timer engine catching up on 100,000 overdue tickets."""
+def first_timers(
+    config_path: str | None, reported: datetime
+) -> list[tuple[str, datetime, str | None]]:
+    """The timers the report use case stores for a class B ticket reported at ``reported``
+    (key, due, outcome): the stages due at once as sent, and the next one pending. Worked out
+    by the bot's own rules, so a step on a seeded ticket finds what it would find in use."""
+    from bot.config import load_config
+    from bot.domain.tickets import Ticket, TicketState, deadlines_of
+    from bot.sla.policy import Severity
+    from bot.sla.stages import catch_up, next_stage, ticket_stages
+
+    config = load_config(config_path)
+    ticket = Ticket(
+        number=1,
+        summary="",
+        details="",
+        system="",
+        severity=Severity.B,
+        state=TicketState.OPEN,
+        reporter_id="U0REP",
+        origin_channel="C0SUPPORT",
+        post_channel="C0SUPPORT",
+        customer=None,
+        in_warranty=True,
+        assignee_id=None,
+        reported_at=reported,
+        acknowledged_at=None,
+        cause_at=None,
+        plan_at=None,
+        resolved_at=None,
+        closed_at=None,
+        version=1,
+    )
+    stages = ticket_stages(
+        ticket=ticket,
+        deadlines=deadlines_of(ticket, policy=config.policy, calendar=config.calendar),
+        terms=config.policy.terms(Severity.B, in_warranty=True),
+        calendar=config.calendar,
+        now=reported,
+    )
+    send, skip = catch_up([s for s in stages if s.due <= reported])
+    return (
+        [(s.key, s.due, "sent") for s in send]
+        + [(s.key, s.due, "superseded") for s in skip]
+        + [(s.key, s.due, None) for s in next_stage(stages, after=reported)]
+    )
+
+
+def seed(path: str, count: int, config_path: str | None = None) -> None:
+    """Create the schema (escalator migrate) and insert ``count`` open class B tickets as the
+    report use case stores them: each with its first event and its timers. They are reported
+    now, so nothing falls due during the run: the benches measure requests, not the timer
+    engine catching up on 100,000 overdue tickets."""
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
     subprocess.run(
         [sys.executable, "-m", "bot.cli", "migrate"],
@@ -60,8 +108,16 @@ def seed(path: str, count: int) -> None:
         cwd=ROOT,
         capture_output=True,
     )
+    reported = datetime.now(UTC).replace(microsecond=0)
+
+    def text(at: datetime) -> str:  # as the tables store UTC times on SQLite
+        return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    now = text(reported)
+    timers = [
+        (key, text(due), outcome) for key, due, outcome in first_timers(config_path, reported)
+    ]
     db = sqlite3.connect(path)
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     fixed = ("U0REP", "C0SUPPORT", "C0SUPPORT", None, 1, now, 1, now, "[]", "", "", "", "", "{}")
     rows = [
         (n, f"bench:{n}", "B", "open", f"Problem {n}", "details " * 10, "billing", *fixed)
@@ -80,6 +136,15 @@ def seed(path: str, count: int) -> None:
         [
             (n, now, "U0REP", "reported", "{}", json.dumps({"severity": "B"}))
             for n in range(1, count + 1)
+        ],
+    )
+    db.executemany(
+        "INSERT INTO timers (ticket_number, key, due_at, version, armed_at, fired_at, outcome)"
+        " VALUES (?,?,?,1,?,?,?)",
+        [
+            (n, key, due, now, None if outcome is None else now, outcome)
+            for n in range(1, count + 1)
+            for key, due, outcome in timers
         ],
     )
     db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (count,))

@@ -119,7 +119,7 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
         floors.append(await measure(FLOOR, env, driver("note", 100), requests))
         for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
             path = f"{tmp}/commands-{mix}-{count}.db"
-            await asyncio.to_thread(seed, path, count)
+            await asyncio.to_thread(seed, path, count, str(config))
             env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
             rows.append(
                 (
