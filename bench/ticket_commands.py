@@ -33,7 +33,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import (  # noqa: E402
+from bench.intake import seed  # noqa: E402
+from bench.serving import (  # noqa: E402
     FLOOR,
     SECRET,
     SERVE,
@@ -42,7 +43,6 @@ from bench.intake import (  # noqa: E402
     Run,
     measure,
     print_table,
-    seed,
     signed,
     standin_env,
 )
