@@ -110,10 +110,11 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, str]] = []
     async with ctx.db.write() as conn:
-        loaded, stored = await timer_store.lock_with_timers(conn, {r.number for r in batch})
-        current = dict(loaded)
         keys = [r.request_key for r in batch if r.request_key is not None]
-        replies = await requests.replies_for(conn, keys)
+        loaded, stored, replies = await timer_store.lock_for_steps(
+            conn, {r.number for r in batch}, keys
+        )
+        current = dict(loaded)
         for request in batch:
             ticket = current.get(request.number)
             if ticket is None:

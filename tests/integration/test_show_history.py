@@ -1,4 +1,5 @@
-"""`show` reads the newest events of a ticket, oldest first, and no more than it shows."""
+"""`show` reads the newest events of a ticket, oldest first, and no more than it shows; the reads
+behind `show` and behind a batch of steps take one statement each."""
 
 import asyncio
 
@@ -8,7 +9,8 @@ from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepRequest, run_steps
 from bot.sla.policy import Severity
-from storage.stage_timers import lock_with_timers, timers_of
+from storage.requests import remember_replies, replies_for
+from storage.stage_timers import lock_for_steps, lock_with_timers, timers_of
 from storage.tickets import SHOWN_EVENTS
 from tests.integration.support import opened
 
@@ -72,3 +74,20 @@ async def test_a_step_batch_reads_tickets_with_their_timers(ctx: Context) -> Non
     assert timers == expected
     assert timers[999] == []
     assert any(t.fired_at is None for t in timers[first])  # its next stage, pending
+
+
+async def test_a_step_batch_reads_the_replies_of_earlier_requests_with_its_tickets(
+    ctx: Context,
+) -> None:
+    number = await opened(ctx, 1)
+    now = ctx.clock.now()
+    async with ctx.db.write() as conn:
+        await remember_replies(conn, [("cmd:1", "You acknowledged #1."), ("cmd:2", "")], now=now)
+    async with ctx.db.write() as conn:
+        tickets, timers, replies = await lock_for_steps(
+            conn, [number], ["cmd:1", "cmd:2", "cmd:new"]
+        )
+        assert replies == await replies_for(conn, ["cmd:1", "cmd:2", "cmd:new"])
+        assert (tickets, timers) == await lock_with_timers(conn, [number])
+    assert replies == {"cmd:1": "You acknowledged #1.", "cmd:2": ""}
+    assert list(tickets) == [number]
