@@ -3,25 +3,51 @@ bot.services.review)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.engine import Row
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
 from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
+from bot.services.group_commit import Batcher
 from bot.services.oncall import who_is_on_call
 from bot.services.plan import overdue_for
 from storage import tickets as ticket_store
+from storage.db import Database
 
 SOON = timedelta(hours=1)
 
 
+Shown = tuple[Ticket, list[Row[Any]]] | None
+# Shows asked for together are read with one statement (one batcher per database).
+_SHOWS: WeakKeyDictionary[Database, Batcher[int, Shown]] = WeakKeyDictionary()
+
+
+def _shows(db: Database) -> Batcher[int, Shown]:
+    batcher = _SHOWS.get(db)
+    if batcher is None:
+
+        async def read(numbers: Sequence[int]) -> list[Shown]:
+            async with db.read() as conn:
+                found = await ticket_store.tickets_and_events(conn, sorted(set(numbers)))
+            return [found.get(n) for n in numbers]
+
+        batcher = _SHOWS[db] = Batcher(read)
+    return batcher
+
+
 async def show(ctx: Context, number: int) -> TicketView:
-    async with ctx.db.read() as conn:
-        ticket, rows = await ticket_store.ticket_and_events(conn, number)
-    if ticket is None:
+    """The ticket with its newest events; shows that arrive together share one read."""
+    shown = await _shows(ctx.db).submit(number)
+    if shown is None:
         raise UserError(f"There is no ticket #{number}.")
+    ticket, rows = shown
     events = [
         EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
         for r in rows

@@ -19,6 +19,7 @@ from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
+from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
 from storage.tickets import NewEvent
@@ -106,10 +107,11 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, str]] = []
     async with ctx.db.write() as conn:
-        loaded = await ticket_store.lock_tickets(conn, {r.number for r in batch})
-        current = dict(loaded)
         keys = [r.request_key for r in batch if r.request_key is not None]
-        replies = await requests.replies_for(conn, keys)
+        loaded, stored, replies = await timer_store.lock_for_steps(
+            conn, {r.number for r in batch}, keys
+        )
+        current = dict(loaded)
         for request in batch:
             ticket = current.get(request.number)
             if ticket is None:
@@ -146,7 +148,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             at=now,
         )
         await kb.follow_steps(conn, [c for _, c, _ in changes], now=now)
-        next_due = await replace_timers(conn, ctx, list(changed.values()))
+        next_due = await replace_timers(conn, ctx, list(changed.values()), stored=stored)
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number

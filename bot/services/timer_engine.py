@@ -121,8 +121,7 @@ class TimerEngine:
             numbers = await timer_store.claim_due_tickets(conn, now=now, limit=self.batch)
             if not numbers:
                 return 0
-            tickets = await ticket_store.lock_tickets(conn, numbers)
-            stored = await timer_store.timers_of(conn, numbers)
+            tickets, stored = await timer_store.lock_with_timers(conn, numbers)
             oncall = (await rotation_at(conn, self.ctx.config, now)).at(now)
             rearms: list[timer_store.Rearm] = []
             notices: list[NewNotice] = []
