@@ -12,6 +12,8 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.migrate import migrate
 
+pytestmark = pytest.mark.sqlite_only  # SQLite itself: its files, WAL and lock
+
 
 async def test_a_write_waits_for_another_writer_without_holding_the_loop(
     tmp_path: Path,
