@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ import aiohttp
 
 from bot.handlers import background
 from bot.sandbox.standin import SlackStandIn, StoredMessage
+from tests import databases
+from tests.databases import sqlite_url
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS
 
 T = TypeVar("T")
@@ -249,7 +250,8 @@ def ticket_number(body: str) -> int | None:
 
 
 class ServeProcess:
-    """``python -m bot.cli serve`` on a SQLite file, talking to the stand-in in this process.
+    """``python -m bot.cli serve`` on the database at ``db`` (a URL: a SQLite file, or a
+    PostgreSQL database that several may share), talking to the stand-in in this process.
 
     ``fast=True`` runs the same CLI through tests/reliability/fastserve.py, which only raises
     the per-channel posting pace, and with ``short_lease`` shortens the outbox lease."""
@@ -259,7 +261,7 @@ class ServeProcess:
         tmp: Path,
         slack: SlackStandIn,
         *,
-        db: Path,
+        db: str,
         name: str = "bot",
         fast: bool = True,
         short_lease: bool = False,
@@ -276,7 +278,7 @@ class ServeProcess:
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "DATABASE_URL": db,
             "ESCALATOR_CONFIG": str(config),
         }
         if short_lease:
@@ -336,12 +338,9 @@ class ServeProcess:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
 
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def query(db: str | Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows of one query (``?`` placeholders) on a database URL, or on a SQLite file's path."""
+    return databases.query(sqlite_url(db) if isinstance(db, Path) else db, sql, *args)
 
 
 # ---- the ledger: owed (outbox) against got (stand-in) -----------------------------------------
@@ -483,7 +482,7 @@ def secrets_in(text: str) -> list[str]:
 
 @dataclass
 class Verdict:
-    """What a load against a real ``serve`` left behind, counted from its SQLite file."""
+    """What a load against a real ``serve`` left behind, counted from its database."""
 
     requests: int
     answered: list[Answer]
@@ -513,7 +512,7 @@ class Verdict:
         )
 
 
-def verdict(db: Path, load: Load, slack: SlackStandIn) -> Verdict:
+def verdict(db: str, load: Load, slack: SlackStandIn) -> Verdict:
     answered = [a for a in load.answers if a.status == 200]
     late_acks = [a for a in load.answers if a.status == 404 and "unhandled request" in a.body]
     refused = [a for a in load.answers if a.status not in (200, None) and a not in late_acks]

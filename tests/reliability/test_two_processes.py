@@ -1,6 +1,7 @@
-"""Two ``escalator serve`` processes on one SQLite file, both taking reports and commands and
-both draining the outbox: no "database is locked" (or any error) reaches a user, numbers stay
-gap-free, and no notice is sent twice."""
+"""Two ``escalator serve`` processes on one database (a SQLite file, or PostgreSQL in the
+suite's PostgreSQL half), both taking reports and commands and both draining the outbox: no
+"database is locked" (or any error) reaches a user, numbers stay gap-free, and no notice is
+sent twice."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ ERROR_WORDS = ("locked", "error", "traceback", "went wrong", "exception")
 ACKS_ALWAYS_IN_TIME = True
 
 
-async def test_two_processes_on_one_sqlite_file(tmp_path: Path, slack: SlackStandIn) -> None:
-    db = tmp_path / "escalator.db"
+async def test_two_processes_on_one_database(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    db = db_url
     first = ServeProcess(tmp_path, slack, db=db, name="first")
     second = ServeProcess(tmp_path, slack, db=db, name="second")
     slack.bot_events_url = first.events_url
