@@ -194,8 +194,17 @@ class Load:
     sent; spread over ``urls`` in turn; every answer is kept."""
 
     def __init__(
-        self, urls: list[str], response_base: str, *, prefix: str, total: int | None = None
+        self,
+        urls: list[str],
+        response_base: str,
+        *,
+        prefix: str,
+        total: int | None = None,
+        stopped_line: bool | None = None,
     ) -> None:
+        """``stopped_line``: every report says the line stopped (class A) or not (B); None
+        mixes them (two in three A)."""
+        self.stopped_line = stopped_line
         self.urls = urls
         self.response_base = response_base
         self.prefix = prefix
@@ -216,7 +225,8 @@ class Load:
             n = self.sent
             url = self.urls[n % len(self.urls)]
             view_id = f"{self.prefix}{n:06d}"
-            body = report_body(view_id, f"Load report {n}", yes=n % 3 != 0)
+            yes = n % 3 != 0 if self.stopped_line is None else self.stopped_line
+            body = report_body(view_id, f"Load report {n}", yes=yes)
             sends = [post(http, url, body, FORM, "report", view_id)]
             for k, number in enumerate(self.numbers[-2:]):
                 verb = "ack" if k == 0 and n % 4 == 0 else "note"
@@ -265,13 +275,14 @@ class ServeProcess:
         name: str = "bot",
         fast: bool = True,
         short_lease: bool = False,
+        config_text: str = CONFIG,
     ) -> None:
         self.port = free_port()
         self.db = db
         self.name = name
         self.fast = fast
         config = tmp / "config.toml"
-        config.write_text(CONFIG)
+        config.write_text(config_text)
         self.stderr_path = tmp / f"{name}.stderr"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATOR_"))},
