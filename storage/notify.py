@@ -32,6 +32,7 @@ CHANNEL = "escalator_wake"
 COALESCE = 0.02  # seconds: wake-ups asked for within this are sent as one NOTIFY per kind
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
+APPLICATION_NAME = "escalator-wake"  # the listener in pg_stat_activity
 
 
 class Wake(StrEnum):
@@ -122,7 +123,9 @@ class Notifier:
     async def _connect(self, lost: asyncio.Event) -> None:
         import asyncpg
 
-        conn = await asyncpg.connect(self._dsn, timeout=10)
+        conn = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         self._conn = conn
         conn.add_termination_listener(lambda _c: lost.set())
         self._pid = conn.get_server_pid()
