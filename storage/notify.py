@@ -6,7 +6,8 @@ owes, must also wake the others: the replica that armed it may die before it is 
 after a commit that arms a timer or owes a notice, the use case's wake-up also calls
 :meth:`Notifier.timer_armed` / :meth:`Notifier.notice_owed`; the notifier sends one
 ``NOTIFY`` (coalescing the calls of a moment into one per kind), and every other replica's
-notifier hands it to its callbacks. A replica ignores its own notifications.
+notifier hands it to its callbacks (an owed notice after :data:`OUTBOX_DELAY`). A replica
+ignores its own notifications.
 
 The connection is asyncpg's own (not the pool's: a LISTEN lasts as long as the connection).
 When it is lost (the server restarts, the network drops) the notifier reconnects with
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "escalator_wake"
 COALESCE = 0.02  # seconds: wake-ups asked for within this are sent as one NOTIFY per kind
+# Seconds another replica's "notice owed" waits before it wakes this one's outbox worker
+# (those heard meanwhile are one wake-up): the replica that wrote the notice is sending it
+# already, and a claim here would mostly find nothing. Only if it died is this one needed.
+OUTBOX_DELAY = 1.0
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
 APPLICATION_NAME = "escalator-wake"  # the listener in pg_stat_activity
@@ -82,6 +87,7 @@ class Notifier:
         self._pid: int | None = None
         self.listening = asyncio.Event()  # set while LISTEN is on (tests wait for it)
         self.received = 0
+        self._outbox_later: asyncio.TimerHandle | None = None
 
     # -- sending (called from use cases, after their commit) ------------------------------
 
@@ -175,11 +181,20 @@ class Notifier:
         self.received += 1
         kind, due = decoded
         if kind is Wake.TIMER:
-            self._on_timer(due)
-        else:
-            self._on_outbox()
+            self._on_timer(due)  # the engine wakes only if this is earlier than its sleep
+        elif self._outbox_later is None:
+            self._outbox_later = asyncio.get_running_loop().call_later(
+                OUTBOX_DELAY, self._outbox_now
+            )
+
+    def _outbox_now(self) -> None:
+        self._outbox_later = None
+        self._on_outbox()
 
     async def _close(self) -> None:
+        if self._outbox_later is not None:
+            self._outbox_later.cancel()
+            self._outbox_later = None
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
