@@ -160,3 +160,18 @@ def test_a_postgresql_url_is_taken_and_its_password_never_shown() -> None:
     assert settings.database_url == url
     assert "hunter2" not in repr(settings)
     assert "db.internal:5433/escalator" in repr(settings)
+
+
+def test_a_postgresql_url_without_its_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "asyncpg" else real(name, *a)
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "postgresql+asyncpg://bot@db:5432/escalator"})
+    assert caught.value.key == "DATABASE_URL"
+    assert "pip install 'escalator[postgres]'" in caught.value.problem
