@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot.errors import ConfigError, UserError
 from bot.settings import Settings, load_settings
-from storage.db import DatabaseUnavailable
+from storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("escalator")
 

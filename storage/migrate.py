@@ -17,7 +17,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from storage.db import Database, unavailable
+from storage.db import Database
+from storage.unavailable import unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock's key (a bigint): the letters "escmigr" in ASCII, constant forever.
