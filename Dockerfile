@@ -1,5 +1,9 @@
-# Escalator: escalator serve on port 3000, SQLite on the /data volume.
+# Escalator: escalator serve on port 3000, SQLite on the /data volume by default, or
+# PostgreSQL by DATABASE_URL (compose.yaml). EXTRAS are the pip extras built in:
+# `postgres` (asyncpg, the default) or "" for an image that only runs on SQLite.
 FROM python:3.11-slim
+
+ARG EXTRAS=postgres
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,7 +20,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
-RUN pip install . \
+RUN pip install ".${EXTRAS:+[${EXTRAS}]}" \
     && useradd --system --uid 10001 --home-dir /data escalator \
     && mkdir -p /data && chown escalator /data
 

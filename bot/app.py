@@ -43,6 +43,7 @@ from bot.settings import Settings
 from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
+from storage.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class Escalator:
     engine: TimerEngine | None = None
     plan_worker: PlanWorker | None = None
     signing_secret: str = field(default="", repr=False)
+    # PostgreSQL: wakes the other replicas' workers and is woken by them (storage/notify.py)
+    notifier: Notifier | None = None
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -86,6 +89,8 @@ class Escalator:
             self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
         if self.plan_worker is not None:
             self._tasks.append(asyncio.create_task(self.plan_worker.run(), name="service-plan"))
+        if self.notifier is not None:
+            self._tasks.append(asyncio.create_task(self.notifier.run(), name="wake-listener"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -169,12 +174,20 @@ async def build(
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
+    wake_delivery, wake_engine = _late(delivery_ref), _late_engine(engine_ref)
+    notifier = None
+    if not db.is_sqlite:  # other replicas may share the database: wake theirs too
+        notifier = Notifier(db.url, on_timer=wake_engine, on_outbox=wake_delivery)
+        wake_delivery, wake_engine = (
+            _also(wake_delivery, notifier),
+            _also_timer(wake_engine, notifier),
+        )
     ctx = Context(
         db=db,
         config=config,
         clock=clock,
-        wake_delivery=_late(delivery_ref),
-        wake_engine=_late_engine(engine_ref),
+        wake_delivery=wake_delivery,
+        wake_engine=wake_engine,
     )
     delivery = Delivery(ctx, client, metrics)
     delivery_ref.append(delivery)
@@ -210,6 +223,7 @@ async def build(
         engine=engine,
         plan_worker=PlanWorker(ctx, client),
         signing_secret=settings.require_signing_secret(),
+        notifier=notifier,
     )
 
 
@@ -227,6 +241,24 @@ def _late_engine(ref: list[TimerEngine]) -> Callable[[datetime | None], None]:
             ref[0].wake(due)
 
     return wake
+
+
+def _also(wake: Callable[[], None], notifier: Notifier) -> Callable[[], None]:
+    def wake_all() -> None:
+        wake()
+        notifier.notice_owed()
+
+    return wake_all
+
+
+def _also_timer(
+    wake: Callable[[datetime | None], None], notifier: Notifier
+) -> Callable[[datetime | None], None]:
+    def wake_all(due: datetime | None = None) -> None:
+        wake(due)
+        notifier.timer_armed(due)
+
+    return wake_all
 
 
 async def serve_http(

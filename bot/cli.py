@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.errors import ConfigError, UserError
 from bot.settings import Settings, load_settings
+from storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("escalator")
 
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except ConfigError as exc:
         print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:  # a settings error found when first connecting
+        print(f"escalator: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
     except UserError as exc:
         print(f"escalator: {exc}", file=sys.stderr)

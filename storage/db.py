@@ -1,6 +1,9 @@
 """Engine and connections. SQLite runs through aiosqlite (SQLAlchemy's own ``sqlite+aiosqlite``
 dialect: every statement in aiosqlite's thread, off the event loop) and gets WAL, a busy
-timeout, IMMEDIATE write transactions and connections kept for the process (see Database)."""
+timeout, IMMEDIATE write transactions and connections kept for the process (see Database).
+PostgreSQL gets a pool of :data:`PG_POOL_SIZE` kept connections plus
+:data:`PG_MAX_OVERFLOW` opened under load, per process (README: size them against the
+server's ``max_connections``)."""
 
 from __future__ import annotations
 
@@ -33,6 +36,9 @@ BUSY_TIMEOUT_MS = 10_000
 READERS = 4
 _WRITE = "escalator_write"
 _READ = "escalator_read"
+PG_POOL_SIZE = 5  # connections each process keeps open to PostgreSQL
+PG_MAX_OVERFLOW = 10  # more, opened while that many are busy and closed after
+APPLICATION_NAME = "escalator"  # pg_stat_activity's application_name
 
 
 class Database:
@@ -44,7 +50,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            kwargs["pool_pre_ping"] = True
+            kwargs["pool_pre_ping"] = True  # a connection the server dropped is replaced
+            kwargs["pool_size"] = PG_POOL_SIZE
+            kwargs["max_overflow"] = PG_MAX_OVERFLOW
+            kwargs["connect_args"] = {"server_settings": {"application_name": APPLICATION_NAME}}
         engine_url = make_url(url)
         file = engine_url.database if self.is_sqlite else None
         # The SQLite file, if any (not for ":memory:"): storage.checkpoints works on it.

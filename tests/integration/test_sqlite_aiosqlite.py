@@ -15,6 +15,8 @@ from sqlalchemy import text
 from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.migrate import migrate
 
+pytestmark = pytest.mark.sqlite_only  # SQLite itself: its files, WAL and lock
+
 
 async def test_statements_run_in_aiosqlites_thread_not_the_loops(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}")

@@ -205,3 +205,43 @@ def test_a_year_the_holiday_library_does_not_know_can_be_given_by_hand() -> None
     with pytest.raises(ConfigError) as caught:
         parse_config({"calendar": {"own_holiday_years": ["next"]}})
     assert caught.value.key == "calendar.own_holiday_years"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("sqlite:///sync.db", "async SQLAlchemy URL"),
+        ("postgresql+psycopg://u:p@db/escalator", "async SQLAlchemy URL"),
+        ("postgresql+asyncpg://u:p@db:5432/", "names no database"),
+        ("not a url", "async SQLAlchemy URL"),
+    ],
+)
+def test_a_database_url_the_program_cannot_use_is_named(url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": url})
+    assert caught.value.key == "DATABASE_URL"
+    assert says in caught.value.problem
+    assert ":p@" not in caught.value.problem
+
+
+def test_a_postgresql_url_is_taken_and_its_password_never_shown() -> None:
+    url = "postgresql+asyncpg://bot:hunter2@db.internal:5433/escalator"
+    settings = load_settings({"DATABASE_URL": url})
+    assert settings.database_url == url
+    assert "hunter2" not in repr(settings)
+    assert "db.internal:5433/escalator" in repr(settings)
+
+
+def test_a_postgresql_url_without_its_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "asyncpg" else real(name, *a)
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "postgresql+asyncpg://bot@db:5432/escalator"})
+    assert caught.value.key == "DATABASE_URL"
+    assert "pip install 'escalator[postgres]'" in caught.value.problem
