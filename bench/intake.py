@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from bench.serving import (  # noqa: E402
     standin_env,
 )
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
+from tests.reliability.support import report_body  # noqa: E402
 
 
 def first_timers(
@@ -148,33 +148,15 @@ def seed(path: str, count: int, config_path: str | None = None) -> None:
 
 
 def submission(n: int) -> str:
-    values = {
-        "summary": {"value": {"type": "plain_text_input", "value": f"Bench problem {n}"}},
-        "details": {"value": {"type": "plain_text_input", "value": "Orders stop at checkout " * 8}},
-        "system": {"value": {"type": "plain_text_input", "value": "billing"}},
-        "triage_stopped": {
-            "triage_answer": {"type": "radio_buttons", "selected_option": {"value": "yes"}}
-        },
-    }
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T0ESCAL", "domain": "bench"},
-        "user": {"id": "U0REP", "name": "rita", "team_id": "T0ESCAL"},
-        "api_app_id": "A0ESCAL",
-        "token": "legacy",
-        "trigger_id": f"1.{n}.bench",
-        "view": {
-            "id": f"VBENCH{n:07d}",
-            "team_id": "T0ESCAL",
-            "type": "modal",
-            "callback_id": "report",
-            "private_metadata": json.dumps({"channel": "C0SUPPORT"}),
-            "hash": f"h{n}",
-            "state": {"values": values},
-            "blocks": [],
-        },
-    }
-    return "payload=" + urllib.parse.quote(json.dumps(payload))
+    """A finished class A report form, as the tests send it (tests.reliability.support)."""
+    return report_body(
+        f"VBENCH{n:07d}",
+        f"Bench problem {n}",
+        details="Orders stop at checkout " * 8,
+        system="billing",
+        channel="C0SUPPORT",
+        team_domain="bench",
+    )
 
 
 async def load(

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import Meter  # noqa: E402
-from bot.sandbox.standin import SlackStandIn  # noqa: E402
+from bot.sandbox.standin import SlackStandIn, app_requests  # noqa: E402
 
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
@@ -40,13 +37,7 @@ def free_port() -> int:
 
 
 def signed(body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
+    return app_requests.signed_headers(SECRET, body, content_type=app_requests.FORM)
 
 
 async def wait_up(url: str) -> None:

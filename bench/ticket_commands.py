@@ -46,25 +46,25 @@ from bench.serving import (  # noqa: E402
     signed,
     standin_env,
 )
-from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
+from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser, app_requests  # noqa: E402
 
 
 def command_body(n: int, text: str) -> str:
-    fields = {
-        "token": "legacy",
-        "team_id": "T0ESCAL",
-        "team_domain": "bench",
-        "channel_id": "C0SUPPORT",
-        "channel_name": "support",
-        "user_id": "U0ENG1",
-        "user_name": "erin",
-        "command": "/ticket",
-        "text": text,
-        "api_app_id": "A0ESCAL",
-        "response_url": "http://127.0.0.1:9/response",
-        "trigger_id": f"{n}.bench.trigger",
-    }
-    return urllib.parse.urlencode(fields)
+    form = app_requests.slash_command_form(
+        token="legacy",
+        team_id="T0ESCAL",
+        team_domain="bench",
+        channel_id="C0SUPPORT",
+        channel_name="support",
+        user_id="U0ENG1",
+        user_name="erin",
+        command="/ticket",
+        text=text,
+        api_app_id="A0ESCAL",
+        response_url="http://127.0.0.1:9/response",
+        trigger_id=f"{n}.bench.trigger",
+    )
+    return urllib.parse.urlencode(form)
 
 
 async def load(
