@@ -39,6 +39,7 @@ from bench.serving import (  # noqa: E402
     standin_env,
 )
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
+from tests.factories import make_ticket  # noqa: E402
 from tests.reliability.support import report_body  # noqa: E402
 
 
@@ -49,31 +50,17 @@ def first_timers(
     (key, due, outcome): the stages due at once as sent, and the next one pending. Worked out
     by the bot's own rules, so a step on a seeded ticket finds what it would find in use."""
     from bot.config import load_config
-    from bot.domain.tickets import Ticket, TicketState, deadlines_of
+    from bot.domain.tickets import deadlines_of
     from bot.sla.policy import Severity
     from bot.sla.stages import catch_up, next_stage, ticket_stages
 
     config = load_config(config_path)
-    ticket = Ticket(
-        number=1,
+    ticket = make_ticket(
         summary="",
         details="",
-        system="",
         severity=Severity.B,
-        state=TicketState.OPEN,
-        reporter_id="U0REP",
         origin_channel="C0SUPPORT",
-        post_channel="C0SUPPORT",
-        customer=None,
-        in_warranty=True,
-        assignee_id=None,
         reported_at=reported,
-        acknowledged_at=None,
-        cause_at=None,
-        plan_at=None,
-        resolved_at=None,
-        closed_at=None,
-        version=1,
     )
     stages = ticket_stages(
         ticket=ticket,
@@ -160,15 +147,16 @@ def submission(n: int) -> str:
 
 
 async def load(
-    url: str, total: int, concurrency: int, offset: int
+    urls: list[str], total: int, concurrency: int, offset: int
 ) -> tuple[list[float], float, int]:
+    """``total`` submissions from ``concurrency`` workers, worker i on ``urls[i % len]``."""
     latencies: list[float] = []
     failures = 0
     counter = iter(range(offset, offset + total))
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
 
-        async def worker() -> None:
+        async def worker(url: str) -> None:
             nonlocal failures
             for n in counter:
                 body = submission(n)
@@ -180,7 +168,7 @@ async def load(
                 latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(urls[i % len(urls)]) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
     return latencies, elapsed, failures
 
@@ -203,7 +191,7 @@ async def bench(requests: int, concurrency: int) -> None:
     await slack.start()
 
     async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
-        return await load(url, count, concurrency, offset=10_000_000 if warm_up else 0)
+        return await load([url], count, concurrency, offset=10_000_000 if warm_up else 0)
 
     rows: list[tuple[str, Run]] = []
     floors: list[Run] = []

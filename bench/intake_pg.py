@@ -19,21 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import SECRET, TOKEN, free_port, row, signed, submission, wait_up  # noqa: E402
+from bench.intake import load  # noqa: E402
 from bench.machine import Meter, process_cpu  # noqa: E402
+from bench.serving import FLOOR, SECRET, TOKEN, free_port, wait_up  # noqa: E402
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 from storage.notify import asyncpg_dsn  # noqa: E402
 
@@ -97,31 +96,21 @@ def _parent(pid: int) -> int | None:
         return None
 
 
-async def load(
-    urls: list[str], total: int, concurrency: int, offset: int
-) -> tuple[list[float], float, int]:
-    """``total`` submissions from ``concurrency`` workers, worker i on ``urls[i % len]``."""
-    latencies: list[float] = []
-    failures = 0
-    counter = iter(range(offset, offset + total))
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
-
-        async def worker(url: str) -> None:
-            nonlocal failures
-            for n in counter:
-                body = submission(n)
-                started = time.perf_counter()
-                async with http.post(url, data=body.encode(), headers=signed(body)) as response:
-                    await response.read()
-                    if response.status != 200:
-                        failures += 1
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(urls[i % len(urls)]) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return latencies, elapsed, failures
+def row(
+    name: str, latencies: list[float], elapsed: float, failures: int, meter: Meter
+) -> tuple[str, ...]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        name,
+        str(len(latencies)),
+        f"{statistics.median(ordered) * 1000:.1f}",
+        f"{p99 * 1000:.1f}",
+        f"{len(latencies) / elapsed:.0f}",
+        str(failures),
+        meter.server_ms_per(len(latencies)),
+        meter.steal_percent(),
+    )
 
 
 @dataclass
@@ -209,7 +198,7 @@ async def bench(requests: int, concurrency: int, only: str | None = None) -> Non
             Target("serve x2 (PostgreSQL)", serve, 2, database_url(server, names[1])),
             Target(
                 "bare Bolt, ack only (floor)",
-                [sys.executable, "bench/intake.py", "--floor-server"],
+                FLOOR,
                 1,
                 None,
             ),
