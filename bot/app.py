@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,15 +31,18 @@ from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.context import Context
-from bot.services.delivery import Delivery, retry_handlers
+from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
+from bot.services.watchdog import Watchdog
 from bot.settings import Settings
 from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,6 +54,9 @@ class Escalator:
     metrics: Metrics
     engine: TimerEngine | None = None
     signing_secret: str = field(default="", repr=False)
+    watchdog: Watchdog | None = None
+    restart_delay: float = 1.0  # seconds before a stopped worker is started again
+    down: set[str] = field(default_factory=set)  # workers stopped, waiting to be restarted
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -66,12 +74,32 @@ class Escalator:
         return app
 
     async def start_workers(self) -> None:
-        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        """Start the background workers, each under a supervisor that starts it again if it
+        stops (they carry on through the errors of a pass; this is for what escapes)."""
+        workers: dict[str, Callable[[], Awaitable[None]]] = {"delivery": self.delivery.run}
         if self.ctx.db.sqlite_file is not None:
-            checkpoints = Checkpointer(self.ctx.db.sqlite_file)
-            self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
+            workers["wal-checkpoints"] = Checkpointer(self.ctx.db.sqlite_file).run
         if self.engine is not None:
-            self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
+            workers["timer-engine"] = self.engine.run
+        if self.watchdog is not None:
+            workers["watchdog"] = self.watchdog.run
+        for name, run in workers.items():
+            self._tasks.append(asyncio.create_task(self._supervise(name, run), name=name))
+
+    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        up = self.metrics.worker_up.labels(worker=name)
+        while True:
+            self.down.discard(name)
+            up.set(1)
+            try:
+                await run()
+                log.error("worker %s returned; starting it again", name)
+            except Exception:
+                log.exception("worker %s stopped; starting it again", name)
+            self.down.add(name)
+            up.set(0)
+            self.metrics.worker_restarts.labels(worker=name).inc()
+            await asyncio.sleep(self.restart_delay)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -121,6 +149,11 @@ class Escalator:
             return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        if self.down:
+            down = sorted(self.down)
+            return web.json_response(
+                {"status": "unavailable", "worker": down[0], "workers_down": down}, status=503
+            )
         if await self.ctx.db.ping():
             return web.json_response({"status": "ok", "database": "ok"})
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
@@ -136,9 +169,20 @@ class Escalator:
 
 
 async def build(
-    settings: Settings, config: Config, clock: Clock, *, run_migrations: bool = True
+    settings: Settings,
+    config: Config,
+    clock: Clock,
+    *,
+    run_migrations: bool = True,
+    delivery: DeliverySettings | None = None,
+    instance: str | None = None,
+    restart_delay: float = 1.0,
+    watchdog_every: float = 15.0,
 ) -> Escalator:
-    """Build the whole bot from settings read once. Tests call this with a fake clock."""
+    """Build the whole bot from settings read once. Tests call this with a fake clock, and
+    with their own ``delivery`` settings (pacing, lease). ``instance`` names this process on
+    its outbox leases (``serve``: host and port), so that started again it takes its own back.
+    ``#name`` channels in the config are resolved to ids here (``conversations.list``)."""
     db = Database(settings.database_url)
     if run_migrations:
         await migrate(db)
@@ -147,6 +191,10 @@ async def build(
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
     )
+    config = await resolve_channels(client, config)
+    delivery_settings = delivery or DeliverySettings()
+    if instance is not None:
+        delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
@@ -157,9 +205,13 @@ async def build(
         wake_delivery=_late(delivery_ref),
         wake_engine=_late_engine(engine_ref),
     )
-    delivery = Delivery(ctx, client, metrics)
-    delivery_ref.append(delivery)
-    engine = TimerEngine(ctx, on_fired=metrics.observe_timer_lags)
+    delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
+    delivery_ref.append(delivery_worker)
+    engine = TimerEngine(
+        ctx,
+        on_fired=metrics.observe_timer_lags,
+        on_error=metrics.worker_errors.labels(worker="timer-engine").inc,
+    )
     engine_ref.append(engine)
     bolt = AsyncApp(
         client=client,
@@ -184,10 +236,12 @@ async def build(
         ctx=ctx,
         bolt=bolt,
         client=client,
-        delivery=delivery,
+        delivery=delivery_worker,
         metrics=metrics,
         engine=engine,
         signing_secret=settings.require_signing_secret(),
+        watchdog=Watchdog(ctx, metrics, every=watchdog_every),
+        restart_delay=restart_delay,
     )
 
 

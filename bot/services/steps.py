@@ -14,6 +14,7 @@ from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.sla.policy import Severity
+from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
@@ -193,11 +194,10 @@ def _follow_ups(
         text = blocks_ticket.approval_outcome(t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
-        page = blocks_ticket.escalation_page(t, user_id)
+        text, body = blocks_pages.escalation_page(t, user_id)
         for manager in ctx.config.roles.managers:
-            notices.append(
-                (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
-            )
+            page = {"user": manager, "text": text, "blocks": body, "manager": True}
+            notices.append((NoticeKind.PAGE, page | {"assignee": t.assignee_id}))
     elif change.kind == "severity" and t.severity in (Severity.A, Severity.B):
         notices.append(
             (

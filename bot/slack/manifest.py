@@ -11,10 +11,12 @@ from bot.slack.ids import Callback
 BOT_SCOPES = (
     "app_mentions:read",
     "channels:history",
+    "channels:read",  # conversations.list: #name channels in the config resolved to ids
     "chat:write",
     "chat:write.public",
     "commands",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:write",
     "users:read",
