@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -156,22 +156,9 @@ def _free(now: datetime) -> Any:
     )
 
 
-async def claim_heads(
-    conn: AsyncConnection,
-    *,
-    now: datetime,
-    owner: str,
-    lease: timedelta,
-    limit: int = 100,
-    skip: Collection[str] = (),
-    group_limit: int = 50,
-) -> list[Claimed]:
-    """Claim the head of each conversation that is due now (at most ``limit``), leaving out
-    the conversations in ``skip`` (at Slack's posting rate). A row with an earlier unsent row
-    in its conversation (by priority, then id) is never claimed; the query holds the rows it
-    takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
-    from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
-    with it: they go out as one message."""
+def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
+    """The heads of the conversations due at ``now``: rows with no earlier unsent row (by
+    priority, then id) in their conversation, in that order, locked for the claim."""
     earlier = (
         exists()
         .where(
@@ -194,7 +181,26 @@ async def claim_heads(
     )
     if skip:
         query = query.where(OutboxRow.conversation.not_in(list(skip)))
-    heads = list(await conn.execute(query))
+    return query
+
+
+async def claim_heads(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int = 100,
+    skip: Collection[str] = (),
+    group_limit: int = 50,
+) -> list[Claimed]:
+    """Claim the head of each conversation that is due now (at most ``limit``), leaving out
+    the conversations in ``skip`` (at Slack's posting rate). A row with an earlier unsent row
+    in its conversation (by priority, then id) is never claimed; the query holds the rows it
+    takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
+    from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
+    with it: they go out as one message."""
+    heads = list(await conn.execute(claim_query(now, limit=limit, skip=skip)))
     if not heads:
         return []
     followers: dict[str, list[Any]] = {}

@@ -29,6 +29,7 @@ from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.delivery.pacer import ChannelPacer, Pacing
 from bot.services.delivery.sending import SLACK_ERRORS, Refused, Sender, Sent
+from bot.slack import paging as blocks_pages
 from storage import outbox
 from storage import tickets as ticket_store
 from storage.outbox import Claimed, NewNotice
@@ -169,7 +170,13 @@ class Delivery:
         skip = {*self._in_flight, *self.pacer.busy(settings.pacing.max_wait)}
         async with self.ctx.db.write(background=True) as conn:
             claims = await outbox.claim_heads(
-                conn, now=now, owner=settings.owner, lease=settings.lease, limit=room, skip=skip
+                conn,
+                now=now,
+                owner=settings.owner,
+                lease=settings.lease,
+                limit=room,
+                skip=skip,
+                group_limit=blocks_pages.MAX_GROUP,
             )
         tasks = []
         for claim in claims:
