@@ -258,11 +258,25 @@ class SlackStandIn(DrivingMixin):
         return self._faults.add(fault)
 
     def hang(
-        self, method: str, seconds: float, *, times: int | None = 1, channel: str | None = None
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int | None = 1,
+        channel: str | None = None,
+        drop_if_gone: bool = False,
     ) -> Fault:
         """The next ``times`` calls (to ``channel``, if given) wait ``seconds`` before they are
-        answered (as usual): Slack holding a call open."""
-        fault = Fault(method, "hang", seconds=seconds, remaining=times, channel=channel)
+        answered (as usual): Slack holding a call open. With ``drop_if_gone``, a call whose
+        caller is gone by then (killed) is dropped: not done, as if Slack never took it."""
+        fault = Fault(
+            method,
+            "hang",
+            seconds=seconds,
+            remaining=times,
+            channel=channel,
+            drop_if_gone=drop_if_gone,
+        )
         return self._faults.add(fault)
 
     def refuse(

@@ -23,6 +23,9 @@ class Fault:
     remaining: int | None = 1
     channel: str | None = None  # only calls naming this channel (as they name it)
     error: str = ""  # a refusal's error code ("is_archived")
+    # A held call whose caller went away meanwhile (a process killed) is dropped: neither
+    # answered nor done, as a request Slack never finished taking.
+    drop_if_gone: bool = False
 
     def matches(self, method: str, params: Mapping[str, Any]) -> bool:
         if self.method not in (method, ANY_METHOD):

@@ -73,6 +73,10 @@ class StandInHttp:
         if fault is not None and fault.kind == "hang":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), fault.seconds)
+            transport = request.transport
+            if fault.drop_if_gone and (transport is None or transport.is_closing()):
+                call.fault = f"{fault.label}_dropped"
+                return web.json_response({"ok": False, "error": "dropped"}, status=499)
         elif fault is not None and fault.kind == "refuse":
             call.response = {"ok": False, "error": fault.error}
             return web.json_response(call.response)
