@@ -175,8 +175,9 @@ async def test_kill_9_while_slack_holds_a_post_open_then_everything_once_soon_af
         await until(lambda: held() >= 2, what="the ticket message and the page held open")
         bot.kill()
         slack.clear_faults()
+        started = time.time()
         await bot.start()
-        restarted = time.time()
+        restarted = time.time()  # healthy again
         dm = slack.dm_channel(PRIMARY)
 
         def delivered() -> bool:
@@ -187,7 +188,7 @@ async def test_kill_9_while_slack_holds_a_post_open_then_everything_once_soon_af
         done = [
             c.time
             for c in slack.calls("chat.postMessage")
-            if c.ok and c.time >= restarted and c.params.get("channel") in ("C0SUPPORT", dm)
+            if c.ok and c.time >= started and c.params.get("channel") in ("C0SUPPORT", dm)
         ]
         await until(
             lambda: not query(db, "select 1 from outbox where sent_at is null"),

@@ -110,6 +110,11 @@ class Delivery:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def busy(self) -> bool:
+        """Sends (and the page updates after them) still in flight."""
+        return bool(self._in_flight)
+
     async def run(self) -> None:
         """Send until cancelled; sleep until a row may be due, a send ends, or a wake."""
         try:
