@@ -352,56 +352,6 @@ async def release(conn: AsyncConnection, ids: Sequence[int], token: str) -> bool
     return await _write_back(conn, ids, token, {})
 
 
-async def page_messages(conn: AsyncConnection, number: int) -> list[dict[str, Any]]:
-    """Where the pages naming ticket ``number`` were posted: their stored results (channel,
-    ts, and the tickets each names), newest first, one per message."""
-    rows = await conn.execute(
-        select(OutboxRow.result)
-        .where(
-            OutboxRow.ticket_number == number,
-            OutboxRow.kind == NoticeKind.PAGE,
-            OutboxRow.sent_at.is_not(None),
-            OutboxRow.set_aside_at.is_(None),
-        )
-        .order_by(OutboxRow.id.desc())
-    )
-    seen: set[tuple[str, str]] = set()
-    found: list[dict[str, Any]] = []
-    for (result,) in rows:
-        if not result or "ts" not in result:
-            continue
-        key = (str(result.get("channel")), str(result.get("ts")))
-        if key not in seen:
-            seen.add(key)
-            found.append(dict(result))
-    return found
-
-
-async def pages_in(
-    conn: AsyncConnection, message: Mapping[str, Any]
-) -> list[tuple[int, dict[str, Any]]]:
-    """The pages one message delivers (a result from :func:`page_messages`): each page's
-    ticket and payload, in order."""
-    numbers = [int(n) for n in message.get("tickets") or []]
-    if not numbers:
-        return []
-    rows = await conn.execute(
-        select(OutboxRow.ticket_number, OutboxRow.payload, OutboxRow.result)
-        .where(
-            OutboxRow.ticket_number.in_(numbers),
-            OutboxRow.kind == NoticeKind.PAGE,
-            OutboxRow.sent_at.is_not(None),
-        )
-        .order_by(OutboxRow.id)
-    )
-    place = (str(message.get("channel")), str(message.get("ts")))
-    return [
-        (int(number), dict(payload))
-        for number, payload, result in rows
-        if result and (str(result.get("channel")), str(result.get("ts"))) == place
-    ]
-
-
 async def stats(conn: AsyncConnection) -> OutboxStats:
     unsent = OutboxRow.sent_at.is_(None)
     pending, failing, oldest, aside, sent = (

@@ -79,8 +79,9 @@ def page(
     link: str | None = None,
     manager: bool = False,
 ) -> tuple[str, list[Block]]:
-    """A direct message that pages someone: the ticket, the time left, and what they may do
-    (an engineer: Acknowledge; a manager: Take, Escalate; both: Open ticket)."""
+    """A direct message that pages someone: the ticket and why (with its due time and the
+    time left), and what they may do (an engineer: Acknowledge; a manager: Take, Escalate;
+    both: Open ticket). Two blocks, so that 24 pages fit one grouped message."""
     why = page_text(ticket, stage, due=due, now=now)
     fallback = f":rotating_light: {why}"
     n = ticket.number
@@ -89,13 +90,6 @@ def page(
             "type": "section",
             "block_id": f"page_{n}_head",
             "text": mrkdwn(f":rotating_light: {_title(ticket)}\n{why}"),
-        },
-        {
-            "type": "context",
-            "block_id": f"page_{n}_due",
-            "elements": [
-                mrkdwn(f"{MILESTONE_LABELS.get(stage.milestone.value)} due {_when(due, now)}")
-            ],
         },
         {
             "type": "actions",
@@ -162,7 +156,7 @@ def manager_buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
     return [take, escalate, _opener(ticket, link)]
 
 
-MAX_GROUP = 12  # pages in one message (Slack takes 50 blocks; a page is at most 4)
+MAX_GROUP = 24  # pages in one message (Slack takes 50 blocks: a header, two per page)
 
 
 def group(pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block]]:
@@ -175,7 +169,7 @@ def group(pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block
         {"type": "header", "text": plain(f"{len(pages)} tickets need you")},
     ]
     for _, body in pages:
-        blocks += [{"type": "divider"}, *body]
+        blocks += body
     text = f":rotating_light: {len(pages)} tickets need you: " + " ".join(
         t.removeprefix(":rotating_light: ") for t, _ in pages
     )

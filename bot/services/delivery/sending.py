@@ -20,7 +20,7 @@ from bot.services.context import Context
 from bot.services.delivery.recovery import already_posted, metadata
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
-from storage import outbox
+from storage import pages as page_store
 from storage import tickets as ticket_store
 from storage.outbox import Claimed, Notice
 
@@ -183,8 +183,8 @@ class Sender:
         failure is logged, and the next change of the ticket tries again."""
         try:
             async with self.ctx.db.read() as conn:
-                messages = await outbox.page_messages(conn, number)
-                contents = [await outbox.pages_in(conn, m) for m in messages]
+                messages = await page_store.page_messages(conn, number)
+                contents = [await page_store.pages_in(conn, m) for m in messages]
             for message, pages in zip(messages, contents, strict=True):
                 if not pages:
                     continue
