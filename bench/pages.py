@@ -9,7 +9,7 @@ own backlog (its ticket messages and thread lines, which go at one a second). Th
 page is Slack's posting rate in the primary's DM; the channel's backlog is what a page that
 waited behind the channel would add.
 
-    .venv/bin/python bench/pages.py [--reports 20 100 500]
+    .venv/bin/python bench/pages.py [--reports 20 100 500] [--root OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def paged(call: RecordedCall) -> list[int]:
     """The report numbers (``Bench problem N``) a page message names."""
     found = []
     for block in _blocks(call):
-        if str(block.get("block_id", "")).endswith("_head"):
+        if block.get("type") == "section":
             text = str((block.get("text") or {}).get("text", ""))
             if "Bench problem " in text:
                 found.append(int(text.split("Bench problem ", 1)[1].split()[0]))
@@ -103,7 +103,7 @@ async def burst(base: str, reports: int, concurrency: int) -> dict[int, float]:
     return sent
 
 
-async def one_run(reports: int, concurrency: int) -> tuple[str, ...]:
+async def one_run(reports: int, concurrency: int, root: Path) -> tuple[str, ...]:
     slack = SlackStandIn(bot_token=TOKEN, signing_secret=SECRET, users=USERS, channels=CHANNELS)
     await slack.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +122,7 @@ async def one_run(reports: int, concurrency: int) -> tuple[str, ...]:
         proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
             [*argv, "--port", str(port)],
             env=env,
-            cwd=ROOT,
+            cwd=root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -176,8 +176,8 @@ async def one_run(reports: int, concurrency: int) -> tuple[str, ...]:
     )
 
 
-async def bench(sizes: list[int], concurrency: int) -> None:
-    rows = [await one_run(n, concurrency) for n in sizes]
+async def bench(sizes: list[int], concurrency: int, root: Path) -> None:
+    rows = [await one_run(n, concurrency, root) for n in sizes]
     header = (
         "reports",
         "paged",
@@ -204,8 +204,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, nargs="+", default=[20, 100, 500])
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout whose `escalator serve` runs"
+    )
     args = parser.parse_args()
-    asyncio.run(bench(args.reports, args.concurrency))
+    asyncio.run(bench(args.reports, args.concurrency, args.root.resolve()))
 
 
 if __name__ == "__main__":
