@@ -177,20 +177,19 @@ def group(pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block
 
 
 def settled_note(ticket: Ticket, payload: dict[str, Any]) -> str | None:
-    """What a page for ``ticket`` should say now that its step was taken (None: not yet).
-    An engineer's page waits for the milestone it names; a manager's for someone to take
-    the ticket (its owner changed); every page settles when the ticket is resolved."""
+    """What a page for ``ticket`` should say now that its step was taken (None: not yet):
+    the milestone it names met; for a manager's page, also someone taking the ticket (its
+    owner changed since the page); for every page, the ticket resolved or closed."""
     if ticket.resolved_at is not None or ticket.closed_at is not None:
         return f":white_check_mark: {ticket.ref} is {ticket.state.value}."
     who = f" by <@{ticket.assignee_id}>" if ticket.assignee_id else ""
     milestone = payload.get("milestone")
-    if payload.get("manager"):
-        if ticket.assignee_id and ticket.assignee_id != payload.get("assignee"):
-            return f":white_check_mark: {ticket.ref} taken{who}."
-        return None
     if milestone is not None and ticket.met_at().get(str(milestone)) is not None:
         verb = "acknowledged" if milestone == "respond" else f"{milestone} met"
         return f":white_check_mark: {ticket.ref} {verb}{who}."
+    taken = ticket.assignee_id and ticket.assignee_id != payload.get("assignee")
+    if payload.get("manager") and taken:
+        return f":white_check_mark: {ticket.ref} taken{who}."
     return None
 
 

@@ -153,13 +153,6 @@ class Delivery:
             until = min(until, now + timedelta(seconds=min(turn, 1.0)))
         return until
 
-    async def drain_once(self) -> int:
-        """Claim what is due now, send it, and wait for those sends; return how many."""
-        tasks = await self._claim()
-        if tasks:
-            await asyncio.gather(*tasks)
-        return len(tasks)
-
     async def _claim(self) -> list[asyncio.Task[None]]:
         now = self.ctx.clock.now()
         settings = self.settings
@@ -277,7 +270,9 @@ class Delivery:
                         await outbox.enqueue_many(conn, [told], now=now)
             else:
                 error = outcome.error or "no outcome"
-                delay = min(timedelta(seconds=2 ** min(head.attempts + 1, 12)), self._max_backoff)
+                delay = min(
+                    timedelta(seconds=2 ** min(head.attempts + 1, 12)), self.settings.max_backoff
+                )
                 held = await outbox.mark_failed(
                     conn, claim.ids, token, error=error, retry_at=now + delay
                 )
@@ -297,10 +292,6 @@ class Delivery:
             )
         if told is not None:
             self._wake.set()
-
-    @property
-    def _max_backoff(self) -> timedelta:
-        return self.settings.max_backoff
 
     def _set_aside(self, claim: Claimed, error: str) -> NewNotice | None:
         """Count and log a notice set aside; the managers channel is told once per
