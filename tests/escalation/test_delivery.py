@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.domain.notices import NoticeKind
 from bot.services.delivery import ChannelPacer, DeliverySettings
 from bot.sla.policy import Severity
+from storage import outbox
+from storage.outbox import NewNotice
 from storage.tables import OutboxRow
 from tests.escalation.support import open_ticket, settle
 from tests.fakes import FakeClock
@@ -199,3 +202,30 @@ async def test_an_unknown_error_is_retried_a_bounded_number_of_times_then_set_as
     assert message.set_aside_at is not None and message.attempts == 3
     told = [m.text for m in running.slack.messages("C0MANAGERS")]
     assert len(told) == 1 and "internal_error" in told[0]
+
+
+async def test_a_bug_in_one_notice_fails_that_notice_only_and_is_set_aside_in_the_end(
+    few_attempts: Running, clock: FakeClock
+) -> None:
+    running = few_attempts
+    ctx = running.bot.ctx
+    async with ctx.db.write() as conn:
+        await outbox.enqueue_many(
+            conn,
+            [
+                NewNotice(None, NoticeKind.DM, {"text": "a DM to no one"}),  # KeyError: user
+                NewNotice(None, NoticeKind.CHANNEL, {"channel": "C0RANDOM", "text": "fine"}),
+            ],
+            now=clock.now(),
+        )
+    running.bot.delivery.wake()
+    await running.slack.wait_for(lambda: running.slack.messages("C0RANDOM"))
+    for _ in range(100):  # a minute at a time, past each backoff
+        await clock.advance(timedelta(minutes=1))
+        await asyncio.sleep(0.05)
+        if not await _unsent(running):
+            break
+    async with ctx.db.orm() as session:
+        bad = await session.scalar(select(OutboxRow).where(OutboxRow.kind == "dm"))
+    assert bad is not None and bad.set_aside_at is not None and bad.attempts == 3
+    assert "KeyError" in (bad.last_error or "")
