@@ -4,7 +4,7 @@ Slack client, Bolt app, aiohttp routes and the delivery worker."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -33,12 +33,13 @@ from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
-from bot.services.delivery import Delivery, retry_handlers
+from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
+from bot.services.watchdog import Watchdog
 from bot.settings import Settings
 from storage.checkpoints import Checkpointer
 from storage.db import Database
@@ -46,6 +47,7 @@ from storage.migrate import migrate
 from storage.notify import Notifier
 
 log = logging.getLogger(__name__)
+STOP_WAIT = 10.0  # seconds a stop waits for the workers, then for the database
 
 
 @dataclass
@@ -60,6 +62,9 @@ class Escalator:
     signing_secret: str = field(default="", repr=False)
     # PostgreSQL: wakes the other replicas' workers and is woken by them (storage/notify.py)
     notifier: Notifier | None = None
+    watchdog: Watchdog | None = None
+    restart_delay: float = 1.0  # seconds before a stopped worker is started again
+    down: set[str] = field(default_factory=set)  # workers stopped, waiting to be restarted
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -77,29 +82,55 @@ class Escalator:
         return app
 
     async def start_workers(self) -> None:
+        """Start the background workers, each under a supervisor that starts it again if it
+        stops (they carry on through the errors of a pass; this is for what escapes)."""
         try:  # open tickets follow the holiday calendar as it is now (SPEC §4)
             await follow_calendar(self.ctx)
         except Exception:  # the timers stay as they were; the bot still starts
             log.exception("re-arming open tickets at start failed")
-        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        workers: dict[str, Callable[[], Awaitable[None]]] = {"delivery": self.delivery.run}
         if self.ctx.db.sqlite_file is not None:
-            checkpoints = Checkpointer(self.ctx.db.sqlite_file)
-            self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
+            workers["wal-checkpoints"] = Checkpointer(self.ctx.db.sqlite_file).run
         if self.engine is not None:
-            self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
+            workers["timer-engine"] = self.engine.run
         if self.plan_worker is not None:
-            self._tasks.append(asyncio.create_task(self.plan_worker.run(), name="service-plan"))
+            workers["service-plan"] = self.plan_worker.run
         if self.notifier is not None:
-            self._tasks.append(asyncio.create_task(self.notifier.run(), name="wake-listener"))
+            workers["wake-listener"] = self.notifier.run
+        if self.watchdog is not None:
+            workers["watchdog"] = self.watchdog.run
+        for name, run in workers.items():
+            self._tasks.append(asyncio.create_task(self._supervise(name, run), name=name))
+
+    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        up = self.metrics.worker_up.labels(worker=name)
+        while True:
+            self.down.discard(name)
+            up.set(1)
+            try:
+                await run()
+                log.error("worker %s returned; starting it again", name)
+            except Exception:
+                log.exception("worker %s stopped; starting it again", name)
+            self.down.add(name)
+            up.set(0)
+            self.metrics.worker_restarts.labels(worker=name).inc()
+            await asyncio.sleep(self.restart_delay)
 
     async def stop(self) -> None:
+        """Stop the workers and close the database, within bounds: a shutdown never hangs
+        (what did not stop in time is logged by name)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_WAIT)
+            for task in pending:
+                log.error("worker %s did not stop within %.0f s", task.get_name(), STOP_WAIT)
         self._tasks.clear()
-        await self.ctx.db.close()
+        try:
+            await asyncio.wait_for(self.ctx.db.close(), timeout=STOP_WAIT)
+        except TimeoutError:
+            log.error("the database did not close within %.0f s", STOP_WAIT)
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.start_workers()
@@ -140,6 +171,11 @@ class Escalator:
             return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        if self.down:
+            down = sorted(self.down)
+            return web.json_response(
+                {"status": "unavailable", "worker": down[0], "workers_down": down}, status=503
+            )
         if not await self.ctx.db.ping():
             return web.json_response(
                 {"status": "unavailable", "database": "unreachable"}, status=503
@@ -160,9 +196,20 @@ class Escalator:
 
 
 async def build(
-    settings: Settings, config: Config, clock: Clock, *, run_migrations: bool = True
+    settings: Settings,
+    config: Config,
+    clock: Clock,
+    *,
+    run_migrations: bool = True,
+    delivery: DeliverySettings | None = None,
+    instance: str | None = None,
+    restart_delay: float = 1.0,
+    watchdog_every: float = 15.0,
 ) -> Escalator:
-    """Build the whole bot from settings read once. Tests call this with a fake clock."""
+    """Build the whole bot from settings read once. Tests call this with a fake clock, and
+    with their own ``delivery`` settings (pacing, lease). ``instance`` names this process on
+    its outbox leases (``serve``: host and port), so that started again it takes its own back.
+    ``#name`` channels in the config are resolved to ids here (``conversations.list``)."""
     db = Database(settings.database_url)
     if run_migrations:
         await migrate(db)
@@ -171,6 +218,10 @@ async def build(
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
     )
+    config = await resolve_channels(client, config)
+    delivery_settings = delivery or DeliverySettings()
+    if instance is not None:
+        delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
@@ -189,9 +240,13 @@ async def build(
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
     )
-    delivery = Delivery(ctx, client, metrics)
-    delivery_ref.append(delivery)
-    engine = TimerEngine(ctx, on_fired=metrics.observe_timer_lags)
+    delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
+    delivery_ref.append(delivery_worker)
+    engine = TimerEngine(
+        ctx,
+        on_fired=metrics.observe_timer_lags,
+        on_error=metrics.worker_errors.labels(worker="timer-engine").inc,
+    )
     engine_ref.append(engine)
     bolt = AsyncApp(
         client=client,
@@ -218,12 +273,16 @@ async def build(
         ctx=ctx,
         bolt=bolt,
         client=client,
-        delivery=delivery,
+        delivery=delivery_worker,
         metrics=metrics,
         engine=engine,
-        plan_worker=PlanWorker(ctx, client),
+        plan_worker=PlanWorker(
+            ctx, client, on_error=metrics.worker_errors.labels(worker="service-plan").inc
+        ),
         signing_secret=settings.require_signing_secret(),
         notifier=notifier,
+        watchdog=Watchdog(ctx, metrics, every=watchdog_every),
+        restart_delay=restart_delay,
     )
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import logging
 import signal
+import socket as socket_module
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,10 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     settings.require_bot_token()
     settings.require_signing_secret()
     _logging(settings)
-    escalator = await build(settings, config, SystemClock())
+    # Named by host and port on its outbox leases: started again, it takes its own back.
+    escalator = await build(
+        settings, config, SystemClock(), instance=f"{socket_module.gethostname()}:{port}"
+    )
     _settle_heap()
 
     async def ready() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -23,6 +23,45 @@ class Metrics:
             "escalator_notice_failures",
             "Failed attempts to deliver a notice (it is kept and retried)",
             ["kind"],
+            registry=self.registry,
+        )
+        self.notices_set_aside = Counter(
+            "escalator_notices_set_aside",
+            "Notices set aside: Slack refused them for good, or they failed too often",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.leases_lost = Counter(
+            "escalator_outbox_leases_lost",
+            "Outcomes not written because the claim's lease had passed to another claim",
+            registry=self.registry,
+        )
+        self.worker_errors = Counter(
+            "escalator_worker_errors",
+            "Passes of a background worker that failed (it logs, backs off and carries on)",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.worker_restarts = Counter(
+            "escalator_worker_restarts",
+            "Background workers that stopped and were started again by the supervisor",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.worker_up = Gauge(
+            "escalator_worker_up",
+            "1 while a background worker runs, 0 while it is down",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.timers_overdue = Gauge(
+            "escalator_timers_overdue",
+            "Timers due for over a minute and not fired (the watchdog's last look)",
+            registry=self.registry,
+        )
+        self.timers_overdue_seconds = Gauge(
+            "escalator_timers_overdue_seconds",
+            "How long the most overdue unfired timer has been due (0: none over a minute)",
             registry=self.registry,
         )
         self.request_seconds = Histogram(

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.unavailable import unavailable
+from storage.unavailable import DatabaseUnavailable, unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock's key (a bigint): the letters "escmigr" in ASCII, constant forever.
@@ -41,6 +41,10 @@ async def migrate(db: Database) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
+    if db.sqlite_file is not None and not db.sqlite_file.parent.is_dir():
+        # SQLite's own answer, before aiosqlite's thread is started for a connection that
+        # cannot open (its thread would outlive the failure and print to stderr at exit).
+        raise DatabaseUnavailable(db.url, "unable to open database file")
     try:
         conn = await db.engine.connect()
     except Exception as error:  # a bad DATABASE_URL: one line, no traceback (bot/cli.py)

@@ -1,20 +1,47 @@
-"""The outbox: messages owed to Slack, claimed with a lease so two workers never send one row."""
+"""The outbox: messages owed to Slack, sent in order per conversation.
+
+A conversation is where a message goes: a channel (a ticket's message and its thread lines
+share their channel's), or one person's DM (``user:U…``). Rows of one conversation go one at
+a time in (priority, id) order; only the head of each conversation can be claimed, so two
+processes on one database never send a conversation's rows out of order. A claim leases its
+rows to an owner (the process's instance name) with a token; the outcome is written back only
+while that token still holds the row.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from bot.domain.notices import NoticeKind
 from storage.tables import OutboxRow, TicketRow, table_of
 
-LEASE = timedelta(seconds=60)
 _ENQUEUE = insert(table_of(OutboxRow))
+URGENT, ROUTINE = 0, 1  # priorities within a conversation
+GROUPED_KINDS = frozenset({NoticeKind.PAGE})  # due together to one person: one message
+# In the ticket's channel's conversation: the card, its thread, and the updates of prompts
+# asked in the thread (after the prompt they answer).
+TICKET_CHANNEL_KINDS = frozenset({NoticeKind.TICKET_MESSAGE, NoticeKind.THREAD, NoticeKind.SETTLE})
+
+
+def conversation_of(kind: NoticeKind, payload: Mapping[str, Any], channel: str | None) -> str:
+    """Which conversation a notice goes to; ``channel`` is its ticket's channel, if any."""
+    if kind in (NoticeKind.DM, NoticeKind.PAGE):
+        return f"user:{payload.get('user')}"
+    if kind in TICKET_CHANNEL_KINDS:
+        return channel or ""
+    return str(payload.get("channel") or "")
+
+
+def priority_of(kind: NoticeKind) -> int:
+    return URGENT if kind is NoticeKind.PAGE else ROUTINE
 
 
 @dataclass(frozen=True)
@@ -27,6 +54,29 @@ class Notice:
     in_doubt: bool = False  # tried before with no answer stored: Slack may have it already
     post_channel: str | None = None  # the ticket's channel (when the notice has a ticket)
     location: tuple[str, str] | None = None  # the ticket message (channel, ts), once posted
+    conversation: str = ""
+    token: str = ""  # the claim that holds it
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The head of one conversation, and the rows due with it that go in the same message
+    (pages to one person): ``notices[0]`` is the head."""
+
+    notices: tuple[Notice, ...]
+    token: str
+
+    @property
+    def head(self) -> Notice:
+        return self.notices[0]
+
+    @property
+    def conversation(self) -> str:
+        return self.head.conversation
+
+    @property
+    def ids(self) -> list[int]:
+        return [n.id for n in self.notices]
 
 
 @dataclass(frozen=True)
@@ -35,22 +85,34 @@ class OutboxStats:
     failing: int
     oldest_pending_at: datetime | None
     sent: int
+    set_aside: int = 0
 
 
 @dataclass(frozen=True)
 class NewNotice:
     ticket_number: int | None
     kind: NoticeKind
-    payload: dict[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 async def enqueue_many(
     conn: AsyncConnection, notices: Sequence[NewNotice], *, now: datetime
 ) -> None:
-    """Store many notices with one statement, in the order given (the order they are sent
-    in, per ticket)."""
+    """Store many notices with one statement, in the order given (their order within each
+    conversation). A ticket's message and thread lines go to the ticket's channel."""
     if not notices:
         return
+    numbers = {
+        n.ticket_number
+        for n in notices
+        if n.ticket_number is not None and n.kind in TICKET_CHANNEL_KINDS
+    }
+    channels: dict[int, str] = {}
+    if numbers:
+        found = await conn.execute(
+            select(TicketRow.number, TicketRow.post_channel).where(TicketRow.number.in_(numbers))
+        )
+        channels = {number: channel for number, channel in found}
     await conn.execute(
         _ENQUEUE,
         [
@@ -61,78 +123,156 @@ async def enqueue_many(
                 "created_at": now,
                 "next_attempt_at": now,
                 "attempts": 0,
+                "conversation": conversation_of(
+                    n.kind,
+                    n.payload,
+                    None if n.ticket_number is None else channels.get(n.ticket_number),
+                ),
+                "priority": priority_of(n.kind),
             }
             for n in notices
         ],
     )
 
 
-async def claim_due(
+_EARLIER = aliased(OutboxRow)
+_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.ticket_number,
+    OutboxRow.kind,
+    OutboxRow.payload,
+    OutboxRow.attempts,
+    OutboxRow.lease_owner,
+    OutboxRow.conversation,
+    TicketRow.post_channel,
+    TicketRow.message_channel,
+    TicketRow.message_ts,
+)
+
+
+def _free(now: datetime) -> Any:
+    """Unsent, due, and not leased (or its lease ran out)."""
+    return and_(
+        OutboxRow.sent_at.is_(None),
+        OutboxRow.next_attempt_at <= now,
+        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now),
+    )
+
+
+def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
+    """The heads of the conversations due at ``now``: rows with no earlier unsent row (by
+    priority, then id) in their conversation, in that order, locked for the claim."""
+    earlier = (
+        exists()
+        .where(
+            _EARLIER.conversation == OutboxRow.conversation,
+            _EARLIER.sent_at.is_(None),
+            or_(
+                _EARLIER.priority < OutboxRow.priority,
+                and_(_EARLIER.priority == OutboxRow.priority, _EARLIER.id < OutboxRow.id),
+            ),
+        )
+        .correlate(OutboxRow)
+    )
+    query = (
+        select(*_COLUMNS)
+        .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
+        .where(_free(now), ~earlier)
+        .order_by(OutboxRow.priority, OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxRow)
+    )
+    if skip:
+        query = query.where(OutboxRow.conversation.not_in(list(skip)))
+    return query
+
+
+async def claim_heads(
     conn: AsyncConnection,
     *,
     now: datetime,
+    owner: str,
+    lease: timedelta,
     limit: int = 100,
-    hold: Callable[[Notice], bool] | None = None,
-) -> list[Notice]:
-    """Claim the due rows that are first in line for their ticket (order per ticket is kept:
-    a row waits while an earlier row of the same ticket is unsent). A row ``hold`` says no
-    to (its channel is at Slack's posting rate) is left unclaimed, and so is the rest of its
-    ticket's line."""
-    rows = await conn.execute(
-        select(
-            OutboxRow.id,
-            OutboxRow.ticket_number,
-            OutboxRow.kind,
-            OutboxRow.payload,
-            OutboxRow.attempts,
-            OutboxRow.lease_until,
-            OutboxRow.next_attempt_at,
-            TicketRow.post_channel,
-            TicketRow.message_channel,
-            TicketRow.message_ts,
+    skip: Collection[str] = (),
+    group_limit: int = 50,
+) -> list[Claimed]:
+    """Claim the head of each conversation that is due now (at most ``limit``), leaving out
+    the conversations in ``skip`` (at Slack's posting rate). A row with an earlier unsent row
+    in its conversation (by priority, then id) is never claimed; the query holds the rows it
+    takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
+    from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
+    with it: they go out as one message."""
+    heads = list(await conn.execute(claim_query(now, limit=limit, skip=skip)))
+    if not heads:
+        return []
+    followers: dict[str, list[Any]] = {}
+    grouped = [h for h in heads if NoticeKind(h.kind) in GROUPED_KINDS]
+    if grouped:
+        more = await conn.execute(
+            select(*_COLUMNS)
+            .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
+            .where(
+                _free(now),
+                OutboxRow.conversation.in_([h.conversation for h in grouped]),
+                OutboxRow.kind.in_([str(k) for k in GROUPED_KINDS]),
+                OutboxRow.priority == URGENT,
+                OutboxRow.id.not_in([h.id for h in grouped]),
+            )
+            .order_by(OutboxRow.id)
+            .limit(group_limit * len(grouped))
+            .with_for_update(skip_locked=True, of=OutboxRow)
         )
-        .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
-        .where(OutboxRow.sent_at.is_(None))
-        .order_by(OutboxRow.id)
-        .limit(limit * 4)
-        .with_for_update(skip_locked=True, of=OutboxRow)
-    )
-    blocked: set[int] = set()
-    claimed: list[Notice] = []
-    for row in rows:
-        ticket = row.ticket_number
-        leased = row.lease_until is not None and row.lease_until > now
-        if ticket is not None and ticket in blocked:
-            continue
-        if ticket is not None:
-            blocked.add(ticket)
-        if leased or row.next_attempt_at > now:
-            continue
-        # A lease that ran out (never released, nor marked) means a process stopped mid-send.
-        in_doubt = row.lease_until is not None or row.attempts > 0
-        location = (row.message_channel, row.message_ts) if row.message_ts else None
-        notice = Notice(
-            row.id,
-            ticket,
-            NoticeKind(row.kind),
-            dict(row.payload),
-            row.attempts,
-            in_doubt,
-            post_channel=row.post_channel,
-            location=location,
-        )
-        if hold is not None and hold(notice):
-            continue
-        claimed.append(notice)
-        if len(claimed) >= limit:
-            break
-    if claimed:
+        for row in more:
+            found = followers.setdefault(row.conversation, [])
+            if len(found) < group_limit - 1:
+                found.append(row)
+    claims: list[Claimed] = []
+    grouping = {h.id for h in grouped}
+    for head in heads:
+        token = uuid.uuid4().hex
+        members = [head, *followers.get(head.conversation, [])] if head.id in grouping else [head]
+        claims.append(Claimed(tuple(_notice(r, token) for r in members), token))
+    for claim in claims:
         await conn.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_([n.id for n in claimed]))
-            .values(lease_until=now + LEASE)
+            .where(OutboxRow.id.in_(claim.ids))
+            .values(lease_until=now + lease, lease_owner=owner, lease_token=claim.token)
         )
-    return claimed
+    return claims
+
+
+def _notice(row: Any, token: str) -> Notice:
+    location = (row.message_channel, row.message_ts) if row.message_ts else None
+    return Notice(
+        row.id,
+        row.ticket_number,
+        NoticeKind(row.kind),
+        dict(row.payload),
+        row.attempts,
+        # Claimed before with no outcome written (its process stopped), or tried and failed
+        # (a timeout may have reached Slack): Slack may have it already.
+        in_doubt=row.lease_owner is not None or row.attempts > 0,
+        post_channel=row.post_channel,
+        location=location,
+        conversation=row.conversation,
+        token=token,
+    )
+
+
+async def take_over(conn: AsyncConnection, *, owner: str, now: datetime) -> int:
+    """At start: the rows this instance held when it stopped are free to claim at once (in
+    doubt: the claim looks for them in Slack before posting). Returns how many."""
+    result = await conn.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.lease_owner == owner,
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.lease_until > now,
+        )
+        .values(lease_until=now)
+    )
+    return int(result.rowcount or 0)
 
 
 async def sent_prompts(
@@ -175,65 +315,82 @@ async def next_due_at(conn: AsyncConnection, *, after: datetime) -> datetime | N
     return min(candidates) if candidates else None
 
 
+def _held(ids: Sequence[int], token: str) -> Any:
+    return and_(OutboxRow.id.in_(list(ids)), OutboxRow.lease_token == token)
+
+
+async def _write_back(
+    conn: AsyncConnection, ids: Sequence[int], token: str, values: dict[str, Any]
+) -> bool:
+    """Write the outcome while the claim still holds the rows; False when it was lost."""
+    done = values | {"lease_until": None, "lease_owner": None, "lease_token": None}
+    result = await conn.execute(update(OutboxRow).where(_held(ids, token)).values(**done))
+    return int(result.rowcount or 0) > 0
+
+
 async def mark_sent(
-    conn: AsyncConnection, notice_id: int, *, now: datetime, result: dict[str, Any]
-) -> None:
-    await conn.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == notice_id)
-        .values(sent_at=now, lease_until=None, result=result, attempts=OutboxRow.attempts + 1)
+    conn: AsyncConnection,
+    ids: Sequence[int],
+    token: str,
+    *,
+    now: datetime,
+    result: dict[str, Any],
+) -> bool:
+    return await _write_back(
+        conn, ids, token, {"sent_at": now, "result": result, "attempts": OutboxRow.attempts + 1}
     )
 
 
-async def mark_dead(conn: AsyncConnection, notice_id: int, *, now: datetime, error: str) -> None:
-    """Slack refused the notice for good: keep it, with the error, out of the queue."""
-    await conn.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == notice_id)
-        .values(
-            sent_at=now,
-            lease_until=None,
-            last_error=error[:2000],
-            result={"dead": True},
-            attempts=OutboxRow.attempts + 1,
-        )
+async def set_aside(
+    conn: AsyncConnection, ids: Sequence[int], token: str, *, now: datetime, error: str
+) -> bool:
+    """Slack refused it for good (or it failed too often): kept, with the error, out of the
+    queue, holding nothing behind it."""
+    return await _write_back(
+        conn,
+        ids,
+        token,
+        {
+            "sent_at": now,
+            "set_aside_at": now,
+            "last_error": error[:2000],
+            "result": {"dead": True},
+            "attempts": OutboxRow.attempts + 1,
+        },
     )
 
 
 async def mark_failed(
-    conn: AsyncConnection, notice_id: int, *, error: str, retry_at: datetime
-) -> None:
-    await conn.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == notice_id)
-        .values(
-            lease_until=None,
-            next_attempt_at=retry_at,
-            last_error=error[:2000],
-            attempts=OutboxRow.attempts + 1,
-        )
+    conn: AsyncConnection, ids: Sequence[int], token: str, *, error: str, retry_at: datetime
+) -> bool:
+    return await _write_back(
+        conn,
+        ids,
+        token,
+        {
+            "next_attempt_at": retry_at,
+            "last_error": error[:2000],
+            "attempts": OutboxRow.attempts + 1,
+        },
     )
+
+
+async def release(conn: AsyncConnection, ids: Sequence[int], token: str) -> bool:
+    """Give claimed rows back untried (their conversation is at Slack's posting rate)."""
+    return await _write_back(conn, ids, token, {})
 
 
 async def stats(conn: AsyncConnection) -> OutboxStats:
     unsent = OutboxRow.sent_at.is_(None)
-    pending, failing, oldest = (
+    pending, failing, oldest, aside, sent = (
         await conn.execute(
             select(
                 func.count().filter(unsent),
                 func.count().filter(and_(unsent, OutboxRow.attempts > 0)),
                 func.min(OutboxRow.created_at).filter(unsent),
+                func.count().filter(OutboxRow.set_aside_at.is_not(None)),
+                func.count().filter(OutboxRow.sent_at.is_not(None)),
             )
         )
     ).one()
-    sent = await conn.scalar(
-        select(func.count()).select_from(OutboxRow).where(or_(OutboxRow.sent_at.is_not(None)))
-    )
-    return OutboxStats(int(pending), int(failing), oldest, int(sent or 0))
-
-
-async def release_many(conn: AsyncConnection, notice_ids: Sequence[int]) -> None:
-    """Give claimed rows back untried (paced: their channel is at Slack's posting rate)."""
-    await conn.execute(
-        update(OutboxRow).where(OutboxRow.id.in_(list(notice_ids))).values(lease_until=None)
-    )
+    return OutboxStats(int(pending), int(failing), oldest, int(sent or 0), int(aside or 0))

@@ -263,3 +263,15 @@ async def arm_new(
     if not arms:
         return
     await conn.execute(_INSERT, [_row(n, arm, version=version, now=now) for n, arm in arms])
+
+
+async def overdue(conn: AsyncConnection, *, before: datetime) -> tuple[int, datetime | None]:
+    """Pending timers due before ``before`` (the watchdog's look): how many, the earliest."""
+    count, earliest = (
+        await conn.execute(
+            select(func.count(), func.min(TimerRow.due_at)).where(
+                TimerRow.fired_at.is_(None), TimerRow.due_at < before
+            )
+        )
+    ).one()
+    return int(count or 0), earliest

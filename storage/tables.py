@@ -171,8 +171,20 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where it goes: a channel id, or "user:U…" for one person's DM. Rows of one conversation
+    # are sent one at a time in (priority, id) order; 0 (pages) goes before 1 (the rest).
+    conversation: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    lease_owner: Mapped[str | None] = mapped_column(String(120))  # the instance that claimed it
+    lease_token: Mapped[str | None] = mapped_column(String(40))  # that claim, for the write-back
+    set_aside_at: Mapped[datetime | None]  # refused for good (also sent_at: out of the queue)
 
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+        Index("ix_outbox_conversation", "conversation", "sent_at", "priority", "id"),
+        Index("ix_outbox_owner", "lease_owner"),
+        Index("ix_outbox_ticket", "ticket_number"),
+    )
 
 
 class TimerRow(Base):

@@ -6,6 +6,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -13,7 +14,7 @@ from bot.app import Escalator, build
 from bot.clock import Clock
 from bot.config import Config
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser
-from bot.services.delivery import ChannelPacer
+from bot.services.delivery import DeliverySettings, Pacing
 from bot.settings import load_settings
 
 BOT_TOKEN = "xoxb-test-bot-token"
@@ -50,6 +51,10 @@ class Running:
     url: str
 
 
+# Slack's posting rate, lifted: the stand-in has no such limit, and the stories post fast.
+FAST = Pacing(rate=1000.0, burst=1000)
+
+
 @asynccontextmanager
 async def running_bot(
     db_url: str,
@@ -58,11 +63,13 @@ async def running_bot(
     *,
     real_pacing: bool = False,
     slack: SlackStandIn | None = None,
+    delivery: DeliverySettings | None = None,
+    **build_args: Any,
 ) -> AsyncIterator[Running]:
     """The bot and the stand-in over HTTP. Slack's posting rate (1 a second per channel) is
-    lifted unless ``real_pacing``: the stand-in has no such limit, and the stories post fast.
-    Pass a started ``slack`` to start the bot again against the same workspace (a restart);
-    it is left running."""
+    lifted unless ``real_pacing`` (or ``delivery`` says otherwise); ``build_args`` go to
+    ``build()``. Pass a started ``slack`` to start the bot again against the same workspace
+    (a restart); it is left running."""
     own_slack = slack is None
     if slack is None:
         slack = SlackStandIn(
@@ -77,9 +84,9 @@ async def running_bot(
             "DATABASE_URL": db_url,
         }
     )
-    escalator = await build(settings, config, clock)
-    if not real_pacing:
-        escalator.delivery.pacer = ChannelPacer(rate=1000.0, burst=1000)
+    if delivery is None:
+        delivery = DeliverySettings() if real_pacing else DeliverySettings(pacing=FAST)
+    escalator = await build(settings, config, clock, delivery=delivery, **build_args)
     runner = web.AppRunner(escalator.web_app())
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -34,6 +34,8 @@ from storage.outbox import NewNotice
 from storage.stage_timers import Arm, StoredTimer
 
 log = logging.getLogger(__name__)
+# Pages that ask an engineer to acknowledge; the others page managers (take, escalate).
+ENGINEER_PAGES = frozenset({StageKind.PAGE_PRIMARY, StageKind.PAGE_SECONDARY})
 
 
 def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | None, list[Stage]]:
@@ -110,8 +112,16 @@ def stage_notices(
             payload["text"] = text
         elif to.audience is Audience.DM:
             kind = NoticeKind.PAGE
-            text, body = blocks_pages.page(ticket, stage, due=due, now=now)
-            payload |= {"user": to.user, "text": text, "blocks": body}
+            manager = to.user in config.roles.managers and stage.kind not in ENGINEER_PAGES
+            text, body = blocks_pages.page(ticket, stage, due=due, now=now, manager=manager)
+            payload |= {
+                "user": to.user,
+                "text": text,
+                "blocks": body,
+                "milestone": stage.milestone.value,
+            }
+            if manager:
+                payload |= {"manager": True, "assignee": ticket.assignee_id}
         else:
             kind = NoticeKind.MANAGERS
             notice = (

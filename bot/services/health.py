@@ -23,4 +23,8 @@ async def outbox_metrics(ctx: Context) -> str:
         "# HELP escalator_outbox_oldest_pending_seconds Age of the oldest undelivered notice\n"
         "# TYPE escalator_outbox_oldest_pending_seconds gauge\n"
         f"escalator_outbox_oldest_pending_seconds {age:.3f}\n"
+        "# HELP escalator_outbox_set_aside Notices set aside (refused for good, or failed too "
+        "often)\n"
+        "# TYPE escalator_outbox_set_aside gauge\n"
+        f"escalator_outbox_set_aside {stats.set_aside}\n"
     )

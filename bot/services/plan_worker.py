@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,11 +30,13 @@ class PlanWorker:
         *,
         recheck: timedelta = timedelta(minutes=5),
         backoff: timedelta = timedelta(seconds=5),
+        on_error: Callable[[], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.client = client
         self.recheck = recheck
         self.backoff = backoff
+        self.on_error = on_error  # counts the failed passes (/metrics)
         self.healthy = True
         self.passes = 0
         self._armed = False
@@ -52,8 +55,13 @@ class PlanWorker:
             except Exception:  # a bad pass must not stop the plan: log, back off, go on
                 log.exception("service plan pass failed")
                 self.healthy = False
+                if self.on_error is not None:
+                    self.on_error()
                 self._armed = False  # arm again from the config on the next pass
-                until = self.ctx.clock.now() + self.backoff
+                # In real time, as the timer engine backs off: the next try does not wait
+                # for the SLA clock (which a test's fake clock holds still).
+                await asyncio.sleep(self.backoff.total_seconds())
+                continue
             await sleep_until_woken(self.ctx.clock, self._wake, until)
 
     async def run_once(self) -> int:

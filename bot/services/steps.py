@@ -16,6 +16,7 @@ from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.sla.policy import ClockKind, Severity, Terms
+from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
@@ -216,11 +217,10 @@ def _follow_ups(
         text = blocks_ticket.approval_outcome(t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
+        text, body = blocks_pages.escalation_page(t, user_id)
         for manager in ctx.config.roles.managers:
-            page = blocks_ticket.escalation_page(t, user_id, to=ctx.actor(manager), now=now)
-            notices.append(
-                (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
-            )
+            page = {"user": manager, "text": text, "blocks": body, "manager": True}
+            notices.append((NoticeKind.PAGE, page | {"assignee": t.assignee_id}))
     elif change.kind == "severity" and _terms(ctx, t).clock is ClockKind.ELAPSED:
         notices.append(
             (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,8 +66,14 @@ class TimerEngine:
         batch: int = 200,
         recheck: timedelta = timedelta(minutes=5),
         on_fired: Callable[[Sequence[float]], None] | None = None,
+        on_error: Callable[[], None] | None = None,
+        max_backoff: float = 30.0,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.ctx = ctx
+        self.on_error = on_error
+        self.max_backoff = max_backoff
+        self._pause = pause
         self.batch = batch
         self.recheck = recheck
         self.on_fired = on_fired
@@ -82,19 +88,30 @@ class TimerEngine:
             self._wake.set()
 
     async def run(self) -> None:
+        """Fire until cancelled. Any error of a pass (the database gone, a bug) is logged,
+        backed off (in real time, growing to ``max_backoff``) and the loop carries on."""
+        failures = 0
         while True:
             self._wake.clear()
             passed_at = self.ctx.clock.now()
             try:
                 handled = await self.fire_due()
-            except Exception:  # a bad ticket must not stop every reminder: log, back off
-                log.exception("timer engine pass failed")
-                handled = 0
-                await self._sleep(self.ctx.clock.now() + timedelta(seconds=5))
-            if handled:
+                if handled:
+                    failures = 0
+                    continue
+                async with self.ctx.db.read() as conn:
+                    due = await timer_store.next_due_at(conn)
+            except Exception:
+                failures += 1
+                wait = min(self.max_backoff, 0.25 * 2 ** min(failures, 7))
+                log.exception(
+                    "timer engine pass failed (%d in a row); again in %.1f s", failures, wait
+                )
+                if self.on_error is not None:
+                    self.on_error()
+                await self._pause(wait)
                 continue
-            async with self.ctx.db.read() as conn:
-                due = await timer_store.next_due_at(conn)
+            failures = 0
             now = self.ctx.clock.now()
             if due is not None and passed_at < due <= now:
                 continue  # fell due during the pass: fire it now

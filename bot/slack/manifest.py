@@ -11,11 +11,13 @@ from bot.slack.ids import Callback
 BOT_SCOPES = (
     "app_mentions:read",
     "channels:history",
+    "channels:read",  # conversations.list: #name channels in the config resolved to ids
     "chat:write",
     "chat:write.public",
     "commands",
     "files:write",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:write",
     "users:read",

@@ -71,39 +71,140 @@ def page_text(ticket: Ticket, stage: Stage, *, due: datetime, now: datetime) -> 
 
 
 def page(
-    ticket: Ticket, stage: Stage, *, due: datetime, now: datetime, link: str | None = None
+    ticket: Ticket,
+    stage: Stage,
+    *,
+    due: datetime,
+    now: datetime,
+    link: str | None = None,
+    manager: bool = False,
 ) -> tuple[str, list[Block]]:
-    """A direct message that pages someone: the ticket, the time left, Acknowledge and Open."""
+    """A direct message that pages someone: the ticket and why (with its due time and the
+    time left), and what they may do (an engineer: Acknowledge; a manager: Take, Escalate;
+    both: Open ticket). Two blocks, so that 24 pages fit one grouped message."""
     why = page_text(ticket, stage, due=due, now=now)
     fallback = f":rotating_light: {why}"
+    n = ticket.number
     blocks: list[Block] = [
-        {"type": "section", "text": mrkdwn(f":rotating_light: {_title(ticket)}\n{why}")},
         {
-            "type": "context",
-            "elements": [
-                mrkdwn(f"{MILESTONE_LABELS.get(stage.milestone.value)} due {_when(due, now)}")
-            ],
+            "type": "section",
+            "block_id": f"page_{n}_head",
+            "text": mrkdwn(f":rotating_light: {_title(ticket)}\n{why}"),
         },
-        {"type": "actions", "block_id": f"page_{ticket.number}", "elements": buttons(ticket, link)},
+        {
+            "type": "actions",
+            "block_id": f"page_{n}",
+            "elements": manager_buttons(ticket, link) if manager else buttons(ticket, link),
+        },
     ]
     return fallback, blocks
 
 
+def escalation_page(ticket: Ticket, by: str) -> tuple[str, list[Block]]:
+    """The managers' page when an engineer escalates a ticket: Take, Escalate, Open ticket."""
+    text = f":rotating_light: <@{by}> escalated {ticket.ref} (class {ticket.severity})."
+    n = ticket.number
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "block_id": f"page_{n}_head",
+            "text": mrkdwn(f"{text}\n{_title(ticket)}"),
+        },
+        {"type": "actions", "block_id": f"page_{n}", "elements": manager_buttons(ticket, None)},
+    ]
+    return text, blocks
+
+
+def _opener(ticket: Ticket, link: str | None) -> dict[str, Any]:
+    opener: dict[str, Any] = {
+        "type": "button",
+        "action_id": Action.OPEN,
+        "text": plain("Open ticket"),
+        "value": str(ticket.number),
+    }
+    return opener | {"url": link} if link else opener
+
+
 def buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
-    value = str(ticket.number)
+    """An engineer's page: Acknowledge, Open ticket."""
     ack = {
         "type": "button",
         "action_id": Action.ACK,
         "style": "primary",
         "text": plain("Acknowledge"),
+        "value": str(ticket.number),
+    }
+    return [ack, _opener(ticket, link)]
+
+
+def manager_buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
+    """A manager's page: Take, Escalate, Open ticket (managers do not acknowledge)."""
+    value = str(ticket.number)
+    take = {
+        "type": "button",
+        "action_id": Action.TAKE,
+        "style": "primary",
+        "text": plain("Take"),
         "value": value,
     }
-    opener: dict[str, Any] = {"type": "button", "text": plain("Open ticket"), "value": value}
-    if link:
-        opener |= {"action_id": Action.OPEN, "url": link}
-    else:
-        opener["action_id"] = Action.OPEN
-    return [ack, opener]
+    escalate = {
+        "type": "button",
+        "action_id": Action.ESCALATE,
+        "text": plain("Escalate"),
+        "value": value,
+    }
+    return [take, escalate, _opener(ticket, link)]
+
+
+MAX_GROUP = 24  # pages in one message (Slack takes 50 blocks: a header, two per page)
+
+
+def group(pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block]]:
+    """Pages to one person that fell due together, as one message naming every ticket (each
+    with its class, summary and buttons), as alerting tools group alerts."""
+    if len(pages) == 1:
+        text, body = pages[0]
+        return text, list(body)
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(f"{len(pages)} tickets need you")},
+    ]
+    for _, body in pages:
+        blocks += body
+    text = f":rotating_light: {len(pages)} tickets need you: " + " ".join(
+        t.removeprefix(":rotating_light: ") for t, _ in pages
+    )
+    return text[:3000], blocks
+
+
+def settled_note(ticket: Ticket, payload: dict[str, Any]) -> str | None:
+    """What a page for ``ticket`` should say now that its step was taken (None: not yet):
+    the milestone it names met; for a manager's page, also someone taking the ticket (its
+    owner changed since the page); for every page, the ticket resolved or closed."""
+    if ticket.resolved_at is not None or ticket.closed_at is not None:
+        return f":white_check_mark: {ticket.ref} is {ticket.state.value}."
+    who = f" by <@{ticket.assignee_id}>" if ticket.assignee_id else ""
+    milestone = payload.get("milestone")
+    if milestone is not None and ticket.met_at().get(str(milestone)) is not None:
+        verb = "acknowledged" if milestone == "respond" else f"{milestone} met"
+        return f":white_check_mark: {ticket.ref} {verb}{who}."
+    taken = ticket.assignee_id and ticket.assignee_id != payload.get("assignee")
+    if payload.get("manager") and taken:
+        return f":white_check_mark: {ticket.ref} taken{who}."
+    return None
+
+
+def settle(blocks: Sequence[Block], number: int, note: str) -> list[Block]:
+    """The page's blocks with ticket ``number``'s buttons replaced by ``note``."""
+    result: list[Block] = []
+    for block in blocks:
+        if block.get("block_id") == f"page_{number}" and block.get("type") == "actions":
+            block = {
+                "type": "context",
+                "block_id": f"page_{number}_done",
+                "elements": [mrkdwn(note)],
+            }
+        result.append(block)
+    return result
 
 
 def with_link(blocks: Sequence[Block], link: str) -> list[Block]:
@@ -130,7 +231,7 @@ def breach_notice(
         {
             "type": "actions",
             "block_id": f"breach_{ticket.number}",
-            "elements": buttons(ticket, None),
+            "elements": manager_buttons(ticket, None),
         },
     ]
     return f":fire: Breach: {why}", blocks

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot.domain.kb import joins_knowledge_base
 from bot.domain.tickets import Ticket
-from bot.domain.workflow import Actor, Prompt
+from bot.domain.workflow import Prompt
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
-from bot.slack.blocks import Block, View, button, escape, escaped, mrkdwn, plain, ticket_actions
+from bot.slack.blocks import Block, View, button, escape, escaped, mrkdwn, plain
 from bot.slack.ids import Action, Callback
 from bot.slack.kb import confirm_kb_blocks
 
@@ -218,18 +217,3 @@ def approval_outcome(ticket: Ticket) -> str:
         return f"Your out-of-warranty request {ticket.ref} is accepted; an engineer will respond."
     reason = escaped(str(ticket.extra.get("declined_reason", "")), 2800)
     return f"Your out-of-warranty request {ticket.ref} is declined: {reason}"
-
-
-def escalation_page(ticket: Ticket, by: str, *, to: Actor, now: datetime) -> Notice:
-    """The page a manager gets when someone escalates: the buttons their role may use (a
-    manager takes or escalates; only an engineer acknowledges) and Open ticket."""
-    text = f":rotating_light: <@{by}> escalated {ticket.ref} (class {ticket.severity})."
-    elements = ticket_actions(ticket, now, to)
-    elements.append(button("Open ticket", Action.OPEN, str(ticket.number)))
-    return Notice(
-        text=text,
-        blocks=[
-            {"type": "section", "text": mrkdwn(f"{text}\n*{escaped(ticket.summary, 1500)}*")},
-            {"type": "actions", "elements": elements},
-        ],
-    )

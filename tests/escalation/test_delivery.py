@@ -1,133 +1,231 @@
-"""Delivery of the new notices: pacing per channel, failures kept and retried, /metrics."""
+"""Delivery: order per conversation, pacing, failures retried then set aside, refusals set
+aside without holding anything, /metrics. The real bot over HTTP against the stand-in."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
-from bot.services.delivery import ChannelPacer
+from bot.config import Config
+from bot.domain.notices import NoticeKind
+from bot.services.delivery import ChannelPacer, DeliverySettings
 from bot.sla.policy import Severity
+from storage import outbox
+from storage.outbox import NewNotice
 from storage.tables import OutboxRow
 from tests.escalation.support import open_ticket, settle
 from tests.fakes import FakeClock
-from tests.harness import Running
+from tests.harness import FAST, Running, running_bot
 
 
-def test_the_pacer_allows_a_burst_then_one_a_second_per_channel() -> None:
+def test_the_pacer_allows_a_burst_then_one_a_second_per_conversation() -> None:
     now = [0.0]
     pacer = ChannelPacer(rate=1.0, burst=3, monotonic=lambda: now[0])
     assert [pacer.reserve("C1", 2.0) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert pacer.reserve("C1", 2.0) == 1.0  # queued a second behind
     assert pacer.reserve("C1", 2.0) == 2.0
     assert pacer.reserve("C1", 2.0) is None  # would wait too long: not taken
-    assert pacer.reserve("C2", 2.0) == 0.0  # another channel is not held up
+    assert pacer.busy(2.0) == ["C1"]
+    assert pacer.reserve("user:U1", 2.0) == 0.0  # another conversation is not held up
     now[0] = 10.0
     assert pacer.reserve("C1", 2.0) == 0.0 and pacer.wait_for("C1") == 0.0
+    assert pacer.busy(2.0) == []
 
 
-async def test_a_busy_channel_is_paced_and_nothing_is_lost(
+async def test_a_busy_channel_is_paced_in_order_and_nothing_is_lost(
     running: Running, clock: FakeClock
 ) -> None:
     waits: list[float] = []
+    now = [0.0]
 
     async def pause(seconds: float) -> None:
         waits.append(seconds)
-        await asyncio.sleep(0)  # it stands for a real sleep, which lets the others run
+        now[0] += seconds  # the worker's wait is the time that passes
+        await asyncio.sleep(0)
 
     delivery = running.bot.delivery
-    now = [0.0]
     delivery.pacer = ChannelPacer(rate=1.0, burst=2, monotonic=lambda: now[0])
-    delivery._pause = pause  # no real waiting in the test
-    for _ in range(3):
-        await open_ticket(running.bot.ctx, Severity.C)
-    for _ in range(100):
-        if not await _unsent(running):
-            break
-        now[0] += 0.5  # time passes as the worker waits
-        delivery.wake()
-        await asyncio.sleep(0.01)
+    delivery._pause = pause
+    numbers = [(await open_ticket(running.bot.ctx, Severity.C)).number for _ in range(3)]
     await settle(running.bot.ctx)
-    assert len(running.slack.messages("C0SUPPORT")) == 3
-    assert waits and max(waits) <= 2.0
+    top = [m for m in running.slack.messages("C0SUPPORT")]
+    assert [m.text.split(" ", 1)[0] for m in top] == [f"#{n}" for n in numbers]
+    for message in top:  # each ticket's thread line went out after its message
+        assert len(running.slack.messages("C0SUPPORT", message.ts)) == 2
+    # Six posts to one channel with a burst of two: four waited their turn, a second each.
+    assert len([w for w in waits if w > 0]) == 4 and max(waits) <= 1.0
 
 
-async def _unsent(running: Running) -> int:
+async def _unsent(running: Running) -> list[OutboxRow]:
     async with running.bot.ctx.db.orm() as session:
-        return len(
-            (await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None)))).all()
-        )
+        query = select(OutboxRow).where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id)
+        return list((await session.scalars(query)).all())
 
 
-async def test_failing_notices_are_kept_in_order_retried_and_counted(
+async def _metrics(running: Running) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
+        return await response.text()
+
+
+async def test_failing_notices_are_retried_counted_and_hold_only_their_conversation(
     running: Running, clock: FakeClock
 ) -> None:
     slack = running.slack
-    fault = slack.fail("conversations.open", status=500, times=None)
+    slack.fail("conversations.open", status=500, times=None)  # no DM can be opened
     await open_ticket(running.bot.ctx, Severity.A)
-    await slack.wait_for(lambda: slack.messages("C0SUPPORT"))
+    await slack.wait_for(lambda: len(slack.messages("C0SUPPORT")) == 1)
 
     async def failing() -> bool:
-        async with running.bot.ctx.db.orm() as session:
-            rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "dm"))).all()
-        return bool(rows) and rows[0].attempts >= 1 and rows[0].sent_at is None
+        rows = await _unsent(running)
+        return len(rows) == 2 and all(r.attempts >= 1 for r in rows)
 
     for _ in range(500):
         if await failing():
             break
         await asyncio.sleep(0.01)
-    assert await failing()
-    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
-        metrics = await response.text()
+    assert await failing()  # the page and the reporter's DM, each in its own conversation
+    thread = slack.messages("C0SUPPORT", slack.messages("C0SUPPORT")[0].ts)
+    assert len(thread) == 2  # the channel's line went on meanwhile
+    metrics = await _metrics(running)
     assert 'escalator_notice_failures_total{kind="dm"}' in metrics
-    assert "escalator_outbox_failing 1" in metrics
+    assert 'escalator_notice_failures_total{kind="page"}' in metrics
+    assert "escalator_outbox_failing 2" in metrics
     slack.clear_faults()
-    assert fault is not None
     await clock.advance(timedelta(minutes=5))  # past the backoff
     await settle(running.bot.ctx)
-    assert len(slack.messages(slack.dm_channel("U0ENG1"))) == 1  # the page, after the DM
+    assert len(slack.messages(slack.dm_channel("U0ENG1"))) == 1
     assert len(slack.messages(slack.dm_channel("U0REP"))) == 1
 
 
 async def test_a_row_waiting_behind_a_failed_one_does_not_make_the_worker_spin(
     running: Running, clock: FakeClock
 ) -> None:
-    """The first notice of a ticket fails and waits for its retry; the ones behind it are
-    due but may not go first. The worker sleeps until the retry: it does not claim again
-    and again meanwhile."""
+    """The head of the support channel fails and waits for its retry; the rows behind it
+    are due but may not go first. The worker sleeps until the retry: it does not claim
+    again and again meanwhile."""
     ctx, delivery = running.bot.ctx, running.bot.delivery
     passes = 0
-    real = delivery.drain_once
+    real = delivery._claim
 
-    async def counted() -> int:
+    async def counted() -> list[asyncio.Task[None]]:
         nonlocal passes
         passes += 1
         await asyncio.sleep(0)  # a spinning worker still lets the test see it spin
         return await real()
 
-    delivery.drain_once = counted  # type: ignore[method-assign]
-    running.slack.fail("chat.postMessage", status=500, times=3)  # the call and its 2 retries
-    ticket = await open_ticket(ctx, Severity.C)
+    delivery._claim = counted  # type: ignore[method-assign]
+    # The call and slack_sdk's 2 retries of it.
+    running.slack.fail("chat.postMessage", status=500, times=3, channel="C0SUPPORT")
+    await open_ticket(ctx, Severity.C)
+    await open_ticket(ctx, Severity.C)
     for _ in range(500):  # slack_sdk's own retries wait in real time
-        rows = await _rows(running, ticket.number)
-        if rows[0].attempts:
+        rows = await _unsent(running)
+        if rows and rows[0].attempts:
             break
         await asyncio.sleep(0.01)
     passes = 0
     delivery.wake()
     await asyncio.sleep(0.3)
     assert passes <= 3, f"{passes} claim passes in 0.3 s while nothing could be sent"
-    rows = await _rows(running, ticket.number)
-    assert rows[0].attempts == 1 and rows[0].sent_at is None  # waits for its retry
-    assert len(rows) > 1 and all(r.sent_at is None for r in rows[1:])  # behind it, in order
+    rows = await _unsent(running)
+    assert rows[0].kind == "ticket_message" and rows[0].attempts == 1
+    assert [r.conversation for r in rows] == ["C0SUPPORT"] * 4  # behind it, in order
     await clock.advance(timedelta(minutes=10))  # past the retry: all go, in order
     await settle(ctx)
-    assert len(running.slack.messages("C0SUPPORT")) == 1
+    assert len(running.slack.messages("C0SUPPORT")) == 2
 
 
-async def _rows(running: Running, number: int) -> list[OutboxRow]:
+async def test_an_archived_support_channel_is_set_aside_told_once_and_pages_still_go(
+    running: Running, clock: FakeClock
+) -> None:
+    slack = running.slack
+    slack.refuse("chat.postMessage", "is_archived", channel="C0SUPPORT")
+    for _ in range(3):
+        await open_ticket(running.bot.ctx, Severity.A)
+    await settle(running.bot.ctx)  # nothing is left waiting
+    page = slack.messages(slack.dm_channel("U0ENG1"))
+    assert page and all(f"#{n}" in " ".join(m.text for m in page) for n in (1, 2, 3))
+    told = [m for m in slack.messages("C0MANAGERS") if "is_archived" in m.text]
+    assert len(told) == 1, [m.text for m in told]
     async with running.bot.ctx.db.orm() as session:
-        query = select(OutboxRow).where(OutboxRow.ticket_number == number).order_by(OutboxRow.id)
-        return list((await session.scalars(query)).all())
+        aside = (
+            await session.scalars(select(OutboxRow).where(OutboxRow.set_aside_at.is_not(None)))
+        ).all()
+    # Three ticket messages and their thread lines (tried as plain posts in the channel).
+    assert sorted(r.kind for r in aside) == ["thread"] * 3 + ["ticket_message"] * 3
+    assert all("is_archived" in (r.last_error or "") for r in aside)
+    metrics = await _metrics(running)
+    assert 'escalator_notices_set_aside_total{kind="ticket_message"} 3.0' in metrics
+    assert "escalator_outbox_set_aside 6" in metrics
+
+
+async def test_thread_lines_of_a_refused_ticket_message_go_to_the_channel_naming_it(
+    running: Running, clock: FakeClock
+) -> None:
+    slack = running.slack
+    slack.refuse("chat.postMessage", "invalid_blocks", channel="C0SUPPORT", times=1)
+    ticket = await open_ticket(running.bot.ctx, Severity.C)
+    await settle(running.bot.ctx)
+    top = slack.messages("C0SUPPORT")
+    assert len(top) == 1 and not top[0].is_reply  # a plain message, not a reply
+    assert top[0].text.startswith(f"#{ticket.number} opened by")
+
+
+@pytest.fixture
+async def few_attempts(db_url: str, tconfig: Config, clock: FakeClock) -> AsyncIterator[Running]:
+    settings = DeliverySettings(pacing=FAST, max_attempts=3)
+    async with running_bot(db_url, tconfig, clock, delivery=settings) as run:
+        yield run
+
+
+async def test_an_unknown_error_is_retried_a_bounded_number_of_times_then_set_aside(
+    few_attempts: Running, clock: FakeClock
+) -> None:
+    running = few_attempts
+    # An error Slack gives for its own hiccups: not one no retry can change.
+    running.slack.refuse("chat.postMessage", "internal_error", channel="C0SUPPORT")
+    await open_ticket(running.bot.ctx, Severity.C)
+    for _ in range(100):  # a minute at a time, past each backoff
+        await clock.advance(timedelta(minutes=1))
+        await asyncio.sleep(0.05)
+        if not await _unsent(running):
+            break
+    await settle(running.bot.ctx)
+    async with running.bot.ctx.db.orm() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+    message = next(r for r in rows if r.kind == "ticket_message")
+    assert message.set_aside_at is not None and message.attempts == 3
+    told = [m.text for m in running.slack.messages("C0MANAGERS")]
+    assert len(told) == 1 and "internal_error" in told[0]
+
+
+async def test_a_bug_in_one_notice_fails_that_notice_only_and_is_set_aside_in_the_end(
+    few_attempts: Running, clock: FakeClock
+) -> None:
+    running = few_attempts
+    ctx = running.bot.ctx
+    async with ctx.db.write() as conn:
+        await outbox.enqueue_many(
+            conn,
+            [
+                NewNotice(None, NoticeKind.DM, {"text": "a DM to no one"}),  # KeyError: user
+                NewNotice(None, NoticeKind.CHANNEL, {"channel": "C0RANDOM", "text": "fine"}),
+            ],
+            now=clock.now(),
+        )
+    running.bot.delivery.wake()
+    await running.slack.wait_for(lambda: running.slack.messages("C0RANDOM"))
+    for _ in range(100):  # a minute at a time, past each backoff
+        await clock.advance(timedelta(minutes=1))
+        await asyncio.sleep(0.05)
+        if not await _unsent(running):
+            break
+    async with ctx.db.orm() as session:
+        bad = await session.scalar(select(OutboxRow).where(OutboxRow.kind == "dm"))
+    assert bad is not None and bad.set_aside_at is not None and bad.attempts == 3
+    assert "KeyError" in (bad.last_error or "")

@@ -1,4 +1,5 @@
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -67,16 +68,22 @@ async def test_a_customer_channel_report_is_posted_there_and_warranty_follows_th
     assert out_w.ticket.post_channel == "C0CUST2" and not out_w.ticket.in_warranty
 
 
-async def test_outbox_keeps_order_per_ticket(ctx: Context) -> None:
+async def test_outbox_keeps_order_per_conversation(ctx: Context) -> None:
     await report(ctx, draft=draft(1), intake_key=None)
     await report(ctx, draft=draft(2), intake_key=None)
+    lease = timedelta(seconds=40)
     async with ctx.db.write() as session:
-        claimed = await outbox.claim_due(session, now=ctx.clock.now())
-    # only the first notice of each ticket is in line; the rest wait for it
-    assert [(n.ticket_number, n.kind) for n in claimed] == [
-        (1, "ticket_message"),
-        (2, "ticket_message"),
+        claimed = await outbox.claim_heads(session, now=ctx.clock.now(), owner="a", lease=lease)
+    # Only the head of each conversation is in line, pages first: the on-call engineer's
+    # page (with the second ticket's page: one message), the support channel's first ticket
+    # message (the second ticket's waits for it), and the reporter's first DM.
+    heads = [(c.head.ticket_number, c.head.kind, c.conversation) for c in claimed]
+    assert heads == [
+        (1, "page", "user:U0ENG2"),
+        (1, "ticket_message", "C0SUPPORT"),
+        (1, "dm", "user:U0REP"),
     ]
+    assert [n.ticket_number for n in claimed[0].notices] == [1, 2]
     async with ctx.db.write() as session:
-        again = await outbox.claim_due(session, now=ctx.clock.now())
-    assert again == []  # leased rows are not handed out twice
+        again = await outbox.claim_heads(session, now=ctx.clock.now(), owner="b", lease=lease)
+    assert again == []  # leased heads are not handed out twice, nor what waits behind them

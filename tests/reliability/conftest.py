@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import Config
 from bot.sandbox.standin import SlackStandIn
-from bot.services.delivery import ChannelPacer
+from bot.services.delivery import DeliverySettings, Pacing
 from tests.fakes import FakeClock
 from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, running_bot
 
@@ -13,8 +13,8 @@ from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, r
 async def running(db_url: str, config: Config, clock: FakeClock) -> AsyncIterator[Running]:
     """The real bot over HTTP against the stand-in; Slack's posting pace is lifted (the
     pacer is tested elsewhere) so that a burst of notices does not take minutes."""
-    async with running_bot(db_url, config, clock) as r:
-        r.bot.delivery.pacer = ChannelPacer(rate=500.0, burst=500)
+    pacing = Pacing(rate=500.0, burst=500)
+    async with running_bot(db_url, config, clock, delivery=DeliverySettings(pacing=pacing)) as r:
         yield r
 
 

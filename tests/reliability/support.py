@@ -418,12 +418,15 @@ def ledger(
             continue
         if item.kind == "thread":
             result.owed[("thread", str(item.ticket), text)] += 1
-        elif item.kind in ("dm", "page"):
+        elif item.kind == "page":  # pages due together go as one message: counted by id
+            result.owed[("page", str(item.payload["user"]), str(item.id))] += 1
+        elif item.kind == "dm":
             result.owed[("dm", str(item.payload["user"]), text)] += 1
         elif item.kind == "ephemeral":
             result.owed[("ephemeral", str(item.payload.get("user")), text)] += 1
         else:
             result.owed[("channel", str(item.payload.get("channel")), text)] += 1
+    page_ids = {item.id for item in items if item.kind == "page"}
     result.ticket_messages = dict.fromkeys(tickets, 0)
     bot_messages = [m for m in slack.all_messages() if m.user == slack.bot_user_id]
     for msg in bot_messages:
@@ -431,7 +434,11 @@ def ledger(
             number = thread_ticket.get((msg.channel, msg.thread_ts or ""))
             result.got[("thread", str(number), msg.text)] += 1
         elif msg.channel in dm_user:
-            result.got[("dm", dm_user[msg.channel], msg.text)] += 1
+            pages = delivered(msg) & page_ids
+            for notice in sorted(pages):
+                result.got[("page", dm_user[msg.channel], str(notice))] += 1
+            if not pages:
+                result.got[("dm", dm_user[msg.channel], msg.text)] += 1
         elif (number := _ticket_of(msg)) is not None and number in tickets:
             result.ticket_messages[number] += 1
         else:
@@ -442,6 +449,13 @@ def ledger(
                 result.got[("ephemeral", user, eph.text)] += 1
     result.thread_order_ok = _threads_in_order(slack, items, tickets)
     return result
+
+
+def delivered(msg: StoredMessage) -> set[int]:
+    """The outbox ids a message says (in its metadata) it delivers."""
+    payload = (msg.metadata or {}).get("event_payload") or {}
+    ids = {payload.get("notice"), *(payload.get("notices") or [])}
+    return {i for i in ids if isinstance(i, int)}
 
 
 def _ticket_of(msg: StoredMessage) -> int | None:

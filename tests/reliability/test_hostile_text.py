@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
-from bot.domain.workflow import Actor, Change, Prompt
+from bot.domain.workflow import Change, Prompt
 from bot.errors import UserError
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import Stage, StageKind
@@ -166,7 +166,6 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
     for notice in (
         blocks_ticket.confirm_request(ticket),
         blocks_ticket.approval_request(ticket),
-        blocks_ticket.escalation_page(ticket, "U0ENG1", to=Actor("U0MGR1", manager=True), now=NOW),
         *(
             blocks_ticket.answered_prompt(
                 ticket, p, story_line(Change(ticket, "confirm", {}, {"text": note}), "U0REP")
@@ -197,6 +196,7 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         assert_safe_message(blocks_pages.reminder(ticket, stage, due=due, now=NOW, who="U0ENG1"))
         assert_safe_message(*blocks_pages.page(ticket, stage, due=due, now=NOW, link=None))
         assert_safe_message(*blocks_pages.breach_notice(ticket, stage, due=due, now=NOW))
+        assert_safe_message(*blocks_pages.escalation_page(ticket, "U0ENG1"))
         assert_safe_message(blocks_pages.thread_note(ticket, stage, due=due, now=NOW, who="U0ENG3"))
 
 

@@ -178,7 +178,8 @@ async def test_a_real_serve_logs_no_token_or_secret(
     await bot.start()
     try:
         slack.bot_events_url = bot.events_url
-        slack.fail("chat.postMessage", status=500, times=3)  # outlasts the SDK's own 2 retries
+        # Outlasts the SDK's own 2 retries of the ticket message.
+        slack.fail("chat.postMessage", status=500, times=3, channel="C0SUPPORT")
         async with aiohttp.ClientSession() as http:
             body = report_body("VLOG0001", "Logged report")
             async with http.post(

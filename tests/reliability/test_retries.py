@@ -37,6 +37,7 @@ async def settle(running: Running) -> None:
         return unsent == 0
 
     await until(drained, what="the outbox to drain")
+    await until(lambda: not running.bot.delivery.busy, what="the pages brought up to date")
     await bolt_idle()
 
 

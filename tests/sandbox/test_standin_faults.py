@@ -93,3 +93,32 @@ async def test_short_hang_then_answers(standin: SlackStandIn, client: AsyncWebCl
     started = time.monotonic()
     assert (await client.auth_test())["ok"]
     assert time.monotonic() - started >= 0.3
+
+
+async def test_a_refusal_answers_ok_false_for_one_channel_only(
+    standin: SlackStandIn, client: AsyncWebClient
+) -> None:
+    standin.refuse("chat.postMessage", "is_archived", channel="C0SUPPORT")
+    with pytest.raises(SlackApiError) as info:
+        await client.chat_postMessage(channel="C0SUPPORT", text="refused")
+    assert info.value.response.status_code == 200
+    assert info.value.response["error"] == "is_archived"
+    assert (await client.chat_postMessage(channel="C0MANAGERS", text="fine"))["ok"]
+    assert standin.messages("C0SUPPORT") == []
+    assert [c.fault for c in standin.calls("chat.postMessage")] == ["refused_is_archived", None]
+
+
+async def test_a_held_call_whose_caller_went_away_is_dropped(
+    standin: SlackStandIn, client: AsyncWebClient
+) -> None:
+    standin.hang("chat.postMessage", 0.5, drop_if_gone=True)
+    impatient = AsyncWebClient(token=BOT_TOKEN, base_url=standin.api_url, timeout=0.1)
+    with pytest.raises(asyncio.TimeoutError):
+        await impatient.chat_postMessage(channel="C0SUPPORT", text="never done")
+    call = standin.calls("chat.postMessage")[0]
+    for _ in range(200):  # the hold ends after 0.5 s
+        if (call.fault or "").endswith("_dropped"):
+            break
+        await asyncio.sleep(0.05)
+    assert call.fault == "hang_0.5s_dropped"
+    assert standin.messages("C0SUPPORT") == []  # not done: as if Slack never took it

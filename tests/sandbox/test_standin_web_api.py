@@ -354,3 +354,19 @@ async def test_views_publish_app_home(standin: SlackStandIn, client: AsyncWebCli
     modal_as_home = client.views_publish(user_id="U0ENG1", view=modal())
     assert await error_of(modal_as_home) == "invalid_arguments"
     assert await error_of(client.views_publish(user_id="U0GHOST", view=home)) == "user_not_found"
+
+
+async def test_conversations_list_pages_through_the_channels(
+    standin: SlackStandIn, client: AsyncWebClient
+) -> None:
+    first = await client.conversations_list(types="public_channel,private_channel", limit=1)
+    assert [c["name"] for c in first["channels"]] == ["support"]
+    cursor = first["response_metadata"]["next_cursor"]
+    assert cursor
+    second = await client.conversations_list(
+        types="public_channel,private_channel", limit=1, cursor=cursor
+    )
+    assert [c["id"] for c in second["channels"]] == ["C0MANAGERS"]
+    assert second["response_metadata"]["next_cursor"] == ""
+    private_only = await client.conversations_list(types="private_channel")
+    assert private_only["channels"] == []

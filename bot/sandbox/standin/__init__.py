@@ -251,18 +251,48 @@ class SlackStandIn(DrivingMixin):
 
     # ---- faults ------------------------------------------------------------------------
 
-    def fail(self, method: str, *, status: int = 500, times: int | None = 1) -> Fault:
-        """The next ``times`` calls of ``method`` (``"*"``: any) answer HTTP ``status``."""
-        return self._faults.add(Fault(method, "error", status=status, remaining=times))
+    def fail(
+        self, method: str, *, status: int = 500, times: int | None = 1, channel: str | None = None
+    ) -> Fault:
+        """The next ``times`` calls of ``method`` (``"*"``: any; to ``channel``, if given)
+        answer HTTP ``status``."""
+        fault = Fault(method, "error", status=status, remaining=times, channel=channel)
+        return self._faults.add(fault)
 
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int | None = 1) -> Fault:
         """The next ``times`` calls answer HTTP 429 with ``Retry-After: retry_after``."""
         fault = Fault(method, "rate_limit", retry_after=retry_after, remaining=times)
         return self._faults.add(fault)
 
-    def hang(self, method: str, seconds: float, *, times: int | None = 1) -> Fault:
-        """The next ``times`` calls wait ``seconds`` before they are answered (as usual)."""
-        return self._faults.add(Fault(method, "hang", seconds=seconds, remaining=times))
+    def hang(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int | None = 1,
+        channel: str | None = None,
+        drop_if_gone: bool = False,
+    ) -> Fault:
+        """The next ``times`` calls (to ``channel``, if given) wait ``seconds`` before they are
+        answered (as usual): Slack holding a call open. With ``drop_if_gone``, a call whose
+        caller is gone by then (killed) is dropped: not done, as if Slack never took it."""
+        fault = Fault(
+            method,
+            "hang",
+            seconds=seconds,
+            remaining=times,
+            channel=channel,
+            drop_if_gone=drop_if_gone,
+        )
+        return self._faults.add(fault)
+
+    def refuse(
+        self, method: str, error: str, *, channel: str | None = None, times: int | None = None
+    ) -> Fault:
+        """Calls of ``method`` (to ``channel``, as the call names it) answer ``ok: false`` with
+        ``error`` ("is_archived", "not_in_channel"), until cleared unless ``times``."""
+        fault = Fault(method, "refuse", remaining=times, channel=channel, error=error)
+        return self._faults.add(fault)
 
     def clear_faults(self, method: str | None = None) -> None:
         self._faults.clear(method)

@@ -47,6 +47,7 @@ class WebApiMethods:
             "chat.getPermalink": self.chat_get_permalink,
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
+            "conversations.list": self.conversations_list,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
             "users.info": self.users_info,
@@ -270,6 +271,25 @@ class WebApiMethods:
     def conversations_info(self, p: JsonDict) -> JsonDict:
         channel = self._ws.resolve_channel(p.get("channel"))
         return {"ok": True, "channel": self._conversation(channel)}
+
+    def conversations_list(self, p: JsonDict) -> JsonDict:
+        """Channels (public and private, as ``types`` asks), a page of ``limit`` at a time."""
+        types = {t.strip() for t in str(p.get("types") or "public_channel").split(",")}
+        wanted = [
+            channel
+            for channel in self._ws.channels.values()
+            if ("private_channel" if channel.is_private else "public_channel") in types
+        ]
+        limit = int(p.get("limit") or 100) or 100
+        cursor = str(p.get("cursor") or "")
+        start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+        page = wanted[start : start + limit]
+        more = start + limit < len(wanted)
+        return {
+            "ok": True,
+            "channels": [self._conversation(channel.id) for channel in page],
+            "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        }
 
     def conversations_history(self, p: JsonDict) -> JsonDict:
         channel = self._ws.resolve_channel(p.get("channel"))

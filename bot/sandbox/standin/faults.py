@@ -1,11 +1,13 @@
-"""Faults the stand-in can be told to show: server errors, rate limits, hangs."""
+"""Faults the stand-in can be told to show: server errors, rate limits, hangs, and Slack's
+own refusals (HTTP 200 with ``ok: false``), for any call or the calls to one channel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-FaultKind = Literal["error", "rate_limit", "hang"]
+FaultKind = Literal["error", "rate_limit", "hang", "refuse"]
 ANY_METHOD = "*"
 
 
@@ -19,9 +21,21 @@ class Fault:
     retry_after: int = 1
     seconds: float = 0.0
     remaining: int | None = 1
+    channel: str | None = None  # only calls naming this channel (as they name it)
+    error: str = ""  # a refusal's error code ("is_archived")
+    # A held call whose caller went away meanwhile (a process killed) is dropped: neither
+    # answered nor done, as a request Slack never finished taking.
+    drop_if_gone: bool = False
+
+    def matches(self, method: str, params: Mapping[str, Any]) -> bool:
+        if self.method not in (method, ANY_METHOD):
+            return False
+        return self.channel is None or params.get("channel") == self.channel
 
     @property
     def label(self) -> str:
+        if self.kind == "refuse":
+            return f"refused_{self.error}"
         if self.kind == "error":
             return f"http_{self.status}"
         if self.kind == "rate_limit":
@@ -39,10 +53,10 @@ class Faults:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str) -> Fault | None:
+    def take(self, method: str, params: Mapping[str, Any] | None = None) -> Fault | None:
         """The fault for this call, if any, counting it down (first added, first used)."""
         for fault in self._faults:
-            if fault.method in (method, ANY_METHOD):
+            if fault.matches(method, params or {}):
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining == 0:

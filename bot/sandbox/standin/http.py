@@ -86,11 +86,18 @@ class StandInHttp:
             params, token = await read_params(request)
         except ApiError as exc:
             params, token, parse_error = {}, None, exc
-        fault = self._faults.take(method)
+        fault = self._faults.take(method, params)
         call = self._ws.record_call(method, params, None if fault is None else fault.label)
         if fault is not None and fault.kind == "hang":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), fault.seconds)
+            transport = request.transport
+            if fault.drop_if_gone and (transport is None or transport.is_closing()):
+                call.fault = f"{fault.label}_dropped"
+                return web.json_response({"ok": False, "error": "dropped"}, status=499)
+        elif fault is not None and fault.kind == "refuse":
+            call.response = {"ok": False, "error": fault.error}
+            return web.json_response(call.response)
         elif fault is not None:
             rate_limited = fault.kind == "rate_limit"
             call.status = 429 if rate_limited else fault.status

@@ -1,0 +1,251 @@
+"""Sending one claim to Slack, by kind: the ticket message (posted, or updated with its
+pages), a thread line, a DM, the pages due to one person (one message), a channel post.
+
+Each message carries the outbox ids it delivers in its metadata; a claim in doubt (its
+process stopped mid-send) is looked for in Slack first (:mod:`.recovery`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.notices import NoticeKind
+from bot.services.context import Context
+from bot.services.delivery.recovery import already_posted, metadata
+from bot.slack import blocks
+from bot.slack import paging as blocks_pages
+from storage import outbox
+from storage import pages as page_store
+from storage import tickets as ticket_store
+from storage.outbox import Claimed, Notice
+
+log = logging.getLogger(__name__)
+SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
+
+
+class Refused(Exception):
+    """The notice can never be sent as it is (its ticket is gone): set it aside."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a claim's message is: ``ids`` of the claim it delivers (all, unless an earlier
+    post in doubt was found delivering only some: the rest go back for a later claim)."""
+
+    channel: str
+    ts: str
+    ids: frozenset[int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def result(self) -> dict[str, Any]:
+        return {"channel": self.channel, "ts": self.ts, **self.extra}
+
+
+# A message that cannot be updated any more: an answered prompt leaves it as it is.
+GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "channel_not_found"})
+
+
+class Sender:
+    def __init__(self, ctx: Context, client: AsyncWebClient) -> None:
+        self.ctx = ctx
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+        self._rendered: dict[tuple[str, str], str] = {}  # page message -> what it shows
+
+    async def send(self, claim: Claimed) -> Sent:
+        notice = claim.head
+        kind = notice.kind
+        if kind is NoticeKind.TICKET_MESSAGE:
+            return await self._ticket_message(claim)
+        if kind is NoticeKind.THREAD:
+            return await self._thread_line(claim)
+        if kind is NoticeKind.SETTLE:
+            return await self._settle(claim)
+        if kind is NoticeKind.PAGE:
+            return await self._pages(claim)
+        if kind is NoticeKind.DM:
+            channel = await self._dm_channel(str(notice.payload["user"]))
+            return await self._post(claim, channel=channel, **_content(notice))
+        channel = str(notice.payload.get("channel"))
+        return await self._post(claim, channel=channel, unfurl_links=False, **_content(notice))
+
+    async def _post(
+        self, claim: Claimed, *, channel: str, thread_ts: str | None = None, **content: Any
+    ) -> Sent:
+        """chat.postMessage carrying the claim's outbox ids in the message's metadata. A claim
+        in doubt is first looked for in the channel or thread: each notice is posted once."""
+        ids = claim.ids
+        if any(n.in_doubt for n in claim.notices):
+            found = await already_posted(self.client, ids, channel, thread_ts)
+            if found is not None:
+                log.info("found delivered before", extra={"ticket": claim.head.ticket_number})
+                return Sent(found.channel, found.ts, found.ids)
+        response = await self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, metadata=metadata(ids), **content
+        )
+        return Sent(str(response.get("channel")), str(response.get("ts")), frozenset(ids))
+
+    async def _ticket_message(self, claim: Claimed) -> Sent:
+        number = claim.head.ticket_number
+        if number is None:
+            raise Refused("a ticket message without a ticket")
+        async with self.ctx.db.read() as conn:
+            ticket, location = await ticket_store.ticket_and_location(conn, number)
+        if ticket is None:
+            raise Refused(f"ticket {number} is gone")
+        text = blocks.ticket_fallback_text(ticket)
+        schedule = self.ctx.schedule(ticket)
+        body = blocks.ticket_message(
+            ticket, schedule.as_dict(), self.ctx.clock.now(), schedule.provisional_names
+        )
+        if location is None:
+            return await self._post(
+                claim,
+                channel=ticket.post_channel,
+                text=text,
+                blocks=body,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        response = await self.client.chat_update(
+            channel=location[0], ts=location[1], text=text, blocks=body
+        )
+        return Sent(str(response["channel"]), str(response["ts"]), frozenset(claim.ids))
+
+    async def _thread_line(self, claim: Claimed) -> Sent:
+        """A line in the ticket's thread. Its conversation's order puts the ticket message
+        first; when that was set aside (Slack refused it), the line goes to the channel as a
+        plain message naming the ticket."""
+        notice = claim.head
+        content = _content(notice)
+        location = notice.location
+        if location is None and notice.ticket_number is not None:
+            async with self.ctx.db.read() as conn:
+                location = await ticket_store.message_location(conn, notice.ticket_number)
+        if location is not None:
+            return await self._post(claim, channel=location[0], thread_ts=location[1], **content)
+        if notice.post_channel is None or notice.ticket_number is None:
+            raise Refused("a thread line without a ticket")
+        ref = f"#{notice.ticket_number}"
+        text = str(content.get("text") or "")
+        content["text"] = text if text.startswith(ref) else f"{ref}: {text}"
+        return await self._post(claim, channel=notice.post_channel, **content)
+
+    async def _settle(self, claim: Claimed) -> Sent:
+        """Update each message that asked the answered prompt (sent before it: a thread's
+        lines go in order). A message Slack no longer has is left alone."""
+        notice = claim.head
+        if notice.ticket_number is None:
+            raise Refused("a settle notice without a ticket")
+        async with self.ctx.db.read() as conn:
+            asked = await outbox.sent_prompts(
+                conn, notice.ticket_number, str(notice.payload.get("prompt"))
+            )
+        updated: list[tuple[str, str]] = []
+        for channel, ts in asked:
+            try:
+                await self.client.chat_update(channel=channel, ts=ts, **_content(notice))
+            except SlackApiError as exc:
+                if exc.response.get("error") not in GONE_MESSAGE_ERRORS:
+                    raise
+                continue
+            updated.append((channel, ts))
+        channel, ts = updated[-1] if updated else ("", "")
+        return Sent(channel, ts, frozenset(claim.ids), {"updated": len(updated)})
+
+    async def _pages(self, claim: Claimed) -> Sent:
+        """The pages due to one person, as one message naming every ticket."""
+        user = str(claim.head.payload["user"])
+        channel = await self._dm_channel(user)
+        pages = [(n.ticket_number, n.payload) for n in claim.notices]
+        text, body, linked = await self._render(pages)
+        sent = await self._post(claim, channel=channel, text=text, blocks=body)
+        tickets = sorted({n for n, _ in pages if n is not None})
+        self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
+        return Sent(sent.channel, sent.ts, sent.ids, {"tickets": tickets, "linked": linked})
+
+    async def _render(
+        self, pages: list[tuple[int | None, dict[str, Any]]]
+    ) -> tuple[str, list[dict[str, Any]], list[int]]:
+        """One message of pages as they stand now: each ticket's Open button linked to its
+        ticket message once posted, and a page whose step was taken saying so, without its
+        buttons. Also which tickets were linked."""
+        numbers = sorted({n for n, _ in pages if n is not None})
+        async with self.ctx.db.read() as conn:
+            tickets = {n: await ticket_store.get_ticket(conn, n) for n in numbers}
+            places = {n: await ticket_store.message_location(conn, n) for n in numbers}
+        links = await self._links(places)
+        rendered: list[tuple[str, list[dict[str, Any]]]] = []
+        for number, payload in pages:
+            body = list(payload.get("blocks") or [])
+            ticket = tickets.get(number) if number is not None else None
+            if number is not None and number in links:
+                body = blocks_pages.with_link(body, links[number])
+            note = None if ticket is None else blocks_pages.settled_note(ticket, payload)
+            if number is not None and note is not None:
+                body = blocks_pages.settle(body, number, note)
+            rendered.append((str(payload.get("text", "")), body))
+        text, body = blocks_pages.group(rendered)
+        return text, body, sorted(links)
+
+    async def _links(self, places: dict[int, tuple[str, str] | None]) -> dict[int, str]:
+        """Permalinks of the tickets' messages (those posted), asked of Slack together."""
+        posted = [(n, place) for n, place in places.items() if place is not None]
+
+        async def one(place: tuple[str, str]) -> str | None:
+            try:
+                found = await self.client.chat_getPermalink(channel=place[0], message_ts=place[1])
+            except SLACK_ERRORS:
+                return None  # the button still works as an action
+            link = found.get("permalink")
+            return link if isinstance(link, str) else None
+
+        found = await asyncio.gather(*(one(place) for _, place in posted))
+        return {n: link for (n, _), link in zip(posted, found, strict=True) if link}
+
+    async def refresh_pages(self, number: int) -> None:
+        """Bring the page messages naming ticket ``number`` up to date (chat.update): linked
+        to the ticket message, and saying so where the step was taken. Best effort: a
+        failure is logged, and the next change of the ticket tries again."""
+        try:
+            async with self.ctx.db.read() as conn:
+                messages = await page_store.page_messages(conn, number)
+                contents = [await page_store.pages_in(conn, m) for m in messages]
+            for message, pages in zip(messages, contents, strict=True):
+                if not pages:
+                    continue
+                place = (str(message["channel"]), str(message["ts"]))
+                text, body, _ = await self._render(list(pages))
+                if self._rendered.get(place) == _fingerprint(body):
+                    continue
+                await self.client.chat_update(channel=place[0], ts=place[1], text=text, blocks=body)
+                self._rendered[place] = _fingerprint(body)
+        except SLACK_ERRORS as error:
+            log.warning("page not updated: %s", error, extra={"ticket": number})
+
+    async def _dm_channel(self, user: str) -> str:
+        """The bot's DM channel with ``user`` (stable, so asked of Slack once per user)."""
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            opened = await self.client.conversations_open(users=user)
+            channel = str(opened["channel"]["id"])
+            self._dm_channels[user] = channel
+        return channel
+
+
+def _content(notice: Notice) -> dict[str, Any]:
+    payload = notice.payload
+    content: dict[str, Any] = {"text": payload.get("text")}
+    if payload.get("blocks"):
+        content["blocks"] = payload["blocks"]
+    return content
+
+
+def _fingerprint(body: list[dict[str, Any]]) -> str:
+    return json.dumps(body, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,116 @@
+"""The database made unavailable under load: another process holds SQLite's write lock for
+longer than the busy timeout while reports arrive and timers fall due. The timer engine and
+the delivery worker fail their passes, log, back off and carry on: once the lock is gone,
+every notice and every timer goes out, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.config import Config
+from storage.db import BUSY_TIMEOUT_MS
+from storage.tables import OutboxRow, TimerRow
+from tests.escalation.support import settle, timer_config
+from tests.fakes import FakeClock
+from tests.harness import Running, running_bot
+from tests.reliability.support import (
+    FORM,
+    LIMIT,
+    bolt_idle,
+    ledger,
+    report_body,
+    signed_headers,
+    until,
+)
+from tests.reliability.test_faults import outbox_state
+
+# Seconds: longer than two writers wait for the lock, one after the other (the reports
+# arriving meanwhile wait first; a worker's pass waits behind them, and fails too).
+OUTAGE = 2 * BUSY_TIMEOUT_MS / 1000 + 2.0
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+async def running(db_url: str, clock: FakeClock) -> AsyncIterator[Running]:
+    config: Config = timer_config()
+    async with running_bot(db_url, config, clock) as run:
+        yield run
+
+
+async def report(http: aiohttp.ClientSession, running: Running, n: int) -> int:
+    body = report_body(f"VOUT{n:04d}", f"Outage report {n}", yes=True)
+    async with http.post(
+        f"{running.url}/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
+    ) as response:
+        return response.status
+
+
+def hold_write_lock(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN EXCLUSIVE")
+    return conn
+
+
+async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twice(
+    running: Running, clock: FakeClock, db_url: str
+) -> None:
+    path = Path(db_url.split("///", 1)[1])
+    async with aiohttp.ClientSession() as http:
+        assert {await report(http, running, n) for n in range(6)} == {200}
+        await settle(running.bot.ctx)
+        lock = await asyncio.to_thread(hold_write_lock, path)
+        try:
+            # Meanwhile: reports arrive, and reminders and secondary pages fall due.
+            late = [asyncio.create_task(report(http, running, 100 + n)) for n in range(4)]
+            for _ in range(4):
+                await clock.advance(4 * MIN)
+                await asyncio.sleep(OUTAGE / 4)
+        finally:
+            lock.rollback()
+            lock.close()
+        await asyncio.gather(*late)
+    await bolt_idle()
+    await settle(running.bot.ctx, rounds=int(LIMIT * 100))
+
+    async def healthy() -> bool:  # every worker back at work (each retries on its own pace)
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as answer:
+            return answer.status == 200
+
+    await until(healthy, what="/healthz to answer 200 again")
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
+        metrics = await response.text()
+    errors = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("escalator_worker_errors_total")
+    ]
+    print(f"outage: {sum(errors):.0f} worker passes failed")
+    assert sum(errors) >= 1  # a pass did fail, and its worker carried on
+
+    items, tickets = await outbox_state(running)
+    result = ledger(running.slack, items, tickets)
+    print(f"outage: {result.summary()}")
+    assert result.missing == {} and result.twice == {}, result.summary()
+    assert set(result.ticket_messages.values()) == {1}
+    assert result.thread_order_ok
+    async with running.bot.ctx.db.orm() as session:
+        fired = (
+            await session.scalars(select(TimerRow).where(TimerRow.fired_at.is_not(None)))
+        ).all()
+        stages = (await session.scalars(select(OutboxRow))).all()
+    assert any(t.key == "respond:page:secondary" for t in fired)  # due during the outage
+    sent_stages = Counter(
+        (r.ticket_number, r.payload.get("stage"), r.kind, r.payload.get("user"))
+        for r in stages
+        if r.payload.get("stage")
+    )
+    assert max(sent_stages.values()) == 1  # each stage's notices stored once
