@@ -15,8 +15,9 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import NewTicket, Ticket, TicketState
-from bot.sla.deadlines import Pause
+from bot.sla.deadlines import Deadlines, Pause
 from bot.sla.policy import Severity
+from storage.review import DEADLINE_COLUMNS, deadline_values
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 
 # The busiest reads are Core statements built once (the ORM's per-row and per-statement work
@@ -289,10 +290,13 @@ async def save_tickets(
     *,
     now: datetime,
     loaded: Mapping[int, Ticket] | None = None,
+    promised: Mapping[int, Deadlines | None] | None = None,
 ) -> None:
     """Write back the fields a step may change; each ``ticket.version`` is its new version.
     ``loaded``: the tickets as read in this transaction; the fields they hold already are
-    not written again. One statement for all the tickets with the same changed fields."""
+    not written again. ``promised``: each ticket's deadlines as promised, stored with it for
+    the month's review (``storage.review.deadline_values``) in the same statement. One
+    statement for all the tickets with the same changed fields."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for ticket in tickets:
         fields = _changed_fields(ticket, now)
@@ -302,6 +306,9 @@ async def save_tickets(
             old = _changed_fields(before, now)
             names = tuple(n for n in _CHANGEABLE if fields[n] != old[n] or n in _ALWAYS)
         row = {n: fields[n] for n in names}
+        if promised is not None:
+            row |= deadline_values(ticket, promised[ticket.number])
+            names += DEADLINE_COLUMNS
         row["ticket_number"] = ticket.number
         groups.setdefault(names, []).append(row)
     for names, rows in groups.items():
