@@ -9,7 +9,7 @@ touches the text, so Chinese is split the same way on both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -255,18 +255,34 @@ async def retire(conn: AsyncConnection, ref: EntryRef, *, by: str, now: datetime
     return bool(result.rowcount)
 
 
-async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> Candidates:
-    """The ``limit`` best entries in use for the terms (any of them), by BM25 over the rarest
-    terms (:func:`bot.domain.kb.ranked_terms`), with the statistics to rank them again."""
-    counts: dict[str, int] | None = None
-    if conn.dialect.name == "sqlite" and terms:
+async def term_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:
+    """How many entries in use hold each of the terms (a term no entry holds may be left
+    out), for :func:`search`; None when the database does not say. One read serves the
+    terms of several searches."""
+    if not terms:
+        return {}
+    if conn.dialect.name == "sqlite":
         rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
-        counts = {str(r.term): int(r.doc) for r in rows}
-    elif conn.dialect.name == "postgresql" and terms:
-        counts = await _postgresql_counts(conn, terms)
+        return {str(r.term): int(r.doc) for r in rows}
+    if conn.dialect.name == "postgresql":
+        return await _postgresql_counts(conn, terms)
+    return None
+
+
+async def search(
+    conn: AsyncConnection,
+    terms: Sequence[str],
+    *,
+    limit: int,
+    counts: Mapping[str, int] | None,
+) -> Candidates:
+    """The ``limit`` best entries in use for the terms (any of them), by BM25 over the rarest
+    terms (:func:`bot.domain.kb.ranked_terms`), with the statistics to rank them again.
+    ``counts``: :func:`term_counts` of (at least) these terms."""
     ranked = ranked_terms(terms, counts)
+    known = None if counts is None else {t: counts[t] for t in terms if t in counts}
     if not ranked:
-        return Candidates([], counts, 0)
+        return Candidates([], known, 0)
     if conn.dialect.name == "postgresql":
         params: dict[str, Any] = {"query": tsquery_literal(ranked), "limit": limit}
         rows = (await conn.execute(POSTGRESQL_SEARCH, params)).all()
@@ -278,7 +294,7 @@ async def search(conn: AsyncConnection, terms: Sequence[str], *, limit: int) -> 
         Hit(to_entry(row), tuple(row.title_terms.split()), tuple(row.body_terms.split()))
         for row in rows
     ]
-    return Candidates(hits, counts, entries)
+    return Candidates(hits, known, entries)
 
 
 async def _postgresql_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:

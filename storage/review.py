@@ -69,36 +69,42 @@ def _seconds_default(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) 
 
 # ---- deadlines --------------------------------------------------------------------------
 
+# The columns that hold a ticket's deadlines as promised, as of ``deadlines_version``.
+DEADLINE_COLUMNS = (
+    *(f"{name}_due" for name in MILESTONES),
+    "first_acknowledged_at",
+    "deadlines_version",
+)
 _STORE_DEADLINES = (
     update(TICKETS)
     .where(TICKETS.c.number == bindparam("n"), TICKETS.c.version == bindparam("v"))
-    .values(
-        {
-            **{f"{name}_due": bindparam(f"d_{name}") for name in MILESTONES},
-            "first_acknowledged_at": bindparam("first_ack"),
-            "deadlines_version": bindparam("v"),
-        }
-    )
+    .values({column: bindparam(column) for column in DEADLINE_COLUMNS})
 )
+
+
+def deadline_values(ticket: Ticket, deadlines: Deadlines | None) -> dict[str, Any]:
+    """The :data:`DEADLINE_COLUMNS` of the ticket: its deadlines as promised
+    (:func:`bot.domain.tickets.promised_deadlines`; None: not known, an instant beyond the
+    calendar's years, stored as none) and its first acknowledgement, as of its version."""
+    values: dict[str, Any] = {
+        f"{name}_due": getattr(deadlines, name) if deadlines is not None else None
+        for name in MILESTONES
+    }
+    values["first_acknowledged_at"] = ticket.first_acknowledged_at
+    values["deadlines_version"] = ticket.version
+    return values
 
 
 async def store_deadlines(
     conn: AsyncConnection, rows: Sequence[tuple[Ticket, Deadlines | None]]
 ) -> None:
-    """Store each ticket's deadlines as promised (:func:`bot.domain.tickets.
-    promised_deadlines`) and its first acknowledgement, as of the ticket's version; a
-    ticket that has moved on since keeps what it has (a later write stores its own). None:
-    not known (an instant beyond the calendar's years): stored as none, at that version."""
-    params = []
-    for ticket, deadlines in rows:
-        row: dict[str, Any] = {
-            "n": ticket.number,
-            "v": ticket.version,
-            "first_ack": ticket.first_acknowledged_at,
-        }
-        for name in MILESTONES:
-            row[f"d_{name}"] = getattr(deadlines, name) if deadlines is not None else None
-        params.append(row)
+    """Store each ticket's :func:`deadline_values`; a ticket that has moved on since keeps
+    what it has (a later write stores its own). A step stores them with the ticket itself
+    (``storage.tickets.save_tickets``)."""
+    params = [
+        {"n": ticket.number, "v": ticket.version, **deadline_values(ticket, deadlines)}
+        for ticket, deadlines in rows
+    ]
     if params:
         await conn.execute(_STORE_DEADLINES, params)
 

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import NewTicket, Ticket, TicketState
-from bot.sla.deadlines import Pause
+from bot.sla.deadlines import Deadlines, Pause
 from bot.sla.policy import Severity
+from storage.review import DEADLINE_COLUMNS, deadline_values
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
 
 # The busiest reads are Core statements built once (the ORM's per-row and per-statement work
@@ -32,34 +33,42 @@ _LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
 _BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
 SHOWN_EVENTS = 60  # the newest events `show` reads: more than its History section holds
 _NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
-_NEWEST_EVENTS = (
-    select(
-        EVENTS,
-        func.row_number()
-        .over(partition_by=EVENTS.c.ticket_number, order_by=EVENTS.c.id.desc())
-        .label("newness"),
-    )
-    .where(EVENTS.c.ticket_number.in_(_NUMBERS))
-    .subquery()
+_OLDER = EVENTS.alias("older")
+# The id of a ticket's SHOWN_EVENTS-th newest event (none when it has fewer): per ticket, an
+# index seek and SHOWN_EVENTS steps back along ix_ticket_events_ticket_number, so `show`
+# reads only the events it returns (a window over every event of the batch's tickets, joined
+# back to them, cost SQLite a scan of them all per ticket).
+_OLDEST_SHOWN = (
+    select(_OLDER.c.id)
+    .where(_OLDER.c.ticket_number == TICKETS.c.number)
+    .order_by(_OLDER.c.id.desc())
+    .limit(1)
+    .offset(SHOWN_EVENTS - 1)
+    .correlate(TICKETS)
+    .scalar_subquery()
 )
-_WITH_EVENTS = (
+# The events of the tickets, newest SHOWN_EVENTS each, oldest first; the tickets are read on
+# their own (_BY_NUMBERS), not repeated on every event row.
+_NEWEST_EVENTS: Select[Any] = (
     select(
-        TICKETS,
-        _NEWEST_EVENTS.c.at.label("event_at"),
-        _NEWEST_EVENTS.c.actor_id.label("event_actor"),
-        _NEWEST_EVENTS.c.kind.label("event_kind"),
-        _NEWEST_EVENTS.c.before.label("event_before"),
-        _NEWEST_EVENTS.c.after.label("event_after"),
+        TICKETS.c.number,
+        EVENTS.c.at.label("event_at"),
+        EVENTS.c.actor_id.label("event_actor"),
+        EVENTS.c.kind.label("event_kind"),
+        EVENTS.c.before.label("event_before"),
+        EVENTS.c.after.label("event_after"),
     )
-    .outerjoin(
-        _NEWEST_EVENTS,
-        and_(
-            _NEWEST_EVENTS.c.ticket_number == TICKETS.c.number,
-            _NEWEST_EVENTS.c.newness <= SHOWN_EVENTS,
-        ),
+    .select_from(
+        TICKETS.join(
+            EVENTS,
+            and_(
+                EVENTS.c.ticket_number == TICKETS.c.number,
+                EVENTS.c.id >= func.coalesce(_OLDEST_SHOWN, 0),
+            ),
+        )
     )
     .where(TICKETS.c.number.in_(_NUMBERS))
-    .order_by(TICKETS.c.number, _NEWEST_EVENTS.c.id)
+    .order_by(TICKETS.c.number, EVENTS.c.id)
 )
 _TAKE_NUMBERS = (
     update(COUNTERS)
@@ -216,13 +225,14 @@ async def ticket_and_events(
 async def tickets_and_events(
     conn: AsyncConnection, numbers: Sequence[int]
 ) -> dict[int, tuple[Ticket, list[Row[Any]]]]:
-    """:func:`ticket_and_events` of several tickets with one statement (a ticket that does
-    not exist is absent)."""
-    found: dict[int, tuple[Ticket, list[Row[Any]]]] = {}
-    for row in await conn.execute(_WITH_EVENTS, {"numbers": list(numbers)}):
-        if row.number not in found:
-            found[row.number] = (to_ticket(row), [])
-        if row.event_kind is not None:
+    """:func:`ticket_and_events` of several tickets, with two statements for them all (a
+    ticket that does not exist is absent)."""
+    params = {"numbers": list(numbers)}
+    found: dict[int, tuple[Ticket, list[Row[Any]]]] = {
+        row.number: (to_ticket(row), []) for row in await conn.execute(_BY_NUMBERS, params)
+    }
+    if found:
+        for row in await conn.execute(_NEWEST_EVENTS, params):
             found[row.number][1].append(row)
     return found
 
@@ -289,10 +299,13 @@ async def save_tickets(
     *,
     now: datetime,
     loaded: Mapping[int, Ticket] | None = None,
+    promised: Mapping[int, Deadlines | None] | None = None,
 ) -> None:
     """Write back the fields a step may change; each ``ticket.version`` is its new version.
     ``loaded``: the tickets as read in this transaction; the fields they hold already are
-    not written again. One statement for all the tickets with the same changed fields."""
+    not written again. ``promised``: each ticket's deadlines as promised, stored with it for
+    the month's review (``storage.review.deadline_values``) in the same statement. One
+    statement for all the tickets with the same changed fields."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for ticket in tickets:
         fields = _changed_fields(ticket, now)
@@ -302,6 +315,9 @@ async def save_tickets(
             old = _changed_fields(before, now)
             names = tuple(n for n in _CHANGEABLE if fields[n] != old[n] or n in _ALWAYS)
         row = {n: fields[n] for n in names}
+        if promised is not None:
+            row |= deadline_values(ticket, promised[ticket.number])
+            names += DEADLINE_COLUMNS
         row["ticket_number"] = ticket.number
         groups.setdefault(names, []).append(row)
     for names, rows in groups.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +58,59 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
         return None, []
 
 
+@dataclass(frozen=True)
+class Rearming:
+    """What re-arming tickets comes to, before anything is stored: each ticket's next stage,
+    the estimated years its deadlines depend on, and its deadlines as promised (by number)."""
+
+    rearms: list[timer_store.Rearm]
+    estimated: set[int]
+    promised: dict[int, Deadlines | None]
+
+    @property
+    def next_due(self) -> datetime | None:
+        """When the first armed stage is due (for ``ctx.wake_engine(due)`` after the commit)."""
+        return min((arm.due_at for r in self.rearms for arm in r.arms), default=None)
+
+
+def plan_rearming(
+    ctx: Context,
+    tickets: Sequence[Ticket],
+    stored: Mapping[int, Sequence[StoredTimer]],
+    now: datetime,
+) -> Rearming:
+    """Each ticket's next stage by the pure rules; stages that fired already (``stored``)
+    are not armed again. Pass the tickets as saved (their new versions)."""
+    rearms: list[timer_store.Rearm] = []
+    estimated: set[int] = set()
+    promised: dict[int, Deadlines | None] = {}
+    for ticket in tickets:
+        deadlines, stages = plan_for(ctx, ticket, now)
+        promised[ticket.number] = ctx.promised(ticket, deadlines)
+        if deadlines is not None:
+            estimated.update(deadlines.estimated_years)
+        fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
+        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
+        rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
+    return Rearming(rearms, estimated, promised)
+
+
+async def rearm(
+    conn: AsyncConnection,
+    ctx: Context,
+    rearming: Rearming,
+    stored: Mapping[int, Sequence[StoredTimer]],
+    *,
+    now: datetime,
+) -> None:
+    """Store the planned stages in the caller's transaction, replacing the pending ones, and
+    owe the managers a notice of a year whose holidays are estimated that a deadline now
+    depends on (once per year). The deadlines as promised are the caller's to store (with
+    the tickets: ``save_tickets(promised=…)``; or ``review_store.store_deadlines``)."""
+    await timer_store.rearm_many(conn, rearming.rearms, stored, now=now)
+    await tell_estimated(conn, ctx.config, rearming.estimated, now=now)
+
+
 async def replace_timers(
     conn: AsyncConnection,
     ctx: Context,
@@ -65,29 +119,17 @@ async def replace_timers(
     stored: Mapping[int, Sequence[StoredTimer]] | None = None,
 ) -> datetime | None:
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
-    transaction. Stages that fired already stay fired and are not armed again. Pass the
+    transaction, and store its deadlines as promised for the month's review. Pass the
     tickets as saved (their new versions), and their timers if the transaction has read them
     already (``timer_store.lock_with_timers``); returns when the first armed stage is due,
-    for ``ctx.wake_engine(due)`` after the commit. Managers are told of a year whose
-    holidays are estimated that a deadline now depends on (once per year)."""
+    for ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
     if stored is None:
         stored = await timer_store.timers_of(conn, [t.number for t in tickets])
-    rearms: list[timer_store.Rearm] = []
-    estimated: set[int] = set()
-    for_review: list[tuple[Ticket, Deadlines | None]] = []
-    for ticket in tickets:
-        deadlines, stages = plan_for(ctx, ticket, now)
-        for_review.append((ticket, ctx.promised(ticket, deadlines)))
-        if deadlines is not None:
-            estimated.update(deadlines.estimated_years)
-        fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
-        arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
-        rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    await timer_store.rearm_many(conn, rearms, stored, now=now)
-    await tell_estimated(conn, ctx.config, estimated, now=now)
-    await review_store.store_deadlines(conn, for_review)  # for the month's review
-    return min((arm.due_at for r in rearms for arm in r.arms), default=None)
+    rearming = plan_rearming(ctx, tickets, stored, now)
+    await rearm(conn, ctx, rearming, stored, now=now)
+    await review_store.store_deadlines(conn, [(t, rearming.promised[t.number]) for t in tickets])
+    return rearming.next_due
 
 
 def stage_notices(

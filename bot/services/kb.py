@@ -5,9 +5,10 @@ answered at once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,7 +32,9 @@ from bot.domain.workflow import Change
 from bot.errors import UserError
 from bot.services import review
 from bot.services.context import Context
+from bot.services.group_commit import Batcher
 from storage import kb as kb_store
+from storage.db import Database
 from storage.kb import EntryText
 
 log = logging.getLogger(__name__)
@@ -46,27 +49,58 @@ class Match:
     location: tuple[str, str] | None  # the ticket message's channel and ts, where posted
 
 
-async def _matches(
-    ctx: Context, terms: Sequence[str], limit: int, *, strict: bool, skip: EntryRef | None = None
-) -> list[Match]:
-    """The best entries for the terms. ``strict`` (what is offered unasked: the report form,
+@dataclass(frozen=True)
+class _Search:
+    """One search of a batch: ``strict`` (what is offered unasked: the report form,
     `/ticket show`) keeps only entries that pass the relevance rule; a search asked for with
     `/kb` shows the best BM25 matches as they are."""
-    if not terms:
+
+    terms: tuple[str, ...]
+    limit: int
+    strict: bool
+    skip: EntryRef | None = None
+
+
+# Searches asked for together (the shows of a burst of `/ticket show`) share one read
+# connection and one read of their terms' counts (one batcher per database).
+_SEARCHES: WeakKeyDictionary[Database, Batcher[_Search, list[Match]]] = WeakKeyDictionary()
+
+
+def _searches(db: Database) -> Batcher[_Search, list[Match]]:
+    batcher = _SEARCHES.get(db)
+    if batcher is None:
+
+        async def run(searches: Sequence[_Search]) -> list[list[Match]]:
+            if not any(s.terms for s in searches):
+                return [[] for _ in searches]
+            async with db.read() as conn:
+                terms = sorted({t for s in searches for t in s.terms})
+                counts = await kb_store.term_counts(conn, terms)
+                return [await _best(conn, s, counts) if s.terms else [] for s in searches]
+
+        batcher = _SEARCHES[db] = Batcher(run)
+    return batcher
+
+
+async def _best(
+    conn: AsyncConnection, search: _Search, counts: Mapping[str, int] | None
+) -> list[Match]:
+    """The best entries for the search's terms, ``counts`` being their entries' counts."""
+    terms = search.terms
+    found = await kb_store.search(conn, terms, limit=CANDIDATES, counts=counts)
+    if not found.hits:
         return []
-    async with ctx.db.read() as conn:
-        found = await kb_store.search(conn, terms, limit=CANDIDATES)
-        docs = [(h.title_terms, h.body_terms) for h in found.hits]
-        order = best_first(terms, found.counts, found.entries, docs)
-        ordered = [found.hits[i] for i in order]
-        kept = [
-            h
-            for h in ordered
-            if (not strict or shared_enough(terms, h.terms))
-            and (skip is None or h.entry.ref != skip)
-        ][:limit]
-        numbers = [h.entry.number for h in kept if h.entry.kind is EntryKind.TICKET]
-        locations = await kb_store.ticket_locations(conn, numbers)
+    docs = [(h.title_terms, h.body_terms) for h in found.hits]
+    order = best_first(terms, found.counts, found.entries, docs)
+    ordered = [found.hits[i] for i in order]
+    kept = [
+        h
+        for h in ordered
+        if (not search.strict or shared_enough(terms, h.terms))
+        and (search.skip is None or h.entry.ref != search.skip)
+    ][: search.limit]
+    numbers = [h.entry.number for h in kept if h.entry.kind is EntryKind.TICKET]
+    locations = await kb_store.ticket_locations(conn, numbers)
     return [
         Match(
             h.entry,
@@ -74,6 +108,15 @@ async def _matches(
         )
         for h in kept
     ]
+
+
+async def _matches(
+    ctx: Context, terms: Sequence[str], limit: int, *, strict: bool, skip: EntryRef | None = None
+) -> list[Match]:
+    """The best entries for the terms (see :class:`_Search`)."""
+    if not terms:
+        return []
+    return await _searches(ctx.db).submit(_Search(tuple(terms), limit, strict, skip))
 
 
 async def search(ctx: Context, text: str) -> list[Match]:

@@ -12,7 +12,7 @@ from bot.domain.tickets import Ticket
 from bot.domain.workflow import Change, Prompt, Step, apply, check_role, settled
 from bot.errors import UserError
 from bot.services import kb
-from bot.services.arming import replace_timers
+from bot.services.arming import plan_rearming, rearm
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.sla.policy import ClockKind, Severity, Terms
@@ -141,15 +141,18 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             results.append(StepOutcome(change.ticket, change, reply))
         if not changes:
             return results
-        changed = {change.ticket.number: change.ticket for _, change, _ in changes}
-        await ticket_store.save_tickets(conn, list(changed.values()), now=now, loaded=loaded)
+        changed = [*{change.ticket.number: change.ticket for _, change, _ in changes}.values()]
+        rearming = plan_rearming(ctx, changed, stored, now)
+        await ticket_store.save_tickets(
+            conn, changed, now=now, loaded=loaded, promised=rearming.promised
+        )
         await ticket_store.append_events(
             conn,
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
             at=now,
         )
         await kb.follow_steps(conn, [c for _, c, _ in changes], now=now)
-        next_due = await replace_timers(conn, ctx, list(changed.values()), stored=stored)
+        await rearm(conn, ctx, rearming, stored, now=now)
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number
@@ -173,8 +176,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             "ticket %s", change.kind, extra={"ticket": request.number, "user": request.user_id}
         )
     ctx.wake_delivery()
-    if next_due is not None:
-        ctx.wake_engine(next_due)
+    if rearming.next_due is not None:
+        ctx.wake_engine(rearming.next_due)
     return results
 
 

@@ -268,10 +268,13 @@ def ticket_message(
     deadlines: Mapping[str, datetime],
     now: datetime,
     provisional: Collection[str] = (),
+    *,
+    buttons: bool = True,
 ) -> list[Block]:
     """The ticket's message in the channel: state, class, owner, deadlines (time left, or
     overdue once a deadline passed, as at ``now``; ``provisional``: the milestones whose
-    deadline depends on estimated holidays), and the buttons that fit its state."""
+    deadline depends on estimated holidays), and the buttons that fit its state (none
+    without ``buttons``: `/ticket show` has no actions block)."""
     owner = f"<@{ticket.assignee_id}>" if ticket.assignee_id else "_unassigned_"
     fields = [
         mrkdwn(f"*Class*\n{SEVERITY_EMOJI[ticket.severity]} {ticket.severity}"),
@@ -300,7 +303,7 @@ def ticket_message(
             "elements": [mrkdwn(f"Reported {slack_date(ticket.reported_at)}")],
         }
     )
-    actions = ticket_actions(ticket, now)
+    actions = ticket_actions(ticket, now) if buttons else []
     if actions:
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": actions})
     return blocks

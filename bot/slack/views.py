@@ -24,7 +24,7 @@ MAX_LISTED = 40  # a message holds 50 blocks
 
 
 def show_blocks(view: TicketView, now: datetime) -> list[Block]:
-    blocks = [b for b in ticket_message(view.ticket, view.deadlines, now) if b["type"] != "actions"]
+    blocks = ticket_message(view.ticket, view.deadlines, now, buttons=False)
     t = view.ticket
     facts = [
         ("Cause", t.cause),

@@ -1,8 +1,10 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.read_models import TicketView
 from bot.domain.tickets import Ticket
 from bot.slack import blocks
+from bot.slack.views import show_blocks
 from tests.factories import make_ticket
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -73,3 +75,12 @@ def test_met_milestones_show_when_and_whether_in_time() -> None:
     assert "Respond* :white_check_mark:" in body and "(late)" in body
     assert "Diagnose by" in body and "40m left" in body
     assert blocks.time_left(NOW + timedelta(seconds=30), NOW) == "under 1m left"
+
+
+def test_show_has_the_cards_body_without_its_buttons() -> None:
+    card = blocks.ticket_message(ticket(), {"respond": NOW}, NOW)
+    assert card[-1]["type"] == "actions"  # a new ticket's card offers Acknowledge and Take
+    shown = show_blocks(TicketView(ticket(), {"respond": NOW}, []), NOW)
+    assert "actions" not in [b["type"] for b in shown]
+    assert shown[: len(card) - 1] == card[:-1]
+    assert blocks.ticket_message(ticket(), {"respond": NOW}, NOW, buttons=False) == card[:-1]
