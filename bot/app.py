@@ -28,6 +28,7 @@ from bot.handlers import home as home_handlers
 from bot.handlers import oncall as oncall_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
+from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
@@ -182,12 +183,13 @@ async def build(
     )
     steps = StepIntake(ctx)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
-    ticket_handlers.register(bolt, ctx, steps)
+    readers = Readers(ctx)  # each person's language, asked of Slack once a day
+    ticket_handlers.register(bolt, ctx, steps, readers)
     report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))
     button_handlers.register(bolt, ctx, steps)
-    home_handlers.register(bolt, ctx, steps)
-    oncall_handlers.register(bolt, ctx)
-    help_handlers.register(bolt)  # last: it answers any slash command nobody else took
+    home_handlers.register(bolt, ctx, steps, readers)
+    oncall_handlers.register(bolt, ctx, readers)
+    help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,
         bolt=bolt,

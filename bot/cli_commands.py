@@ -85,7 +85,7 @@ def backup(settings: Settings, path: str) -> None:
         raise ConfigError("DATABASE_URL", f"no SQLite database file at {source_path!r}")
     target = Path(path)
     if target.exists():
-        raise UserError(f"{path} exists already; give a new path")
+        raise UserError("%(path)s exists already; give a new path", path=path)
     source = sqlite3.connect(source_path, timeout=30)
     dest = sqlite3.connect(target)
     try:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import ConfigError
 from bot.sla.calendar import WorkCalendar
 from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy
+from bot.slack.i18n import DEFAULT_LANGUAGE, Language
 
 _SLACK_ID = re.compile(r"^[UWCGDB][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^(#[a-z0-9._-]{1,80}|[CGD][A-Z0-9]{2,})$")
@@ -60,6 +61,8 @@ class Config:
     oncall: OnCallConfig
     customers: tuple[Customer, ...]
     policy: Policy = field(default=DEFAULT_POLICY)
+    # The workspace's language: channel posts; what one person sees follows their own.
+    language: Language = DEFAULT_LANGUAGE
 
     @property
     def tz(self) -> ZoneInfo:
@@ -78,7 +81,7 @@ class Config:
         return user_id in self.roles.managers
 
 
-_TOP_KEYS = {"timezone", "channels", "roles", "calendar", "oncall", "customers", "sla"}
+_TOP_KEYS = {"timezone", "language", "channels", "roles", "calendar", "oncall", "customers", "sla"}
 _CALENDAR_DEFAULTS: dict[str, Any] = {
     "workdays": ["mon", "tue", "wed", "thu", "fri"],
     "hours": "08:30-17:30",
@@ -112,6 +115,12 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("timezone", f"unknown timezone {timezone!r}") from None
+    language_text = _str(data, "language", DEFAULT_LANGUAGE.value, "language")
+    try:
+        language = Language(language_text)
+    except ValueError:
+        known = ", ".join(repr(lang.value) for lang in Language)
+        raise ConfigError("language", f"{language_text!r} is not one of {known}") from None
 
     channels_t = _table(data, "channels")
     _no_unknown(channels_t, {"support", "managers"}, "channels")
@@ -151,6 +160,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         oncall=oncall,
         customers=customers,
         policy=policy,
+        language=language,
     )
 
 

@@ -154,7 +154,7 @@ class Ticket:
     @property
     def ref(self) -> str:
         """How a ticket is written to users: ``#42``."""
-        return f"#{self.number}"
+        return ref_of(self.number)
 
     def met_at(self) -> dict[str, datetime | None]:
         """When each milestone was met, by name (None while it runs)."""
@@ -179,3 +179,8 @@ def deadlines_of(ticket: Ticket, *, policy: Policy, calendar: WorkCalendar) -> D
         pauses=ticket.pauses,
         fix_date=ticket.fix_date,
     )
+
+
+def ref_of(number: int) -> str:
+    """How ticket ``number`` is written to users: ``#42``."""
+    return f"#{number}"

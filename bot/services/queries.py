@@ -6,7 +6,7 @@ import calendar as month_calendar
 from datetime import datetime, timedelta
 
 from bot.domain.read_models import EventView, HomeData, Listed, MonthReport, TicketView
-from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
+from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, ref_of
 from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
@@ -20,7 +20,7 @@ async def show(ctx: Context, number: int) -> TicketView:
     async with ctx.db.read() as conn:
         ticket, rows = await ticket_store.ticket_and_events(conn, number)
     if ticket is None:
-        raise UserError(f"There is no ticket #{number}.")
+        raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
     events = [
         EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
         for r in rows

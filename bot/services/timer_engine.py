@@ -30,6 +30,7 @@ from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.sla.policy import Milestone
 from bot.sla.stages import StageKind, StageOutcome, catch_up, next_stage, unfired
+from bot.slack.i18n import Translator
 from bot.slack.thread_text import story_line
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -142,7 +143,7 @@ class TimerEngine:
                     closes.append(close)
                     version = close.ticket.version
                     arms = [a for a in arms if a.outcome is not None]  # closed: nothing more
-                    notices += _close_notices(close)
+                    notices += _close_notices(self.ctx.tr, close)
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
@@ -220,9 +221,9 @@ def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Cha
     return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
 
 
-def _close_notices(change: Change) -> list[NewNotice]:
+def _close_notices(tr: Translator, change: Change) -> list[NewNotice]:
     number = change.ticket.number
     return [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
-        NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, "")}),
+        NewNotice(number, NoticeKind.THREAD, {"text": story_line(tr, change, "")}),
     ]
