@@ -20,6 +20,7 @@ from bot.sla.stages import Stage, StageKind
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.i18n import Language, translator
 from bot.slack.thread_text import story_line
 from bot.slack.ticket_parser import parse
 from bot.slack.views import home_view, list_blocks, show_blocks
@@ -141,6 +142,9 @@ STORY_KINDS = [
 ]  # fmt: skip
 
 
+TRANSLATORS = [translator(language) for language in Language]
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ticket=tickets(), note=free_text, offer=free_text)
 def test_every_builder_shows_user_text_as_text_within_slack_limits(
@@ -177,11 +181,13 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         EventView(NOW, "U0ENG1", kind, {}, {"text": note, "severity": "A"})
         for kind in ("note", "cause", "severity", "reported")
     ] * 10
-    assert_safe_message(ticket.ref, show_blocks(TicketView(ticket, DEADLINES, events), NOW))
     listed = [Listed(ticket, ("respond", NOW + timedelta(minutes=5)))] * 60
-    assert_safe_message("Open tickets", list_blocks(listed, NOW, "Open tickets"))
     on_call = OnCall("U0ENG1", "U0ENG3", NOW, NOW + timedelta(days=7))
-    assert_safe_view(home_view(HomeData(listed, listed, (on_call, on_call)), NOW))
+    for tr in TRANSLATORS:
+        shown = show_blocks(TicketView(ticket, DEADLINES, events), NOW, tr)
+        assert_safe_message(ticket.ref, shown)
+        assert_safe_message("Open tickets", list_blocks(tr, listed, NOW, "Open tickets"))
+        assert_safe_view(home_view(tr, HomeData(listed, listed, (on_call, on_call)), NOW))
     for kind in StageKind:
         stage = Stage(Milestone.DIAGNOSE, kind, NOW, 75)
         due = NOW + timedelta(hours=1)
@@ -197,9 +203,10 @@ def test_every_story_line_shows_user_text_as_text(ticket: Ticket, kind: str, tex
     if kind == "assign":
         ticket = Ticket(**{**ticket.__dict__, "assignee_id": "U0ENG3"})
     change = Change(ticket, kind, {"severity": "C"}, {"text": text})
-    line = story_line(change, "U0ENG2")
-    assert_safe_message(line)
-    assert "#" + str(ticket.number) in line
+    for tr in TRANSLATORS:
+        line = story_line(tr, change, "U0ENG2")
+        assert_safe_message(line)
+        assert "#" + str(ticket.number) in line
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -209,7 +216,8 @@ def test_a_bad_command_quotes_user_text_as_text(verb: str, rest: str) -> None:
         try:
             parse(line)
         except UserError as refusal:
-            assert_safe_message(str(refusal))
+            for tr in TRANSLATORS:
+                assert_safe_message(tr.say(refusal.message))
 
 
 def test_a_long_note_still_fits_in_one_slack_message() -> None:
@@ -217,8 +225,9 @@ def test_a_long_note_still_fits_in_one_slack_message() -> None:
     for kind in ("note", "cause", "plan", "resolve"):
         text = "<" * 10_000  # a thread mention can carry 40,000 characters
         done = Ticket(**{**ticket.__dict__, "cause": text, "plan": text, "resolution": text})
-        line = story_line(Change(done, kind, {}, {"text": text}), "U0ENG1")
-        assert len(line) <= MESSAGE_TEXT, (kind, len(line))
+        for tr in TRANSLATORS:
+            line = story_line(tr, Change(done, kind, {}, {"text": text}), "U0ENG1")
+            assert len(line) <= MESSAGE_TEXT, (kind, len(line))
 
 
 # ---- over HTTP: the real modal, the real outbox, the stand-in's record ------------------------
