@@ -8,7 +8,6 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.context import Context
@@ -71,7 +70,7 @@ class Readers:
     async def _ask(self, client: AsyncWebClient, user_id: str) -> Language | None:
         try:
             answer = await client.users_info(user=user_id, include_locale=True)
-        except (SlackApiError, Exception) as error:  # Slack down, slow, or refusing
+        except Exception as error:  # Slack down, slow, or refusing: the workspace's language
             log.warning("users.info failed: %s", error, extra={"user": user_id})
             self._known[user_id] = (None, self._ctx.clock.now() + KEEP_UNKNOWN)
             return None
