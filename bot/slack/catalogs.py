@@ -72,7 +72,9 @@ def update() -> None:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=language.catalog, domain=DOMAIN)
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created  # a file that changes only where its texts do
         catalog.obsolete.clear()
         catalog.fuzzy = False
         catalog.project = "escalator"
@@ -84,10 +86,15 @@ def update() -> None:
         catalog.header_comment = f"# {HEADER}\n# {language.value}"
         if language is Language.EN:
             for message in catalog:
-                if message.id and not message.string:
+                if not message.id:
+                    continue
+                if message.pluralizable and not all(message.string):
+                    message.string = tuple(message.id)
+                elif not message.pluralizable and not message.string:
                     message.string = message.id
         with path.open("wb") as out:
-            write_po(out, catalog, width=100, sort_output=False, omit_header=False)
+            # no source lines: they would change (and collide in merges) with every edit
+            write_po(out, catalog, width=100, no_location=True)
 
 
 def compile_all() -> None:
