@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -86,15 +86,19 @@ def update() -> None:
         catalog.header_comment = f"# {HEADER}\n# {language.value}"
         if language is Language.EN:
             for message in catalog:
-                if not message.id:
-                    continue
-                if message.pluralizable and not all(message.string):
-                    message.string = tuple(message.id)
-                elif not message.pluralizable and not message.string:
-                    message.string = message.id
+                _say_as_written(message)
         with path.open("wb") as out:
             # no source lines: they would change (and collide in merges) with every edit
             write_po(out, catalog, width=100, no_location=True)
+
+
+def _say_as_written(message: Message) -> None:
+    """An English message not translated yet reads as written in the code."""
+    if isinstance(message.id, tuple):
+        if not isinstance(message.string, tuple) or not all(message.string):
+            message.string = tuple(message.id)
+    elif message.id and not message.string:
+        message.string = message.id
 
 
 def compile_all() -> None:

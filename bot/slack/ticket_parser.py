@@ -83,7 +83,7 @@ def help_text(tr: Translator) -> str:
     lines = [tr("Ticket commands (N is a ticket number, `42` or `#42`):")]
     for verb, usage in USAGE.items():
         other = verb if tr(usage).split()[1:2] != [verb] else CHINESE_NAMES[verb]
-        lines.append(f"• `{tr(usage)}` ({other})")
+        lines.append(f"• `{tr(usage)}` (`{other}`)")
     return "\n".join(lines)
 
 

@@ -163,7 +163,7 @@ async def test_mistakes_are_told_in_chinese_and_change_nothing(zh_running: Runni
     unknown = await say(slack, "U0REP", "飞")
     assert "我不认识 `飞`" in unknown
     helped = await say(slack, "U0REP", "帮助")
-    assert "`/ticket 确认 N` (ack)" in helped and "`/ticket 月报 [YYYY-MM]` (report)" in helped
+    assert "`/ticket 确认 N` (`ack`)" in helped and "`/ticket 月报 [YYYY-MM]` (`report`)" in helped
 
 
 async def test_an_english_reader_in_a_chinese_workspace_reads_english(
@@ -175,7 +175,7 @@ async def test_an_english_reader_in_a_chinese_workspace_reads_english(
     reply = await say(slack, ENGLISH_READER, f"确认 {number}")
     assert reply == f"You acknowledged #{number}."
     helped = await say(slack, ENGLISH_READER, "帮助")
-    assert helped.startswith("Ticket commands") and "• `/ticket ack N` (确认)" in helped
+    assert helped.startswith("Ticket commands") and "• `/ticket ack N` (`确认`)" in helped
     # the channel follows the workspace's language
     assert f"<@{ENGLISH_READER}> 确认了 #{number}。" in await thread_says(slack, message, "确认了")
     # Slack is asked once a day for a person's language

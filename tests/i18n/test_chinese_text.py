@@ -1,0 +1,167 @@
+"""Every builder a person reads renders in both languages, and the Chinese has no English
+left in it (but for what is not ours to translate: mentions, commands, ticket refs, …)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.domain.read_models import EventView, HomeData, Listed, TicketView
+from bot.domain.rotation import OnCall
+from bot.domain.tickets import TicketState
+from bot.domain.workflow import WHO_MAY, Actor, Change, Duty, Step, apply, check_duty
+from bot.errors import UserError
+from bot.handlers.help import commands_text
+from bot.services.steps import _reply
+from bot.sla.policy import DEFAULT_POLICY, Severity
+from bot.slack import blocks
+from bot.slack.i18n import Language, translator
+from bot.slack.oncall_text import oncall_answer, override_taken
+from bot.slack.thread_text import story_line
+from bot.slack.ticket_parser import CHINESE_NAMES, USAGE, help_text, parse
+from bot.slack.triage_text import MEANING_TEXT, QUESTION_TEXT, meaning
+from bot.slack.views import home_view, list_blocks, show_blocks
+from tests.factories import NOW, make_ticket
+from tests.i18n.english import english_words, texts_of
+
+ZH = translator(Language.ZH_CN)
+EN = translator(Language.EN)
+USER_TEXT = "磁盘满了"  # what people type is in Chinese here
+
+
+def chinese_only(*texts: str) -> None:
+    for text in texts:
+        assert english_words(text) == [], text
+
+
+def worked_ticket() -> object:
+    return make_ticket(
+        state=TicketState.PLANNED,
+        summary="收费系统全部停止",
+        details=USER_TEXT,
+        assignee_id="U0ENG1",
+        cause=USER_TEXT,
+        plan=USER_TEXT,
+        resolution=USER_TEXT,
+        fix_date=date(2026, 12, 1),
+        rating=5,
+        rating_comment=USER_TEXT,
+        extra={"declined_reason": USER_TEXT},
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(WHO_MAY))
+def test_every_thread_line_and_reply_reads_in_chinese(kind: str) -> None:
+    ticket = worked_ticket()
+    change = Change(ticket, kind, {"severity": "B"}, {"text": USER_TEXT})  # type: ignore[arg-type]
+    chinese_only(story_line(ZH, change, "U0ENG1"), story_line(ZH, change, ""))
+    assert "#1" in story_line(EN, change, "U0ENG1")
+    for pausable in (True, False):
+        terms = DEFAULT_POLICY.terms(Severity.C if pausable else Severity.A, in_warranty=True)
+        chinese_only(ZH.say(_reply(change, terms)))
+        assert "#1" in EN.say(_reply(change, terms))
+
+
+def test_lists_home_and_history_read_in_chinese() -> None:
+    ticket = worked_ticket()
+    listed = [Listed(ticket, ("respond", NOW + timedelta(minutes=14)))] * 45  # type: ignore[arg-type]
+    on_call = OnCall("U0ENG1", None, NOW, NOW + timedelta(days=7), override=True)
+    texts = texts_of(list_blocks(ZH, listed, NOW, ZH("Open tickets")))
+    texts += texts_of(list_blocks(ZH, [], NOW, ZH("Your tickets")))
+    texts += texts_of(home_view(ZH, HomeData(listed, listed, (on_call, on_call)), NOW))
+    chinese_only(*texts)
+    assert any("还剩 14 分钟" in t for t in texts) and any("……还有 5 张" in t for t in texts)
+    events = [
+        EventView(NOW, "U0ENG1", kind, {}, {"text": USER_TEXT, "severity": "A"})
+        for kind in ("reported", *sorted(WHO_MAY))
+    ]
+    shown = show_blocks(TicketView(ticket, {}, events), NOW, ZH)  # type: ignore[arg-type]
+    history = texts_of(shown)[-1]
+    assert history.startswith("*处理记录*")
+    chinese_only(history)
+    chinese_only(*[t for t in texts_of(shown) if t.startswith("*原因*")])
+
+
+def test_on_call_answers_read_in_chinese() -> None:
+    now_, next_ = (
+        OnCall("U0ENG1", "U0ENG3", NOW, NOW + timedelta(days=7)),
+        OnCall(None, None, NOW + timedelta(days=7), NOW + timedelta(days=14)),
+    )
+    answer = oncall_answer(ZH, now_, next_)
+    chinese_only(answer, override_taken(ZH, "U0ENG2", NOW))
+    assert "无人" in answer and "2026-11-30 02:00" in answer  # the UTC translator's fallback
+
+
+def test_help_lists_both_names_of_every_subcommand() -> None:
+    for tr in (ZH, EN):
+        text = help_text(tr)
+        for verb, chinese in CHINESE_NAMES.items():
+            assert f"/ticket {chinese}" in text or f"(`{chinese}`)" in text
+            assert f"/ticket {verb}" in text or f"(`{verb}`)" in text
+    chinese_only(help_text(ZH), commands_text(ZH))
+
+
+@pytest.mark.parametrize("verb", sorted(CHINESE_NAMES))
+def test_each_chinese_subcommand_works_as_its_english_name(verb: str) -> None:
+    chinese = CHINESE_NAMES[verb]
+    args = {
+        "assign": "12 <@U0ENG2>",
+        "severity": "12 B 只有一个站点受影响",
+        "plan": "12 更换硬盘 by 2026-12-01",
+        "list": "mine",
+        "report": "2026-11",
+        "help": "",
+    }.get(verb, f"12 {USER_TEXT}" if verb in ("cause", "resolve", "decline", "note") else "12")
+    assert parse(f"{chinese} {args}".strip()) == parse(f"{verb} {args}".strip())
+    # the Chinese form of the usage is itself a right command
+    usage = ZH(USAGE[verb])
+    assert usage.startswith(f"/ticket {chinese}")
+
+
+def test_parse_errors_read_in_chinese() -> None:
+    bad = ["飞 1", "确认", "确认 abc", "原因 3", "指派 3 eli", "定级 3 E 理由", "定级 3 B"]
+    bad += ["方案 3 by 2026-13-45", "方案 3 by 2026-12-01", "确认 3 多余", "列表 all", "月报 11"]
+    for line in bad:
+        with pytest.raises(UserError) as raised:
+            parse(line)
+        chinese_only(ZH.say(raised.value.message))
+        assert english_words(EN.say(raised.value.message)), line
+
+
+def test_refusals_read_in_chinese() -> None:
+    ticket = make_ticket()
+    said = []
+    for duty in Duty:
+        with pytest.raises(UserError) as raised:
+            check_duty(duty, Actor("U0REP"))
+        said.append(ZH.say(raised.value.message))
+    for step in (Step("ack"), Step("accept"), Step("confirm", rating=5)):
+        with pytest.raises(UserError) as raised:
+            apply(ticket, step, actor=Actor("U0REP"), now=NOW)
+        said.append(ZH.say(raised.value.message))
+    closed = make_ticket(state=TicketState.CLOSED)
+    for step in (Step("ack"), Step("cause", text="x"), Step("close")):
+        with pytest.raises(UserError) as raised:
+            apply(closed, step, actor=Actor("U0ENG1", engineer=True, manager=True), now=NOW)
+        said.append(ZH.say(raised.value.message))
+    chinese_only(*said)
+    assert "只有工程师或经理可以" in "".join(said) or "只有工程师可以" in "".join(said)
+
+
+def test_triage_is_asked_in_the_standards_words() -> None:
+    assert ZH(QUESTION_TEXT["stopped"]).startswith("是否严重影响整个系统运行")
+    assert "但没有导致系统工作流程和业务处理、网络连接的停滞或中断" in ZH(QUESTION_TEXT["affected"])
+    assert "为了系统日后的正常使用必须加以修改或完善" in ZH(QUESTION_TEXT["future"])
+    assert "完善和修改建议" in meaning(ZH, Severity.D)
+    chinese_only(*(ZH(text) for text in (*QUESTION_TEXT.values(), *MEANING_TEXT.values())))
+
+
+# Pass 2 (messages being reworded by other issues now): these builders still speak English.
+# strict: the test fails once they are translated, so the mark comes off.
+@pytest.mark.xfail(strict=True, reason="issue 17 pass 2: blocks, ticket card, paging")
+def test_forms_and_the_ticket_message_read_in_chinese() -> None:
+    ticket = worked_ticket()
+    texts = texts_of(blocks.report_modal(answers=(False, True)))
+    texts += texts_of(blocks.ticket_message(ticket, {"respond": NOW}, NOW))  # type: ignore[arg-type]
+    chinese_only(*texts)
