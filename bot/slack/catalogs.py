@@ -11,8 +11,12 @@ sandbox page's script marks its texts with ``t("…")``.
 
 from __future__ import annotations
 
+import html
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
@@ -32,13 +36,26 @@ KEYWORDS = {
     "Refused": None,
     "NotAllowed": None,
     "t": None,  # the sandbox page's script
+    "tn": (1, 2),
 }
 METHODS = [
     ("sandbox/standin/**.py", "ignore"),  # the stand-in is Slack, not the bot
     ("**.py", "python"),
     ("sandbox/static/**.js", "javascript"),
+    ("sandbox/static/**.html", "bot.slack.catalogs:extract_html"),
 ]
+# The page's own words: <span data-t="Channels">, data-t-placeholder, data-t-title, data-t-label.
+_HTML_TEXT = re.compile(rb'data-t(?:-placeholder|-title|-label)?="([^"]+)"')
 HEADER = "Escalator: what the bot says, in the languages it speaks (SPEC §9)."
+
+
+def extract_html(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """A Babel extraction method for the sandbox page's HTML (its ``data-t`` attributes)."""
+    for lineno, line in enumerate(fileobj, start=1):
+        for found in _HTML_TEXT.finditer(line):
+            yield lineno, "", html.unescape(found.group(1).decode("utf-8")), []
 
 
 def extract() -> Catalog:

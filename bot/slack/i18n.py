@@ -65,6 +65,11 @@ def mention(user: str | None) -> str:
     return f"<@{user}>"
 
 
+def channel_link(channel: str) -> str:
+    """A link to a channel, as the bot writes it."""
+    return f"<#{channel}>"
+
+
 def catalog_path(language: Language, suffix: str = ".po") -> Path:
     return LOCALE_DIR / language.catalog / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
 
@@ -91,6 +96,24 @@ def N_(msgid: str) -> str:
 def C_(context: str, msgid: str) -> tuple[str, str]:
     """Marks a text with its context (a word that reads differently elsewhere)."""
     return context, msgid
+
+
+@cache
+def all_texts(language: Language) -> dict[str, str | list[str]]:
+    """Every message of the catalog (without a context) in ``language``: a plural message
+    by its singular, with its forms. For a page that translates its own words."""
+    with catalog_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language.catalog, domain=DOMAIN)
+    texts: dict[str, str | list[str]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy or message.context:
+            continue
+        msgid, string = message.id, message.string
+        if isinstance(msgid, tuple) and isinstance(string, tuple):
+            texts[msgid[0]] = list(string)
+        elif isinstance(msgid, str) and isinstance(string, str):
+            texts[msgid] = string
+    return texts
 
 
 # How the words of the domain's vocabularies read (a value given as a message parameter).

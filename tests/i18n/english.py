@@ -11,7 +11,9 @@ _NOT_WORDS = [
     re.compile(r":[a-z0-9_+-]+:"),  # :floppy_disk:
     re.compile(r"`[^`]*`"),  # commands and what the user typed, quoted as code
     re.compile(r"#\d+"),
-    re.compile(r"\b(?:Escalator|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL)\b"),
+    re.compile(
+        r"\b(?:Escalator|Slack|HTTP|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL)\b"
+    ),
     re.compile(r"\b(?:pg_dump|sandbox|[0-9]+(?:m|h|d|s|mo|w))\b"),
 ]
 _WORD = re.compile(r"[A-Za-z]{2,}")
