@@ -216,3 +216,19 @@ async def test_the_c_story_in_english_by_chinese_subcommands(en_running: Running
     await say(slack, "U0ENG2", f"原因 {number} locale hard-coded")
     await say(slack, "U0ENG2", f"plan {number} format by the reader's locale")
     await resolve_and_sign_off(en_running, number, "解决", "fixed the format", "")
+
+
+async def test_when_slack_does_not_say_a_persons_language_the_workspaces_is_used(
+    zh_running: Running, clock: FakeClock
+) -> None:
+    slack = zh_running.slack
+    slack.fail("users.info", status=400)  # refused for good (a 500 would be retried)
+    assert (await say(slack, ENGLISH_READER, "查看 5")) == "没有工单 #5。"
+    assert [call.fault for call in slack.calls("users.info")] == ["http_400"]
+    # asked again only after an hour; then Slack answers and the person reads English
+    assert (await say(slack, ENGLISH_READER, "show 5")) == "没有工单 #5。"
+    await clock.advance(timedelta(hours=1, minutes=1))
+    assert (await say(slack, ENGLISH_READER, "show 5")) == "There is no ticket #5."
+    # a Slack that hangs does not hold the answer up: the workspace's language meanwhile
+    slack.hang("users.info", 5.0)
+    assert (await say(slack, "U0ENG2", "show 5")) == "没有工单 #5。"

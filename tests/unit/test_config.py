@@ -6,6 +6,7 @@ import pytest
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
 from bot.settings import load_settings
+from bot.slack.i18n import Language
 
 SPEC_EXAMPLE = """
 timezone = "Asia/Shanghai"
@@ -61,6 +62,8 @@ def test_every_key_has_a_default() -> None:
     assert config.timezone == "Asia/Shanghai"
     assert config.channels.support == "#support"
     assert config.roles.engineers == ()
+    assert config.language is Language.ZH_CN  # SPEC §3: a Chinese support team by default
+    assert parse_config({"language": "en"}).language is Language.EN
 
 
 @pytest.mark.parametrize(
@@ -80,6 +83,8 @@ def test_every_key_has_a_default() -> None:
         ({"customers": [{"channel": "C0CUST9"}]}, "customers[0].name"),
         ({"sla": {"A": {"respond": "quickly"}}}, "sla.A.respond"),
         ({"calendar": {"hours": "9 to 5"}}, "calendar.hours"),
+        ({"language": "zh-TW"}, "language"),
+        ({"language": 7}, "language"),
     ],
 )
 def test_a_bad_or_unknown_key_is_named(data: dict[str, object], key: str) -> None:
