@@ -3,6 +3,8 @@ language a Slack locale is, and a person's language when Slack does not answer."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,6 +12,8 @@ from hypothesis import strategies as st
 from bot.errors import Message, UserError
 from bot.slack.i18n import Language, language_of_slack_locale, translator
 from bot.slack.text_limits import ELLIPSIS, cut
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_chinese_text_is_cut_by_characters_never_inside_one() -> None:
@@ -61,3 +65,21 @@ def test_a_user_error_keeps_its_message_and_reads_in_english() -> None:
 )
 def test_which_language_a_slack_locale_reads(locale: str | None, language: Language | None) -> None:
     assert language_of_slack_locale(locale) is language
+
+
+def test_the_manifest_describes_the_app_in_both_languages_within_slacks_lengths() -> None:
+    import yaml
+
+    from bot.slack.manifest import manifest
+
+    data = yaml.safe_load(manifest())
+    about = data["display_information"]
+    shortcut = data["features"]["shortcuts"][0]
+    texts = [about["description"], about["long_description"], shortcut["name"]]
+    texts += [shortcut["description"]]
+    texts += [c["description"] for c in data["features"]["slash_commands"]]
+    for text in texts:
+        assert HAN.search(text) and re.search(r"[A-Za-z]{4,}", text), text
+    assert len(about["description"]) <= 140 and 174 <= len(about["long_description"]) <= 4000
+    assert len(shortcut["name"]) <= 24
+    assert "users:read" in data["oauth_config"]["scopes"]["bot"]
