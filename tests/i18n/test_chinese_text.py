@@ -165,3 +165,11 @@ def test_forms_and_the_ticket_message_read_in_chinese() -> None:
     texts = texts_of(blocks.report_modal(answers=(False, True)))
     texts += texts_of(blocks.ticket_message(ticket, {"respond": NOW}, NOW))  # type: ignore[arg-type]
     chinese_only(*texts)
+
+
+def test_the_managers_calendar_notices_read_in_chinese() -> None:
+    from bot.slack.calendar_text import estimated_year, official_year
+
+    estimated, official = estimated_year(ZH, 2031), official_year(ZH, 2031)
+    chinese_only(estimated, official)
+    assert "2031 年还没有官方的节假日安排" in estimated and "不再是暂定的" in official
