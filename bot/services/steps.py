@@ -136,7 +136,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             except UserError as refused:
                 results.append(refused)
                 continue
-            reply = _reply(change, _terms(ctx, change.ticket))
+            reply = reply_for(change, _terms(ctx, change.ticket))
             current[request.number] = change.ticket
             changes.append((request, change, reply))
             if key is not None:
@@ -228,7 +228,7 @@ def _follow_ups(
     return notices
 
 
-def _reply(change: Change, terms: Terms) -> Message:
+def reply_for(change: Change, terms: Terms) -> Message:
     """The answer to the one who took the step (said in their language by the caller)."""
     t = change.ticket
     ref = t.ref

@@ -13,7 +13,7 @@ from bot.domain.tickets import TicketState
 from bot.domain.workflow import WHO_MAY, Actor, Change, Duty, Step, apply, check_duty
 from bot.errors import UserError
 from bot.handlers.help import commands_text
-from bot.services.steps import _reply
+from bot.services.steps import reply_for
 from bot.sla.policy import DEFAULT_POLICY, Severity
 from bot.slack import blocks
 from bot.slack.i18n import Language, translator
@@ -59,8 +59,8 @@ def test_every_thread_line_and_reply_reads_in_chinese(kind: str) -> None:
     assert "#1" in story_line(EN, change, "U0ENG1")
     for pausable in (True, False):
         terms = DEFAULT_POLICY.terms(Severity.C if pausable else Severity.A, in_warranty=True)
-        chinese_only(ZH.say(_reply(change, terms)))
-        assert "#1" in EN.say(_reply(change, terms))
+        chinese_only(ZH.say(reply_for(change, terms)))
+        assert "#1" in EN.say(reply_for(change, terms))
 
 
 def test_lists_home_and_history_read_in_chinese() -> None:
