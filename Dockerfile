@@ -1,10 +1,20 @@
-# Escalator: escalator serve on port 3000, SQLite on the /data volume.
+# Escalator: escalator serve on port 3000, SQLite on the /data volume by default, or
+# PostgreSQL by DATABASE_URL (compose.yaml). EXTRAS are the pip extras built in:
+# `postgres` (asyncpg, the default) or "" for an image that only runs on SQLite.
 FROM python:3.11-slim
+
+ARG EXTRAS=postgres
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     DATABASE_URL=sqlite+aiosqlite:////data/escalator.db
+
+# Noto CJK: the month's review chart has Chinese labels.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -13,7 +23,7 @@ COPY storage ./storage
 # The message catalogs are compiled into the package (the bot would compile them at start).
 RUN pip install "Babel>=2.14,<3" \
     && pybabel compile --domain messages --directory bot/slack/locale --statistics \
-    && pip install . \
+    && pip install ".${EXTRAS:+[${EXTRAS}]}" \
     && useradd --system --uid 10001 --home-dir /data escalator \
     && mkdir -p /data && chown escalator /data
 

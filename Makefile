@@ -26,7 +26,9 @@ test: $(STAMP_TEST)
 	$(BIN)/ruff format --check bot storage tests bench
 	$(BIN)/mypy --strict
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	@echo "==> SQLite half: the suite on SQLite files"
+	env -u ESCALATOR_TEST_DATABASE $(BIN)/pytest
+	bash .ci/test-postgres.sh $(BIN)/pytest
 
 check: test
 
@@ -38,13 +40,16 @@ catalogs: $(STAMP_RUN)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
-	$(BIN)/python bench/commands.py
+	$(BIN)/python bench/ticket_commands.py
 	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/review.py
+	$(BIN)/python bench/kb.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/timers.py
 
 reliability: $(STAMP_TEST)
-	ESCALATOR_LONG=1 $(BIN)/pytest -q -s -rxX tests/reliability
+	env -u ESCALATOR_TEST_DATABASE ESCALATOR_LONG=1 $(BIN)/pytest -q -s -rxX tests/reliability
+	ESCALATOR_LONG=1 bash .ci/test-postgres.sh $(BIN)/pytest -q -s -rxX tests/reliability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

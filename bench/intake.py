@@ -1,8 +1,9 @@
 """Intake speed: signed view submissions of finished report forms at concurrency 32.
 
 Runs `escalator serve` (a real subprocess, SQLite file, the Slack stand-in in this process
-taking what the bot delivers) and, in the same run, a bare Bolt app that only acks (the
-floor: the framework's own cost). Prints p50/p99 time to HTTP response and requests/s.
+taking what the bot delivers) on a database holding 100 and then 100,000 tickets, and, in the
+same run, a bare Bolt app that only acks (the floor: the framework's own cost). Prints p50/p99
+time to HTTP response, requests/s, and the server's CPU per request beside the floor's.
 
     .venv/bin/python bench/intake.py [--requests 3000] [--concurrency 32]
 """
@@ -11,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
-import socket
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -29,17 +28,123 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.machine import Meter  # noqa: E402
+from bench.serving import (  # noqa: E402
+    FLOOR,
+    SECRET,
+    SERVE,
+    TOKEN,
+    Run,
+    measure,
+    print_table,
+    signed,
+    standin_env,
+)
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 
-TOKEN = "xoxb-bench-token"
-SECRET = "bench-signing-secret"
+
+def first_timers(
+    config_path: str | None, reported: datetime
+) -> list[tuple[str, datetime, str | None]]:
+    """The timers the report use case stores for a class B ticket reported at ``reported``
+    (key, due, outcome): the stages due at once as sent, and the next one pending. Worked out
+    by the bot's own rules, so a step on a seeded ticket finds what it would find in use."""
+    from bot.config import load_config
+    from bot.domain.tickets import Ticket, TicketState, deadlines_of
+    from bot.sla.policy import Severity
+    from bot.sla.stages import catch_up, next_stage, ticket_stages
+
+    config = load_config(config_path)
+    ticket = Ticket(
+        number=1,
+        summary="",
+        details="",
+        system="",
+        severity=Severity.B,
+        state=TicketState.OPEN,
+        reporter_id="U0REP",
+        origin_channel="C0SUPPORT",
+        post_channel="C0SUPPORT",
+        customer=None,
+        in_warranty=True,
+        assignee_id=None,
+        reported_at=reported,
+        acknowledged_at=None,
+        cause_at=None,
+        plan_at=None,
+        resolved_at=None,
+        closed_at=None,
+        version=1,
+    )
+    stages = ticket_stages(
+        ticket=ticket,
+        deadlines=deadlines_of(ticket, policy=config.policy, calendar=config.calendar),
+        terms=config.policy.terms(Severity.B, in_warranty=True),
+        calendar=config.calendar,
+        now=reported,
+    )
+    send, skip = catch_up([s for s in stages if s.due <= reported])
+    return (
+        [(s.key, s.due, "sent") for s in send]
+        + [(s.key, s.due, "superseded") for s in skip]
+        + [(s.key, s.due, None) for s in next_stage(stages, after=reported)]
+    )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def seed(path: str, count: int, config_path: str | None = None) -> None:
+    """Create the schema (escalator migrate) and insert ``count`` open class B tickets as the
+    report use case stores them: each with its first event and its timers. They are reported
+    now, so nothing falls due during the run: the benches measure requests, not the timer
+    engine catching up on 100,000 overdue tickets."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    reported = datetime.now(UTC).replace(microsecond=0)
+
+    def text(at: datetime) -> str:  # as the tables store UTC times on SQLite
+        return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    now = text(reported)
+    timers = [
+        (key, text(due), outcome) for key, due, outcome in first_timers(config_path, reported)
+    ]
+    db = sqlite3.connect(path)
+    fixed = ("U0REP", "C0SUPPORT", "C0SUPPORT", None, 1, now, 1, now, "[]", "", "", "", "", "{}")
+    rows = [
+        (n, f"bench:{n}", "B", "open", f"Problem {n}", "details " * 10, "billing", *fixed)
+        for n in range(1, count + 1)
+    ]
+    db.executemany(
+        "INSERT INTO tickets (number, intake_key, severity, state, summary, details, system,"
+        " reporter_id, origin_channel, post_channel, customer, in_warranty, reported_at,"
+        " version, updated_at, pauses, cause, plan, resolution, rating_comment, extra)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    db.executemany(
+        "INSERT INTO ticket_events (ticket_number, at, actor_id, kind, before, after)"
+        " VALUES (?,?,?,?,?,?)",
+        [
+            (n, now, "U0REP", "reported", "{}", json.dumps({"severity": "B"}))
+            for n in range(1, count + 1)
+        ],
+    )
+    db.executemany(
+        "INSERT INTO timers (ticket_number, key, due_at, version, armed_at, fired_at, outcome)"
+        " VALUES (?,?,?,1,?,?,?)",
+        [
+            (n, key, due, now, None if outcome is None else now, outcome)
+            for n in range(1, count + 1)
+            for key, due, outcome in timers
+        ],
+    )
+    db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (count,))
+    db.commit()
+    db.close()
 
 
 def submission(n: int) -> str:
@@ -72,29 +177,6 @@ def submission(n: int) -> str:
     return "payload=" + urllib.parse.quote(json.dumps(payload))
 
 
-def signed(body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
-
-
-async def wait_up(url: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
 async def load(
     url: str, total: int, concurrency: int, offset: int
 ) -> tuple[list[float], float, int]:
@@ -121,51 +203,12 @@ async def load(
     return latencies, elapsed, failures
 
 
-def row(
-    name: str, latencies: list[float], elapsed: float, failures: int, meter: Meter
-) -> tuple[str, ...]:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return (
-        name,
-        str(len(latencies)),
-        f"{statistics.median(ordered) * 1000:.1f}",
-        f"{p99 * 1000:.1f}",
-        f"{len(latencies) / elapsed:.0f}",
-        str(failures),
-        meter.server_ms_per(len(latencies)),
-        meter.steal_percent(),
-    )
-
-
-def floor_server(port: int) -> None:
-    """A bare Bolt app that only acks the report submission (it checks the signature, as
-    Escalator does before Bolt sees a request)."""
-    from aiohttp import web
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.async_app import AsyncAck, AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    app = AsyncApp(
-        client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
-        signing_secret=SECRET,
-        process_before_response=True,  # as Escalator runs Bolt: no polling for the ack
-    )
-
-    @app.view("report")
-    async def ack_only(ack: AsyncAck) -> None:
-        await ack()
-
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    async def health(_request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    web_app = web.Application()
-    web_app.router.add_post("/slack/events", events)
-    web_app.router.add_get("/healthz", health)
-    web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
+def stored_tickets(path: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    finally:
+        db.close()
 
 
 async def bench(requests: int, concurrency: int) -> None:
@@ -176,72 +219,27 @@ async def bench(requests: int, concurrency: int) -> None:
         channels=[StandInChannel(id="C0SUPPORT", name="support")],
     )
     await slack.start()
-    results = []
+
+    async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
+        return await load(url, count, concurrency, offset=10_000_000 if warm_up else 0)
+
+    rows: list[tuple[str, Run]] = []
+    floors: list[Run] = []
+    stored: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
-        }
-        env.pop("ESCALATOR_CONFIG", None)
-        for name, command in (
-            (
-                "escalator serve (SQLite)",
-                [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
-            ),
-            ("bare Bolt app, ack only (floor)", [sys.executable, __file__, "--floor-server"]),
-        ):
-            port = free_port()
-            proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
-                [*command, "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                await wait_up(f"{base}/healthz")
-                await load(f"{base}/slack/events", 200, concurrency, offset=10_000_000)  # warm-up
-                meter = Meter(proc.pid)
-                meter.start()
-                latencies, elapsed, failures = await load(
-                    f"{base}/slack/events", requests, concurrency, offset=0
-                )
-                results.append(row(name, latencies, elapsed, failures, meter))
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-        stored = subprocess.run(  # noqa: ASYNC221
-            [
-                sys.executable,
-                "-c",
-                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
-                "'select count(*) from tickets').fetchone()[0])",
-                f"{tmp}/bench.db",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
+        for count in (100, 100_000):
+            path = f"{tmp}/intake-{count}.db"
+            await asyncio.to_thread(seed, path, count)
+            run = await measure(SERVE, standin_env(slack, path), drive, requests)
+            rows.append((f"{count:,}", run))
+            stored.append(f"{stored_tickets(path) - count:,} of {requests + 200:,}")
+        floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
     await slack.stop()
-    header = (
-        "target",
-        "requests",
-        "p50 ms",
-        "p99 ms",
-        "req/s",
-        "non-200",
-        "server CPU ms/req",
-        "steal %",
-    )
-    widths = [max(len(r[i]) for r in [header, *results]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *results]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
-    ratio = float(results[0][4]) / float(results[1][4])
-    print(f"\ntickets stored: {stored} (warm-up included); escalator/floor rate: {ratio:.2f}")
+    print_table("escalator serve, tickets before", rows, floors)
+    print(f"\nreports stored (warm-up included): {', '.join(stored)}")
+    small, large = rows[0][1], rows[1][1]
+    print(f"rate with 100,000 / rate with 100: {large.rate / small.rate:.2f}")
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print("steal: the share of the machine's time the hypervisor gave to other guests")
 
@@ -250,12 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--floor-server", action="store_true")
-    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    if args.floor_server:
-        floor_server(args.port)
-        return
     asyncio.run(bench(args.requests, args.concurrency))
 
 

@@ -10,19 +10,18 @@ nothing, while with 100,000 nearly every `ack` is a real step: the two rows are 
 So a second mix, `note`, is run on both sizes: half `show`, half `note N …`, which every
 engineer may add at any time, so every write is a real step with either size.
 
-    .venv/bin/python bench/commands.py [--requests 3000] [--mix ack note]
+Each row prints the server's CPU per command beside the bare Bolt floor's (an app that only
+acks `/ticket`), measured before and after the other rows of the same run.
+
+    .venv/bin/python bench/ticket_commands.py [--requests 3000] [--mix ack note]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
-import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,67 +33,20 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import SECRET, TOKEN, free_port, signed, wait_up  # noqa: E402
-from bench.machine import Meter  # noqa: E402
+from bench.intake import seed  # noqa: E402
+from bench.serving import (  # noqa: E402
+    FLOOR,
+    SECRET,
+    SERVE,
+    TOKEN,
+    Drive,
+    Run,
+    measure,
+    print_table,
+    signed,
+    standin_env,
+)
 from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
-
-
-def seed(path: str, count: int) -> None:
-    """Create the schema (escalator migrate) and insert ``count`` open class B tickets."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "migrate"],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    db = sqlite3.connect(path)
-    now = "2026-11-23 02:00:00.000000"
-    rows = [
-        (
-            n,
-            f"bench:{n}",
-            "B",
-            "open",
-            f"Problem {n}",
-            "details " * 10,
-            "billing",
-            "U0REP",
-            "C0SUPPORT",
-            "C0SUPPORT",
-            None,
-            1,
-            now,
-            1,
-            now,
-            "[]",
-            "",
-            "",
-            "",
-            "",
-            "{}",
-        )
-        for n in range(1, count + 1)
-    ]
-    db.executemany(
-        "INSERT INTO tickets (number, intake_key, severity, state, summary, details, system,"
-        " reporter_id, origin_channel, post_channel, customer, in_warranty, reported_at,"
-        " version, updated_at, pauses, cause, plan, resolution, rating_comment, extra)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    db.executemany(
-        "INSERT INTO ticket_events (ticket_number, at, actor_id, kind, before, after)"
-        " VALUES (?,?,?,?,?,?)",
-        [
-            (n, now, "U0REP", "reported", "{}", json.dumps({"severity": "B"}))
-            for n in range(1, count + 1)
-        ],
-    )
-    db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (count,))
-    db.commit()
-    db.close()
 
 
 def command_body(n: int, text: str) -> str:
@@ -152,88 +104,37 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
         channels=[StandInChannel(id="C0SUPPORT", name="support")],
     )
     await slack.start()
-    rows = []
-    config = ROOT / "bench" / "commands.toml"
-    for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = f"{tmp}/commands.db"
-            started = time.perf_counter()
-            seed(path, count)
-            seeded = time.perf_counter() - started
-            port = free_port()
-            env = {
-                **os.environ,
-                "SLACK_BOT_TOKEN": TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{path}",
-                "ESCALATOR_CONFIG": str(config),
-            }
-            proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
-                [
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                await wait_up(f"http://127.0.0.1:{port}/healthz")
-                url = f"http://127.0.0.1:{port}/slack/events"
-                await load(url, 200, concurrency, count, seed_=1, mix=mix)  # warm-up
-                meter = Meter(proc.pid)
-                meter.start()
-                latencies, elapsed, failures = await load(
-                    url, requests, concurrency, count, seed_=2, mix=mix
-                )
-                cpu, steal = meter.server_ms_per(len(latencies)), meter.steal_percent()
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-            ordered = sorted(latencies)
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    rows: list[tuple[str, Run]] = []
+    floors: list[Run] = []
+    config = ROOT / "bench" / "ticket_commands.toml"
+
+    def driver(mix: str, tickets: int) -> Drive:
+        async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
+            return await load(url, count, concurrency, tickets, seed_=1 if warm_up else 2, mix=mix)
+
+        return drive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = standin_env(slack, f"{tmp}/floor.db")
+        floors.append(await measure(FLOOR, env, driver("note", 100), requests))
+        for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
+            path = f"{tmp}/commands-{mix}-{count}.db"
+            await asyncio.to_thread(seed, path, count, str(config))
+            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
             rows.append(
                 (
-                    f"show + {mix}",
-                    f"{count:,}",
-                    str(len(ordered)),
-                    f"{statistics.median(ordered) * 1000:.1f}",
-                    f"{p99 * 1000:.1f}",
-                    f"{len(ordered) / elapsed:.0f}",
-                    str(failures),
-                    cpu,
-                    steal,
-                    f"{seeded:.1f}",
+                    f"show + {mix}, {count:,} tickets",
+                    await measure(SERVE, env, driver(mix, count), requests),
                 )
             )
+        env = standin_env(slack, f"{tmp}/floor.db")
+        floors.append(await measure(FLOOR, env, driver("note", 100), requests))
     await slack.stop()
-    header = (
-        "mix",
-        "tickets",
-        "requests",
-        "p50 ms",
-        "p99 ms",
-        "cmd/s",
-        "non-200",
-        "server CPU ms/cmd",
-        "steal %",
-        "seed s",
-    )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *rows]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print_table("mix", rows, floors, per="cmd")
     print()
-    for small, large in zip(rows[::2], rows[1::2], strict=True):
-        ratio = float(large[5]) / float(small[5])
-        print(f"{small[0]}: rate with 100,000 / rate with 100: {ratio:.2f}")
+    for (name, small), (_, large) in zip(rows[::2], rows[1::2], strict=True):
+        mix = name.split(",")[0]
+        print(f"{mix}: rate with 100,000 / rate with 100: {large.rate / small.rate:.2f}")
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print("steal: the share of the machine's time the hypervisor gave to other guests")
 

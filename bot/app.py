@@ -25,7 +25,9 @@ from bot.config import Config
 from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
+from bot.handlers import kb as kb_handlers
 from bot.handlers import oncall as oncall_handlers
+from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.handlers.readers import Readers
@@ -35,12 +37,14 @@ from bot.services.context import Context
 from bot.services.delivery import Delivery, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
+from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.settings import Settings
 from storage.checkpoints import Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
+from storage.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,10 @@ class Escalator:
     delivery: Delivery
     metrics: Metrics
     engine: TimerEngine | None = None
+    plan_worker: PlanWorker | None = None
     signing_secret: str = field(default="", repr=False)
+    # PostgreSQL: wakes the other replicas' workers and is woken by them (storage/notify.py)
+    notifier: Notifier | None = None
 
     @property
     def verifier(self) -> SignatureVerifier:
@@ -81,6 +88,10 @@ class Escalator:
             self._tasks.append(asyncio.create_task(checkpoints.run(), name="wal-checkpoints"))
         if self.engine is not None:
             self._tasks.append(asyncio.create_task(self.engine.run(), name="timer-engine"))
+        if self.plan_worker is not None:
+            self._tasks.append(asyncio.create_task(self.plan_worker.run(), name="service-plan"))
+        if self.notifier is not None:
+            self._tasks.append(asyncio.create_task(self.notifier.run(), name="wake-listener"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -130,9 +141,14 @@ class Escalator:
             return hmac.compare_digest(f"v0={digest}", signature)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        if await self.ctx.db.ping():
-            return web.json_response({"status": "ok", "database": "ok"})
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        if not await self.ctx.db.ping():
+            return web.json_response(
+                {"status": "unavailable", "database": "unreachable"}, status=503
+            )
+        if self.plan_worker is not None and not self.plan_worker.healthy:
+            body = {"status": "unavailable", "database": "ok", "service_plan": "failing"}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         extra = await outbox_metrics(self.ctx)
@@ -159,12 +175,20 @@ async def build(
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
+    wake_delivery, wake_engine = _late(delivery_ref), _late_engine(engine_ref)
+    notifier = None
+    if not db.is_sqlite:  # other replicas may share the database: wake theirs too
+        notifier = Notifier(db.url, on_timer=wake_engine, on_outbox=wake_delivery)
+        wake_delivery, wake_engine = (
+            _also(wake_delivery, notifier),
+            _also_timer(wake_engine, notifier),
+        )
     ctx = Context(
         db=db,
         config=config,
         clock=clock,
-        wake_delivery=_late(delivery_ref),
-        wake_engine=_late_engine(engine_ref),
+        wake_delivery=wake_delivery,
+        wake_engine=wake_engine,
     )
     delivery = Delivery(ctx, client, metrics)
     delivery_ref.append(delivery)
@@ -189,6 +213,8 @@ async def build(
     button_handlers.register(bolt, ctx, steps)
     home_handlers.register(bolt, ctx, steps, readers)
     oncall_handlers.register(bolt, ctx, readers)
+    plan_handlers.register(bolt, ctx)
+    kb_handlers.register(bolt, ctx)
     help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,
@@ -197,7 +223,9 @@ async def build(
         delivery=delivery,
         metrics=metrics,
         engine=engine,
+        plan_worker=PlanWorker(ctx, client),
         signing_secret=settings.require_signing_secret(),
+        notifier=notifier,
     )
 
 
@@ -215,6 +243,24 @@ def _late_engine(ref: list[TimerEngine]) -> Callable[[datetime | None], None]:
             ref[0].wake(due)
 
     return wake
+
+
+def _also(wake: Callable[[], None], notifier: Notifier) -> Callable[[], None]:
+    def wake_all() -> None:
+        wake()
+        notifier.notice_owed()
+
+    return wake_all
+
+
+def _also_timer(
+    wake: Callable[[datetime | None], None], notifier: Notifier
+) -> Callable[[datetime | None], None]:
+    def wake_all(due: datetime | None = None) -> None:
+        wake(due)
+        notifier.timer_armed(due)
+
+    return wake_all
 
 
 async def serve_http(

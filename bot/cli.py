@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.errors import ConfigError, UserError
 from bot.settings import Settings, load_settings
+from storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("escalator")
 
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--socket-mode", action="store_true")
     backup = sub.add_parser("backup", help="a consistent copy of the database")
     backup.add_argument("path")
+    report = sub.add_parser("report", help="write the month's review (PNG chart, CSV) to a folder")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--out", required=True, help="the folder to write to")
+    kb = sub.add_parser("kb", help="knowledge-base articles as Markdown files")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="import|export")
+    kb_sub.add_parser("import", help="load the articles of DIR (*.md)").add_argument("dir")
+    kb_sub.add_parser("export", help="write every article to DIR").add_argument("dir")
     return parser
 
 
@@ -51,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except ConfigError as exc:
         print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:  # a settings error found when first connecting
+        print(f"escalator: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
     except UserError as exc:
         print(f"escalator: {exc}", file=sys.stderr)
@@ -90,6 +101,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "backup":
         commands.backup(settings, args.path)
         print(f"escalator: backup written to {args.path}")
+        return 0
+    if command == "report":
+        for path in commands.report(settings, args.month, args.out):
+            print(f"escalator: wrote {path}")
+        return 0
+    if command == "kb":
+        from pathlib import Path
+
+        from bot import cli_kb
+
+        if args.kb_command == "import":
+            articles = cli_kb.read_articles(Path(args.dir))
+            lines = asyncio.run(cli_kb.import_articles(settings, articles))
+            print("\n".join([*lines, f"escalator: {len(lines)} articles imported"]))
+        else:
+            files = asyncio.run(cli_kb.export_articles(settings))
+            names = cli_kb.write_articles(Path(args.dir), files)
+            print(f"escalator: {len(names)} articles written to {args.dir}")
         return 0
     if command == "serve":
         asyncio.run(commands.serve(settings, args.host, args.port))

@@ -14,6 +14,7 @@ from typing import Any
 from bot.app import build, serve_http
 from bot.clock import SystemClock
 from bot.config import Config, load_config
+from bot.domain.review import Month, Review, parse_month
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -37,6 +38,11 @@ def check_config(path: str | None) -> int:
     for customer in config.customers:
         until = customer.warranty_until.isoformat() if customer.warranty_until else "open-ended"
         print(f"customer: {customer.name} in {customer.channel}, warranty until {until}")
+        owner = customer.owner or "(none: the managers)"
+        contacts = ", ".join(customer.contacts) or "(none: no survey)"
+        print(f"  plan: {customer.plan.describe()}; owner {owner}; contacts {contacts}")
+    print(f"service plan: {config.service_plan.describe()}")
+    print(f"report channel: {config.report.channel}")
     print("policy:")
     for line in config.policy.describe():
         print(f"  {line}")
@@ -131,8 +137,8 @@ async def socket(settings: Settings) -> None:
 
 def _settle_heap() -> None:
     """What start-up made lives as long as the process: keep it out of the garbage
-    collector's full passes, which otherwise walk it all (58 ms a pass under load, measured
-    with bench/commands.py)."""
+    collector's full passes, which otherwise walk it all (docs/benchmarks.md says what that
+    cost)."""
     gc.collect()
     gc.freeze()
 
@@ -157,3 +163,39 @@ async def _until_signal(work: Any) -> None:
         await task
     except asyncio.CancelledError:
         log.info("escalator stopping")
+
+
+def report(settings: Settings, month: str, out: str) -> list[Path]:
+    """The month's review as files, without Slack: the chart (PNG) and the CSV in ``out``."""
+    from bot.services.review_post import file_names
+
+    chosen = parse_month(month)
+    config = load_config(settings.config_path)
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UserError("%(path)s is not a directory", path=out)
+    review, png, data = asyncio.run(_review_files(settings, config, chosen))
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in zip(file_names(review), (png, data), strict=True):
+        path = folder / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
+
+
+async def _review_files(
+    settings: Settings, config: Config, month: Month
+) -> tuple[Review, bytes, bytes]:
+    from bot.services.context import Context
+    from bot.services.review import month_review
+    from bot.services.review_files import chart_png, tickets_csv
+
+    db = Database(settings.database_url)
+    try:
+        await run_migrations(db)
+        ctx = Context(db=db, config=config, clock=SystemClock())
+        review = await month_review(ctx, month)
+        return review, await chart_png(review), await tickets_csv(ctx, review)
+    finally:
+        await db.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.service_plan import DEFAULT_PLAN, ServicePlan, parse_plan
 from bot.errors import ConfigError
 from bot.sla.calendar import WorkCalendar
 from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy
@@ -50,6 +51,14 @@ class Customer:
     name: str
     channel: str
     warranty_until: date | None
+    contacts: tuple[str, ...] = ()  # they get the service-quality survey
+    owner: str | None = None  # keeps the customer's service plan (calls, visits, training)
+    plan: ServicePlan = DEFAULT_PLAN  # [service_plan] with [customers.plan] over it
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    channel: str  # the month's review is posted here on the first working day of a month
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class Config:
     policy: Policy = field(default=DEFAULT_POLICY)
     # The workspace's language: channel posts; what one person sees follows their own.
     language: Language = DEFAULT_LANGUAGE
+    service_plan: ServicePlan = DEFAULT_PLAN
+    report: ReportConfig = ReportConfig(channel=Channels.managers)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,7 +92,18 @@ class Config:
         return user_id in self.roles.managers
 
 
-_TOP_KEYS = {"timezone", "language", "channels", "roles", "calendar", "oncall", "customers", "sla"}
+_TOP_KEYS = {
+    "timezone",
+    "language",
+    "channels",
+    "roles",
+    "calendar",
+    "oncall",
+    "customers",
+    "service_plan",
+    "report",
+    "sla",
+}
 _CALENDAR_DEFAULTS: dict[str, Any] = {
     "workdays": ["mon", "tue", "wed", "thu", "fri"],
     "hours": "08:30-17:30",
@@ -150,7 +172,11 @@ def parse_config(data: Mapping[str, Any]) -> Config:
     )
 
     oncall = _oncall(_table(data, "oncall"), tz)
-    customers = _customers(data.get("customers", []))
+    service_plan = parse_plan(_table(data, "service_plan"), key="service_plan", base=None)
+    customers = _customers(data.get("customers", []), service_plan)
+    report_t = _table(data, "report")
+    _no_unknown(report_t, {"channel"}, "report")
+    report = ReportConfig(channel=_channel(report_t, "channel", channels.managers, "report"))
     policy = build_policy(_table(data, "sla"))
     return Config(
         timezone=timezone,
@@ -161,6 +187,8 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         customers=customers,
         policy=policy,
         language=language,
+        service_plan=service_plan,
+        report=report,
     )
 
 
@@ -189,7 +217,7 @@ def _oncall(table: Mapping[str, Any], tz: ZoneInfo) -> OnCallConfig:
     )
 
 
-def _customers(raw: object) -> tuple[Customer, ...]:
+def _customers(raw: object, service_plan: ServicePlan) -> tuple[Customer, ...]:
     if not isinstance(raw, list):
         raise ConfigError("customers", "expected [[customers]] tables")
     result: list[Customer] = []
@@ -197,7 +225,7 @@ def _customers(raw: object) -> tuple[Customer, ...]:
         key = f"customers[{index}]"
         if not isinstance(item, dict):
             raise ConfigError(key, "expected a table")
-        _no_unknown(item, {"name", "channel", "warranty_until"}, key)
+        _no_unknown(item, {"name", "channel", "warranty_until", "contacts", "owner", "plan"}, key)
         name = _str(item, "name", "", f"{key}.name")
         if not name.strip():
             raise ConfigError(f"{key}.name", "is required")
@@ -211,7 +239,28 @@ def _customers(raw: object) -> tuple[Customer, ...]:
                 raise ConfigError(
                     f"{key}.warranty_until", f"expected YYYY-MM-DD, not {until_raw!r}"
                 ) from None
-        result.append(Customer(name=name, channel=channel, warranty_until=until))
+        owner: str | None = None
+        if "owner" in item:
+            owner = _str(item, "owner", "", f"{key}.owner")
+            if not _SLACK_ID.match(owner):
+                raise ConfigError(f"{key}.owner", f"{owner!r} is not a Slack user id (U…)")
+        plan_t = item.get("plan", {})
+        if not isinstance(plan_t, dict):
+            raise ConfigError(f"{key}.plan", "expected a table ([customers.plan])")
+        result.append(
+            Customer(
+                name=name,
+                channel=channel,
+                warranty_until=until,
+                contacts=_user_list(item, "contacts", key),
+                owner=owner,
+                plan=parse_plan(plan_t, key=f"{key}.plan", base=service_plan),
+            )
+        )
+    names = [c.name for c in result]
+    for customer in result:
+        if names.count(customer.name) > 1:
+            raise ConfigError("customers", f"two customers are named {customer.name!r}")
     return tuple(result)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 
@@ -23,7 +27,8 @@ class Settings:
 
     def __repr__(self) -> str:  # never show secrets, even by accident
         return (
-            f"Settings(slack_api_url={self.slack_api_url!r}, database_url={self.database_url!r}, "
+            f"Settings(slack_api_url={self.slack_api_url!r}, "
+            f"database_url={make_url(self.database_url).render_as_string(hide_password=True)!r}, "
             f"config_path={self.config_path!r}, secrets=<hidden>)"
         )
 
@@ -58,12 +63,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not api_url.endswith("/"):
         api_url += "/"
     database_url = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if "://" not in database_url or "+" not in database_url.split("://", 1)[0]:
-        raise ConfigError(
-            "DATABASE_URL",
-            "must be an async SQLAlchemy URL such as sqlite+aiosqlite:///./escalator.db "
-            "or postgresql+asyncpg://user@host/db",
-        )
+    _check_database_url(database_url)
     return Settings(
         slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
@@ -72,3 +72,30 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         database_url=database_url,
         config_path=environ.get("ESCALATOR_CONFIG") or None,
     )
+
+
+# The drivers DATABASE_URL may name, and the package each needs.
+DATABASE_DRIVERS = {"sqlite+aiosqlite": "aiosqlite", "postgresql+asyncpg": "asyncpg"}
+
+
+def _check_database_url(url: str) -> None:
+    """A URL the program can use: a known driver that is installed, and for PostgreSQL a
+    database name. (Whether the server answers is found when first connecting.)"""
+    usage = (
+        "must be an async SQLAlchemy URL such as sqlite+aiosqlite:///./escalator.db "
+        "or postgresql+asyncpg://user:password@host:5432/escalator"
+    )
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError("DATABASE_URL", usage) from None
+    package = DATABASE_DRIVERS.get(parsed.drivername)
+    if package is None:
+        raise ConfigError("DATABASE_URL", usage)
+    if importlib.util.find_spec(package) is None:
+        raise ConfigError(
+            "DATABASE_URL",
+            f"{parsed.drivername} needs the {package} package: pip install 'escalator[postgres]'",
+        )
+    if parsed.get_backend_name() == "postgresql" and not parsed.database:
+        raise ConfigError("DATABASE_URL", "names no database (…@host:5432/escalator)")

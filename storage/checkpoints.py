@@ -2,10 +2,10 @@
 
 In WAL mode SQLite appends every commit to the ``-wal`` file and, by default, the commit that
 takes the log past 1,000 pages copies the log back into the database file and syncs it: a
-checkpoint of tens of milliseconds, run by whichever commit happens to cross the line. Our
-statements run on the event loop's thread (:mod:`storage.inline_sqlite`), so that commit
-would hold every request for as long. Measured with ``bench/commands.py`` on 100,000 tickets,
-those commits were 11 % of the server's time.
+checkpoint of tens of milliseconds, run by whichever commit happens to cross the line. The
+commit runs in aiosqlite's thread, so the loop goes on; but the process has one write
+connection and writers take turns on it (:mod:`storage.writelock`), so every write waiting
+behind that commit would wait as long.
 
 So the serving process's connections checkpoint only as a safety valve
 (:data:`AUTOCHECKPOINT_PAGES`, for a process that runs no :class:`Checkpointer`), and a

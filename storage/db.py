@@ -1,5 +1,9 @@
-"""Engine and connections. SQLite gets WAL, a busy timeout, IMMEDIATE write transactions and
-connections kept for the process (see Database)."""
+"""Engine and connections. SQLite runs through aiosqlite (SQLAlchemy's own ``sqlite+aiosqlite``
+dialect: every statement in aiosqlite's thread, off the event loop) and gets WAL, a busy
+timeout, IMMEDIATE write transactions and connections kept for the process (see Database).
+PostgreSQL gets a pool of :data:`PG_POOL_SIZE` kept connections plus
+:data:`PG_MAX_OVERFLOW` opened under load, per process (README: size them against the
+server's ``max_connections``)."""
 
 from __future__ import annotations
 
@@ -11,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.dialects import registry
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,19 +23,22 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, StaticPool
 
 from storage.checkpoints import AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT
-from storage.inline_sqlite import INLINE_BUSY_MS
 from storage.writelock import WriteLock
 
-INLINE_DRIVER = "escalator_inline"
-registry.register(f"sqlite.{INLINE_DRIVER}", "storage.inline_sqlite", "InlineSQLiteDialect")
-
+# How long a statement waits for another process's write lock. The wait is in aiosqlite's
+# thread: the event loop goes on meanwhile.
 BUSY_TIMEOUT_MS = 10_000
-KEPT_READERS = 4  # idle read connections kept open (more are opened while more read at once)
+# Read connections on SQLite: opened when needed, kept for the process; a read finding all
+# of them busy waits for one (opening another costs a thread and its set-up statements).
+READERS = 4
 _WRITE = "escalator_write"
 _READ = "escalator_read"
+PG_POOL_SIZE = 5  # connections each process keeps open to PostgreSQL
+PG_MAX_OVERFLOW = 10  # more, opened while that many are busy and closed after
+APPLICATION_NAME = "escalator"  # pg_stat_activity's application_name
 
 
 class Database:
@@ -45,25 +50,30 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            kwargs["pool_pre_ping"] = True
+            kwargs["pool_pre_ping"] = True  # a connection the server dropped is replaced
+            kwargs["pool_size"] = PG_POOL_SIZE
+            kwargs["max_overflow"] = PG_MAX_OVERFLOW
+            kwargs["connect_args"] = {"server_settings": {"application_name": APPLICATION_NAME}}
         engine_url = make_url(url)
         file = engine_url.database if self.is_sqlite else None
         # The SQLite file, if any (not for ":memory:"): storage.checkpoints works on it.
         self.sqlite_file = Path(file) if file and file != ":memory:" else None
-        self.inline = engine_url.drivername == "sqlite+aiosqlite"
-        if self.inline:  # statements run on the loop's thread (storage/inline_sqlite.py)
-            engine_url = engine_url.set(drivername=f"sqlite+{INLINE_DRIVER}")
+        if self.is_sqlite:
+            # SQLAlchemy's pool keeps aiosqlite connections for everything but the kept ones
+            # below (migrations, ORM sessions, pings); named here because older 2.0 releases
+            # default to a new connection, and a new thread, each time.
+            kwargs["poolclass"] = AsyncAdaptedQueuePool if self.sqlite_file else StaticPool
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(
-                self.engine, busy_timeout_ms=INLINE_BUSY_MS if self.inline else BUSY_TIMEOUT_MS
-            )
+            _configure_sqlite(self.engine, busy_timeout_ms=BUSY_TIMEOUT_MS)
         self._orm = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = WriteLock() if self.is_sqlite else None
-        # SQLite runs on the loop's thread: connections are kept for the process, as checking
-        # one out of the pool cost more than a statement (bench/commands.py, README).
+        # On SQLite the process keeps its connections (each with its aiosqlite thread): the
+        # pool's check-in alone is a ROLLBACK, a hand-over to that thread and back
+        # (bench/ticket_commands.py, README).
         self._writer: AsyncConnection | None = None
-        self._readers: list[AsyncConnection] = []
+        self._readers: list[AsyncConnection] = []  # idle ones
+        self._reading = asyncio.Semaphore(READERS)
 
     @asynccontextmanager
     async def write(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -92,26 +102,19 @@ class Database:
 
     async def _begin_immediate(self) -> AsyncConnection:
         """The kept write connection, in a transaction that holds SQLite's write lock. While
-        another process writes, wait for the lock here, asynchronously, for up to the busy
-        timeout. Writers of this process take turns on the write lock, so one connection
-        serves them all."""
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.001
-        while True:
-            if self._writer is None:
-                conn = await self.engine.connect()
-                self._writer = await conn.execution_options(**{_WRITE: True})
-            try:
-                await self._writer.begin()
-            except OperationalError as error:
-                await self._end(self._writer, commit=False)
-                if "locked" not in str(error) or loop.time() > give_up:
-                    raise
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.05)
-                continue
-            return self._writer
+        another process writes, ``BEGIN IMMEDIATE`` waits for the lock in aiosqlite's thread
+        (up to the busy timeout), never on the loop. Writers of this process take turns on
+        the write lock, so one connection serves them all."""
+        if self._writer is None:
+            conn = await self.engine.connect()
+            self._writer = await conn.execution_options(**{_WRITE: True})
+        writer = self._writer
+        try:
+            await writer.begin()
+        except BaseException:
+            await self._end(writer, commit=False)
+            raise
+        return writer
 
     async def _end(self, conn: AsyncConnection, *, commit: bool) -> None:
         """Commit or roll back a kept connection's transaction; a connection that failed
@@ -142,29 +145,28 @@ class Database:
             finally:
                 await conn.close()
             return
-        if self._readers:
-            conn = self._readers.pop()
-        else:
-            conn = await self.engine.connect()
-            await conn.execution_options(**{_READ: True})
-        failed = True
-        try:
-            yield conn
-            failed = False
-        finally:
-            await self._put_back(conn, failed=failed)
+        async with self._reading:
+            conn = self._readers.pop() if self._readers else await self._open_reader()
+            failed = True
+            try:
+                yield conn
+                failed = False
+            finally:
+                await self._put_back(conn, failed=failed)
+
+    async def _open_reader(self) -> AsyncConnection:
+        conn = await self.engine.connect()
+        return await conn.execution_options(**{_READ: True})
 
     async def _put_back(self, conn: AsyncConnection, *, failed: bool) -> None:
-        """Keep a reader for the next read, or close it (one that failed is rolled back
-        first, and dropped if that fails too)."""
+        """Keep a reader for the next read (one that failed is rolled back first, and
+        dropped if that fails too)."""
         if failed:
             await self._end(conn, commit=False)
         if conn.invalidated or conn.closed:
             await self._drop(conn)
-        elif len(self._readers) < KEPT_READERS:
-            self._readers.append(conn)
         else:
-            await conn.close()
+            self._readers.append(conn)
 
     @asynccontextmanager
     async def orm(self) -> AsyncIterator[AsyncSession]:

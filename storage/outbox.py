@@ -135,6 +135,31 @@ async def claim_due(
     return claimed
 
 
+async def sent_prompts(
+    conn: AsyncConnection, ticket_number: int, prompt: str
+) -> list[tuple[str, str]]:
+    """Where the ticket's messages that asked ``prompt`` were posted (channel, ts), oldest
+    first: the messages to update once it is answered. A ticket has few notices; the
+    payload is read here rather than with each database's own JSON operators."""
+    rows = await conn.execute(
+        select(OutboxRow.payload, OutboxRow.result)
+        .where(
+            OutboxRow.ticket_number == ticket_number,
+            OutboxRow.sent_at.is_not(None),
+            OutboxRow.kind.in_([NoticeKind.THREAD, NoticeKind.DM]),
+        )
+        .order_by(OutboxRow.id)
+    )
+    found: list[tuple[str, str]] = []
+    for payload, result in rows:
+        if (payload or {}).get("prompt") != prompt or not isinstance(result, dict):
+            continue
+        channel, ts = result.get("channel"), result.get("ts")
+        if isinstance(channel, str) and isinstance(ts, str):
+            found.append((channel, ts))
+    return found
+
+
 async def next_due_at(conn: AsyncConnection, *, after: datetime) -> datetime | None:
     """The first instant after ``after`` when an unsent row may be tried (its next attempt,
     or the end of a lease). Rows due already but not claimed wait for one of those, or for

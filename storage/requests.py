@@ -19,9 +19,10 @@ _REPLIES = select(REQUESTS.c.key, REQUESTS.c.reply).where(
 )
 
 
-async def first_time(conn: AsyncConnection, key: str, *, now: datetime) -> bool:
-    """Record ``key`` in the caller's transaction; False when it was recorded before."""
-    result = await conn.execute(_record_new(conn), {"key": key, "at": now, "reply": ""})
+async def first_time(conn: AsyncConnection, key: str, *, now: datetime, reply: str = "") -> bool:
+    """Record ``key`` (with what it leaves for later, ``reply``) in the caller's transaction;
+    False when it was recorded before."""
+    result = await conn.execute(_record_new(conn), {"key": key, "at": now, "reply": reply})
     return bool(getattr(result, "rowcount", 0) == 1)
 
 

@@ -7,15 +7,21 @@ ticket is then the claimer's until it commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.tickets import Ticket
 from bot.sla.stages import StageOutcome
+from storage.requests import REQUESTS, replies_for
 from storage.tables import TicketRow, TimerRow, table_of
+from storage.tickets import TICKETS, to_ticket
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,29 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
+# Tickets with every timer of theirs, by the ticket index; rows of the tickets locked on
+# PostgreSQL (SQLite's write transaction holds the write lock already).
+_LOCK_WITH_TIMERS = (
+    select(
+        TICKETS,
+        TIMERS.c.id.label("timer_id"),
+        TIMERS.c.key.label("timer_key"),
+        TIMERS.c.due_at.label("timer_due_at"),
+        TIMERS.c.version.label("timer_version"),
+        TIMERS.c.fired_at.label("timer_fired_at"),
+        TIMERS.c.outcome.label("timer_outcome"),
+    )
+    .outerjoin(TIMERS, TIMERS.c.ticket_number == TICKETS.c.number)
+    .where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
+    .with_for_update(of=TICKETS)
+)
+# The same, with the replies recorded for the given request keys (SQLite: json_group_object).
+_LOCK_WITH_REPLIES = _LOCK_WITH_TIMERS.add_columns(
+    select(func.json_group_object(REQUESTS.c.key, REQUESTS.c.reply))
+    .where(REQUESTS.c.key.in_(bindparam("keys", expanding=True)))
+    .scalar_subquery()
+    .label("replies")
+)
 # The tickets' timers by the ticket index. (A WHERE with "fired_at IS NULL" lets SQLite pick
 # the pending-timers index instead, and scan every pending timer of every ticket.)
 _STORED = select(
@@ -87,6 +116,61 @@ _INSERT = insert(TIMERS)
 _NEW_VERSION = (
     update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(version=bindparam("v"))
 )
+
+
+async def lock_with_timers(
+    conn: AsyncConnection, ticket_numbers: Iterable[int]
+) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]]]:
+    """Load tickets to change them, with their timers (as :func:`timers_of` gives them), in
+    one statement: what a step needs before it applies its rule and re-arms."""
+    tickets, timers, _ = await lock_for_steps(conn, ticket_numbers, [])
+    return tickets, timers
+
+
+async def lock_for_steps(
+    conn: AsyncConnection, ticket_numbers: Iterable[int], request_keys: Sequence[str]
+) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]], dict[str, str]]:
+    """:func:`lock_with_timers`, and the replies recorded for the requests acted on before
+    (as :func:`storage.requests.replies_for` gives them). On SQLite one statement reads all
+    three (the replies as one JSON object, a column of every row); elsewhere the replies
+    take a second."""
+    numbers = list(ticket_numbers)
+    keys = list(request_keys)
+    tickets: dict[int, Ticket] = {}
+    timers: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
+    combined = bool(keys) and conn.dialect.name == "sqlite" and len(numbers) <= _CHUNK
+    replies: dict[str, str] = {}
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start : start + _CHUNK]
+        if combined:
+            rows = (await conn.execute(_LOCK_WITH_REPLIES, {"numbers": chunk, "keys": keys})).all()
+            replies = json.loads(rows[0].replies) if rows and rows[0].replies else {}
+        else:
+            rows = (await conn.execute(_LOCK_WITH_TIMERS, {"numbers": chunk})).all()
+        _collect(rows, tickets, timers)
+    if keys and not combined:
+        replies = await replies_for(conn, keys)
+    return tickets, timers, replies
+
+
+def _collect(
+    rows: Sequence[Row[Any]], tickets: dict[int, Ticket], timers: dict[int, list[StoredTimer]]
+) -> None:
+    for row in rows:
+        if row.number not in tickets:
+            tickets[row.number] = to_ticket(row)
+        if row.timer_id is not None:
+            timers[row.number].append(
+                StoredTimer(
+                    row.timer_id,
+                    row.number,
+                    row.timer_key,
+                    row.timer_due_at,
+                    row.timer_version,
+                    row.timer_fired_at,
+                    row.timer_outcome,
+                )
+            )
 
 
 def _row(number: int, arm: Arm, *, version: int, now: datetime) -> dict[str, object]:

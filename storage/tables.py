@@ -70,6 +70,25 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+REVIEW_COLUMNS = (
+    "reported_at",
+    "version",
+    "deadlines_version",
+    "severity",
+    "customer",
+    "state",
+    "rating",
+    "first_acknowledged_at",
+    "cause_at",
+    "plan_at",
+    "resolved_at",
+    "respond_due",
+    "diagnose_due",
+    "plan_due",
+    "resolve_due",
+)
+
+
 class TicketRow(Base):
     __tablename__ = "tickets"
     number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -103,8 +122,20 @@ class TicketRow(Base):
     message_channel: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
+    # Each milestone's deadline as last worked out (storage.review.store_deadlines), so the
+    # month's review counts promises kept in SQL. None: not worked out, or no such milestone.
+    respond_due: Mapped[datetime | None]
+    diagnose_due: Mapped[datetime | None]
+    plan_due: Mapped[datetime | None]
+    resolve_due: Mapped[datetime | None]
+    first_acknowledged_at: Mapped[datetime | None]  # kept through reopens, for the review
+    deadlines_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
+        # The month's review reads this index alone (storage.review: REVIEW_COLUMNS), not
+        # the wide rows: ten times less work over a month of tickets. Steps change version
+        # anyway, so the entry is rewritten on each step as it would be for a narrow index.
+        Index("ix_tickets_reported", *REVIEW_COLUMNS),
         Index("ix_tickets_state", "state"),
         Index("ix_tickets_assignee", "assignee_id"),
         Index("ix_tickets_reporter", "reporter_id"),
@@ -190,3 +221,112 @@ class ProcessedRequestRow(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     reply: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanTaskRow(Base):
+    """One occurrence of a customer's service-plan task (SPEC §6). ``seq`` counts the
+    occurrences of a task from the plan's ``start_on``; a customer has each (task, seq) once,
+    so an occurrence is never sent twice. ``state`` is a :class:`TaskState`."""
+
+    __tablename__ = "plan_tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    task: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(Integer)
+    start_on: Mapped[date] = mapped_column(Date)
+    nominal: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime]
+    overdue_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))
+    armed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ux_plan_tasks_occurrence", "customer", "task", "seq", unique=True),
+        Index("ix_plan_tasks_due", "state", "due_at"),
+    )
+
+
+class PlanEventRow(Base):
+    """The record of the service plan: sent, superseded, done, skipped, answered."""
+
+    __tablename__ = "plan_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("plan_tasks.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SurveyAnswerRow(Base):
+    """A contact's answer to a service-quality survey: 1-5 and a comment, once per survey."""
+
+    __tablename__ = "survey_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("plan_tasks.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (Index("ux_survey_answers_once", "task_id", "user_id", unique=True),)
+
+
+class ReviewPostRow(Base):
+    """The month's review posted by itself on the first working day of the next month:
+    ``month`` is the reviewed month (YYYY-MM). Claimed with ``lease_until`` (one process
+    posts it), ``posted_at`` once Slack has it; ``superseded`` when a later one was due too."""
+
+    __tablename__ = "review_posts"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    lease_until: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class KbEntryRow(Base):
+    """A knowledge-base entry: a resolved ticket (``kind`` ticket, ``number`` its number) or an
+    article (``kind`` article, ``number`` its KB number). ``title_terms`` and ``body_terms``
+    are the tokens of :func:`bot.domain.kb.tokens` joined by spaces: SQLite's FTS5 table
+    ``kb_fts`` indexes them (kept by triggers), PostgreSQL a tsvector column with a GIN index
+    (both made by migration 0008_kb, outside these models: see storage.kb.SEARCH_ONLY)."""
+
+    __tablename__ = "kb_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    number: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[str | None] = mapped_column(String(32))
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ux_kb_entries_kind_number", "kind", "number", unique=True),)
+
+
+class KbAnswerRow(Base):
+    """A report that ended without a ticket: the reporter said an entry solved the problem
+    (JZB10-2008 §5.2.2, "answered at once"). ``request_key`` is the click (view id), so
+    Slack's retry of it is counted once."""
+
+    __tablename__ = "kb_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_key: Mapped[str] = mapped_column(String(120), unique=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    entry_kind: Mapped[str] = mapped_column(String(10))
+    entry_number: Mapped[int] = mapped_column(BigInteger)
+    summary: Mapped[str] = mapped_column(Text, default="")

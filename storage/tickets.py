@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import NewTicket, Ticket, TicketState
 from bot.sla.deadlines import Pause
@@ -30,19 +31,35 @@ _BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", ex
 _LOCK_NUMBERS = _BY_NUMBERS.with_for_update()
 _BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
 SHOWN_EVENTS = 60  # the newest events `show` reads: more than its History section holds
+_NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
+_NEWEST_EVENTS = (
+    select(
+        EVENTS,
+        func.row_number()
+        .over(partition_by=EVENTS.c.ticket_number, order_by=EVENTS.c.id.desc())
+        .label("newness"),
+    )
+    .where(EVENTS.c.ticket_number.in_(_NUMBERS))
+    .subquery()
+)
 _WITH_EVENTS = (
     select(
         TICKETS,
-        EVENTS.c.at.label("event_at"),
-        EVENTS.c.actor_id.label("event_actor"),
-        EVENTS.c.kind.label("event_kind"),
-        EVENTS.c.before.label("event_before"),
-        EVENTS.c.after.label("event_after"),
+        _NEWEST_EVENTS.c.at.label("event_at"),
+        _NEWEST_EVENTS.c.actor_id.label("event_actor"),
+        _NEWEST_EVENTS.c.kind.label("event_kind"),
+        _NEWEST_EVENTS.c.before.label("event_before"),
+        _NEWEST_EVENTS.c.after.label("event_after"),
     )
-    .outerjoin(EVENTS, EVENTS.c.ticket_number == TICKETS.c.number)
-    .where(TICKETS.c.number == bindparam("number"))
-    .order_by(EVENTS.c.id.desc())
-    .limit(SHOWN_EVENTS)  # so a long history costs no more to show than this many events
+    .outerjoin(
+        _NEWEST_EVENTS,
+        and_(
+            _NEWEST_EVENTS.c.ticket_number == TICKETS.c.number,
+            _NEWEST_EVENTS.c.newness <= SHOWN_EVENTS,
+        ),
+    )
+    .where(TICKETS.c.number.in_(_NUMBERS))
+    .order_by(TICKETS.c.number, _NEWEST_EVENTS.c.id)
 )
 _TAKE_NUMBERS = (
     update(COUNTERS)
@@ -191,13 +208,23 @@ async def set_message_location(
 async def ticket_and_events(
     conn: AsyncConnection, number: int
 ) -> tuple[Ticket | None, list[Row[Any]]]:
-    """The ticket and its newest :data:`SHOWN_EVENTS` events, oldest first, with one query
-    (event rows have ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and
-    ``event_after``)."""
-    rows = (await conn.execute(_WITH_EVENTS, {"number": number})).all()
-    if not rows:
-        return None, []
-    return to_ticket(rows[0]), [r for r in reversed(rows) if r.event_kind is not None]
+    """The ticket and its newest :data:`SHOWN_EVENTS` events, oldest first (event rows have
+    ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and ``event_after``)."""
+    return (await tickets_and_events(conn, [number])).get(number, (None, []))
+
+
+async def tickets_and_events(
+    conn: AsyncConnection, numbers: Sequence[int]
+) -> dict[int, tuple[Ticket, list[Row[Any]]]]:
+    """:func:`ticket_and_events` of several tickets with one statement (a ticket that does
+    not exist is absent)."""
+    found: dict[int, tuple[Ticket, list[Row[Any]]]] = {}
+    for row in await conn.execute(_WITH_EVENTS, {"numbers": list(numbers)}):
+        if row.number not in found:
+            found[row.number] = (to_ticket(row), [])
+        if row.event_kind is not None:
+            found[row.number][1].append(row)
+    return found
 
 
 def to_ticket(row: Row[Any]) -> Ticket:

@@ -1,8 +1,10 @@
-"""Shared fixtures: a real SQLite file per test, the demo-like config, a fake clock."""
+"""Shared fixtures: a real database per test (a SQLite file, or a PostgreSQL database when
+``ESCALATOR_TEST_DATABASE`` names a server: see tests/databases.py), the demo-like config,
+a fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from bot.config import Config, parse_config
 from bot.services.context import Context
 from storage.db import Database
 from storage.migrate import migrate
+from tests.databases import ON_POSTGRES, PostgresServer, server_url, sqlite_url
 from tests.fakes import FakeClock
 
 # A Monday morning in Shanghai, inside working hours.
@@ -42,9 +45,70 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: about SQLite itself (files, WAL, its lock); skipped on PostgreSQL"
+    )
+    config.addinivalue_line("markers", "postgres_only: about PostgreSQL; skipped on SQLite")
+
+
+def pytest_report_header() -> str:
+    url = server_url()
+    if url is None:
+        return "database: SQLite files (set ESCALATOR_TEST_DATABASE for PostgreSQL)"
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    return f"database: PostgreSQL at {parsed.host}:{parsed.port} (a database per test)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if ON_POSTGRES and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about SQLite; this run is on PostgreSQL"))
+        if not ON_POSTGRES and item.get_closest_marker("postgres_only"):
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set ESCALATOR_TEST_DATABASE")
+            )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer | None]:
+    url = server_url()
+    if url is None:
+        yield None
+        return
+    server = PostgresServer(url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'escalator.db'}"
+def db_url(tmp_path: Path, pg_server: PostgresServer | None) -> Iterator[str]:
+    """A migrated database of the test's own."""
+    if pg_server is None:
+        yield sqlite_url(tmp_path / "escalator.db")
+        return
+    name = pg_server.create(template=pg_server.migrated_template())
+    try:
+        yield pg_server.url_of(name)
+    finally:
+        pg_server.drop(name)
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path, pg_server: PostgresServer | None) -> Iterator[str]:
+    """An empty database of the test's own (no schema)."""
+    if pg_server is None:
+        yield sqlite_url(tmp_path / "empty.db")
+        return
+    name = pg_server.create()
+    try:
+        yield pg_server.url_of(name)
+    finally:
+        pg_server.drop(name)
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ def recipients(
     """Where a stage's notices go. A page with no one to page says so in the thread."""
     owner = ticket.assignee_id or oncall.primary
     kind = stage.kind
-    if kind is StageKind.AUTOCLOSE:
-        return []  # the close itself tells the story (the thread and the ticket message)
+    if kind in (StageKind.AUTOCLOSE, StageKind.OVERDUE):
+        return []  # the close, or the card shown again, tells the story
     if kind is StageKind.REMINDER:
         return [Recipient(Audience.THREAD, owner)]
     if kind is StageKind.PAGE_PRIMARY:

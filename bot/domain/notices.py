@@ -12,3 +12,4 @@ class NoticeKind(StrEnum):
     PAGE = "page"  # an on-call or manager page, by direct message
     MANAGERS = "manager_notice"  # a post in the managers channel
     CHANNEL = "message"  # a post in the channel its payload names
+    SETTLE = "settle"  # the messages of an answered prompt, updated in place (no buttons)

@@ -3,11 +3,12 @@ ticket, the month's figures, the Home tab's data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain.rotation import OnCall
+from bot.domain.service_plan import PlanTask
 from bot.domain.tickets import Ticket
 
 
@@ -34,21 +35,9 @@ class Listed:
 
 
 @dataclass(frozen=True)
-class MonthReport:
-    month: str
-    by_class: dict[str, int]
-    met: dict[str, tuple[int, int]]  # milestone -> (met in time, due)
-    ratings: list[int]
-    closed: int
-    autoclosed: int
-
-    @property
-    def average_rating(self) -> float | None:
-        return sum(self.ratings) / len(self.ratings) if self.ratings else None
-
-
-@dataclass(frozen=True)
 class HomeData:
     mine: list[Listed]
     team: list[Listed] | None  # for engineers and managers
     on_call: tuple[OnCall, OnCall]  # now and next
+    # Service-plan tasks past their cadence: (customer, task, due day, overdue since).
+    overdue_plan: list[tuple[str, PlanTask, date, datetime]] = field(default_factory=list)

@@ -31,6 +31,12 @@ class TicketState(StrEnum):
 ACTIVE = frozenset(
     {TicketState.OPEN, TicketState.ACKNOWLEDGED, TicketState.DIAGNOSED, TicketState.PLANNED}
 )
+# Keys of Ticket.extra: when the ticket was last reopened, how often, and its first
+# acknowledgement (a reopen clears acknowledged_at: the respond milestone runs again).
+REOPENED_AT = "reopened_at"
+REOPENS = "reopens"
+FIRST_ACK = "first_acknowledged_at"
+
 # Not finished: listed as open, shown on the Home tab (a resolved ticket awaits sign-off).
 OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
 
@@ -157,7 +163,8 @@ class Ticket:
         return ref_of(self.number)
 
     def met_at(self) -> dict[str, datetime | None]:
-        """When each milestone was met, by name (None while it runs)."""
+        """When each milestone was met, by name (None while it runs). After a reopen,
+        respond is the acknowledgement of the new round."""
         return {
             "respond": self.acknowledged_at,
             "diagnose": self.cause_at,
@@ -165,15 +172,45 @@ class Ticket:
             "resolve": self.resolved_at,
         }
 
+    @property
+    def reopened_at(self) -> datetime | None:
+        raw = self.extra.get(REOPENED_AT)
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
-def deadlines_of(ticket: Ticket, *, policy: Policy, calendar: WorkCalendar) -> Deadlines:
-    """Every milestone's deadline for the ticket as it stands, with the ones that depend on
-    estimated holidays (raises CalendarRangeError only beyond the year 9999)."""
+    @property
+    def reopens(self) -> int:
+        """How many times the ticket was reopened: the round of its respond milestone."""
+        raw = self.extra.get(REOPENS)
+        if isinstance(raw, int):
+            return raw
+        return 1 if self.reopened_at is not None else 0  # reopened before the count was kept
+
+    @property
+    def respond_from(self) -> datetime:
+        """Where the respond milestone counts from: the report, or the latest reopen."""
+        return self.reopened_at or self.reported_at
+
+    @property
+    def first_acknowledged_at(self) -> datetime | None:
+        """The first acknowledgement the ticket ever had (a reopen does not erase it)."""
+        raw = self.extra.get(FIRST_ACK)
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else self.acknowledged_at
+
+
+def deadlines_of(
+    ticket: Ticket, *, policy: Policy, calendar: WorkCalendar, as_promised: bool = False
+) -> Deadlines:
+    """Every milestone's deadline for the ticket as it stands: respond counts from the
+    latest reopen (SPEC §4). ``as_promised``: respond as first promised, from the report
+    (what the month's figures hold the first acknowledgement to, see :func:`kept`).
+    Says which deadlines depend on estimated holidays (raises CalendarRangeError only
+    beyond the year 9999)."""
     return compute_deadlines(
         policy=policy,
         calendar=calendar,
         severity=ticket.severity,
         reported_at=ticket.reported_at,
+        respond_from=None if as_promised else ticket.reopened_at,
         in_warranty=ticket.in_warranty,
         cause_at=ticket.cause_at,
         pauses=ticket.pauses,
@@ -184,3 +221,32 @@ def deadlines_of(ticket: Ticket, *, policy: Policy, calendar: WorkCalendar) -> D
 def ref_of(number: int) -> str:
     """How ticket ``number`` is written to users: ``#42``."""
     return f"#{number}"
+
+
+def promised_deadlines(
+    ticket: Ticket, deadlines: Deadlines, *, policy: Policy, calendar: WorkCalendar
+) -> Deadlines:
+    """What the month's figures hold the ticket to: ``deadlines`` as they stand, but
+    respond as first promised (:func:`kept`); the same unless the ticket was reopened."""
+    if ticket.reopened_at is None:
+        return deadlines
+    return deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
+
+
+def kept(ticket: Ticket, promised: Deadlines, now: datetime) -> dict[str, bool]:
+    """The month's figures: each milestone that is due by ``now`` (met, or past its
+    deadline) and whether it was met in time, by name.
+
+    Respond is met in time when the ticket's *first* acknowledgement came by the respond
+    deadline *first promised* (``promised``: :func:`deadlines_of` with ``as_promised``).
+    A reopen starts a new respond round for the people working the ticket, but it neither
+    erases a promise kept nor turns it into a miss.
+    """
+    met = {**ticket.met_at(), "respond": ticket.first_acknowledged_at}
+    found: dict[str, bool] = {}
+    for name, due in promised.as_dict().items():
+        when = met.get(name)
+        if when is None and due > now:
+            continue  # still running: neither met nor missed
+        found[name] = when is not None and when <= due
+    return found

@@ -8,12 +8,13 @@ Follows the maintenance procedure of JZB10-2008 §4.1.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.tickets import ACTIVE, Ticket, TicketState
+from bot.domain.record import diff
+from bot.domain.tickets import ACTIVE, FIRST_ACK, REOPENED_AT, REOPENS, Ticket, TicketState
 from bot.errors import Message, UserError
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
@@ -25,6 +26,31 @@ class Refused(UserError):
 
 class NotAllowed(UserError):
     """The step does not fit the ticket's current state."""
+
+
+class Prompt(StrEnum):
+    """A message that asks for one step and waits for it in one state of the ticket. Once the
+    ticket leaves that state (the step was taken, or overtaken), every message that asked
+    says so and loses its buttons."""
+
+    SIGNOFF = "signoff"  # "Is it fixed?", to the reporter (in the thread and by DM)
+    APPROVAL = "approval"  # accept or decline an out-of-warranty request, to the managers
+
+
+WAITS_IN = {
+    Prompt.SIGNOFF: TicketState.RESOLVED,
+    Prompt.APPROVAL: TicketState.AWAITING_APPROVAL,
+}
+
+
+def settled(change: Change) -> list[Prompt]:
+    """The prompts a change answers: the ticket left the state they wait in."""
+    before = change.before.get("state")
+    return [
+        prompt
+        for prompt, state in WAITS_IN.items()
+        if before == state.value and change.ticket.state is not state
+    ]
 
 
 class Role(StrEnum):
@@ -160,6 +186,26 @@ def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
     if not allowed & actor.roles_on(ticket):
         who = _joined([ROLE_WORDS[r] for r in _in_order(allowed)], "or")
         raise Refused("Only %(who)s can %(verb)s %(ref)s.", who=who, verb=step.verb, ref=ticket.ref)
+
+
+def may(ticket: Ticket, verb: str, actor: Actor) -> bool:
+    """Whether ``actor``'s roles allow the step on the ticket (its state aside): what a
+    message addressed to one person offers them."""
+    try:
+        check_role(ticket, Step(verb), actor)
+    except Refused:
+        return False
+    return True
+
+
+def fits(ticket: Ticket, step: Step, now: datetime) -> bool:
+    """Whether the step fits the ticket's state at ``now`` (whoever asks): what a message
+    shared by many (the ticket's card) offers."""
+    try:
+        apply(ticket, step, actor=Actor(""), now=now, system=True)
+    except NotAllowed:
+        return False
+    return True
 
 
 def apply(
@@ -301,14 +347,23 @@ def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    """Open again: the respond milestone starts again from ``now`` (SPEC §4), counted as the
+    ticket's next round; the first acknowledgement is kept for the month's figures."""
     _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, Message("reopened"))
+    extra: dict[str, object] = {
+        **t.extra,
+        REOPENED_AT: now.isoformat(),
+        REOPENS: t.reopens + 1,
+    }
+    if t.acknowledged_at is not None and FIRST_ACK not in extra:
+        extra[FIRST_ACK] = t.acknowledged_at.isoformat()
     return replace(
         t,
         state=TicketState.OPEN,
         acknowledged_at=None,
         resolved_at=None,
         closed_at=None,
-        extra={**t.extra, "reopened_at": now.isoformat()},
+        extra=extra,
     )
 
 
@@ -327,6 +382,19 @@ def _confirm(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _reject(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
+    """ "No, not yet" answers the sign-off of a resolved ticket, and nothing else: an old
+    sign-off message must not reopen a closed ticket (the reporter uses /ticket reopen)."""
+    if t.state is TicketState.CLOSED:
+        raise NotAllowed(
+            "%(ref)s is closed: this sign-off was answered already. "
+            "To open it again, use `/ticket reopen %(number)s`.",
+            ref=t.ref,
+            number=t.number,
+        )
+    if t.state is not TicketState.RESOLVED:
+        raise NotAllowed(
+            "%(ref)s is %(state)s: it no longer waits for your sign-off.", ref=t.ref, state=t.state
+        )
     return _reopen(t, s, a, now)
 
 
@@ -368,83 +436,3 @@ def _end_pause(pauses: tuple[Pause, ...], now: datetime) -> tuple[Pause, ...]:
     if pauses and pauses[-1].end is None:
         return (*pauses[:-1], Pause(start=pauses[-1].start, end=now))
     return pauses
-
-
-# ----- the record: before/after of every field that moved, and replaying it ----------------
-
-_RECORDED = tuple(f.name for f in fields(Ticket) if f.name not in ("number", "version"))
-_DATES = (datetime, date)
-
-
-def snapshot(ticket: Ticket) -> dict[str, Any]:
-    """Every recorded field of the ticket, as JSON values."""
-    return {name: to_json(getattr(ticket, name)) for name in _RECORDED}
-
-
-def diff(old: Ticket, new: Ticket) -> tuple[dict[str, Any], dict[str, Any]]:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name in _RECORDED:
-        a, b = getattr(old, name), getattr(new, name)
-        if a != b:
-            before[name] = to_json(a)
-            after[name] = to_json(b)
-    return before, after
-
-
-def replay(number: int, events: list[Mapping[str, Any]]) -> Ticket:
-    """The ticket that the recorded events make, the first being its report (a snapshot)."""
-    state: dict[str, Any] = {}
-    for event in events:
-        state.update({k: v for k, v in event.items() if k in _RECORDED})
-    return from_json(number, state, version=len(events))
-
-
-def to_json(value: Any) -> Any:
-    if isinstance(value, _DATES):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return [[p.start.isoformat(), p.end.isoformat() if p.end else None] for p in value]
-    return value
-
-
-def from_json(number: int, data: Mapping[str, Any], *, version: int) -> Ticket:
-    def when(name: str) -> datetime | None:
-        raw = data.get(name)
-        return datetime.fromisoformat(raw) if raw else None
-
-    fix = data.get("fix_date")
-    return Ticket(
-        number=number,
-        summary=data["summary"],
-        details=data["details"],
-        system=data["system"],
-        severity=Severity(data["severity"]),
-        state=TicketState(data["state"]),
-        reporter_id=data["reporter_id"],
-        origin_channel=data["origin_channel"],
-        post_channel=data["post_channel"],
-        customer=data["customer"],
-        in_warranty=data["in_warranty"],
-        assignee_id=data["assignee_id"],
-        reported_at=datetime.fromisoformat(data["reported_at"]),
-        acknowledged_at=when("acknowledged_at"),
-        cause_at=when("cause_at"),
-        plan_at=when("plan_at"),
-        resolved_at=when("resolved_at"),
-        closed_at=when("closed_at"),
-        version=version,
-        fix_date=date.fromisoformat(fix) if fix else None,
-        pauses=tuple(
-            Pause(datetime.fromisoformat(s), datetime.fromisoformat(e) if e else None)
-            for s, e in data.get("pauses", [])
-        ),
-        cause=data.get("cause", ""),
-        plan=data.get("plan", ""),
-        resolution=data.get("resolution", ""),
-        rating=data.get("rating"),
-        rating_comment=data.get("rating_comment", ""),
-        extra=dict(data.get("extra", {})),
-    )

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.kb import KEEP_OUT
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step
 from bot.errors import UserError
@@ -17,27 +18,19 @@ from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may, run_step
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.blocks import View, mrkdwn, plain
+from bot.slack.blocks import BUTTON_STEPS, View, mrkdwn, plain
 from bot.slack.ids import Action, Callback
 from bot.slack.views import show_blocks
 
 Reply = Callable[[str], Awaitable[None]]
-# Buttons that take one step on the ticket named by their value, with no form.
-SIMPLE_STEPS = {
-    Action.ACK: "ack",
-    Action.TAKE: "take",
-    Action.ESCALATE: "escalate",
-    Action.CONFIRM_NO: "reject",
-    Action.APPROVE: "accept",
+# Buttons that open the form of their step (BUTTON_STEPS: checked to be allowed first).
+FORMS: dict[Action, Callable[[Ticket], View]] = {
+    Action.RESOLVE: blocks_ticket.checklist_modal,
+    Action.CONFIRM_YES: blocks_ticket.rating_modal,
+    Action.DECLINE: blocks_ticket.decline_modal,
 }
-
-
-# Buttons that open a step's form: the step (to check it is allowed now) and the form.
-FORM_STEPS: dict[Action, tuple[Step, Callable[[Ticket], View]]] = {
-    Action.RESOLVE: (Step("resolve"), blocks_ticket.checklist_modal),
-    Action.CONFIRM_YES: (Step("confirm", rating=5), blocks_ticket.rating_modal),
-    Action.DECLINE: (Step("decline", text="-"), blocks_ticket.decline_modal),
-}
+# The other buttons take their step on the ticket named by their value, with no form.
+SIMPLE_STEPS = {action: step.verb for action, step in BUTTON_STEPS.items() if action not in FORMS}
 
 
 def _number(body: dict[str, Any]) -> int:
@@ -81,8 +74,8 @@ def _value(view: dict[str, Any], block: str) -> Any:
 def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     for action_id, verb in SIMPLE_STEPS.items():
         _register_simple(app, steps, action_id, verb)
-    for action_id, (step, form) in FORM_STEPS.items():
-        _register_form(app, ctx, action_id, step, form)
+    for action_id, form in FORMS.items():
+        _register_form(app, ctx, action_id, BUTTON_STEPS[action_id], form)
 
     @app.action(Action.OPEN)
     async def open_button(
@@ -100,6 +93,10 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             return
         checked = [o["value"] for o in _value(view, "checklist").get("selected_options") or []]
         update_time = (_value(view, "update_time").get("value") or "").strip()
+        kept_out = any(
+            o.get("value") == blocks_ticket.KB_KEEP_OUT_VALUE
+            for o in _value(view, blocks_ticket.KB_KEEP_OUT_BLOCK).get("selected_options") or []
+        )
         await _submit_step(
             ack,
             ctx,
@@ -108,7 +105,11 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             Step(
                 "resolve",
                 text=resolution,
-                details=(("checklist", checked), ("update_time", update_time)),
+                details=(
+                    ("checklist", checked),
+                    ("update_time", update_time),
+                    (KEEP_OUT, kept_out),
+                ),
             ),
         )
 

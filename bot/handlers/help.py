@@ -18,6 +18,10 @@ def commands_text(tr: Translator) -> str:
     lines = [
         tr("• `/report [summary]`: report a problem"),
         tr("• `/oncall`: who is on call now and next; `/oncall override @user 4h`"),
+        tr(
+            "• `/kb words`: search the knowledge base; "
+            "`/kb add`, `/kb edit KB-3`, `/kb retire KB-3`"
+        ),
     ]
     return "\n".join(lines) + "\n" + help_text(tr)
 

@@ -8,6 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.tickets import Ticket
+from bot.domain.workflow import may
 from bot.errors import UserError
 from bot.handlers.background import after_answer
 from bot.handlers.readers import Readers
@@ -16,11 +18,63 @@ from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.slack import blocks
-from bot.slack.ticket_parser import parse, verb_of
+from bot.slack.i18n import Translator
+from bot.slack.ticket_parser import help_text, parse, verb_of
 from bot.slack.views import home_view
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-_NOT_IN_THREAD = frozenset({"list", "report", "help"})
+_ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
+
+
+def thread_help(tr: Translator, ticket: Ticket) -> str:
+    return (
+        tr(
+            "In the thread of %(ref)s, mention me with a step (`ack`, `take`, `cause …`, "
+            "`plan …`, `show`, …) or with any text to add it to %(ref)s as a note.",
+            ref=ticket.ref,
+        )
+        + "\n"
+        + help_text(tr)
+    )
+
+
+async def _in_ticket_thread(
+    ctx: Context,
+    steps: StepIntake,
+    ticket: Ticket,
+    text: str,
+    user: str,
+    key: str,
+    client: AsyncWebClient,
+    tr: Translator,
+) -> dict[str, Any] | None:
+    """The answer to a mention in a ticket's thread (None: a retry answered before). A step
+    (English or Chinese name) names the thread's ticket; text that is no command is a note on
+    it; someone who may not add notes, or a mention with no text, gets the help."""
+    verb = verb_of(text.split(maxsplit=1)[0]) if text else None
+    rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+    try:
+        if verb is not None and verb not in _ANYWHERE:
+            command = parse(f"{verb} {ticket.number} {rest}".strip())
+        elif verb is not None:
+            command = parse(text)
+        elif text and may(ticket, "note", ctx.actor(user)):
+            command = parse(f"note {ticket.number} {text}")
+        else:
+            return {"text": thread_help(tr, ticket)} if await first_time(ctx, key) else None
+        answer = await execute(
+            ctx,
+            steps,
+            command,
+            user_id=user,
+            trigger_id=None,
+            client=client,
+            tr=tr,
+            request_key=key,
+        )
+    except UserError as exc:
+        answer = {"text": tr.say(exc.message)}
+    return None if answer.pop(AGAIN, False) else answer
 
 
 def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -> None:
@@ -30,40 +84,25 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         text = _MENTION.sub("", event.get("text", "")).strip()
         channel, user = event["channel"], event["user"]
         thread_ts = event.get("thread_ts")
-        verb = verb_of(text.split(maxsplit=1)[0]) if text else None
+        key = f"evt:{body.get('event_id')}"
         tr = await readers.of(client, user)
-        if thread_ts and verb is not None and verb not in _NOT_IN_THREAD:
+        if thread_ts:
             ticket = await ticket_in_thread(ctx, channel=channel, thread_ts=thread_ts)
-            if ticket is not None:
-                rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
-                try:
-                    command = parse(f"{verb} {ticket.number} {rest}".strip())
-                    answer = await execute(
-                        ctx,
-                        steps,
-                        command,
-                        user_id=user,
-                        trigger_id=None,
-                        client=client,
-                        tr=tr,
-                        request_key=f"evt:{body.get('event_id')}",
+            if ticket is not None:  # a ticket's own thread: a step, a note, or the help
+                answer = await _in_ticket_thread(ctx, steps, ticket, text, user, key, client, tr)
+                if answer is not None:
+                    await client.chat_postEphemeral(
+                        channel=channel, user=user, thread_ts=thread_ts, **answer
                     )
-                except UserError as exc:
-                    answer = {"text": tr.say(exc.message)}
-                if answer.pop(AGAIN, False):
-                    return  # a retry of a mention already answered
-                await client.chat_postEphemeral(
-                    channel=channel, user=user, thread_ts=thread_ts, **answer
-                )
                 return
-        if not text or not await first_time(ctx, f"evt:{body.get('event_id')}"):
+        if not text or not await first_time(ctx, key, keep=text):
             return
         await client.chat_postEphemeral(
             channel=channel,
             user=user,
             thread_ts=thread_ts or event.get("ts"),
             text=tr("Shall I open a ticket for this?"),
-            blocks=blocks.report_offer(text),
+            blocks=blocks.report_offer(key),
         )
 
     async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:

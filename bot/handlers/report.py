@@ -6,21 +6,63 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain.tickets import ReportDraft, report_errors
+from bot.domain.kb import parse_token
+from bot.domain.tickets import ReportDraft, Ticket, report_errors
 from bot.domain.triage import QUESTIONS, classify
+from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.forms import read_report_form
+from bot.handlers.forms import ReportForm, read_report_form
+from bot.handlers.kb import shown
 from bot.metrics import Metrics
+from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
+from bot.services.steps import kept_text
 from bot.slack import blocks
+from bot.slack import kb as kb_blocks
+from bot.slack.blocks import View
 from bot.slack.ids import Action, Callback
 
 log = logging.getLogger(__name__)
+OFFER = "offer"  # in the report form's metadata: the response_url of the offer it came from
+OFFERED = "kb"  # in the form's metadata: the entries offered under the summary
+
+
+async def _report_view(
+    ctx: Context, client: AsyncWebClient, form: ReportForm, matches: list[kb.Match] | None = None
+) -> View:
+    """The report form with the knowledge base's matches for its summary (or, before one is
+    typed, for the text it was opened with) under the summary."""
+    if matches is None:
+        matches = await kb.offer(ctx, form.summary or form.details)
+    found = await shown(client, matches)
+    metadata = {k: v for k, v in form.metadata.items() if k != OFFERED}
+    if found:
+        metadata[OFFERED] = [s.entry.ref.token for s in found]
+    return blocks.report_modal(
+        summary=form.summary,
+        details=form.details,
+        system=form.system,
+        answers=form.answers,
+        metadata=metadata,
+        under_summary=kb_blocks.offer_blocks(found),
+    )
+
+
+def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm:
+    return ReportForm(summary, details, "", (), metadata)
+
+
+def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
+    """The form opened on a message: the summary its first line (cut to fit), the details
+    all of it, so it can be sent as it opens."""
+    return _opening(*blocks.report_from_text(text), metadata)
 
 
 def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
@@ -51,13 +93,19 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
             # The database is slow: the report is being stored (it will be, or the task
             # fails alone); the reporter gets the number by direct message.
             await ack(response_action="update", view=blocks.report_pending())
-            after_answer(_count_when_stored(metrics, result))
+            offer = form.metadata.get(OFFER)
+            after_answer(
+                _count_when_stored(metrics, result, offer if isinstance(offer, str) else None)
+            )
             return
         outcome = result
         if outcome.created:
             metrics.tickets_reported.labels(severity=severity.value).inc()
         ticket = outcome.ticket
         schedule = ctx.schedule(ticket)
+        offer = form.metadata.get(OFFER)
+        if isinstance(offer, str):
+            after_answer(_offer_used(offer, ticket))
         await ack(
             response_action="update",
             view=blocks.report_confirmation(
@@ -70,10 +118,8 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        view = blocks.report_modal(
-            summary=body.get("text", "").strip(),
-            metadata={"channel": body.get("channel_id")},
-        )
+        form = _opening(body.get("text", "").strip(), "", {"channel": body.get("channel_id")})
+        view = await _report_view(ctx, client, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.shortcut(Callback.REPORT_SHORTCUT)
@@ -82,20 +128,28 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
     ) -> None:
         await ack()
         message = body.get("message", {})
-        view = blocks.report_modal(
-            details=message.get("text", ""),
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        metadata = {"channel": body.get("channel", {}).get("id")}
+        view = await _report_view(ctx, client, _from_message(message.get("text", ""), metadata))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REPORT_THIS)
-    async def open_from_offer(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def open_from_offer(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
-        action = body["actions"][0]
-        view = blocks.report_modal(
-            details=action.get("value", ""),
-            metadata={"channel": body.get("channel", {}).get("id")},
-        )
+        text = await kept_text(ctx, str(body["actions"][0].get("value", "")))
+        if text is None:
+            await respond(
+                text="I no longer have the text of this offer: use `/report` to report it.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        metadata = {"channel": body.get("channel", {}).get("id")}
+        if body.get("response_url"):
+            metadata[OFFER] = body["response_url"]  # replaced by the ticket's number once used
+        # The same matches as the summary would get: the mention's text is the problem.
+        view = await _report_view(ctx, client, _from_message(text, metadata))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.TRIAGE)
@@ -104,19 +158,70 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         view = body["view"]
         form = read_report_form(view)
         await client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=blocks.report_modal(
-                summary=form.summary,
-                details=form.details,
-                system=form.system,
-                answers=form.answers,
-                metadata=form.metadata,
-            ),
+            view_id=view["id"], hash=view.get("hash"), view=await _report_view(ctx, client, form)
         )
 
+    @app.action({"block_id": blocks.SUMMARY_BLOCK, "action_id": "value"})
+    async def summary_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The summary as typed so far: the matches under it follow it."""
+        await ack()
+        view = body["view"]
+        form = read_report_form(view)
+        matches = await kb.offer(ctx, form.summary or form.details)
+        if [m.entry.ref.token for m in matches] == form.metadata.get(OFFERED, []):
+            return  # the same matches: leave the form alone while the reporter types
+        try:
+            await client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=await _report_view(ctx, client, form, matches),
+            )
+        except SlackApiError as error:  # a newer keystroke updated the form first
+            log.info("report form not updated: %s", error.response.get("error"))
 
-async def _count_when_stored(metrics: Metrics, stored: Awaitable[ReportOutcome]) -> None:
+    @app.action(kb_blocks.KbAction.SOLVED.value)
+    async def solved(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The reporter's "This solved my problem": the report ends without a ticket, counted."""
+        await ack()
+        view = body["view"]
+        ref = parse_token(str(body["actions"][0].get("value", "")))
+        if ref is None:
+            return
+        form = read_report_form(view)
+        try:
+            entry = await kb.solved_by(
+                ctx,
+                user_id=body["user"]["id"],
+                ref=ref,
+                summary=form.summary or form.details,
+                request_key=f"kb:{view['id']}",
+            )
+        except UserError as exc:
+            log.info("report form: %s", exc)
+            return
+        await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(entry))
+
+
+async def _count_when_stored(
+    metrics: Metrics, stored: Awaitable[ReportOutcome], offer: str | None
+) -> None:
     outcome = await stored
     if outcome.created:
         metrics.tickets_reported.labels(severity=outcome.ticket.severity.value).inc()
+    if offer is not None:
+        await _offer_used(offer, outcome.ticket)
+
+
+async def _offer_used(response_url: str, ticket: Ticket) -> None:
+    """Replace the "Report this" offer (an ephemeral message) with the ticket's number."""
+    try:
+        sent = await AsyncWebhookClient(response_url).send(
+            text=blocks.report_offer_used(ticket), replace_original=True
+        )
+        status = sent.status_code
+    except (SlackClientError, OSError, TimeoutError):
+        status = None
+    if status != 200:  # the ticket is made all the same; only the offer stays as it was
+        log.warning(
+            "the report offer was not replaced: %s", status, extra={"ticket": ticket.number}
+        )

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.review import Review, parse_month
 from bot.domain.workflow import Duty, check_duty
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
+from bot.handlers.kb import shown
 from bot.handlers.readers import Readers
-from bot.services import queries
+from bot.services import kb, queries
 from bot.services.context import Context
+from bot.services.review import month_review, this_month
+from bot.services.review_files import MissingFontError
+from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.i18n import N_, Translator
+from bot.slack.kb import related_blocks
+from bot.slack.review_blocks import review_blocks, review_text
 from bot.slack.ticket_parser import TicketCommand, help_text, parse
-from bot.slack.views import list_blocks, report_blocks, show_blocks
+from bot.slack.views import list_blocks, show_blocks
+
+log = logging.getLogger(__name__)
 
 AGAIN = "again"  # in an answer: the same request was answered before
+MESSAGE_BLOCKS_MAX = 50  # Slack's limit of blocks in a message
 
 LIST_TITLES = {
     "open": N_("Open tickets"),
@@ -40,16 +52,23 @@ async def execute(
     client: AsyncWebClient,
     tr: Translator,
     request_key: str | None = None,
+    channel_id: str | None = None,
 ) -> dict[str, Any]:
     """Run a parsed command; returns the ephemeral answer (``text`` and maybe ``blocks``) in
-    the language of the one who asked (``tr``)."""
+    the language of the one who asked (``tr``). ``channel_id``: where the command was said
+    (the review's chart and CSV are shared there)."""
     now = ctx.clock.now()
     if command.verb == "help":
         return {"text": help_text(tr)}
     if command.verb == "show":
         assert command.number is not None
         view = await queries.show(ctx, command.number)
-        return {"text": f"{view.ticket.ref}", "blocks": show_blocks(view, now, tr)}
+        shown_blocks = show_blocks(view, now, tr)
+        if ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id):
+            related = related_blocks(await shown(client, await kb.related(ctx, view.ticket)))
+            if len(shown_blocks) + len(related) <= MESSAGE_BLOCKS_MAX:
+                shown_blocks += related
+        return {"text": f"{view.ticket.ref}", "blocks": shown_blocks}
     if command.verb == "list":
         items = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
         if command.argument in LIST_TITLES:
@@ -59,9 +78,11 @@ async def execute(
         return {"text": title, "blocks": list_blocks(tr, items, now, title)}
     if command.verb == "report":
         check_duty(Duty.READ_REPORT, ctx.actor(user_id))
-        report = await queries.monthly_report(ctx, command.argument)
-        text = tr("Support report %(month)s", month=report.month)
-        return {"text": text, "blocks": report_blocks(report)}
+        month = parse_month(command.argument) if command.argument else this_month(ctx)
+        review = await month_review(ctx, month)
+        if channel_id is not None:
+            after_answer(_share_later(ctx, client, review, channel_id, user_id))
+        return {"text": review_text(review), "blocks": review_blocks(review)}
     assert command.number is not None and command.step is not None
     if command.verb == "resolve":
         ticket = await may(ctx, number=command.number, step=command.step, user_id=user_id)
@@ -100,6 +121,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
                     client=client,
                     tr=tr,
                     request_key=f"cmd:{trigger_id}" if trigger_id else None,
+                    channel_id=body.get("channel_id"),
                 )
             except UserError as exc:
                 return {"text": tr.say(exc.message)}
@@ -118,3 +140,20 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
 
 async def _answer_later(respond: AsyncRespond, answer: Awaitable[dict[str, Any]]) -> None:
     await respond(response_type="ephemeral", replace_original=True, **(await answer))
+
+
+async def _share_later(
+    ctx: Context, client: AsyncWebClient, review: Review, channel: str, user_id: str
+) -> None:
+    """The review's chart and CSV into the channel the manager asked in; a failure is told
+    to the manager (the figures reached them already)."""
+    try:
+        await share_files(ctx, client, review, channel)
+    except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
+        log.warning("review files not shared in %s: %s", channel, error)
+        problem = error.response.get("error") if isinstance(error, SlackApiError) else error
+        await client.chat_postEphemeral(
+            channel=channel,
+            user=user_id,
+            text=f"The chart and the CSV of {review.month} could not be shared here: {problem}",
+        )

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -129,10 +130,21 @@ def _message(msg: StoredMessage) -> JsonDict:
         "text": msg.text,
         "blocks": msg.blocks,
         "attachments": msg.attachments,
+        "files": [_file(f) for f in msg.files or ()],
         "thread_ts": msg.thread_ts,
         "reply_broadcast": msg.reply_broadcast,
         "edited": bool(msg.edits),
         "reactions": [{"name": k, "users": v} for k, v in msg.reactions.items()],
+    }
+
+
+def _file(shared: JsonDict) -> JsonDict:
+    """A shared file for the page: served by the stand-in on the page's own host."""
+    return {
+        "name": shared.get("name", ""),
+        "title": shared.get("title", ""),
+        "mimetype": shared.get("mimetype", ""),
+        "url": urlsplit(str(shared.get("url_private", ""))).path,
     }
 
 

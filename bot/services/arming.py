@@ -5,7 +5,7 @@ after the commit."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +28,10 @@ from bot.sla.stages import (
     unfired,
 )
 from bot.slack import paging as blocks_pages
+from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage.outbox import NewNotice
-from storage.stage_timers import Arm
+from storage.stage_timers import Arm, StoredTimer
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +56,27 @@ def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | N
 
 
 async def replace_timers(
-    conn: AsyncConnection, ctx: Context, tickets: Sequence[Ticket]
+    conn: AsyncConnection,
+    ctx: Context,
+    tickets: Sequence[Ticket],
+    *,
+    stored: Mapping[int, Sequence[StoredTimer]] | None = None,
 ) -> datetime | None:
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction. Stages that fired already stay fired and are not armed again. Pass the
-    tickets as saved (their new versions); returns when the first armed stage is due, for
-    ``ctx.wake_engine(due)`` after the commit. Managers are told of a year whose holidays
-    are estimated that a deadline now depends on (once per year)."""
+    tickets as saved (their new versions), and their timers if the transaction has read them
+    already (``timer_store.lock_with_timers``); returns when the first armed stage is due,
+    for ``ctx.wake_engine(due)`` after the commit. Managers are told of a year whose
+    holidays are estimated that a deadline now depends on (once per year)."""
     now = ctx.clock.now()
-    stored = await timer_store.timers_of(conn, [t.number for t in tickets])
+    if stored is None:
+        stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
+    for_review: list[tuple[Ticket, Deadlines | None]] = []
     for ticket in tickets:
         deadlines, stages = plan_for(ctx, ticket, now)
+        for_review.append((ticket, ctx.promised(ticket, deadlines)))
         if deadlines is not None:
             estimated.update(deadlines.estimated_years)
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
@@ -75,6 +84,7 @@ async def replace_timers(
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     await timer_store.rearm_many(conn, rearms, stored, now=now)
     await tell_estimated(conn, ctx.config, estimated, now=now)
+    await review_store.store_deadlines(conn, for_review)  # for the month's review
     return min((arm.due_at for r in rearms for arm in r.arms), default=None)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.domain.tickets import Ticket, deadlines_of
+from bot.domain.tickets import Ticket, deadlines_of, promised_deadlines
 from bot.domain.workflow import Actor
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
@@ -55,6 +55,13 @@ class Context:
         except CalendarRangeError as error:
             log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
             return Deadlines(respond=None, diagnose=None, plan=None, resolve=None)
+
+    def promised(self, ticket: Ticket, deadlines: Deadlines | None) -> Deadlines | None:
+        """What the month's review holds the ticket to (respond as first promised)."""
+        if deadlines is None:
+            return None
+        config = self.config
+        return promised_deadlines(ticket, deadlines, policy=config.policy, calendar=config.calendar)
 
     def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
         """The ticket's deadlines, by milestone name, for the ones that apply."""

@@ -55,6 +55,8 @@ PERMANENT_ERRORS = frozenset(
         "too_many_attachments",
     }
 )
+# A message that cannot be updated any more: an answered prompt leaves it as it is.
+GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "channel_not_found"})
 IDLE_WAIT = timedelta(minutes=5)
 POST_RATE = 1.0  # messages per second per channel
 POST_BURST = 4
@@ -311,6 +313,8 @@ class Delivery:
         text, body = payload.get("text"), payload.get("blocks")
         if notice.kind == NoticeKind.TICKET_MESSAGE:
             return await self._send_ticket_message(notice)
+        if notice.kind == NoticeKind.SETTLE:
+            return await self._settle(notice)
         if notice.kind == NoticeKind.THREAD:
             channel, ts = await self._thread_of(notice)
             await self._pace(channel, notice)
@@ -435,6 +439,28 @@ class Delivery:
                 channel=location[0], ts=location[1], text=text, blocks=body
             )
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    async def _settle(self, notice: Notice) -> dict[str, Any]:
+        """Update each message that asked the answered prompt (they were sent before: the
+        ticket's notices go in order). A message Slack no longer has is left alone."""
+        assert notice.ticket_number is not None, "a settle notice always names its ticket"
+        async with self.ctx.db.read() as conn:
+            asked = await outbox.sent_prompts(
+                conn, notice.ticket_number, str(notice.payload.get("prompt"))
+            )
+        payload = notice.payload
+        updated = 0
+        for channel, ts in asked:
+            try:
+                await self.client.chat_update(
+                    channel=channel, ts=ts, text=payload.get("text"), blocks=payload.get("blocks")
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in GONE_MESSAGE_ERRORS:
+                    raise
+                continue
+            updated += 1
+        return {"updated": updated}
 
     async def _thread_of(self, notice: Notice) -> tuple[str, str]:
         if notice.ticket_number is None:

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notices import NoticeKind
+from bot.domain.record import snapshot
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
-from bot.domain.workflow import snapshot
+from bot.domain.workflow import Prompt
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.estimates import tell_estimated
@@ -29,6 +30,7 @@ from bot.slack.i18n import channel_link, mention
 from bot.slack.ticket_card import approval_request
 from bot.slack.triage_text import meaning
 from storage import outbox
+from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -128,12 +130,14 @@ async def _first_stages(
     notices: list[NewNotice] = []
     plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
     oncall: OnCall | None = None
+    stored_deadlines: list[tuple[Ticket, Deadlines | None]] = []
     for ticket in created:
         # New tickets of one batch share the report time: one plan per class and state.
         shape = (ticket.severity, ticket.in_warranty, ticket.state)
         if shape not in plans:
             plans[shape] = plan_for(ctx, ticket, now)
         deadlines, stages = plans[shape]
+        stored_deadlines.append((ticket, deadlines))  # a new ticket: as promised
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
@@ -147,6 +151,7 @@ async def _first_stages(
         year for deadlines, _ in plans.values() if deadlines for year in deadlines.estimated_years
     }
     await tell_estimated(conn, ctx.config, estimated, now=now)
+    await review_store.store_deadlines(conn, stored_deadlines)  # for the month's review
     return arms, notices
 
 
@@ -193,7 +198,16 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     if ticket.state is TicketState.AWAITING_APPROVAL:
         ask = approval_request(ticket)
         notices += [
-            NewNotice(number, NoticeKind.DM, {"user": m, "text": ask.text, "blocks": ask.blocks})
+            NewNotice(
+                number,
+                NoticeKind.DM,
+                {
+                    "user": m,
+                    "text": ask.text,
+                    "blocks": ask.blocks,
+                    "prompt": Prompt.APPROVAL.value,
+                },
+            )
             for m in ctx.config.roles.managers
         ]
     return notices

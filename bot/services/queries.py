@@ -1,26 +1,53 @@
-"""Read-only use cases: show, list, the monthly report, and what the Home tab shows."""
+"""Read-only use cases: show, list, and what the Home tab shows (the month's review is
+bot.services.review)."""
 
 from __future__ import annotations
 
-import calendar as month_calendar
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from bot.domain.read_models import EventView, HomeData, Listed, MonthReport, TicketView
+from sqlalchemy.engine import Row
+
+from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, ref_of
 from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
+from bot.services.group_commit import Batcher
 from bot.services.oncall import who_is_on_call
+from bot.services.plan import overdue_for
 from storage import tickets as ticket_store
+from storage.db import Database
 
 SOON = timedelta(hours=1)
 
 
+Shown = tuple[Ticket, list[Row[Any]]] | None
+# Shows asked for together are read with one statement (one batcher per database).
+_SHOWS: WeakKeyDictionary[Database, Batcher[int, Shown]] = WeakKeyDictionary()
+
+
+def _shows(db: Database) -> Batcher[int, Shown]:
+    batcher = _SHOWS.get(db)
+    if batcher is None:
+
+        async def read(numbers: Sequence[int]) -> list[Shown]:
+            async with db.read() as conn:
+                found = await ticket_store.tickets_and_events(conn, sorted(set(numbers)))
+            return [found.get(n) for n in numbers]
+
+        batcher = _SHOWS[db] = Batcher(read)
+    return batcher
+
+
 async def show(ctx: Context, number: int) -> TicketView:
-    async with ctx.db.read() as conn:
-        ticket, rows = await ticket_store.ticket_and_events(conn, number)
-    if ticket is None:
+    """The ticket with its newest events; shows that arrive together share one read."""
+    shown = await _shows(ctx.db).submit(number)
+    if shown is None:
         raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
+    ticket, rows = shown
     events = [
         EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
         for r in rows
@@ -67,45 +94,11 @@ def _by_time_left(item: Listed) -> tuple[int, datetime | int, int]:
     return (0, item.next_due[1], item.ticket.number)
 
 
-async def monthly_report(ctx: Context, month: str) -> MonthReport:
-    """Tickets reported in ``month`` (YYYY-MM, local time; empty = this month)."""
-    tz = ctx.config.tz
-    now_local = ctx.clock.now().astimezone(tz)
-    if not month:
-        month = f"{now_local.year:04d}-{now_local.month:02d}"
-    year, mon = (int(part) for part in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    days = month_calendar.monthrange(year, mon)[1]
-    end = start + timedelta(days=days)
-    async with ctx.db.read() as conn:
-        tickets = await ticket_store.list_tickets(
-            conn, reported_between=(start, end), limit=100_000
-        )
-    by_class = {c: 0 for c in "ABCD"}
-    met: dict[str, list[int]] = {m: [0, 0] for m in ("respond", "diagnose", "plan", "resolve")}
-    now = ctx.clock.now()
-    for ticket in tickets:
-        by_class[ticket.severity.value] += 1
-        done = ticket.met_at()
-        for name, due in ctx.deadlines(ticket).items():
-            when = done.get(name)
-            if when is None and due > now:
-                continue  # still running: neither met nor missed
-            met[name][1] += 1
-            if when is not None and when <= due:
-                met[name][0] += 1
-    return MonthReport(
-        month=month,
-        by_class=by_class,
-        met={k: (v[0], v[1]) for k, v in met.items()},
-        ratings=[t.rating for t in tickets if t.rating is not None],
-        closed=sum(1 for t in tickets if t.state is TicketState.CLOSED),
-        autoclosed=sum(1 for t in tickets if t.extra.get("autoclosed")),
-    )
-
-
 async def home(ctx: Context, user_id: str) -> HomeData:
     mine = await list_tickets(ctx, choice="mine", user_id=user_id)
     staff = may_do(Duty.SEE_TEAM, ctx.actor(user_id))
     team = await list_tickets(ctx, choice="open", user_id=user_id) if staff else None
-    return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx))
+    overdue = [
+        (t.customer, t.task, t.nominal, t.overdue_at) for t in await overdue_for(ctx, user_id)
+    ]
+    return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx), overdue_plan=overdue)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.notices import NoticeKind
 from bot.domain.tickets import Ticket, ref_of
-from bot.domain.workflow import Change, Step, apply, check_role
+from bot.domain.workflow import Change, Prompt, Step, apply, check_role, settled
 from bot.errors import Message, UserError
+from bot.services import kb
 from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.i18n import mention
+from bot.slack.i18n import Translator, mention
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
+from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
 from storage.tickets import NewEvent
@@ -110,10 +113,11 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     results: list[StepOutcome | UserError] = []
     changes: list[tuple[StepRequest, Change, Message]] = []
     async with ctx.db.write() as conn:
-        loaded = await ticket_store.lock_tickets(conn, {r.number for r in batch})
-        current = dict(loaded)
         keys = [r.request_key for r in batch if r.request_key is not None]
-        replies = await requests.replies_for(conn, keys)
+        loaded, stored, replies = await timer_store.lock_for_steps(
+            conn, {r.number for r in batch}, keys
+        )
+        current = dict(loaded)
         for request in batch:
             ticket = current.get(request.number)
             if ticket is None:
@@ -151,7 +155,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             [NewEvent(r.number, r.user_id, c.kind, c.before, c.after) for r, c, _ in changes],
             at=now,
         )
-        next_due = await replace_timers(conn, ctx, list(changed.values()))
+        await kb.follow_steps(conn, [c for _, c, _ in changes], now=now)
+        next_due = await replace_timers(conn, ctx, list(changed.values()), stored=stored)
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number
@@ -165,8 +170,9 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             ]
             notices += [
                 NewNotice(number, kind, payload)
-                for kind, payload in _follow_ups(ctx, change, request.user_id)
+                for kind, payload in _follow_ups(ctx, change, request.user_id, now)
             ]
+            notices += settle_notices(ctx.tr, change, request.user_id)
         await outbox.enqueue_many(conn, notices, now=now)
         await requests.remember_replies(
             conn,
@@ -191,24 +197,43 @@ def _terms(ctx: Context, ticket: Ticket) -> Terms:
     return ctx.config.policy.terms(ticket.severity, in_warranty=ticket.in_warranty)
 
 
+def settle_notices(tr: Translator, change: Change, user_id: str) -> list[NewNotice]:
+    """The prompts the change answered (a sign-off, an approval): their messages say so
+    and lose their buttons, updated in place."""
+    t = change.ticket
+    outcome = story_line(tr, change, user_id)
+    notices = []
+    for prompt in settled(change):
+        said = blocks_ticket.answered_prompt(t, prompt, outcome)
+        payload = {"prompt": prompt.value, "text": said.text, "blocks": said.blocks}
+        notices.append(NewNotice(t.number, NoticeKind.SETTLE, payload))
+    return notices
+
+
 def _follow_ups(
-    ctx: Context, change: Change, user_id: str
+    ctx: Context, change: Change, user_id: str, now: datetime
 ) -> list[tuple[NoticeKind, dict[str, object]]]:
     """Messages beyond the thread line: the reporter's sign-off, outcomes, escalation pages."""
     t = change.ticket
     notices: list[tuple[NoticeKind, dict[str, object]]] = []
     if change.kind == "resolve":
         ask = blocks_ticket.confirm_request(t)
-        notices.append((NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks}))
+        signoff = Prompt.SIGNOFF.value
         notices.append(
-            (NoticeKind.DM, {"user": t.reporter_id, "text": ask.text, "blocks": ask.blocks})
+            (NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks, "prompt": signoff})
+        )
+        notices.append(
+            (
+                NoticeKind.DM,
+                {"user": t.reporter_id, "text": ask.text, "blocks": ask.blocks, "prompt": signoff},
+            )
         )
     elif change.kind in ("accept", "decline"):
         text = blocks_ticket.approval_outcome(t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
-        page = blocks_ticket.escalation_page(t, user_id)
         for manager in ctx.config.roles.managers:
+            page = blocks_ticket.escalation_page(t, user_id, to=ctx.actor(manager), now=now)
             notices.append(
                 (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
             )
@@ -285,7 +310,15 @@ async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Tic
         return await ticket_store.ticket_at_message(conn, channel, thread_ts)
 
 
-async def first_time(ctx: Context, request_key: str) -> bool:
-    """Record a request that changes nothing stored (an offer to report); False on a retry."""
+async def first_time(ctx: Context, request_key: str, keep: str = "") -> bool:
+    """Record a request that changes nothing stored (an offer to report, keeping the text
+    offered: ``keep``); False on a retry."""
     async with ctx.db.write() as conn:
-        return await requests.first_time(conn, request_key, now=ctx.clock.now())
+        return await requests.first_time(conn, request_key, now=ctx.clock.now(), reply=keep)
+
+
+async def kept_text(ctx: Context, request_key: str) -> str | None:
+    """What :func:`first_time` kept for the request, or None if it is not known."""
+    async with ctx.db.read() as conn:
+        found = await requests.replies_for(conn, [request_key])
+    return found.get(request_key)

@@ -28,8 +28,16 @@ from bot.domain.workflow import Actor, Change, Step, apply
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
+from bot.services.steps import settle_notices
 from bot.sla.policy import Milestone
-from bot.sla.stages import StageKind, StageOutcome, catch_up, next_stage, unfired
+from bot.sla.stages import (
+    StageKind,
+    StageOutcome,
+    catch_up,
+    next_stage,
+    shows_deadline,
+    unfired,
+)
 from bot.slack.i18n import Translator
 from bot.slack.thread_text import story_line
 from storage import outbox
@@ -114,8 +122,7 @@ class TimerEngine:
             numbers = await timer_store.claim_due_tickets(conn, now=now, limit=self.batch)
             if not numbers:
                 return 0
-            tickets = await ticket_store.lock_tickets(conn, numbers)
-            stored = await timer_store.timers_of(conn, numbers)
+            tickets, stored = await timer_store.lock_with_timers(conn, numbers)
             oncall = (await rotation_at(conn, self.ctx.config, now)).at(now)
             rearms: list[timer_store.Rearm] = []
             notices: list[NewNotice] = []
@@ -199,6 +206,8 @@ class TimerEngine:
             for stage in send
             for notice in stage_notices(self.ctx.config, ticket, stage, deadlines, now, oncall)
         ]
+        if shows_deadline([*send, *skip]):  # a deadline passed: the card says overdue now
+            notices.insert(0, NewNotice(ticket.number, NoticeKind.TICKET_MESSAGE, {}))
         self.stats.fired += len(send)
         self.stats.superseded += len(skip)
         if skip:
@@ -226,4 +235,5 @@ def _close_notices(tr: Translator, change: Change) -> list[NewNotice]:
     return [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
         NewNotice(number, NoticeKind.THREAD, {"text": story_line(tr, change, "")}),
+        *settle_notices(tr, change, ""),  # the sign-off asked in vain: its messages say so
     ]

@@ -133,13 +133,15 @@ def compute_deadlines(
     severity: Severity,
     reported_at: datetime,
     in_warranty: bool,
+    respond_from: datetime | None = None,
     cause_at: datetime | None = None,
     pauses: Sequence[Pause] = (),
     fix_date: date | None = None,
 ) -> Deadlines:
     """Every milestone's due instant for one ticket, in the calendar's timezone.
 
-    - respond and diagnose count from the report; the plan counts from the report (C and
+    - respond counts from ``respond_from`` (a reopen: SPEC §4) or else the report;
+      diagnose counts from the report; the plan counts from the report (C and
       D out of warranty) or from the cause: ``cause_at`` once identified, the diagnose
       deadline until then.
     - ``pauses`` (waiting for the customer) extend only the clocks of classes whose
@@ -172,7 +174,7 @@ def compute_deadlines(
             depends(milestone, reported_at, reach)
         return result
 
-    respond = due(Milestone.RESPOND, reported_at, terms.respond)
+    respond = due(Milestone.RESPOND, respond_from or reported_at, terms.respond)
     diagnose = None
     if terms.diagnose is not None:
         diagnose = due(Milestone.DIAGNOSE, reported_at, terms.diagnose)

@@ -47,7 +47,7 @@ class Anchor(StrEnum):
 
 
 _UNIT_SECONDS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION = re.compile(r"(?:(\d+)mo)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,18 @@ class Duration:
     clock it is one working day, the length of one day's working hours of the calendar
     (7.5 h for ``"08:30-12:00,13:30-17:30"``). :meth:`resolve` turns the value into a
     ``timedelta`` of that clock. ``1w`` is 7 days (7 working days on a working clock).
+    ``months`` are calendar months (``1mo``): they have no fixed length, so only the
+    service plan's cadences take them; :meth:`resolve` refuses them.
     """
 
     seconds: int = 0
     days: int = 0
+    months: int = 0
 
     def resolve(self, day_length: timedelta) -> timedelta:
         """This duration on a clock whose day is ``day_length`` long."""
+        if self.months:
+            raise ValueError("a duration in calendar months has no fixed length")
         return self.days * day_length + timedelta(seconds=self.seconds)
 
     @property
@@ -73,7 +78,8 @@ class Duration:
         return self.resolve(timedelta(days=1))
 
     def __str__(self) -> str:
-        parts = [f"{self.days}d"] if self.days else []
+        parts = [f"{self.months}mo"] if self.months else []
+        parts += [f"{self.days}d"] if self.days else []
         rest = self.seconds
         for unit in ("h", "m", "s"):
             amount, rest = divmod(rest, _UNIT_SECONDS[unit])
@@ -83,18 +89,23 @@ class Duration:
 
 
 def parse_duration(text: str, *, key: str) -> Duration:
-    """Parse ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1w"`` or a combination in that
-    order (``"1h30m"``). Raises :class:`ConfigError` naming ``key`` on a bad value."""
+    """Parse ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1w"``, ``"1mo"`` (calendar months)
+    or a combination in the order mo, w, d, h, m, s (``"1h30m"``). Raises
+    :class:`ConfigError` naming ``key`` on a bad value."""
     if not isinstance(text, str):
         raise ConfigError(key, f"expected a duration such as '4h' in quotes, got {text!r}")
     match = _DURATION.fullmatch(text.strip())
     if not text.strip() or match is None:
         raise ConfigError(
-            key, f"{text!r} is not a duration; write a whole number and a unit: 90s, 15m, 4h, 1d"
+            key,
+            f"{text!r} is not a duration; write a whole number and a unit: "
+            "90s, 15m, 4h, 1d, 2w, 1mo",
         )
-    weeks, days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
-    duration = Duration(seconds=hours * 3_600 + minutes * 60 + seconds, days=weeks * 7 + days)
-    if duration.days == 0 and duration.seconds == 0:
+    months, weeks, days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    duration = Duration(
+        seconds=hours * 3_600 + minutes * 60 + seconds, days=weeks * 7 + days, months=months
+    )
+    if duration == Duration():
         raise ConfigError(key, f"{text!r}: a promise must be longer than zero")
     return duration
 
@@ -233,6 +244,10 @@ def _override_terms(terms: Terms, table: Mapping[str, object], *, key: str) -> T
         if not isinstance(value, str):
             raise ConfigError(item_key, f'expected a duration such as "4h", got {value!r}')
         found[name] = parse_duration(value, key=item_key)
+        if found[name].months:
+            raise ConfigError(
+                item_key, f"{value!r}: a promise is kept in days or hours, not months"
+            )
     return replace(
         terms,
         respond=found.get(Milestone.RESPOND, terms.respond),

@@ -11,6 +11,13 @@ fired once is known by its key and never armed again.
 - A and B escalate: the on-call primary at report, the secondary when the respond target
   passes unacknowledged, every manager at 75 % (A) or 90 % (B) of diagnose or plan, a breach
   notice at the deadline, and manager pages again every 30 min (A) or 2 h (B) until met.
+- Every running milestone marks its deadline with a stage, so the ticket's card is shown
+  again, overdue (:func:`shows_deadline`): the secondary's page (respond, A and B), the
+  breach notice (diagnose and plan, A and B), else an ``overdue`` stage that sends nothing
+  but the card.
+- Reopening starts the respond milestone again from the reopen: its stages are armed
+  again, keyed by the round (``"respond:page:primary@1"``), so the primary of an A or B
+  ticket is paged again as at a report.
 - A milestone that is met (respond: acknowledged; diagnose: cause; plan: plan; resolve:
   resolved) arms nothing more; a resolved or closed ticket arms nothing at all.
 """
@@ -43,6 +50,10 @@ class Progress(Protocol):
     @property
     def reported_at(self) -> datetime: ...
     @property
+    def respond_from(self) -> datetime: ...
+    @property
+    def reopens(self) -> int: ...
+    @property
     def acknowledged_at(self) -> datetime | None: ...
     @property
     def cause_at(self) -> datetime | None: ...
@@ -62,6 +73,12 @@ class StageKind(StrEnum):
     BREACH = "breach"
     REPEAT = "repeat"
     AUTOCLOSE = "autoclose"  # no answer to "Is it fixed?": the ticket closes by itself
+    OVERDUE = "overdue"  # a deadline passed with no other stage to mark it: the card only
+
+
+# The stages that mark a milestone's deadline: when one is handled (sent, or superseded by
+# a later one in a catch-up), the ticket's card is shown again, overdue.
+DEADLINE_KINDS = frozenset({StageKind.PAGE_SECONDARY, StageKind.BREACH, StageKind.OVERDUE})
 
 
 class StageOutcome(StrEnum):
@@ -82,15 +99,27 @@ class Stage:
     kind: StageKind
     due: datetime
     number: int = 0  # the percent of a reminder, the count of a repeat
+    round: int = 0  # respond after the n-th reopen; 0 for everything else
     key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
 
     def __post_init__(self) -> None:
         base = f"{self.milestone.value}:{self.kind.value}"
-        object.__setattr__(self, "key", f"{base}:{self.number}" if self.kind in _NUMBERED else base)
+        key = f"{base}:{self.number}" if self.kind in _NUMBERED else base
+        object.__setattr__(self, "key", f"{key}@{self.round}" if self.round else key)
+
+
+def shows_deadline(stages: Iterable[Stage]) -> bool:
+    """Whether handling these stages passes a deadline: the ticket's card must be shown
+    again (overdue, not time left)."""
+    return any(stage.kind in DEADLINE_KINDS for stage in stages)
 
 
 def parse_key(key: str) -> tuple[Milestone, StageKind, int]:
-    """The milestone, kind and number of a stage key (raises ValueError on a bad key)."""
+    """The milestone, kind and number of a stage key, its round aside (raises ValueError on
+    a bad key)."""
+    key, _, round_ = key.partition("@")
+    if round_ and not round_.isdigit():
+        raise ValueError(f"bad round in stage key {key!r}")
     milestone, rest = key.split(":", 1)
     for kind in _NUMBERED:
         prefix = f"{kind.value}:"
@@ -110,6 +139,7 @@ class Window:
     milestone: Milestone
     start: datetime
     due: datetime
+    round: int = 0
 
 
 def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> list[Window]:
@@ -118,7 +148,9 @@ def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> lis
         return []
     windows: list[Window] = []
     if ticket.acknowledged_at is None and deadlines.respond is not None:
-        windows.append(Window(Milestone.RESPOND, ticket.reported_at, deadlines.respond))
+        windows.append(
+            Window(Milestone.RESPOND, ticket.respond_from, deadlines.respond, ticket.reopens)
+        )
     if ticket.cause_at is None and deadlines.diagnose is not None:
         windows.append(Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose))
     if ticket.plan_at is None and deadlines.plan is not None:
@@ -162,22 +194,22 @@ def ticket_stages(
     escalates = severity in ESCALATING
     stages: list[Stage] = []
     for window in running_windows(ticket, deadlines, terms):
-        milestone = window.milestone
+        milestone, round_ = window.milestone, window.round
         span = clock.between(window.start, window.due) if window.due > window.start else None
         for percent in WORKING_REMINDERS if working else ELAPSED_REMINDERS:
             at = point(clock, window, percent, span)
-            stages.append(Stage(milestone, StageKind.REMINDER, at, percent))
-        if not escalates:
-            continue
-        if milestone is Milestone.RESPOND:
-            stages.append(Stage(milestone, StageKind.PAGE_PRIMARY, ticket.reported_at))
-            stages.append(Stage(milestone, StageKind.PAGE_SECONDARY, window.due))
-        if milestone in _MANAGER_MILESTONES:
+            stages.append(Stage(milestone, StageKind.REMINDER, at, percent, round_))
+        if escalates and milestone is Milestone.RESPOND:
+            stages.append(Stage(milestone, StageKind.PAGE_PRIMARY, window.start, round=round_))
+            stages.append(Stage(milestone, StageKind.PAGE_SECONDARY, window.due, round=round_))
+        elif escalates and milestone in _MANAGER_MILESTONES:
             percent = MANAGER_PAGE_PERCENT[severity]
             at = point(clock, window, percent, span)
             stages.append(Stage(milestone, StageKind.PAGE_MANAGERS, at))
             stages.append(Stage(milestone, StageKind.BREACH, window.due))
             stages.extend(_repeats(milestone, window.due, REPEAT_EVERY[severity], now))
+        else:
+            stages.append(Stage(milestone, StageKind.OVERDUE, window.due, round=round_))
     if ticket.resolved_at is not None and ticket.closed_at is None:  # awaiting sign-off
         wait = SIGNOFF_WAIT_DAYS * calendar.day_length
         stages.append(

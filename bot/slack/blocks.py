@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.domain.tickets import ACTIVE, DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
+import regex
+
+from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
 from bot.domain.triage import MEANING, QUESTIONS, Question, classify
+from bot.domain.workflow import Actor, Step, fits, may
 from bot.sla.policy import Severity
 from bot.slack.ids import Action, Callback
 
 Block = dict[str, Any]
 View = dict[str, Any]
 
+SUMMARY_BLOCK = "summary"  # the summary input dispatches its value (action_id "value")
 SEVERITY_EMOJI = {
     Severity.A: ":red_circle:",
     Severity.B: ":large_orange_circle:",
@@ -36,17 +40,60 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: whole, or cut between two characters as a
+    reader sees them (grapheme clusters: an emoji with its modifiers, a letter with its
+    accents) and ended with "…"."""
+    if len(text) <= limit:
+        return text
+    kept = 0
+    for cluster in regex.finditer(r"\X", text):
+        if cluster.end() > limit - 1:
+            break
+        kept = cluster.end()
+    return text[:kept] + "…"
+
+
+def escaped(text: str, limit: int) -> str:
+    """User text for a mrkdwn field of at most ``limit`` characters: cut first (between
+    characters), then escaped, so no ``&amp;`` is ever cut in two."""
+    result = escape(text)
+    if len(result) <= limit:
+        return result
+    size = 1  # the "…"
+    kept = 0
+    for cluster in regex.finditer(r"\X", text):
+        size += len(escape(cluster.group()))
+        if size > limit:
+            break
+        kept = cluster.end()
+    return escape(text[:kept]) + "…"
+
+
 def plain(text: str, limit: int = 3000) -> dict[str, Any]:
-    """A plain_text object (Slack shows it as typed, no mrkdwn), cut to ``limit``."""
-    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
+    """A plain_text object: Slack shows it as typed (no mrkdwn, no entities), so user text
+    goes in unescaped; cut to ``limit``."""
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(text, 3000)}
+    """A mrkdwn object. User text in it is escaped and cut to size by :func:`escaped`; the
+    whole is kept under Slack's 3,000 characters without cutting an entity or a token."""
+    return {"type": "mrkdwn", "text": _fit_markup(text, 3000)}
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _fit_markup(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = cut(text, limit)[:-1]
+    # Do not leave half of an entity (&amp;) or of a token (<@U1>, <!date^…>) at the end.
+    amp, semi = head.rfind("&"), head.rfind(";")
+    if amp > semi:
+        head = head[:amp]
+    lt, gt = head.rfind("<"), head.rfind(">")
+    if lt > gt:
+        head = head[:lt]
+    return head + "…"
 
 
 def slack_date(when: datetime) -> str:
@@ -80,10 +127,19 @@ def report_modal(
     system: str = "",
     answers: Sequence[bool] = (),
     metadata: Mapping[str, Any] | None = None,
+    under_summary: Sequence[Block] = (),
 ) -> View:
-    """The report form with the triage questions asked one at a time (SPEC §4)."""
+    """The report form with the triage questions asked one at a time (SPEC §4).
+    ``under_summary``: the knowledge base's matches for what is typed (bot/slack/kb.py); the
+    summary dispatches its value as it is typed so they can follow it."""
+    summary_input = _text_input("summary", "Summary", summary, SUMMARY_MAX, multiline=False)
+    summary_input["dispatch_action"] = True
+    summary_input["element"]["dispatch_action_config"] = {
+        "trigger_actions_on": ["on_enter_pressed", "on_character_entered"]
+    }
     blocks: list[Block] = [
-        _text_input("summary", "Summary", summary, SUMMARY_MAX, multiline=False),
+        summary_input,
+        *under_summary,
         _text_input("details", "What happened?", details, DETAILS_MAX, multiline=True),
         _text_input(
             "system", "Affected system", system, SYSTEM_MAX, multiline=False, optional=True
@@ -213,10 +269,10 @@ def ticket_message(
     now: datetime,
     provisional: Collection[str] = (),
 ) -> list[Block]:
-    """The ticket's message in the channel: state, class, owner, deadlines (``provisional``:
-    the milestones whose deadline depends on estimated holidays)."""
+    """The ticket's message in the channel: state, class, owner, deadlines (time left, or
+    overdue once a deadline passed, as at ``now``; ``provisional``: the milestones whose
+    deadline depends on estimated holidays), and the buttons that fit its state."""
     owner = f"<@{ticket.assignee_id}>" if ticket.assignee_id else "_unassigned_"
-    header = f"{ticket.ref} {ticket.summary}"
     fields = [
         mrkdwn(f"*Class*\n{SEVERITY_EMOJI[ticket.severity]} {ticket.severity}"),
         mrkdwn(f"*State*\n{ticket.state.value.replace('_', ' ')}"),
@@ -224,29 +280,46 @@ def ticket_message(
         mrkdwn(f"*Owner*\n{owner}"),
     ]
     if ticket.system:
-        fields.append(mrkdwn(f"*System*\n{escape(_cut(ticket.system, 1900))}"))
+        fields.append(mrkdwn(f"*System*\n{escaped(ticket.system, 1900)}"))
     if ticket.customer:
         warranty = "in warranty" if ticket.in_warranty else "out of warranty"
-        fields.append(mrkdwn(f"*Customer*\n{escape(_cut(ticket.customer, 1900))} ({warranty})"))
+        fields.append(mrkdwn(f"*Customer*\n{escaped(ticket.customer, 1800)} ({warranty})"))
     blocks: list[Block] = [
-        {"type": "header", "text": plain(escape(_cut(header, 120)), 150)},
+        # A header is plain text: the summary as typed, not escaped (Slack shows "&amp;").
+        {"type": "header", "text": plain(f"{ticket.ref} {ticket.summary}", HEADER_MAX)},
         {"type": "section", "fields": fields},
-        {"type": "section", "text": mrkdwn(escape(_cut(ticket.details, 2900)))},
+        {"type": "section", "text": mrkdwn(escaped(ticket.details, 2900))},
     ]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now, ticket.met_at(), provisional))
+        blocks.append(
+            _deadline_fields(deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
+        )
     blocks.append(
         {
             "type": "context",
             "elements": [mrkdwn(f"Reported {slack_date(ticket.reported_at)}")],
         }
     )
-    actions = ticket_actions(ticket)
+    actions = ticket_actions(ticket, now)
     if actions:
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": actions})
     return blocks
 
 
+HEADER_MAX = 150  # Slack's limit of a header block's text
+
+# The step each button asks for: the card, the requests and the handlers all read it here,
+# and whether a button is offered is asked of the workflow's rules (role and state).
+BUTTON_STEPS: dict[Action, Step] = {
+    Action.ACK: Step("ack"),
+    Action.TAKE: Step("take"),
+    Action.RESOLVE: Step("resolve"),
+    Action.ESCALATE: Step("escalate"),
+    Action.CONFIRM_YES: Step("confirm", rating=5),
+    Action.CONFIRM_NO: Step("reject"),
+    Action.APPROVE: Step("accept"),
+    Action.DECLINE: Step("decline", text="-"),
+}
 TICKET_BUTTONS = (
     (Action.ACK, "Acknowledge", "primary"),
     (Action.TAKE, "Take", None),
@@ -255,24 +328,31 @@ TICKET_BUTTONS = (
 )
 
 
-def ticket_actions(ticket: Ticket) -> list[Block]:
-    """Buttons for the common steps that fit the ticket's state."""
-    if ticket.state not in ACTIVE:
-        return []
-    buttons: list[Block] = []
-    for action_id, label, style in TICKET_BUTTONS:
-        if action_id == Action.ACK and ticket.acknowledged_at is not None:
-            continue
-        button: Block = {
-            "type": "button",
-            "action_id": action_id,
-            "text": plain(label),
-            "value": str(ticket.number),
-        }
-        if style:
-            button["style"] = style
-        buttons.append(button)
-    return buttons
+def button(label: str, action_id: Action, value: str, style: str | None = None) -> Block:
+    found: Block = {"type": "button", "text": plain(label), "action_id": action_id, "value": value}
+    if style:
+        found["style"] = style
+    return found
+
+
+def ticket_actions(ticket: Ticket, now: datetime, actor: Actor | None = None) -> list[Block]:
+    """Buttons for the common steps that fit the ticket's state at ``now``; for a message to
+    one person (``actor``), only those their role may use. The card in a channel is shared:
+    someone without the role who presses is refused privately."""
+    return [
+        button(label, action_id, str(ticket.number), style)
+        for action_id, label, style in TICKET_BUTTONS
+        if offered(ticket, action_id, now, actor)
+    ]
+
+
+def offered(ticket: Ticket, action_id: Action, now: datetime, actor: Actor | None = None) -> bool:
+    """Whether a message offers the button: its step fits the ticket now and, for a message
+    to one person, their role may take it (the rules: :mod:`bot.domain.workflow`)."""
+    step = BUTTON_STEPS[action_id]
+    if actor is not None and not may(ticket, step.verb, actor):
+        return False
+    return fits(ticket, step, now)
 
 
 def ticket_fallback_text(ticket: Ticket) -> str:
@@ -284,7 +364,10 @@ def _deadline_fields(
     now: datetime,
     met: Mapping[str, datetime | None] | None = None,
     provisional: Collection[str] = (),
+    fix_date: date | None = None,
 ) -> Block:
+    """One field per milestone: met (in time or late), due with the time left, or overdue.
+    An agreed fix date is shown as that day (``2026-12-02``), not as the instant it ends."""
     fields = []
     for name, due in deadlines.items():
         label = MILESTONE_LABELS.get(name, name)
@@ -292,17 +375,22 @@ def _deadline_fields(
         if done is not None:
             verdict = "in time" if done <= due else "late"
             fields.append(mrkdwn(f"*{label}* :white_check_mark:\n{slack_date(done)} ({verdict})"))
+            continue
+        when = fix_date.isoformat() if name == "resolve" and fix_date else slack_date(due)
+        if due <= now:
+            fields.append(mrkdwn(f"*{label} by* :warning:\n{when} ({time_left(due, now)})"))
         else:
             mark = f" {PROVISIONAL_MARK}" if name in provisional else ""
-            fields.append(mrkdwn(f"*{label} by*{mark}\n{slack_date(due)} ({time_left(due, now)})"))
+            fields.append(mrkdwn(f"*{label} by*{mark}\n{when} ({time_left(due, now)})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
 
 
 # ----- mentions ----------------------------------------------------------------------------
 
 
-def report_offer(text: str) -> list[Block]:
-    """The reply to a mention: a button that opens the report form with the text."""
+def report_offer(key: str) -> list[Block]:
+    """The reply to a mention: a button that opens the report form with the mention's text
+    (kept by the bot under ``key``: a button's value holds 2,000 characters at most)."""
     return [
         {
             "type": "section",
@@ -316,8 +404,20 @@ def report_offer(text: str) -> list[Block]:
                     "action_id": Action.REPORT_THIS,
                     "style": "primary",
                     "text": plain("Report this"),
-                    "value": text[:2000],
+                    "value": key,
                 }
             ],
         },
     ]
+
+
+def report_offer_used(ticket: Ticket) -> str:
+    """What the offer says once the report it offered is a ticket."""
+    return f":white_check_mark: Reported as {ticket.ref}. Follow it in <#{ticket.post_channel}>."
+
+
+def report_from_text(text: str) -> tuple[str, str]:
+    """A report form's summary and details from a message: the first line, cut to fit the
+    summary, and the whole text."""
+    first = next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
+    return cut(first, SUMMARY_MAX), text.strip()

@@ -18,6 +18,7 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "commands",
+    "files:write",
     "groups:history",
     "im:history",
     "im:write",
@@ -50,6 +51,12 @@ def manifest(base_url: str = "https://escalator.example.com", *, socket_mode: bo
             "/oncall",
             "值班:现在与下一班,临时替班 · Who is on call now and next; override the primary",
             "[override @user 4h]",
+        ),
+        (
+            "/kb",
+            "知识库:搜索;工程师可添加、编辑、停用文章 · "
+            "Search the knowledge base; engineers add, edit, retire articles",
+            "[关键词 words]",
         ),
     ]
     data: dict[str, Any] = {

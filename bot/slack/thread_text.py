@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from bot.domain.workflow import Change
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
-from bot.slack.blocks import escape
+from bot.slack.blocks import escaped
 from bot.slack.i18n import N_, Translator, mention
-from bot.slack.text_limits import cut
 
 STORY_TEXT_MAX = 2_900  # characters of user text quoted in one thread line; the record keeps all
 
 
 def quote(text: str) -> str:
-    """User text for a thread line: cut to a length that fits a message, then escaped."""
-    return escape(cut(text, STORY_TEXT_MAX))
+    """User text for a thread line: cut to a length that fits a message (between two
+    characters, never inside an entity), and escaped."""
+    return escaped(text, STORY_TEXT_MAX)
 
 
 def story_line(tr: Translator, change: Change, actor_id: str) -> str:

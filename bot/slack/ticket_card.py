@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from bot.domain.kb import joins_knowledge_base
 from bot.domain.tickets import Ticket
+from bot.domain.workflow import Actor, Prompt
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
-from bot.slack.blocks import Block, View, escape, mrkdwn, plain
+from bot.slack.blocks import Block, View, button, escape, escaped, mrkdwn, plain, ticket_actions
 from bot.slack.ids import Action, Callback
+from bot.slack.kb import confirm_kb_blocks
 
 CHECKLIST = (
     ("data_backup", "The data is backed up"),
@@ -17,6 +21,8 @@ CHECKLIST = (
     ("customer_told", "The customer is told of the update and its time"),
     ("second_test", "A second person tested the fix"),
 )
+KB_KEEP_OUT_BLOCK = "kb"  # the checklist's tick that leaves the ticket out of the knowledge base
+KB_KEEP_OUT_VALUE = "keep_out"
 
 
 @dataclass(frozen=True)
@@ -25,26 +31,20 @@ class Notice:
     blocks: list[Block]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
-    if style:
-        button["style"] = style
-    return button
-
-
 def confirm_request(ticket: Ticket) -> Notice:
     text = f"<@{ticket.reporter_id}>, {ticket.ref} is resolved. Is it fixed?"
-    resolution = escape(ticket.resolution[:2500])
+    resolution = escaped(ticket.resolution, 2500)
     return Notice(
         text=text,
         blocks=[
             {"type": "section", "text": mrkdwn(f"{text}\n>{resolution}")},
+            *confirm_kb_blocks(ticket.number, joins_knowledge_base(ticket.extra)),
             {
                 "type": "actions",
                 "block_id": f"confirm_{ticket.number}",
                 "elements": [
-                    _button("Yes, it is fixed", Action.CONFIRM_YES, str(ticket.number), "primary"),
-                    _button("No, not yet", Action.CONFIRM_NO, str(ticket.number), "danger"),
+                    button("Yes, it is fixed", Action.CONFIRM_YES, str(ticket.number), "primary"),
+                    button("No, not yet", Action.CONFIRM_NO, str(ticket.number), "danger"),
                 ],
             },
             {
@@ -108,7 +108,7 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
         "submit": plain("Resolve"),
         "close": plain("Cancel"),
         "blocks": [
-            {"type": "section", "text": mrkdwn(f"*{ticket.ref}* {escape(ticket.summary)}")},
+            {"type": "section", "text": mrkdwn(f"*{ticket.ref}* {escaped(ticket.summary, 2900)}")},
             {
                 "type": "input",
                 "block_id": "checklist",
@@ -128,6 +128,22 @@ def checklist_modal(ticket: Ticket, resolution: str = "") -> View:
                 "block_id": "resolution",
                 "label": plain("What was done"),
                 "element": element,
+            },
+            {
+                "type": "input",
+                "block_id": KB_KEEP_OUT_BLOCK,
+                "optional": True,
+                "label": plain("Knowledge base"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": plain("Leave this ticket out of the knowledge base"),
+                            "value": KB_KEEP_OUT_VALUE,
+                        }
+                    ],
+                },
             },
         ],
     }
@@ -165,14 +181,34 @@ def approval_request(ticket: Ticket) -> Notice:
     return Notice(
         text=text,
         blocks=[
-            {"type": "section", "text": mrkdwn(f"{text}\n*{escape(ticket.summary)}*")},
+            {"type": "section", "text": mrkdwn(f"{text}\n*{escaped(ticket.summary, 1500)}*")},
             {
                 "type": "actions",
                 "elements": [
-                    _button("Accept", Action.APPROVE, str(ticket.number), "primary"),
-                    _button("Decline", Action.DECLINE, str(ticket.number), "danger"),
+                    button("Accept", Action.APPROVE, str(ticket.number), "primary"),
+                    button("Decline", Action.DECLINE, str(ticket.number), "danger"),
                 ],
             },
+        ],
+    )
+
+
+PROMPT_TITLES = {
+    Prompt.SIGNOFF: "Is it fixed?",
+    Prompt.APPROVAL: "Out-of-warranty request",
+}
+
+
+def answered_prompt(ticket: Ticket, prompt: Prompt, outcome: str) -> Notice:
+    """A prompt whose step was taken (``outcome``: the thread line that tells it): what its
+    messages say instead, with no buttons."""
+    title = f"{ticket.ref} {escaped(ticket.summary, 1500)}"
+    text = f"{PROMPT_TITLES[prompt]} {ticket.ref}: answered. {outcome}"
+    return Notice(
+        text=text,
+        blocks=[
+            {"type": "section", "text": mrkdwn(f"~{PROMPT_TITLES[prompt]}~ *{title}*")},
+            {"type": "context", "elements": [mrkdwn(f":white_check_mark: {outcome}")]},
         ],
     )
 
@@ -180,19 +216,20 @@ def approval_request(ticket: Ticket) -> Notice:
 def approval_outcome(ticket: Ticket) -> str:
     if ticket.extra.get("approval") == "accepted":
         return f"Your out-of-warranty request {ticket.ref} is accepted; an engineer will respond."
-    reason = escape(str(ticket.extra.get("declined_reason", "")))
+    reason = escaped(str(ticket.extra.get("declined_reason", "")), 2800)
     return f"Your out-of-warranty request {ticket.ref} is declined: {reason}"
 
 
-def escalation_page(ticket: Ticket, by: str) -> Notice:
+def escalation_page(ticket: Ticket, by: str, *, to: Actor, now: datetime) -> Notice:
+    """The page a manager gets when someone escalates: the buttons their role may use (a
+    manager takes or escalates; only an engineer acknowledges) and Open ticket."""
     text = f":rotating_light: <@{by}> escalated {ticket.ref} (class {ticket.severity})."
+    elements = ticket_actions(ticket, now, to)
+    elements.append(button("Open ticket", Action.OPEN, str(ticket.number)))
     return Notice(
         text=text,
         blocks=[
-            {"type": "section", "text": mrkdwn(f"{text}\n*{escape(ticket.summary)}*")},
-            {
-                "type": "actions",
-                "elements": [_button("Acknowledge", Action.ACK, str(ticket.number), "primary")],
-            },
+            {"type": "section", "text": mrkdwn(f"{text}\n*{escaped(ticket.summary, 1500)}*")},
+            {"type": "actions", "elements": elements},
         ],
     )

@@ -1,4 +1,5 @@
-"""Block Kit for reading tickets: show with history, lists, the monthly report, the Home tab.
+"""Block Kit for reading tickets: show with history, lists, the Home tab (the month's review
+is bot/slack/review_blocks.py).
 
 Each builder takes the reader's translator ``tr``."""
 
@@ -6,19 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.read_models import HomeData, Listed, MonthReport, TicketView
+from bot.domain.read_models import HomeData, Listed, TicketView
 from bot.slack.blocks import (
-    MILESTONE_LABELS,
     SEVERITY_EMOJI,
     Block,
     View,
-    escape,
+    escaped,
     mrkdwn,
     plain,
     ticket_message,
 )
 from bot.slack.i18n import N_, Language, Translator, translator
-from bot.slack.text_limits import cut
+from bot.slack.plan_blocks import overdue_lines
 
 MAX_LISTED = 40  # a message holds 50 blocks
 
@@ -58,9 +58,7 @@ def show_blocks(view: TicketView, now: datetime, tr: Translator | None = None) -
     ]
     for label, value in facts:
         if value:
-            blocks.append(
-                {"type": "section", "text": mrkdwn(f"*{label}*\n{escape(cut(value, 2800))}")}
-            )
+            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escaped(value, 2800)}")})
     lines: list[str] = []
     room = 2_900  # a section holds 3,000 characters: keep whole lines, the newest ones
     for event in reversed(view.events):
@@ -80,7 +78,7 @@ def _event_line(
 ) -> str:
     detail = ""
     if "text" in after:
-        detail = f": {escape(cut(str(after['text']), 200))}"
+        detail = f": {escaped(str(after['text']), 200)}"
     elif "severity" in after and kind != "reported":
         detail = ": " + tr("class %(severity)s", severity=str(after["severity"]))
     who = f"<@{actor}>" if actor else "Escalator"
@@ -111,31 +109,9 @@ def listed_line(tr: Translator, item: Listed, now: datetime) -> str:
         name, when = item.next_due
         due = f" · {tr.milestone(name)} {tr.time_left(when, now)}"
     return (
-        f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escape(cut(t.summary, 120))} "
+        f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escaped(t.summary, 120)} "
         f"· {tr.word(t.state)} · {owner}{due}"
     )
-
-
-def report_blocks(report: MonthReport) -> list[Block]:
-    classes = " · ".join(f"{c}: {n}" for c, n in report.by_class.items())
-    rows = []
-    for name, (in_time, due) in report.met.items():
-        share = f"{in_time * 100 // due}%" if due else "—"
-        rows.append(f"• {MILESTONE_LABELS[name]}: {in_time}/{due} in time ({share})")
-    rating = report.average_rating
-    stars = f"{rating:.1f}/5 from {len(report.ratings)} answers" if rating else "no answers yet"
-    return [
-        {"type": "header", "text": plain(f"Support report {report.month}")},
-        {"type": "section", "text": mrkdwn(f"*Tickets by class*\n{classes}")},
-        {"type": "section", "text": mrkdwn("*Promises kept*\n" + "\n".join(rows))},
-        {
-            "type": "section",
-            "text": mrkdwn(
-                f"*Satisfaction*\n{stars}\n*Closed* {report.closed} "
-                f"(by itself after no answer: {report.autoclosed})"
-            ),
-        },
-    ]
 
 
 def home_view(tr: Translator, data: HomeData, now: datetime) -> View:
@@ -152,6 +128,9 @@ def home_view(tr: Translator, data: HomeData, now: datetime) -> View:
         {"type": "section", "text": mrkdwn(on_call)},
         {"type": "divider"},
     ]
+    if data.overdue_plan:
+        blocks += overdue_lines(data.overdue_plan)
+        blocks.append({"type": "divider"})
     blocks += list_blocks(tr, data.mine, now, tr("Your open tickets"))[:20]
     if data.team is not None:
         blocks.append({"type": "divider"})

@@ -47,10 +47,11 @@ def test_manifest_declares_commands_shortcut_scopes_and_events() -> None:
     assert result.returncode == 0, result.stderr
     manifest = yaml.safe_load(result.stdout)
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/report", "/ticket", "/oncall"}
+    assert set(commands) == {"/report", "/ticket", "/oncall", "/kb"}
     assert commands["/report"]["url"] == "https://bot.example.org/slack/events"
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "report_message"
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert "files:write" in manifest["oauth_config"]["scopes"]["bot"]  # the review's chart
     assert "app_mention" in manifest["settings"]["event_subscriptions"]["bot_events"]
 
 
@@ -65,6 +66,14 @@ def test_check_config_prints_the_policy_and_names_a_bad_key(tmp_path: Path) -> N
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
     assert "roles.chefs" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "plan: call 1d, survey 1d, visit 1mo" in good.stdout
+    assert "service plan: call 2w, survey 1mo" in good.stdout
+    cadence = tmp_path / "cadence.toml"
+    cadence.write_text(
+        '[[customers]]\nname = "X"\nchannel = "C0X1"\n[customers.plan]\ncall = "2x"\n'
+    )
+    result = run("check-config", str(cadence))
+    assert result.returncode == 1 and "customers[0].plan.call" in result.stderr
 
 
 def test_missing_setting_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -131,3 +140,41 @@ def _get_when_up(url: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_report_writes_the_chart_and_the_csv_without_slack(tmp_path: Path) -> None:
+    import asyncio
+    import csv
+    import io
+
+    from PIL import Image
+
+    from bot.config import parse_config
+    from bot.services.context import Context
+    from storage.db import Database
+    from storage.migrate import migrate
+    from tests.conftest import CONFIG_DATA, START
+    from tests.fakes import FakeClock
+    from tests.integration.review_support import known_month
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'escalator.db'}"
+
+    async def fill() -> None:
+        db = Database(url)
+        await migrate(db)
+        clock = FakeClock(START)
+        await known_month(Context(db=db, config=parse_config(CONFIG_DATA), clock=clock), clock)
+        await db.close()
+
+    asyncio.run(fill())
+    out = tmp_path / "out" / "2026-11"
+    result = run("report", "--month", "2026-11", "--out", str(out), env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "review-2026-11.png" in result.stdout
+    image = Image.open(out / "review-2026-11.png")
+    assert image.format == "PNG" and image.size == (1100, 750)
+    rows = list(csv.reader(io.StringIO((out / "tickets-2026-11.csv").read_text("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["#1", "#2", "#3"]
+    assert rows[1][7:9] == ["2026-11-23 10:00", "2026-11-23 10:10"]  # reported, acknowledged
+    bad = run("report", "--month", "2026-13", "--out", str(out), env={"DATABASE_URL": url})
+    assert bad.returncode == 1 and "YYYY-MM" in bad.stderr

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.domain.workflow import Step
+from bot.sandbox.standin import StoredMessage
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
+from storage import stage_timers as timer_store
 from storage.tables import TicketEventRow, TicketRow
 from tests.e2e.test_tickets import open_ticket
 from tests.fakes import FakeClock
@@ -23,6 +27,24 @@ async def state(running: Running) -> tuple[str, list[str]]:
     return row.state, kinds
 
 
+async def fire_due(running: Running) -> None:
+    """Fire what is due, here and in the engine's own task, until nothing due is left. (On
+    PostgreSQL the engine's task may hold a ticket that this pass then skips, and commit
+    after it: SQLite's one write lock made the two take turns.)"""
+    engine = running.bot.engine
+    assert engine is not None
+    ctx = running.bot.ctx
+    for _ in range(2000):
+        while await engine.fire_due():
+            pass
+        async with ctx.db.read() as conn:
+            due = await timer_store.next_due_at(conn)
+        if due is None or due > ctx.clock.now():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timers due now were not fired")
+
+
 async def test_an_unanswered_sign_off_closes_after_three_working_days(
     running: Running, clock: FakeClock
 ) -> None:
@@ -30,15 +52,11 @@ async def test_an_unanswered_sign_off_closes_after_three_working_days(
     await open_ticket(running, Severity.C)  # Monday 10:00 in Shanghai
     await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
     await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
-    engine = running.bot.engine
-    assert engine is not None
     await clock.advance(timedelta(days=2, hours=20))  # Thursday morning: 2.x working days
-    while await engine.fire_due():
-        pass
+    await fire_due(running)
     assert (await state(running))[0] == "resolved"
     await clock.advance(timedelta(hours=8))  # Thursday past 10:00: 3 working days
-    while await engine.fire_due():
-        pass
+    await fire_due(running)
     ticket_state, kinds = await state(running)
     assert ticket_state == "closed"
     assert kinds[-1] == "autoclose"
@@ -50,6 +68,18 @@ async def test_an_unanswered_sign_off_closes_after_three_working_days(
         )
     )
     assert "no answer from the reporter in 3 working days" in thread[0].text
+    # The question asked in vain says so, and its buttons are gone (in the DM and thread).
+    dm = slack.dm_channel("U0REP")
+
+    def answered() -> list[StoredMessage] | None:
+        found = slack.messages(dm) + slack.messages("C0SUPPORT", message.ts)
+        done = [m for m in found if m.edits and "Is it fixed? #1: answered" in m.text]
+        return done if len(done) == 2 else None
+
+    asked = await slack.wait_for(answered)
+    assert len(asked) == 2
+    for ask in asked:
+        assert "actions" not in json.dumps(ask.blocks) and "by itself" in json.dumps(ask.blocks)
 
 
 async def test_an_answer_in_time_stops_the_auto_close(running: Running, clock: FakeClock) -> None:
@@ -58,8 +88,6 @@ async def test_an_answer_in_time_stops_the_auto_close(running: Running, clock: F
     await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
     await run_step(ctx, number=1, step=Step("confirm", rating=5), user_id="U0REP")
     await clock.advance(timedelta(days=7))
-    assert running.bot.engine is not None
-    while await running.bot.engine.fire_due():
-        pass
+    await fire_due(running)
     ticket_state, kinds = await state(running)
     assert ticket_state == "closed" and kinds[-1] == "confirm"

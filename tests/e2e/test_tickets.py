@@ -13,6 +13,7 @@ from bot.domain.tickets import ReportDraft
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from bot.services.intake import report
 from bot.sla.policy import Severity
+from storage import tickets as ticket_store
 from storage.tables import TicketEventRow, TicketRow
 from tests.fakes import FakeClock
 from tests.harness import Running
@@ -235,7 +236,9 @@ async def test_buttons_ack_take_escalate_and_refusals(running: Running) -> None:
             None,
         )
     )
-    assert "Acknowledge" in json.dumps(page.blocks)
+    # A manager is offered what a manager may do: take, escalate, open; not acknowledge.
+    offered = [e["text"]["text"] for b in page.blocks or [] for e in b.get("elements", [])]
+    assert offered == ["Take", "Escalate", "Open ticket"]
 
 
 async def test_wait_resume_close_reopen_and_list(running: Running, clock: FakeClock) -> None:
@@ -399,14 +402,17 @@ async def test_a_notice_slack_refuses_for_good_is_kept_and_does_not_hold_up_the_
 
 
 async def test_a_slow_database_still_gets_an_answer_in_time(running: Running) -> None:
-    """Another writer holds the database past Slack's 3 s: the command is answered at once
-    and its result comes through the response_url when the step is stored."""
+    """Another writer holds the ticket past Slack's 3 s: the command is answered at once
+    and its result comes through the response_url when the step is stored. (The writer
+    locks the ticket's row: on PostgreSQL only that makes the step wait; on SQLite any
+    write transaction does.)"""
     slack = running.slack
     await open_ticket(running)
     held = asyncio.Event()
 
     async def hold_the_database() -> None:
-        async with running.bot.ctx.db.write():
+        async with running.bot.ctx.db.write() as conn:
+            assert 1 in await ticket_store.lock_tickets(conn, [1])
             held.set()
             await asyncio.sleep(3.5)
 

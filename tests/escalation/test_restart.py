@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,11 +13,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.sandbox.standin import SlackStandIn
+from tests.databases import query
 from tests.e2e.test_intake import answer, open_report
 from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, free_port
 from tests.reliability.support import CONFIG as SERVED_CONFIG
@@ -37,16 +38,16 @@ LIMIT = 30.0  # seconds, for anything a slow shared machine must do
 
 
 class Bot:
-    def __init__(self, tmp: Path, slack: SlackStandIn) -> None:
+    def __init__(self, tmp: Path, slack: SlackStandIn, db_url: str) -> None:
         self.port = free_port()
-        self.db = tmp / "escalator.db"
+        self.db_url = db_url
         (tmp / "config.toml").write_text(CONFIG)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATOR_"))},
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "DATABASE_URL": db_url,
             "ESCALATOR_CONFIG": str(tmp / "config.toml"),
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -85,9 +86,13 @@ class Bot:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=LIMIT)
 
-    def query(self, sql: str) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.db, timeout=10) as conn:
-            return conn.execute(sql).fetchall()
+    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        return query(self.db_url, sql, *args)
+
+    def now(self) -> datetime:
+        """Now, as the database compares it with stored times (naive UTC text on SQLite)."""
+        now = datetime.now(UTC)
+        return now.replace(tzinfo=None) if self.db_url.startswith("sqlite") else now
 
 
 async def until(check: object, limit: float = LIMIT) -> None:
@@ -117,9 +122,9 @@ def utc(text: object) -> datetime:
 
 
 async def test_killed_and_restarted_sends_each_due_stage_once(
-    tmp_path: Path, slack: SlackStandIn
+    tmp_path: Path, db_url: str, slack: SlackStandIn
 ) -> None:
-    bot = Bot(tmp_path, slack)
+    bot = Bot(tmp_path, slack, db_url)
     await bot.start()
     try:
         view_id = await open_report(slack, text="All lanes down")
@@ -143,7 +148,8 @@ async def test_killed_and_restarted_sends_each_due_stage_once(
             lambda: (
                 not bot.query(
                     "select 1 from outbox where sent_at is null union all "
-                    "select 1 from timers where fired_at is null and due_at <= datetime('now')"
+                    "select 1 from timers where fired_at is null and due_at <= ?",
+                    bot.now(),
                 )
             )
         )
@@ -163,7 +169,8 @@ async def test_killed_and_restarted_sends_each_due_stage_once(
     assert "diagnose:breach" in {k for k, _, o in after if o == "sent"}
     # Nothing twice: one breach notice, one message per outbox row, no repeated stage.
     assert len(slack.messages("C0MANAGERS")) == 1
-    rows = bot.query("select kind, payload from outbox where payload like '%stage%'")
+    rows = [(k, str(p)) for k, p in bot.query("select kind, payload from outbox")]
+    rows = [(kind, payload) for kind, payload in rows if "stage" in payload]
     assert [r for r, n in Counter(rows).items() if n > 1] == []
     pages = [r for r in rows if r[0] == "page"]
     dms = sum(len(slack.messages(slack.dm_channel(u))) for u in ("U0ENG1", "U0ENG3", "U0MGR1"))

@@ -122,7 +122,11 @@ def test_a_fix_date_adds_resolve_reminders(config: Config) -> None:
     found = stages(config, t)
     # due at local midnight; reminders over the stretch from the plan to then
     assert found["resolve:reminder:50"] == T0 + 60 * M + (14 * 60 - 60) / 2 * M
-    assert not any(k.startswith("resolve:") and "reminder" not in k for k in found)
+    # no page nor breach: only the card is shown again, overdue, at the deadline
+    assert {k for k in found if k.startswith("resolve:") and "reminder" not in k} == {
+        "resolve:overdue"
+    }
+    assert found["resolve:overdue"] == datetime(2026, 11, 24, tzinfo=SH)
 
 
 def test_class_c_reminds_at_75_percent_across_a_holiday_weekend(config: Config) -> None:
@@ -131,10 +135,17 @@ def test_class_c_reminds_at_75_percent_across_a_holiday_weekend(config: Config) 
     reported = datetime(2026, 9, 24, 16, 0, tzinfo=SH)
     found = stages(config, ticket(Severity.C, reported))
     monday, tuesday = datetime(2026, 9, 28, tzinfo=SH), datetime(2026, 9, 29, tzinfo=SH)
-    assert found == {
+    reminders = {key: due for key, due in found.items() if ":reminder:" in key}
+    assert reminders == {
         "respond:reminder:75": monday + timedelta(hours=10),
         "diagnose:reminder:75": monday + timedelta(hours=14, minutes=30),
         "plan:reminder:75": tuesday + timedelta(hours=14, minutes=37, seconds=30),
+    }
+    # each deadline shows the card again, overdue (C and D page no one)
+    assert {key for key in found if key not in reminders} == {
+        "respond:overdue",
+        "diagnose:overdue",
+        "plan:overdue",
     }
     assert all(config.calendar.is_working(due) for due in found.values())
 
@@ -152,7 +163,12 @@ def test_a_report_at_night_counts_from_the_next_opening(config: Config) -> None:
 
 def test_out_of_warranty_c_has_respond_and_plan_only(config: Config) -> None:
     found = stages(config, ticket(Severity.C, in_warranty=False))
-    assert set(found) == {"respond:reminder:75", "plan:reminder:75"}
+    assert set(found) == {
+        "respond:reminder:75",
+        "respond:overdue",
+        "plan:reminder:75",
+        "plan:overdue",
+    }
 
 
 def test_repeats_list_the_latest_due_and_the_next(config: Config) -> None:

@@ -11,6 +11,8 @@ from storage.checkpoints import AUTOCHECKPOINT_PAGES, Checkpointer
 from storage.db import Database
 from storage.migrate import migrate
 
+pytestmark = pytest.mark.sqlite_only  # SQLite itself: its files, WAL and lock
+
 
 def in_database_file(path: Path) -> int | None:
     """The counter as the database file alone holds it (``immutable`` skips the WAL); None

@@ -1,9 +1,16 @@
-"""`show` reads the newest events of a ticket, oldest first, and no more than it shows."""
+"""`show` reads the newest events of a ticket, oldest first, and no more than it shows; the reads
+behind `show` and behind a batch of steps take one statement each."""
+
+import asyncio
 
 from bot.domain.workflow import Step
+from bot.errors import UserError
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepRequest, run_steps
+from bot.sla.policy import Severity
+from storage.requests import remember_replies, replies_for
+from storage.stage_timers import lock_for_steps, lock_with_timers, timers_of
 from storage.tickets import SHOWN_EVENTS
 from tests.integration.support import opened
 
@@ -25,3 +32,62 @@ async def test_a_short_history_shows_every_event_oldest_first(ctx: Context) -> N
     await run_steps(ctx, [StepRequest(number, Step("ack"), "U0ENG1")])
     view = await queries.show(ctx, number)
     assert [e.kind for e in view.events] == ["reported", "ack"]
+
+
+async def test_shows_asked_together_each_get_their_own_ticket(ctx: Context) -> None:
+    """Shows that arrive together are read with one statement: each still gets its own
+    ticket and history, a missing ticket its refusal, and a long history its newest events."""
+    first, second = await opened(ctx, 1), await opened(ctx, 2)
+    await run_steps(
+        ctx,
+        [StepRequest(first, Step("note", text=f"first {i}"), "U0ENG1") for i in range(70)]
+        + [StepRequest(second, Step("ack"), "U0ENG1")],
+    )
+    results = await asyncio.gather(
+        queries.show(ctx, second),
+        queries.show(ctx, 999),
+        queries.show(ctx, first),
+        queries.show(ctx, second),
+        return_exceptions=True,
+    )
+    shown_second, missing, shown_first, again = results
+    assert isinstance(shown_second, queries.TicketView)
+    assert isinstance(shown_first, queries.TicketView)
+    assert shown_second.ticket.number == second
+    assert [e.kind for e in shown_second.events] == ["reported", "ack"]
+    assert again == shown_second
+    assert isinstance(missing, UserError) and "#999" in str(missing)
+    assert shown_first.ticket.number == first
+    assert [e.after.get("text") for e in shown_first.events] == [
+        f"first {i}" for i in range(70 - SHOWN_EVENTS, 70)
+    ]
+
+
+async def test_a_step_batch_reads_tickets_with_their_timers(ctx: Context) -> None:
+    """One statement gives what the step needs: the tickets and every timer of each."""
+    first, second = await opened(ctx, 1), await opened(ctx, 2, Severity.C)
+    async with ctx.db.write() as conn:
+        tickets, timers = await lock_with_timers(conn, [first, second, 999])
+        expected = await timers_of(conn, [first, second, 999])
+    assert set(tickets) == {first, second}
+    assert tickets[first].severity is Severity.B and tickets[second].severity is Severity.C
+    assert timers == expected
+    assert timers[999] == []
+    assert any(t.fired_at is None for t in timers[first])  # its next stage, pending
+
+
+async def test_a_step_batch_reads_the_replies_of_earlier_requests_with_its_tickets(
+    ctx: Context,
+) -> None:
+    number = await opened(ctx, 1)
+    now = ctx.clock.now()
+    async with ctx.db.write() as conn:
+        await remember_replies(conn, [("cmd:1", "You acknowledged #1."), ("cmd:2", "")], now=now)
+    async with ctx.db.write() as conn:
+        tickets, timers, replies = await lock_for_steps(
+            conn, [number], ["cmd:1", "cmd:2", "cmd:new"]
+        )
+        assert replies == await replies_for(conn, ["cmd:1", "cmd:2", "cmd:new"])
+        assert (tickets, timers) == await lock_with_timers(conn, [number])
+    assert replies == {"cmd:1": "You acknowledged #1.", "cmd:2": ""}
+    assert list(tickets) == [number]

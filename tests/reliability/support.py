@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import aiohttp
 
 from bot.handlers import background
 from bot.sandbox.standin import SlackStandIn, StoredMessage, app_requests
+from tests import databases
+from tests.databases import sqlite_url
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS, free_port
 
 T = TypeVar("T")
@@ -182,8 +183,17 @@ class Load:
     sent; spread over ``urls`` in turn; every answer is kept."""
 
     def __init__(
-        self, urls: list[str], response_base: str, *, prefix: str, total: int | None = None
+        self,
+        urls: list[str],
+        response_base: str,
+        *,
+        prefix: str,
+        total: int | None = None,
+        stopped_line: bool | None = None,
     ) -> None:
+        """``stopped_line``: every report says the line stopped (class A) or not (B); None
+        mixes them (two in three A)."""
+        self.stopped_line = stopped_line
         self.urls = urls
         self.response_base = response_base
         self.prefix = prefix
@@ -204,7 +214,8 @@ class Load:
             n = self.sent
             url = self.urls[n % len(self.urls)]
             view_id = f"{self.prefix}{n:06d}"
-            body = report_body(view_id, f"Load report {n}", yes=n % 3 != 0)
+            yes = n % 3 != 0 if self.stopped_line is None else self.stopped_line
+            body = report_body(view_id, f"Load report {n}", yes=yes)
             sends = [post(http, url, body, FORM, "report", view_id)]
             for k, number in enumerate(self.numbers[-2:]):
                 verb = "ack" if k == 0 and n % 4 == 0 else "note"
@@ -238,7 +249,8 @@ def ticket_number(body: str) -> int | None:
 
 
 class ServeProcess:
-    """``python -m bot.cli serve`` on a SQLite file, talking to the stand-in in this process.
+    """``python -m bot.cli serve`` on the database at ``db`` (a URL: a SQLite file, or a
+    PostgreSQL database that several may share), talking to the stand-in in this process.
 
     ``fast=True`` runs the same CLI through tests/reliability/fastserve.py, which only raises
     the per-channel posting pace, and with ``short_lease`` shortens the outbox lease."""
@@ -248,24 +260,25 @@ class ServeProcess:
         tmp: Path,
         slack: SlackStandIn,
         *,
-        db: Path,
+        db: str,
         name: str = "bot",
         fast: bool = True,
         short_lease: bool = False,
+        config_text: str = CONFIG,
     ) -> None:
         self.port = free_port()
         self.db = db
         self.name = name
         self.fast = fast
         config = tmp / "config.toml"
-        config.write_text(CONFIG)
+        config.write_text(config_text)
         self.stderr_path = tmp / f"{name}.stderr"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATOR_"))},
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "DATABASE_URL": db,
             "ESCALATOR_CONFIG": str(config),
         }
         if short_lease:
@@ -325,12 +338,9 @@ class ServeProcess:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
 
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def query(db: str | Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows of one query (``?`` placeholders) on a database URL, or on a SQLite file's path."""
+    return databases.query(sqlite_url(db) if isinstance(db, Path) else db, sql, *args)
 
 
 # ---- the ledger: owed (outbox) against got (stand-in) -----------------------------------------
@@ -472,7 +482,7 @@ def secrets_in(text: str) -> list[str]:
 
 @dataclass
 class Verdict:
-    """What a load against a real ``serve`` left behind, counted from its SQLite file."""
+    """What a load against a real ``serve`` left behind, counted from its database."""
 
     requests: int
     answered: list[Answer]
@@ -502,7 +512,7 @@ class Verdict:
         )
 
 
-def verdict(db: Path, load: Load, slack: SlackStandIn) -> Verdict:
+def verdict(db: str, load: Load, slack: SlackStandIn) -> Verdict:
     answered = [a for a in load.answers if a.status == 200]
     late_acks = [a for a in load.answers if a.status == 404 and "unhandled request" in a.body]
     refused = [a for a in load.answers if a.status not in (200, None) and a not in late_acks]

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.sandbox.standin import SlackStandIn
+from tests.databases import sqlite_url
 from tests.reliability.support import (
     LIMIT,
     LONG,
@@ -35,11 +38,12 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.sqlite_only  # `escalator backup` copies SQLite files; PostgreSQL has pg_dump
 async def test_backups_taken_under_load_are_whole_and_consistent(
     tmp_path: Path, slack: SlackStandIn
 ) -> None:
     db = tmp_path / "escalator.db"
-    bot = ServeProcess(tmp_path, slack, db=db)
+    bot = ServeProcess(tmp_path, slack, db=sqlite_url(db))
     slack.bot_events_url = bot.events_url
     load = Load([bot.events_url], slack.base_url, prefix="VBAK")
     copies: list[tuple[Path, int]] = []

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
-from bot.domain.workflow import Change
+from bot.domain.workflow import Actor, Change, Prompt
 from bot.errors import UserError
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import Stage, StageKind
@@ -163,11 +163,21 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         )
     )
     assert_safe_view(blocks.report_confirmation(ticket, DEADLINES, NOW))
-    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer(offer))
+    # the offer's button carries a key to the mention's text, kept by the bot
+    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer("evt:Ev0123"))
+    summary, details = blocks.report_from_text(offer)
+    assert_safe_view(blocks.report_modal(summary=summary, details=details))
     for notice in (
         blocks_ticket.confirm_request(ticket),
         blocks_ticket.approval_request(ticket),
-        blocks_ticket.escalation_page(ticket, "U0ENG1"),
+        blocks_ticket.escalation_page(ticket, "U0ENG1", to=Actor("U0MGR1", manager=True), now=NOW),
+        *(
+            blocks_ticket.answered_prompt(
+                ticket, p, story_line(tr, Change(ticket, "confirm", {}, {"text": note}), "U0REP")
+            )
+            for p in Prompt
+            for tr in TRANSLATORS
+        ),
     ):
         assert_safe_message(notice.text, notice.blocks)
     assert_safe_message(blocks_ticket.approval_outcome(ticket))
@@ -279,8 +289,12 @@ async def test_a_hostile_report_reaches_slack_as_text(running: Running) -> None:
     assert len(findings) >= 5
     assert [f for f in findings if f[1]] == []
     # the user's text is there, shown as text
-    body = json.dumps(ticket_message.blocks)
-    assert "&lt;!channel&gt;" in body and "&lt;http://evil.example|log in&gt;" in body
+    header, *rest = ticket_message.blocks or []
+    # a header is plain text: Slack reads no mention nor link in it, and shows it as typed
+    assert header["text"] == {"type": "plain_text", "text": f"#1 {SUMMARY}", "emoji": True}
+    body = json.dumps(rest)
+    assert "&lt;!here&gt;" in body and "&lt;https://evil.example&gt;" in body
+    assert "&amp;lt;!everyone&amp;gt;" in body  # typed entities are shown as typed
     assert live_sequences(body, PEOPLE, PLACES) == []
 
 

@@ -31,11 +31,11 @@ IDEMPOTENT_DELIVERY = True
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path, slack: SlackStandIn
+    tmp_path: Path, db_url: str, slack: SlackStandIn
 ) -> None:
     seed = int(os.environ.get("ESCALATOR_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
-    db = tmp_path / "escalator.db"
+    db = db_url
     bot = ServeProcess(tmp_path, slack, db=db, short_lease=not LONG)
     slack.bot_events_url = bot.events_url
     load = Load([bot.events_url], slack.base_url, prefix="VKILL")

@@ -171,8 +171,10 @@ async def test_no_token_or_secret_in_the_log(
     assert secrets_in(formatted) == []
 
 
-async def test_a_real_serve_logs_no_token_or_secret(tmp_path: Path, slack: SlackStandIn) -> None:
-    bot = ServeProcess(tmp_path, slack, db=tmp_path / "escalator.db", fast=True)
+async def test_a_real_serve_logs_no_token_or_secret(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    bot = ServeProcess(tmp_path, slack, db=db_url, fast=True)
     await bot.start()
     try:
         slack.bot_events_url = bot.events_url

@@ -73,6 +73,24 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+def watch_errors(page: Page) -> list[str]:
+    """Collect what the page's JavaScript throws (``pageerror``) and logs as an error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console.error: {message.text}") if message.type == "error" else None
+        ),
+    )
+    return errors
+
+
+def check_no_errors(errors: list[str]) -> None:
+    if errors:
+        pytest.fail(f"the page's JavaScript failed: {errors}", pytrace=False)
+
+
 @pytest.fixture
 async def page(browser: Browser, sandbox: Sandbox) -> AsyncIterator[Page]:
     context = await browser.new_context(
@@ -82,13 +100,28 @@ async def page(browser: Browser, sandbox: Sandbox) -> AsyncIterator[Page]:
     )
     opened = await context.new_page()
     opened.set_default_timeout(STEP_MS)
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = watch_errors(opened)
     await opened.goto(sandbox.url)
     await opened.locator(".nav-item.active[data-channel='C0SUPPORT']").wait_for()
     yield opened
     await context.close()
-    assert errors == [], f"the page threw: {errors}"
+    check_no_errors(errors)  # any error of the page's JavaScript fails the test that used it
+
+
+async def test_an_error_of_the_pages_javascript_fails_the_test(browser: Browser) -> None:
+    """The check itself: a page that throws, or logs an error, is caught and fails."""
+    context = await browser.new_context()
+    opened = await context.new_page()
+    errors = watch_errors(opened)
+    await opened.set_content(
+        "<script>console.error('logged'); setTimeout(() => NOT_DEFINED.test('x'), 0);</script>"
+    )
+    await opened.wait_for_timeout(200)  # let the timer run: the error is asynchronous
+    await context.close()
+    assert any("NOT_DEFINED is not defined" in e for e in errors), errors
+    assert any("console.error: logged" in e for e in errors), errors
+    with pytest.raises(pytest.fail.Exception, match="NOT_DEFINED"):
+        check_no_errors(errors)
 
 
 async def screenshot(page: Page, name: str) -> Path:
@@ -155,6 +188,29 @@ async def test_report_an_a_problem_page_the_engineer_and_acknowledge(
     acknowledge = page_dm.get_by_role("button", name="Acknowledge")
     await expect(acknowledge).to_be_visible()
     await screenshot(page, "sandbox-page-dm.png")
+
+    # Open ticket (a link to the ticket message) shows the message in #support.
+    await standin.wait_for(
+        lambda: (
+            any(
+                "url" in e
+                for b in (
+                    standin.message(page_message.channel, page_message.ts) or page_message
+                ).blocks
+                or []
+                for e in b.get("elements", [])
+            )
+            or None
+        ),
+        timeout=STEP_MS / 1000,
+    )
+    await page.locator("#channel-list .nav-item[data-channel='C0SUPPORT']").click()
+    await page.locator(f"#dm-list .nav-item[data-channel='{page_message.channel}']").click()
+    await page_dm.get_by_role("button", name="Open ticket").click()
+    await expect(page.locator(".nav-item.active[data-channel='C0SUPPORT']")).to_have_count(1)
+    card = next(m for m in standin.messages("C0SUPPORT") if "#1" in m.text)
+    await expect(page.locator(f"#messages .msg.highlight[data-ts='{card.ts}']")).to_have_count(1)
+    await page.locator(f"#dm-list .nav-item[data-channel='{page_message.channel}']").click()
 
     # Acknowledge (issue 5): the ticket message in #support changes.
     ticket_message = next(m for m in standin.messages("C0SUPPORT") if "#1" in m.text)
@@ -363,3 +419,28 @@ async def test_message_elements_send_block_actions(sandbox: Sandbox, page: Page)
 
     body = await sent_by(overflow)
     assert body["action_id"] == "more" and body["value"] == "reopen"
+
+
+async def test_the_months_review_shows_its_chart_in_the_channel(
+    sandbox: Sandbox, page: Page
+) -> None:
+    from playwright.async_api import expect
+
+    await act_as(page, "U0MGR1")
+    await page.locator("#channel-list .nav-item[data-channel='C0MANAGERS']").click()
+    composer = page.locator("#composer-input")
+    await composer.fill("/ticket report 2026-11")
+    await composer.press("Enter")
+    chart = page.locator("#messages .msg img.msg-file-image")
+    await expect(chart).to_have_count(1)
+    await expect(chart).to_have_attribute("alt", "售后服务月报 2026-11")
+    size = await chart.evaluate(
+        """(img) => new Promise((done) => {
+            const report = () => done([img.naturalWidth, img.naturalHeight]);
+            img.complete ? report() : img.addEventListener("load", report);
+        })"""
+    )
+    assert size == [1100, 750]  # the PNG itself, served by the stand-in, decoded by Chromium
+    link = page.locator("#messages .msg a.msg-file-link").filter(has_text="Tickets 2026-11")
+    await expect(link).to_have_attribute("download", "tickets-2026-11.csv")
+    await screenshot(page, "sandbox-review-chart.png")

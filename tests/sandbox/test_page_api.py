@@ -55,7 +55,7 @@ async def state(http: aiohttp.ClientSession, user: str = REPORTER) -> dict[str, 
 
 
 def first_question(modal: dict[str, Any]) -> dict[str, Any]:
-    return next(b for b in modal["blocks"] if b["type"] == "input" and b.get("dispatch_action"))
+    return next(b for b in modal["blocks"] if b.get("block_id", "").startswith("triage_"))
 
 
 async def open_report(sandbox: Sandbox, http: aiohttp.ClientSession) -> dict[str, Any]:
@@ -97,7 +97,7 @@ async def test_state_names_the_demo_people_channels_and_the_bot_dm(
         "C0CUST1": "highway-monitoring-center",
     }
     assert {"kind": "im", "id": data["dm"], "name": "Escalator"} in data["conversations"]
-    assert {c["command"] for c in data["commands"]} == {"/report", "/ticket", "/oncall"}
+    assert {c["command"] for c in data["commands"]} == {"/report", "/ticket", "/oncall", "/kb"}
     assert data["shortcuts"][0]["callback_id"] == "report_message"
     async with http.get("/sandbox/api/state", params={"user": "U0NOBODY"}) as response:
         assert response.status == 400

@@ -31,13 +31,20 @@ from bot.sla.policy import (
         ("1h30m", Duration(seconds=5400)),
         ("1d4h", Duration(seconds=4 * 3600, days=1)),
         (" 2h ", Duration(seconds=7200)),
+        ("2w", Duration(days=14)),
+        ("1mo", Duration(months=1)),
+        ("6mo", Duration(months=6)),
+        ("1mo2w", Duration(months=1, days=14)),
     ],
 )
 def test_parse_duration(text: str, expected: Duration) -> None:
     assert parse_duration(text, key="sla.A.respond") == expected
 
 
-@pytest.mark.parametrize("text", ["", "h", "4", "4x", "1.5h", "-1h", "0m", "4 h", "30m1h", "1D"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "h", "4", "4x", "1.5h", "-1h", "0m", "4 h", "30m1h", "1D", "0mo", "1m1mo", "1month"],
+)
 def test_bad_duration_names_the_key(text: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_duration(text, key="sla.B.plan")
@@ -177,3 +184,11 @@ def test_describe_lists_every_class_and_warranty_state() -> None:
     assert len(lines) == 8
     assert lines[0] == "A in warranty (24x7): respond 15m, diagnose 1h, plan 2h after cause"
     assert "C out of warranty" in lines[5] and "plan 3d after report" in lines[5]
+
+
+def test_a_promise_in_months_is_refused_with_its_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_policy({"C": {"plan": "1mo"}})
+    assert caught.value.key == "sla.C.plan"
+    with pytest.raises(ValueError, match="months"):
+        Duration(months=1).resolve(timedelta(hours=8))

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config, parse_config
+from bot.domain.service_plan import Cadence, PlanTask
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.slack.i18n import Language
@@ -36,6 +37,21 @@ handoff = "2026-11-23T09:00"
 name = "Highway Monitoring Center"
 channel = "C0CUST1"
 warranty_until = "2027-06-30"
+contacts = ["U0CUST1"]
+owner = "U0ENG2"
+
+[customers.plan]
+call = "1w"
+
+[service_plan]
+call = "2w"
+survey = "1mo"
+visit = "1mo"
+inspection = "2mo"
+training = "6mo"
+
+[report]
+channel = "C0MANAGERS"
 
 [sla.A]
 respond = "15m"
@@ -55,6 +71,12 @@ def test_the_spec_example_loads(tmp_path: Path) -> None:
     assert config.customers[0].warranty_until == date(2027, 6, 30)
     assert config.customer_for_channel("C0CUST1") is config.customers[0]
     assert config.is_engineer("U0ENG2") and not config.is_engineer("U0MGR1")
+    customer = config.customers[0]
+    assert customer.contacts == ("U0CUST1",) and customer.owner == "U0ENG2"
+    assert customer.plan.cadence(PlanTask.CALL) == Cadence(days=7)
+    assert customer.plan.cadence(PlanTask.SURVEY) == Cadence(months=1)
+    assert config.service_plan.cadence(PlanTask.CALL) == Cadence(days=14)
+    assert config.report.channel == "C0MANAGERS"
 
 
 def test_every_key_has_a_default() -> None:
@@ -64,6 +86,32 @@ def test_every_key_has_a_default() -> None:
     assert config.roles.engineers == ()
     assert config.language is Language.ZH_CN  # SPEC §3: a Chinese support team by default
     assert parse_config({"language": "en"}).language is Language.EN
+    plan = config.service_plan
+    assert [str(plan.cadence(task)) for task in PlanTask] == ["2w", "1mo", "1mo", "2mo", "6mo"]
+    assert config.report.channel == config.channels.managers
+
+
+def test_an_empty_cadence_turns_a_task_off_and_a_customer_inherits_the_plan() -> None:
+    config = parse_config(
+        {
+            "service_plan": {"training": "", "call": "1w"},
+            "customers": [
+                {"name": "A", "channel": "C0CUST1", "plan": {"visit": ""}},
+                {"name": "B", "channel": "C0CUST2"},
+            ],
+        }
+    )
+    first, second = config.customers
+    assert first.plan.cadence(PlanTask.TRAINING) is None
+    assert first.plan.cadence(PlanTask.VISIT) is None
+    assert first.plan.cadence(PlanTask.CALL) == Cadence(days=7)
+    assert second.plan.cadence(PlanTask.VISIT) == Cadence(months=1)
+    assert [task for task, _ in second.plan.active()] == [
+        PlanTask.CALL,
+        PlanTask.SURVEY,
+        PlanTask.VISIT,
+        PlanTask.INSPECTION,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -85,6 +133,28 @@ def test_every_key_has_a_default() -> None:
         ({"calendar": {"hours": "9 to 5"}}, "calendar.hours"),
         ({"language": "zh-TW"}, "language"),
         ({"language": 7}, "language"),
+        ({"service_plan": {"call": "often"}}, "service_plan.call"),
+        ({"service_plan": {"call": "36h"}}, "service_plan.call"),
+        ({"service_plan": {"lunch": "1w"}}, "service_plan.lunch"),
+        ({"service_plan": {"survey": 30}}, "service_plan.survey"),
+        ({"report": {"channel": "managers"}}, "report.channel"),
+        ({"report": {"when": "monday"}}, "report.when"),
+        (
+            {"customers": [{"name": "X", "channel": "C0CUST9", "owner": "bob"}]},
+            "customers[0].owner",
+        ),
+        (
+            {"customers": [{"name": "X", "channel": "C0CUST9", "contacts": ["carl"]}]},
+            "customers[0].contacts",
+        ),
+        (
+            {"customers": [{"name": "X", "channel": "C0CUST9", "plan": {"call": "1x"}}]},
+            "customers[0].plan.call",
+        ),
+        (
+            {"customers": [{"name": "X", "channel": "C0CUST9", "plan": "1w"}]},
+            "customers[0].plan",
+        ),
     ],
 )
 def test_a_bad_or_unknown_key_is_named(data: dict[str, object], key: str) -> None:
@@ -140,3 +210,43 @@ def test_a_year_the_holiday_library_does_not_know_can_be_given_by_hand() -> None
     with pytest.raises(ConfigError) as caught:
         parse_config({"calendar": {"own_holiday_years": ["next"]}})
     assert caught.value.key == "calendar.own_holiday_years"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("sqlite:///sync.db", "async SQLAlchemy URL"),
+        ("postgresql+psycopg://u:p@db/escalator", "async SQLAlchemy URL"),
+        ("postgresql+asyncpg://u:p@db:5432/", "names no database"),
+        ("not a url", "async SQLAlchemy URL"),
+    ],
+)
+def test_a_database_url_the_program_cannot_use_is_named(url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": url})
+    assert caught.value.key == "DATABASE_URL"
+    assert says in caught.value.problem
+    assert ":p@" not in caught.value.problem
+
+
+def test_a_postgresql_url_is_taken_and_its_password_never_shown() -> None:
+    url = "postgresql+asyncpg://bot:hunter2@db.internal:5433/escalator"
+    settings = load_settings({"DATABASE_URL": url})
+    assert settings.database_url == url
+    assert "hunter2" not in repr(settings)
+    assert "db.internal:5433/escalator" in repr(settings)
+
+
+def test_a_postgresql_url_without_its_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "asyncpg" else real(name, *a)
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "postgresql+asyncpg://bot@db:5432/escalator"})
+    assert caught.value.key == "DATABASE_URL"
+    assert "pip install 'escalator[postgres]'" in caught.value.problem

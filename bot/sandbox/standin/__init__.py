@@ -16,9 +16,10 @@ from aiohttp import web
 
 from bot.sandbox.standin.api import WebApiMethods
 from bot.sandbox.standin.blocks import InputValue
-from bot.sandbox.standin.driver import Driver, Sender, Signing
+from bot.sandbox.standin.driver import Driver
 from bot.sandbox.standin.driving import DrivingMixin
 from bot.sandbox.standin.faults import ANY_METHOD, Fault, Faults
+from bot.sandbox.standin.files import StoredFile
 from bot.sandbox.standin.http import StandInHttp
 from bot.sandbox.standin.model import (
     Change,
@@ -32,6 +33,7 @@ from bot.sandbox.standin.model import (
     StoredMessage,
     StoredView,
 )
+from bot.sandbox.standin.sender import Sender, Signing
 from bot.sandbox.standin.state import Workspace
 from bot.sandbox.standin.views import ViewStore
 
@@ -49,6 +51,7 @@ __all__ = [
     "StandInChannel",
     "StandInError",
     "StandInUser",
+    "StoredFile",
     "StoredMessage",
     "StoredView",
 ]
@@ -194,6 +197,10 @@ class SlackStandIn(DrivingMixin):
     def messages(self, channel: str, thread_ts: str | None = None) -> list[StoredMessage]:
         """A conversation's top-level messages in order, or one thread (its parent first)."""
         return self._ws.messages(channel, thread_ts)
+
+    def file(self, file_id: str) -> StoredFile | None:
+        """A file uploaded through files.getUploadURLExternal (its bytes once uploaded)."""
+        return self._methods.files.files.get(file_id)
 
     def message(self, channel: str, ts: str) -> StoredMessage | None:
         return self._ws.find_message(self._ws.resolve_channel(channel), ts)

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.sandbox.standin.blocks import with_ids
+from bot.sandbox.standin.files import FileStore
 from bot.sandbox.standin.limits import ApiError, check_view, json_param, message_content
 from bot.sandbox.standin.model import JsonDict, StandInUser, StoredMessage
 from bot.sandbox.standin.state import Workspace
@@ -36,6 +37,7 @@ class WebApiMethods:
         self._views = views
         self._base_url = base_url
         self._team_name = team_name
+        self.files = FileStore(ws, base_url)
         self.table: dict[str, Method] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -54,6 +56,8 @@ class WebApiMethods:
             "views.update": self.views_update,
             "views.publish": self.views_publish,
             "reactions.add": self.reactions_add,
+            "files.getUploadURLExternal": self.files.get_upload_url,
+            "files.completeUploadExternal": self.files.complete,
         }
 
     # ---- auth and people ---------------------------------------------------------------

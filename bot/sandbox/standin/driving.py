@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.sandbox.standin.blocks import InputValue
-from bot.sandbox.standin.driver import Driver, Signing
+from bot.sandbox.standin.driver import Driver
 from bot.sandbox.standin.model import SentRequest, StandInError, StoredMessage
+from bot.sandbox.standin.sender import Signing
 from bot.sandbox.standin.state import Workspace
 
 

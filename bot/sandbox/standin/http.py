@@ -12,11 +12,9 @@ from aiohttp import web
 from bot.sandbox.standin.api import WebApiMethods
 from bot.sandbox.standin.blocks import with_ids
 from bot.sandbox.standin.faults import Faults
-from bot.sandbox.standin.limits import ApiError, message_content
+from bot.sandbox.standin.limits import MAX_RESPONSE_URL_USES, ApiError, message_content
 from bot.sandbox.standin.model import JsonDict, ResponseTarget
 from bot.sandbox.standin.state import Workspace
-
-MAX_RESPONSE_URL_USES = 5
 
 
 async def read_params(request: web.Request) -> tuple[JsonDict, str | None]:
@@ -60,6 +58,26 @@ class StandInHttp:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/response/{response_id}", self.response_url)
+        app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_get("/files/{file_id}/{name}", self.download)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload URL of files.getUploadURLExternal: the file's bytes, POSTed as the body."""
+        file_id = request.match_info["file_id"]
+        content = await request.read()
+        call = self._ws.record_call("upload", {"file_id": file_id, "bytes": len(content)})
+        status, text = self._methods.files.upload(file_id, content)
+        call.status = status
+        call.response = {"ok": status == 200, "body": text}
+        self._ws.wake()
+        return web.Response(status=status, text=text)
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A shared file's ``url_private`` (the sandbox page shows images from here)."""
+        stored = self._methods.files.files.get(request.match_info["file_id"])
+        if stored is None or stored.content is None or stored.name != request.match_info["name"]:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=stored.content, content_type=stored.mimetype)
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

@@ -14,6 +14,7 @@ MAX_TITLE = 24
 MAX_CALLBACK_ID = 255
 MAX_PRIVATE_METADATA = 3_000
 MAX_VIEW_STACK = 3
+MAX_RESPONSE_URL_USES = 5  # a response_url answers five times within 30 minutes
 
 
 class ApiError(StandInError):

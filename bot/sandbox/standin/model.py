@@ -69,6 +69,7 @@ class StoredMessage:
     app_id: str | None = None
     metadata: JsonDict | None = None
     reply_broadcast: bool = False
+    files: list[JsonDict] | None = None  # shared by files.completeUploadExternal
     edits: list[MessageEdit] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
     deleted: bool = False
@@ -88,6 +89,9 @@ class StoredMessage:
             out["blocks"] = self.blocks
         if self.attachments is not None:
             out["attachments"] = self.attachments
+        if self.files is not None:
+            out["files"] = self.files
+            out["upload"] = True
         if self.thread_ts is not None:
             out["thread_ts"] = self.thread_ts
         if self.metadata is not None:

@@ -172,6 +172,7 @@ class Workspace:
         thread_ts: str | None = None,
         metadata: JsonDict | None = None,
         reply_broadcast: bool = False,
+        files: list[JsonDict] | None = None,
     ) -> StoredMessage:
         parent = None if thread_ts is None else self.find_message(channel, thread_ts)
         # Slack threads a reply under the parent; a ts that names no message posts top-level.
@@ -189,6 +190,7 @@ class Workspace:
             app_id=self.app_id if is_bot else None,
             metadata=metadata,
             reply_broadcast=reply_broadcast,
+            files=files,
         )
         if parent is not None and parent.thread_ts is None:
             parent.thread_ts = parent.ts

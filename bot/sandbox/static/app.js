@@ -305,6 +305,20 @@
       if (att.text) bar.appendChild(Mrkdwn.render(att.text, ctx()));
       body.appendChild(bar);
     });
+    (msg.files || []).forEach((file) => {
+      const box = el("div", "msg-file");
+      if (/^image\//.test(file.mimetype)) {
+        const img = el("img", "msg-file-image");
+        img.src = file.url;
+        img.alt = file.title || file.name;
+        box.appendChild(img);
+      }
+      const link = el("a", "msg-file-link", file.title || file.name);
+      link.href = file.url;
+      link.download = file.name;
+      box.appendChild(link);
+      body.appendChild(box);
+    });
     return body;
   }
 
@@ -469,7 +483,8 @@
     return Modal.confirm(confirm, ctx());
   }
 
-  // A permalink into this workspace opens the message here; other links open a new tab.  const PERMALINK = /\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/;
+  // A permalink into this workspace opens the message here; other links open a new tab.
+  const PERMALINK = /\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/;
   function openUrl(url) {
     const match = PERMALINK.exec(url);
     if (!match) {

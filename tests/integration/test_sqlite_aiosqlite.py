@@ -1,16 +1,75 @@
-"""SQLite on the event loop's thread: another process's write lock never holds the loop."""
+"""SQLite through aiosqlite: statements run in aiosqlite's thread, never on the event loop's;
+writes take the write lock at BEGIN; connections are kept and always see the latest commit."""
 
 import asyncio
 import gc
 import sqlite3
+import threading
 import warnings
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 
-from storage.db import Database
+from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.migrate import migrate
+
+pytestmark = pytest.mark.sqlite_only  # SQLite itself: its files, WAL and lock
+
+
+async def test_statements_run_in_aiosqlites_thread_not_the_loops(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}")
+    await migrate(db)
+    loop_thread = threading.get_ident()
+    for use in (db.read, db.write):
+        async with use() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(driver, aiosqlite.Connection)
+            await driver.create_function("thread_id", 0, threading.get_ident)
+            ran_in = await conn.scalar(text("SELECT thread_id()"))
+        assert ran_in != loop_thread
+    await db.close()
+
+
+async def test_a_write_holds_the_write_lock_from_begin(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: another writer is refused at once while our transaction is open,
+    even before it has written anything (a reader that upgraded later could deadlock)."""
+    path = tmp_path / "immediate.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await migrate(db)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    async with db.write() as conn:
+        await conn.scalar(text("SELECT value FROM counters"))  # a read only, so far
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # free again after the commit
+    other.execute("ROLLBACK")
+    other.close()
+    await db.close()
+
+
+async def test_connections_are_set_up_for_wal_and_a_busy_timeout(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    await migrate(db)
+    for use in (db.read, db.write):
+        async with use() as conn:
+            assert await conn.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert await conn.scalar(text("PRAGMA busy_timeout")) == BUSY_TIMEOUT_MS
+            assert await conn.scalar(text("PRAGMA foreign_keys")) == 1
+    await db.close()
+
+
+async def test_reads_reuse_kept_connections(tmp_path: Path) -> None:
+    """A read after a read takes the same kept connection (no new aiosqlite thread)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}")
+    await migrate(db)
+    async with db.read() as conn:
+        first = (await conn.get_raw_connection()).driver_connection
+    async with db.read() as conn:
+        again = (await conn.get_raw_connection()).driver_connection
+    assert again is first
+    await db.close()
 
 
 async def test_a_write_waits_for_another_writer_without_holding_the_loop(
@@ -91,5 +150,5 @@ async def test_a_failed_read_gives_its_connection_back(tmp_path: Path) -> None:
     assert not [w for w in caught if "non-checked-in" in str(w.message)]
     assert db.engine.pool.checkedout() <= 1  # type: ignore[attr-defined]
     async with db.read() as conn:
-        assert await conn.scalar(text("SELECT count(*) FROM counters")) == 1
+        assert await conn.scalar(text("SELECT count(*) FROM counters WHERE name = 'ticket'")) == 1
     await db.close()

@@ -1,0 +1,230 @@
+"""What the HTTP benches share: the servers they start (``escalator serve`` and the bare Bolt
+floor), a timed run against one of them with its CPU per request, and the table that puts
+each row's CPU beside the floor's from the same run.
+
+    python bench/serving.py --floor-server --port P   # the floor alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import Meter  # noqa: E402
+from bot.sandbox.standin import SlackStandIn  # noqa: E402
+
+TOKEN = "xoxb-bench-token"
+SECRET = "bench-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def signed(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+async def wait_up(url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@dataclass
+class Run:
+    """One timed run against one server: what the client saw and what the server spent."""
+
+    latencies: list[float]
+    elapsed: float
+    failures: int
+    cpu_ms: float | None  # the server process's CPU time per request
+    steal: str
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+
+Drive = Callable[[str, int, bool], Awaitable[tuple[list[float], float, int]]]
+
+
+async def measure(command: list[str], env: dict[str, str], drive: Drive, requests: int) -> Run:
+    """Start the server ``command`` on a free port, warm it up with 200 requests, then time
+    ``requests`` of them (``drive(url, count, warm_up)``) and read its CPU time."""
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a bench, not a server
+        [*command, "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await wait_up(f"{base}/healthz")
+        await drive(f"{base}/slack/events", 200, True)
+        meter = Meter(proc.pid)
+        meter.start()
+        latencies, elapsed, failures = await drive(f"{base}/slack/events", requests, False)
+        cpu = meter.server_ms_per(len(latencies))
+        return Run(
+            latencies,
+            elapsed,
+            failures,
+            None if cpu == "n/a" else float(cpu),
+            meter.steal_percent(),
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+FLOOR = [sys.executable, str(Path(__file__).resolve()), "--floor-server"]
+
+
+def floor_cpu(floors: list[Run]) -> float | None:
+    """The floor's CPU per request: the mean of its runs before and after the others."""
+    known = [r.cpu_ms for r in floors if r.cpu_ms is not None]
+    return sum(known) / len(known) if known else None
+
+
+def print_table(
+    first: str, rows: list[tuple[str, Run]], floors: list[Run], *, per: str = "req"
+) -> None:
+    """One line per run, with the floor's CPU per request (measured in the same run) and
+    the ratio beside each; the floor's own runs last."""
+    floor = floor_cpu(floors)
+    header = (
+        first,
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        f"{per}/s",
+        "non-200",
+        f"server CPU ms/{per}",
+        f"floor CPU ms/{per}",
+        "x floor",
+        "steal %",
+    )
+    lines = []
+    for name, run in [
+        *rows,
+        *((f"floor (bare Bolt, ack only) {i + 1}", r) for i, r in enumerate(floors)),
+    ]:
+        ratio = f"{run.cpu_ms / floor:.2f}" if run.cpu_ms is not None and floor else "n/a"
+        lines.append(
+            (
+                name,
+                str(len(run.latencies)),
+                f"{run.p50_ms:.1f}",
+                f"{run.p99_ms:.1f}",
+                f"{run.rate:.0f}",
+                str(run.failures),
+                "n/a" if run.cpu_ms is None else f"{run.cpu_ms:.2f}",
+                "n/a" if floor is None else f"{floor:.2f}",
+                ratio,
+                run.steal,
+            )
+        )
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    for line in [header, tuple("-" * w for w in widths), *lines]:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+
+
+def floor_server(port: int) -> None:
+    """A bare Bolt app that only acks the report submission and the `/ticket` command (it
+    checks the signature, as Escalator does before Bolt sees a request)."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    app = AsyncApp(
+        client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
+        signing_secret=SECRET,
+        process_before_response=True,  # as Escalator runs Bolt: no polling for the ack
+    )
+
+    @app.view("report")
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    @app.command("/ticket")
+    async def ack_command(ack: AsyncAck) -> None:
+        await ack()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    web_app.router.add_get("/healthz", health)
+    web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def standin_env(slack: SlackStandIn, database: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+    }
+    env.pop("ESCALATOR_CONFIG", None)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--floor-server", action="store_true", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    floor_server(parser.parse_args().port)
+
+
+if __name__ == "__main__":
+    main()

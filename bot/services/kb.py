@@ -1,0 +1,252 @@
+"""Use cases of the knowledge base (SPEC §6 `/kb`): search, the matches a report is offered,
+articles (add, edit, retire, import, export), resolved tickets joining it, and reports it
+answered at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.kb import (
+    CANDIDATES,
+    OFFER_LIMIT,
+    SEARCH_LIMIT,
+    Entry,
+    EntryKind,
+    EntryRef,
+    best_first,
+    joins_knowledge_base,
+    offer_terms,
+    query_terms,
+    shared_enough,
+)
+from bot.domain.kb_markdown import ArticleFile, file_name, render_article
+from bot.domain.review import parse_month
+from bot.domain.tickets import Ticket
+from bot.domain.workflow import Change
+from bot.errors import UserError
+from bot.services import review
+from bot.services.context import Context
+from storage import kb as kb_store
+from storage.kb import EntryText
+
+log = logging.getLogger(__name__)
+
+ANSWERED_KINDS = ("resolve",)  # steps after which a ticket joins (or rejoins) the base
+LEAVING_KINDS = ("reopen", "reject")  # steps after which its fix is no longer known good
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    location: tuple[str, str] | None  # the ticket message's channel and ts, where posted
+
+
+async def _matches(
+    ctx: Context, terms: Sequence[str], limit: int, *, strict: bool, skip: EntryRef | None = None
+) -> list[Match]:
+    """The best entries for the terms. ``strict`` (what is offered unasked: the report form,
+    `/ticket show`) keeps only entries that pass the relevance rule; a search asked for with
+    `/kb` shows the best BM25 matches as they are."""
+    if not terms:
+        return []
+    async with ctx.db.read() as conn:
+        found = await kb_store.search(conn, terms, limit=CANDIDATES)
+        docs = [(h.title_terms, h.body_terms) for h in found.hits]
+        order = best_first(terms, found.counts, found.entries, docs)
+        ordered = [found.hits[i] for i in order]
+        kept = [
+            h
+            for h in ordered
+            if (not strict or shared_enough(terms, h.terms))
+            and (skip is None or h.entry.ref != skip)
+        ][:limit]
+        numbers = [h.entry.number for h in kept if h.entry.kind is EntryKind.TICKET]
+        locations = await kb_store.ticket_locations(conn, numbers)
+    return [
+        Match(
+            h.entry,
+            locations.get(h.entry.number) if h.entry.kind is EntryKind.TICKET else None,
+        )
+        for h in kept
+    ]
+
+
+async def search(ctx: Context, text: str) -> list[Match]:
+    """``/kb words``: up to five entries, best first. A bad search raises
+    :class:`bot.domain.kb.BadQuery` and reads nothing."""
+    return await _matches(ctx, query_terms(text), SEARCH_LIMIT, strict=False)
+
+
+async def offer(ctx: Context, text: str) -> list[Match]:
+    """What the report form offers under the summary: up to three, none for a bad text."""
+    return await _matches(ctx, offer_terms(text), OFFER_LIMIT, strict=True)
+
+
+async def related(ctx: Context, ticket: Ticket) -> list[Match]:
+    """Solved problems like this ticket (for an engineer's `/ticket show`), not itself."""
+    terms = offer_terms(f"{ticket.summary}\n{ticket.details}")
+    skip = EntryRef(EntryKind.TICKET, ticket.number)
+    return await _matches(ctx, terms, OFFER_LIMIT, strict=True, skip=skip)
+
+
+async def entry(ctx: Context, ref: EntryRef) -> Entry:
+    async with ctx.db.read() as conn:
+        found = await kb_store.get_entry(conn, ref)
+    if found is None:
+        raise UserError(f"There is no knowledge-base entry {ref}.")
+    return found
+
+
+def may_write(ctx: Context, user_id: str) -> None:
+    """Refuse (UserError) someone who may not add, edit or retire entries."""
+    if not (ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id)):
+        raise UserError("Only engineers and managers write the knowledge base.")
+
+
+async def add_article(
+    ctx: Context, *, user_id: str, title: str, problem: str, answer: str
+) -> Entry:
+    may_write(ctx, user_id)
+    async with ctx.db.write() as conn:
+        number = await kb_store.take_article_number(conn)
+        return await kb_store.put_entry(
+            conn,
+            EntryRef(EntryKind.ARTICLE, number),
+            EntryText(title.strip(), problem.strip(), "", answer.strip()),
+            author_id=user_id,
+            now=ctx.clock.now(),
+        )
+
+
+async def article_to_edit(ctx: Context, *, user_id: str, number: int) -> Entry:
+    may_write(ctx, user_id)
+    return await entry(ctx, EntryRef(EntryKind.ARTICLE, number))
+
+
+async def edit_article(
+    ctx: Context, *, user_id: str, number: int, title: str, problem: str, answer: str
+) -> Entry:
+    may_write(ctx, user_id)
+    ref = EntryRef(EntryKind.ARTICLE, number)
+    async with ctx.db.write() as conn:
+        if await kb_store.get_entry(conn, ref) is None:
+            raise UserError(f"There is no knowledge-base entry {ref}.")
+        return await kb_store.put_entry(
+            conn,
+            ref,
+            EntryText(title.strip(), problem.strip(), "", answer.strip()),
+            author_id=user_id,
+            now=ctx.clock.now(),
+        )
+
+
+async def retire(ctx: Context, *, user_id: str, ref: EntryRef) -> Entry:
+    """Take an article or a solved ticket out of searches and offers."""
+    may_write(ctx, user_id)
+    async with ctx.db.write() as conn:
+        found = await kb_store.get_entry(conn, ref)
+        if found is None:
+            raise UserError(f"There is no knowledge-base entry {ref}.")
+        if found.retired:
+            raise UserError(f"{ref} is retired already.")
+        await kb_store.retire(conn, ref, by=user_id, now=ctx.clock.now())
+    return found
+
+
+async def solved_by(
+    ctx: Context, *, user_id: str, ref: EntryRef, summary: str, request_key: str
+) -> Entry:
+    """The reporter says ``ref`` solved their problem: the report ends without a ticket and
+    counts as answered at once. A retry of the same click is counted once."""
+    async with ctx.db.write() as conn:
+        found = await kb_store.get_entry(conn, ref)
+        if found is None:
+            raise UserError(f"There is no knowledge-base entry {ref}.")
+        counted = await kb_store.record_answer(
+            conn,
+            request_key=request_key,
+            user_id=user_id,
+            ref=ref,
+            summary=summary[:3000],
+            now=ctx.clock.now(),
+        )
+    if counted:
+        log.info("report answered at once by %s", ref, extra={"user": user_id})
+    return found
+
+
+async def answered_at_once(ctx: Context, month: str) -> int:
+    """Problems answered at once by the knowledge base in ``month`` (YYYY-MM, local time; empty
+    = this month): reports that ended with "This solved my problem" (the month's review)."""
+    start, end = review.bounds(ctx, parse_month(month) if month else review.this_month(ctx))
+    async with ctx.db.read() as conn:
+        return await kb_store.answered_at_once(conn, start, end)
+
+
+# ----- resolved tickets join the knowledge base (called inside a step's transaction) -----
+
+
+def ticket_text(ticket: Ticket) -> EntryText:
+    problem = ticket.details if not ticket.system else f"{ticket.details}\n({ticket.system})"
+    return EntryText(ticket.summary, problem, ticket.cause, ticket.resolution)
+
+
+async def follow_steps(conn: AsyncConnection, changes: Sequence[Change], *, now: datetime) -> None:
+    """A resolved ticket joins the base (or is brought up to date); one left out by its
+    checklist, or reopened, leaves it. Runs in the steps' own transaction."""
+    for change in changes:
+        ticket = change.ticket
+        ref = EntryRef(EntryKind.TICKET, ticket.number)
+        if change.kind in ANSWERED_KINDS and joins_knowledge_base(ticket.extra):
+            actor = ticket.assignee_id or ticket.reporter_id
+            await kb_store.put_entry(conn, ref, ticket_text(ticket), author_id=actor, now=now)
+        elif change.kind in ANSWERED_KINDS or change.kind in LEAVING_KINDS:
+            await kb_store.retire(conn, ref, by=ticket.assignee_id or "", now=now)
+
+
+# ----- Markdown import and export (escalator kb import / export) -------------------------
+
+
+async def import_articles(ctx: Context, files: Sequence[ArticleFile]) -> list[Entry]:
+    """Store the articles in one transaction: one that names its KB number replaces that
+    article; the others get new numbers."""
+    now = ctx.clock.now()
+    stored: list[Entry] = []
+    async with ctx.db.write() as conn:
+        named = [f.number for f in files if f.number is not None]
+        if named:
+            await kb_store.keep_article_numbers_above(conn, max(named))
+        for article in files:
+            number = article.number
+            if number is None:
+                number = await kb_store.take_article_number(conn)
+            ref = EntryRef(EntryKind.ARTICLE, number)
+            text = EntryText(article.title, article.problem, "", article.answer)
+            put = await kb_store.put_entry(conn, ref, text, author_id="import", now=now)
+            if article.retired:
+                await kb_store.retire(conn, ref, by="import", now=now)
+            stored.append(put)
+    return stored
+
+
+async def export_articles(ctx: Context) -> list[tuple[str, str]]:
+    """Every article (retired ones marked) as (file name, Markdown)."""
+    async with ctx.db.read() as conn:
+        found = await kb_store.articles(conn)
+    return [
+        (
+            file_name(a.number),
+            render_article(a.number, a.title, a.problem, a.answer, retired=a.retired),
+        )
+        for a in found
+    ]
+
+
+async def ticket_location(ctx: Context, number: int) -> tuple[str, str] | None:
+    async with ctx.db.read() as conn:
+        return (await kb_store.ticket_locations(conn, [number])).get(number)

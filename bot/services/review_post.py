@@ -1,0 +1,116 @@
+"""Sharing the month's review in Slack: its figures as a message, and the chart (PNG) and the
+month's tickets (CSV) uploaded with slack_sdk's ``files_upload_v2``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.review import Month, Review, parse_month
+from bot.domain.service_plan import first_working_day, previous_month
+from bot.services.context import Context
+from bot.services.review import month_review
+from bot.services.review_files import MissingFontError, chart_png, tickets_csv
+from bot.slack.review_blocks import review_blocks, review_text
+from storage import plan as plan_store
+
+log = logging.getLogger(__name__)
+
+SENT = "sent"
+SUPERSEDED = "superseded"
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
+
+
+def file_names(review: Review) -> tuple[str, str]:
+    return f"review-{review.month}.png", f"tickets-{review.month}.csv"
+
+
+async def share_files(
+    ctx: Context, client: AsyncWebClient, review: Review, channel: str
+) -> list[str]:
+    """Upload the chart and the CSV into ``channel`` as one message; the files' ids."""
+    png = await chart_png(review)
+    data = await tickets_csv(ctx, review)
+    png_name, csv_name = file_names(review)
+    response = await client.files_upload_v2(
+        file_uploads=[
+            {"content": png, "filename": png_name, "title": f"售后服务月报 {review.month}"},
+            {"content": data, "filename": csv_name, "title": f"Tickets {review.month} (CSV)"},
+        ],
+        channel=channel,
+        initial_comment=review_text(review),
+    )
+    ids = [str(f.get("id")) for f in response.get("files") or []]
+    log.info("review %s shared in %s files=%s", review.month, channel, ",".join(ids))
+    return ids
+
+
+async def post_review(ctx: Context, client: AsyncWebClient, review: Review, channel: str) -> None:
+    """The review as a message in ``channel``, then its chart and CSV."""
+    await client.chat_postMessage(
+        channel=channel, text=review_text(review), blocks=review_blocks(review)
+    )
+    await share_files(ctx, client, review, channel)
+
+
+def _post_due(ctx: Context, month: Month) -> datetime:
+    """When the review of ``month`` is posted: the first working day of the month after."""
+    after = month.next
+    return first_working_day(after.year, after.month, ctx.config.calendar)
+
+
+def latest_due_month(ctx: Context) -> Month:
+    """The latest month whose review is due by now (its next month's first working day)."""
+    now = ctx.clock.now()
+    local = now.astimezone(ctx.config.tz)
+    month = Month(*previous_month(local.year, local.month))
+    if _post_due(ctx, month) > now:
+        month = Month(*previous_month(month.year, month.month))
+    return month
+
+
+async def arm_next_review(ctx: Context) -> datetime:
+    """Arm the post of the next review not due yet; returns when it is due."""
+    month = latest_due_month(ctx).next
+    due = _post_due(ctx, month)
+    async with ctx.db.write(background=True) as conn:
+        await plan_store.arm_post(conn, str(month), due)
+    return due
+
+
+async def post_due_reviews(
+    ctx: Context, client: AsyncWebClient, *, lease: timedelta = timedelta(minutes=10)
+) -> int:
+    """Post the review that is due (after downtime: the latest month's only, the older ones
+    recorded as superseded), then arm the next. Returns how many reviews were posted."""
+    now = ctx.clock.now()
+    async with ctx.db.write(background=True) as conn:
+        months = await plan_store.claim_posts(conn, now=now, lease_until=now + lease)
+        if not months:
+            return 0
+        latest = max(latest_due_month(ctx), *(parse_month(m) for m in months), key=str)
+        for month in months:
+            if month != str(latest):
+                await plan_store.finish_post(conn, month, outcome=SUPERSEDED, now=now)
+    channel = ctx.config.report.channel
+    try:
+        review = await month_review(ctx, latest)
+        await post_review(ctx, client, review, channel)
+    except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
+        async with ctx.db.read() as conn:
+            attempts = await plan_store.post_attempts(conn, str(latest))
+        retry = now + min(RETRY_FIRST * 2 ** min(attempts, 6), RETRY_MAX)
+        log.warning("review %s not posted in %s: %s", latest, channel, error)
+        async with ctx.db.write(background=True) as conn:
+            await plan_store.arm_post(conn, str(latest), retry)
+            await plan_store.post_failed(conn, str(latest), error=str(error), retry_at=retry)
+        return 0
+    async with ctx.db.write(background=True) as conn:
+        await plan_store.arm_post(conn, str(latest), now)  # when it was not armed (downtime)
+        await plan_store.finish_post(conn, str(latest), outcome=SENT, now=ctx.clock.now())
+    await arm_next_review(ctx)
+    return 1

@@ -1,0 +1,148 @@
+"""The month's review from SQL, with known tickets giving known figures; its CSV and chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select, update
+
+from bot.config import parse_config
+from bot.domain.review import Month, parse_month, spread
+from bot.domain.service_plan import PlanTask
+from bot.errors import UserError
+from bot.services import plan
+from bot.services.context import Context
+from bot.services.review import month_review
+from bot.services.review_files import chart_png, tickets_csv
+from storage import plan as plan_store
+from storage.db import Database
+from storage.tables import TicketRow
+from tests.conftest import CONFIG_DATA
+from tests.fakes import FakeClock
+from tests.integration.review_support import known_month
+
+NOVEMBER = Month(2026, 11)
+
+
+async def test_known_tickets_give_known_figures(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    assert {c: g.tickets for c, g in review.by_class.items()} == {"A": 1, "B": 1, "C": 1, "D": 0}
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (2, 3), "diagnose": (1, 2), "plan": (1, 1), "resolve": (0, 0)}
+    assert review.total.kept["respond"].share == pytest.approx(2 / 3)
+    assert review.total.breaches == 2
+    assert review.by_class["B"].breaches == 2 and review.by_class["A"].breaches == 0
+    assert review.respond.count == 3
+    assert review.respond.median == pytest.approx(40 * 60, abs=0.01)
+    assert review.respond.p90 == pytest.approx(60 * 60, abs=0.01)
+    assert review.resolve.count == 1
+    assert review.resolve.median == pytest.approx(120 * 60, abs=0.01)
+    assert review.resolve.p90 == pytest.approx(120 * 60, abs=0.01)
+    assert (review.total.signoffs.count, review.total.signoffs.average) == (1, 4.0)
+    assert review.total.closed == 1
+    assert review.answered_at_once == 0
+    assert list(review.by_customer) == ["", "Highway Monitoring Center"]
+    highway = review.by_customer["Highway Monitoring Center"]
+    assert (highway.tickets, highway.breaches, highway.kept["respond"].met) == (1, 0, 1)
+    assert review.by_customer[""].tickets == 2
+    # Another month has none of them.
+    empty = await month_review(ctx, Month(2026, 10))
+    assert empty.total.tickets == 0 and empty.respond.median is None
+
+
+async def test_deadlines_stored_before_are_worked_out_again(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    async with ctx.db.write() as conn:  # as a database from before the review kept deadlines
+        await conn.execute(
+            update(TicketRow).values(
+                respond_due=None, diagnose_due=None, plan_due=None, deadlines_version=None
+            )
+        )
+    review = await month_review(ctx, NOVEMBER)
+    assert review.total.kept["respond"].met == 2 and review.total.breaches == 2
+    async with ctx.db.read() as conn:
+        versions = (await conn.execute(select(TicketRow.deadlines_version))).scalars().all()
+    assert None not in versions
+
+
+def test_spread_is_the_median_and_the_nearest_rank_p90() -> None:
+    assert spread([]).median is None
+    found = spread([float(n) for n in range(1, 11)])
+    assert (found.count, found.median, found.p90) == (10, 5.5, 9.0)
+    assert spread([1.0, 2.0, 30.0]).p90 == 30.0
+
+
+@pytest.mark.parametrize("text", ["2026-13", "26-10", "october", "2026-1", ""])
+def test_a_bad_month_is_refused(text: str) -> None:
+    with pytest.raises(UserError, match="YYYY-MM"):
+        parse_month(text)
+
+
+async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    data = await tickets_csv(ctx, review)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "编号 number" and len(rows) == 4
+    first, second, third = rows[1:]
+    assert first[:4] == ["#1", "A", "closed", ""]
+    assert first[4] == "数据库停了"
+    assert first[7] == "2026-11-23 10:00" and first[8] == "2026-11-23 10:10"
+    assert first[9] == "2026-11-23 10:15" and first[17] == "4"
+    assert second[4] == "'=cmd|' /C calc'!A0"  # not a formula in a spreadsheet
+    assert third[3] == "Highway Monitoring Center" and third[2] == "acknowledged"
+
+
+async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeClock) -> None:
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
+        png = await chart_png(review)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (1100, 750)
+
+
+async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClock) -> None:
+    data = dict(CONFIG_DATA)
+    data["customers"] = [
+        {
+            "name": "Highway Monitoring Center",
+            "channel": "C0CUST1",
+            "owner": "U0ENG2",
+            "contacts": ["U0CUST"],
+            "plan": {"call": "1w", "survey": "1w", "visit": "", "inspection": "", "training": ""},
+        }
+    ]
+    ctx = Context(db=db, config=parse_config(data), clock=clock)
+    await plan.sync(ctx)  # Monday 11-23: the call and the survey weekly from 11-30
+
+    async def week() -> dict[PlanTask, int]:
+        await clock.advance(timedelta(days=7))
+        await plan.fire_due(ctx)
+        async with db.read() as conn:  # the newest open occurrence of each task
+            return {t.task: t.id for t in await plan_store.open_tasks(conn)}
+
+    first = await week()  # 11-30
+    await plan.done(ctx, first[PlanTask.CALL], "U0ENG2")
+    await plan.answer_survey(ctx, first[PlanTask.SURVEY], "U0CUST", rating=5, comment="")
+    second = await week()  # 12-07
+    await plan.skip(ctx, second[PlanTask.CALL], "U0ENG2", "holiday")
+    await week()  # 12-14: the 12-07 survey is now overdue
+
+    november = await month_review(ctx, NOVEMBER)
+    kept = november.total.plan
+    assert (kept.due, kept.done, kept.skipped, kept.overdue) == (2, 2, 0, 0)
+    assert (november.total.surveys.count, november.total.surveys.average) == (1, 5.0)
+    assert november.by_customer["Highway Monitoring Center"].plan.done == 2
+    december = await month_review(ctx, Month(2026, 12))
+    kept = december.total.plan
+    assert (kept.due, kept.done, kept.skipped, kept.overdue) == (4, 0, 1, 1)
+    assert december.total.surveys.count == 0

@@ -1,0 +1,104 @@
+"""Three ``escalator serve`` replicas on one PostgreSQL database, as behind a load balancer:
+reports and commands spread over them, one killed with SIGKILL mid-way. The timers it armed
+are fired by the others within seconds of their due time (they heard of them through
+LISTEN/NOTIFY, storage/notify.py), numbers stay gap-free, and every notice arrives once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.standin import SlackStandIn
+from tests.reliability.support import (
+    CONFIG,
+    LIMIT,
+    Load,
+    ServeProcess,
+    query,
+    until,
+    verdict,
+)
+
+pytestmark = pytest.mark.postgres_only  # several replicas on one database is PostgreSQL's case
+
+# Class A stages fall due within seconds of a report (the stand-in's clock is the real one).
+SHORT_SLA = CONFIG + '\n[sla.A]\nrespond = "6s"\ndiagnose = "12s"\nplan = "1h"\n'
+HORIZON = timedelta(seconds=14)  # after the kill: the killed replica's stages that fall due
+LATE_AT_MOST = timedelta(seconds=5)  # SPEC §10: "fired by another within seconds"
+
+
+async def test_a_killed_replicas_timers_are_fired_by_the_others_on_time(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    replicas = [
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True, config_text=SHORT_SLA)
+        for name in ("one", "two", "three")
+    ]
+    one, _, three = replicas
+    slack.bot_events_url = one.events_url
+    # Class B first (its stages are hours away): the replicas' engines then sleep long, and
+    # only a wake-up from the third tells the others of its class A tickets' stages.
+    spread = Load(
+        [r.events_url for r in replicas],
+        slack.base_url,
+        prefix="VREP",
+        total=24,
+        stopped_line=False,
+    )
+    last = Load([three.events_url], slack.base_url, prefix="VLAST", total=6, stopped_line=True)
+    try:
+        await asyncio.gather(*(r.start() for r in replicas))  # they migrate together, too
+        await asyncio.wait_for(spread.run(lanes=3), timeout=LIMIT)
+        # The last reports (class A) go to the third replica only: it arms their timers,
+        # and dies before any of them is due.
+        await asyncio.wait_for(last.run(lanes=2), timeout=LIMIT)
+        three.kill()
+        killed_at = datetime.now(UTC)
+        last_numbers = set(last.numbers)
+        horizon = killed_at + HORIZON
+        await asyncio.sleep((horizon - datetime.now(UTC)).total_seconds())
+        await until(
+            lambda: (
+                not query(
+                    db_url, "select 1 from timers where fired_at is null and due_at <= ?", horizon
+                )
+            ),
+            what="the stages due by the horizon to fire",
+        )
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            what="every notice to be sent",
+        )
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+    fired = query(
+        db_url,
+        "select ticket_number, key, due_at, fired_at from timers "
+        "where fired_at is not null and due_at > ? and due_at <= ?",
+        killed_at + timedelta(seconds=1),  # not those the dying replica may have been firing
+        horizon,
+    )
+    orphans = [(n, key, fired_at - due) for n, key, due, fired_at in fired if n in last_numbers]
+    print(
+        f"replicas: {len(fired)} stages fell due after the kill, {len(orphans)} of tickets the "
+        f"killed replica took; latest {max((f - d for _, _, d, f in fired), default=None)}"
+    )
+    assert last_numbers and orphans, "no stage of the killed replica's tickets fell due"
+    late = [(n, key, lateness) for n, key, lateness in orphans if lateness > LATE_AT_MOST]
+    assert late == []
+    assert all(f - d <= LATE_AT_MOST for _, _, d, f in fired)
+
+    found = verdict(db_url, spread, slack)
+    assert found.numbering_ok
+    served = {a.url for a in spread.answers if a.kind == "report" and a.status == 200}
+    assert served == {r.events_url for r in replicas}
+    stored = {row[0] for row in query(db_url, "select intake_key from tickets")}
+    assert {f"view:{a.key}" for a in last.answers if a.kind == "report"} <= stored
+    notices = found.notices
+    assert notices.missing == {} and notices.twice == {}, notices.summary()
+    assert notices.lost_ticket_messages == 0 and notices.duplicate_ticket_messages == 0
