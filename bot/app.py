@@ -209,12 +209,12 @@ async def build(
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
     readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
-    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))
-    button_handlers.register(bolt, ctx, steps)
+    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx), readers)
+    button_handlers.register(bolt, ctx, steps, readers)
     home_handlers.register(bolt, ctx, steps, readers)
     oncall_handlers.register(bolt, ctx, readers)
     plan_handlers.register(bolt, ctx)
-    kb_handlers.register(bolt, ctx)
+    kb_handlers.register(bolt, ctx, readers)
     help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,

@@ -102,7 +102,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
             user=user,
             thread_ts=thread_ts or event.get("ts"),
             text=tr("Shall I open a ticket for this?"),
-            blocks=blocks.report_offer(key),
+            blocks=blocks.report_offer(tr, key),
         )
 
     async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:

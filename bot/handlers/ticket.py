@@ -65,7 +65,7 @@ async def execute(
         view = await queries.show(ctx, command.number)
         shown_blocks = show_blocks(view, now, tr)
         if ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id):
-            related = related_blocks(await shown(client, await kb.related(ctx, view.ticket)))
+            related = related_blocks(tr, await shown(client, await kb.related(ctx, view.ticket)))
             if len(shown_blocks) + len(related) <= MESSAGE_BLOCKS_MAX:
                 shown_blocks += related
         return {"text": f"{view.ticket.ref}", "blocks": shown_blocks}
@@ -90,7 +90,7 @@ async def execute(
             raise UserError("Use the Resolve button or `/ticket resolve N` to open the checklist.")
         await client.views_open(
             trigger_id=trigger_id,
-            view=blocks_ticket.checklist_modal(ticket, command.step.text),
+            view=blocks_ticket.checklist_modal(tr, ticket, command.step.text),
         )
         return {"text": tr("Fill in the maintenance checklist to resolve %(ref)s.", ref=ticket.ref)}
     outcome = await steps.run(

@@ -196,7 +196,7 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
         NewNotice(number, NoticeKind.DM, {"user": ticket.reporter_id, "text": told}),
     ]
     if ticket.state is TicketState.AWAITING_APPROVAL:
-        ask = approval_request(ticket)
+        ask = approval_request(tr, ticket)
         notices += [
             NewNotice(
                 number,

@@ -250,8 +250,13 @@ def _check_closer(ctx: Context, task: StoredTask | None, user_id: str) -> Stored
 
 
 def _not_open(task: StoredTask) -> UserError:
-    by = f" by <@{task.closed_by}>" if task.closed_by else ""
-    return UserError(f"This task is {task.state.value}{by} already; nothing changed.")
+    if task.closed_by:
+        return UserError(
+            "This task is %(state)s by %(who)s already; nothing changed.",
+            state=task.state,
+            who=f"<@{task.closed_by}>",
+        )
+    return UserError("This task is %(state)s already; nothing changed.", state=task.state)
 
 
 async def may_close(ctx: Context, task_id: int, user_id: str) -> StoredTask:
@@ -289,7 +294,11 @@ def check_reason(reason: str) -> str:
     if not reason:
         raise UserError("Say why the task is skipped.")
     if len(reason) > REASON_MAX:
-        raise UserError(f"Keep the reason to {REASON_MAX} characters (it has {len(reason)}).")
+        raise UserError(
+            "Keep the reason to %(limit)s characters (it has %(n)s).",
+            limit=REASON_MAX,
+            n=len(reason),
+        )
     return reason
 
 
@@ -317,7 +326,11 @@ async def answer_survey(
         raise UserError("Pick 1 to 5.")
     comment = comment.strip()
     if len(comment) > COMMENT_MAX:
-        raise UserError(f"Keep the comment to {COMMENT_MAX} characters (it has {len(comment)}).")
+        raise UserError(
+            "Keep the comment to %(limit)s characters (it has %(n)s).",
+            limit=COMMENT_MAX,
+            n=len(comment),
+        )
     task = await survey_of(ctx, task_id, user_id)
     now = ctx.clock.now()
     async with ctx.db.write() as conn:

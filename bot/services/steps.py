@@ -204,7 +204,7 @@ def settle_notices(tr: Translator, change: Change, user_id: str) -> list[NewNoti
     outcome = story_line(tr, change, user_id)
     notices = []
     for prompt in settled(change):
-        said = blocks_ticket.answered_prompt(t, prompt, outcome)
+        said = blocks_ticket.answered_prompt(tr, t, prompt, outcome)
         payload = {"prompt": prompt.value, "text": said.text, "blocks": said.blocks}
         notices.append(NewNotice(t.number, NoticeKind.SETTLE, payload))
     return notices
@@ -217,7 +217,7 @@ def _follow_ups(
     t = change.ticket
     notices: list[tuple[NoticeKind, dict[str, object]]] = []
     if change.kind == "resolve":
-        ask = blocks_ticket.confirm_request(t)
+        ask = blocks_ticket.confirm_request(ctx.tr, t)
         signoff = Prompt.SIGNOFF.value
         notices.append(
             (NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks, "prompt": signoff})
@@ -229,11 +229,11 @@ def _follow_ups(
             )
         )
     elif change.kind in ("accept", "decline"):
-        text = blocks_ticket.approval_outcome(t)
+        text = blocks_ticket.approval_outcome(ctx.tr, t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
         for manager in ctx.config.roles.managers:
-            page = blocks_ticket.escalation_page(t, user_id, to=ctx.actor(manager), now=now)
+            page = blocks_ticket.escalation_page(ctx.tr, t, user_id, to=ctx.actor(manager), now=now)
             notices.append(
                 (NoticeKind.DM, {"user": manager, "text": page.text, "blocks": page.blocks})
             )

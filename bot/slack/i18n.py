@@ -26,6 +26,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.domain.service_plan import TaskState
 from bot.domain.tickets import TicketState
 from bot.domain.workflow import Duty
 from bot.errors import Message
@@ -126,6 +127,11 @@ WORDS: Mapping[Enum, tuple[str, str]] = {
     TicketState.WAITING: C_("ticket state", "waiting"),
     TicketState.RESOLVED: C_("ticket state", "resolved"),
     TicketState.CLOSED: C_("ticket state", "closed"),
+    TaskState.PENDING: C_("plan task state", "pending"),
+    TaskState.OPEN: C_("plan task state", "open"),
+    TaskState.DONE: C_("plan task state", "done"),
+    TaskState.SKIPPED: C_("plan task state", "skipped"),
+    TaskState.SUPERSEDED: C_("plan task state", "superseded"),
     Duty.READ_REPORT: C_("duty", "read the monthly report"),
     Duty.OVERRIDE_ONCALL: C_("duty", "override the on-call rotation"),
     Duty.SEE_TEAM: C_("duty", "see the team's open tickets"),
@@ -166,6 +172,11 @@ class Translator:
         if found is None:
             return str(value.value)
         return self._catalog.pgettext(*found)
+
+    def marked(self, marked: tuple[str, str]) -> str:
+        """A text marked with its context (:func:`C_`): the same English words that read
+        otherwise elsewhere (the ticket's Open ticket button, the form's Open ticket)."""
+        return self._catalog.pgettext(*marked)
 
     def milestone(self, name: str) -> str:
         """A milestone's name (``respond`` → Respond / 响应)."""

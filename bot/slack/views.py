@@ -49,7 +49,8 @@ EVENT_WORDS = {
 
 def show_blocks(view: TicketView, now: datetime, tr: Translator | None = None) -> list[Block]:
     tr = tr or translator(Language.EN)
-    blocks = [b for b in ticket_message(view.ticket, view.deadlines, now) if b["type"] != "actions"]
+    card = ticket_message(view.ticket, view.deadlines, now, tr=tr)
+    blocks = [b for b in card if b["type"] != "actions"]
     t = view.ticket
     facts = [
         (tr("Cause"), t.cause),

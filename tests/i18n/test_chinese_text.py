@@ -9,13 +9,13 @@ import pytest
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.rotation import OnCall
-from bot.domain.tickets import TicketState
-from bot.domain.workflow import WHO_MAY, Actor, Change, Duty, Step, apply, check_duty
+from bot.domain.tickets import TicketState, report_errors
+from bot.domain.workflow import WHO_MAY, Actor, Change, Duty, Prompt, Step, apply, check_duty
 from bot.errors import UserError
 from bot.handlers.help import commands_text
 from bot.services.steps import reply_for
 from bot.sla.policy import DEFAULT_POLICY, Severity
-from bot.slack import blocks
+from bot.slack import blocks, ticket_card
 from bot.slack.i18n import Language, translator
 from bot.slack.oncall_text import oncall_answer, override_taken
 from bot.slack.thread_text import story_line
@@ -157,14 +157,40 @@ def test_triage_is_asked_in_the_standards_words() -> None:
     chinese_only(*(ZH(text) for text in (*QUESTION_TEXT.values(), *MEANING_TEXT.values())))
 
 
-# Pass 2 (messages being reworded by other issues now): these builders still speak English.
-# strict: the test fails once they are translated, so the mark comes off.
-@pytest.mark.xfail(strict=True, reason="issue 17 pass 2: blocks, ticket card, paging")
 def test_forms_and_the_ticket_message_read_in_chinese() -> None:
     ticket = worked_ticket()
-    texts = texts_of(blocks.report_modal(answers=(False, True)))
-    texts += texts_of(blocks.ticket_message(ticket, {"respond": NOW}, NOW))  # type: ignore[arg-type]
+    deadlines = {"respond": NOW - timedelta(minutes=5), "diagnose": NOW + timedelta(hours=3)}
+    texts = texts_of(blocks.report_modal(ZH, answers=(False, True)))
+    texts += texts_of(blocks.report_modal(ZH))
+    texts += texts_of(blocks.report_pending(ZH))
+    texts += texts_of(blocks.report_confirmation(ZH, ticket, deadlines, NOW, {"diagnose"}))  # type: ignore[arg-type]
+    texts += texts_of(blocks.ticket_message(ticket, deadlines, NOW, {"diagnose"}, tr=ZH))  # type: ignore[arg-type]
+    texts += texts_of(blocks.report_offer(ZH, "evt:1"))
+    texts.append(blocks.report_offer_used(ZH, ticket))  # type: ignore[arg-type]
     chinese_only(*texts)
+    assert any("已逾期" in t for t in texts) and any("(暂定)" in t for t in texts)
+    english = texts_of(blocks.ticket_message(ticket, deadlines, NOW, tr=EN))  # type: ignore[arg-type]
+    assert any("Respond by" in t for t in english)
+
+
+def test_the_ticket_card_and_its_forms_read_in_chinese() -> None:
+    ticket = worked_ticket()
+    manager = Actor("U0MGR1", manager=True)
+    notices = [
+        ticket_card.confirm_request(ZH, ticket),  # type: ignore[arg-type]
+        ticket_card.approval_request(ZH, ticket),  # type: ignore[arg-type]
+        ticket_card.escalation_page(ZH, ticket, "U0ENG1", to=manager, now=NOW),  # type: ignore[arg-type]
+        *(ticket_card.answered_prompt(ZH, ticket, p, "已确认") for p in Prompt),  # type: ignore[arg-type]
+    ]
+    texts = [n.text for n in notices] + [t for n in notices for t in texts_of(n.blocks)]
+    texts.append(ticket_card.approval_outcome(ZH, ticket))  # type: ignore[arg-type]
+    for form in (ticket_card.rating_modal, ticket_card.checklist_modal, ticket_card.decline_modal):
+        texts += texts_of(form(ZH, ticket))  # type: ignore[arg-type]
+    chinese_only(*texts)
+    assert "打开工单" in texts_of(notices[2].blocks)
+    found = report_errors(summary=" ", details="x" * 4000, system="")
+    chinese_only(*(ZH.say(problem) for problem in found.values()))
+    assert ZH.say(found["summary"]) == "请填写摘要。"
 
 
 def test_the_managers_calendar_notices_read_in_chinese() -> None:

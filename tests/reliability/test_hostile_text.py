@@ -20,7 +20,7 @@ from bot.sla.stages import Stage, StageKind
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.i18n import Language, translator
+from bot.slack.i18n import Language, Translator, translator
 from bot.slack.thread_text import story_line
 from bot.slack.ticket_parser import parse
 from bot.slack.views import home_view, list_blocks, show_blocks
@@ -150,43 +150,8 @@ TRANSLATORS = [translator(language) for language in Language]
 def test_every_builder_shows_user_text_as_text_within_slack_limits(
     ticket: Ticket, note: str, offer: str
 ) -> None:
-    assert_safe_message(
-        blocks.ticket_fallback_text(ticket), blocks.ticket_message(ticket, DEADLINES, NOW)
-    )
-    assert_safe_view(
-        blocks.report_modal(
-            summary=ticket.summary,
-            details=ticket.details,
-            system=ticket.system,
-            answers=(False, True),
-            metadata={"channel": "C0RANDOM"},
-        )
-    )
-    assert_safe_view(blocks.report_confirmation(ticket, DEADLINES, NOW))
-    # the offer's button carries a key to the mention's text, kept by the bot
-    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer("evt:Ev0123"))
-    summary, details = blocks.report_from_text(offer)
-    assert_safe_view(blocks.report_modal(summary=summary, details=details))
-    for notice in (
-        blocks_ticket.confirm_request(ticket),
-        blocks_ticket.approval_request(ticket),
-        blocks_ticket.escalation_page(ticket, "U0ENG1", to=Actor("U0MGR1", manager=True), now=NOW),
-        *(
-            blocks_ticket.answered_prompt(
-                ticket, p, story_line(tr, Change(ticket, "confirm", {}, {"text": note}), "U0REP")
-            )
-            for p in Prompt
-            for tr in TRANSLATORS
-        ),
-    ):
-        assert_safe_message(notice.text, notice.blocks)
-    assert_safe_message(blocks_ticket.approval_outcome(ticket))
-    for view in (
-        blocks_ticket.rating_modal(ticket),
-        blocks_ticket.checklist_modal(ticket, ticket.resolution),
-        blocks_ticket.decline_modal(ticket),
-    ):
-        assert_safe_view(view)
+    for tr in TRANSLATORS:  # each language's words around the same user text
+        _builders_are_safe(tr, ticket, note, offer)
     events = [
         EventView(NOW, "U0ENG1", kind, {}, {"text": note, "severity": "A"})
         for kind in ("note", "cause", "severity", "reported")
@@ -205,6 +170,43 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         assert_safe_message(*blocks_pages.page(ticket, stage, due=due, now=NOW, link=None))
         assert_safe_message(*blocks_pages.breach_notice(ticket, stage, due=due, now=NOW))
         assert_safe_message(blocks_pages.thread_note(ticket, stage, due=due, now=NOW, who="U0ENG3"))
+
+
+def _builders_are_safe(tr: Translator, ticket: Ticket, note: str, offer: str) -> None:
+    assert_safe_message(
+        blocks.ticket_fallback_text(ticket), blocks.ticket_message(ticket, DEADLINES, NOW, tr=tr)
+    )
+    assert_safe_view(
+        blocks.report_modal(
+            tr,
+            summary=ticket.summary,
+            details=ticket.details,
+            system=ticket.system,
+            answers=(False, True),
+            metadata={"channel": "C0RANDOM"},
+        )
+    )
+    assert_safe_view(blocks.report_confirmation(tr, ticket, DEADLINES, NOW))
+    # the offer's button carries a key to the mention's text, kept by the bot
+    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer(tr, "evt:Ev0123"))
+    summary, details = blocks.report_from_text(offer)
+    assert_safe_view(blocks.report_modal(tr, summary=summary, details=details))
+    manager = Actor("U0MGR1", manager=True)
+    confirmed = story_line(tr, Change(ticket, "confirm", {}, {"text": note}), "U0REP")
+    for notice in (
+        blocks_ticket.confirm_request(tr, ticket),
+        blocks_ticket.approval_request(tr, ticket),
+        blocks_ticket.escalation_page(tr, ticket, "U0ENG1", to=manager, now=NOW),
+        *(blocks_ticket.answered_prompt(tr, ticket, p, confirmed) for p in Prompt),
+    ):
+        assert_safe_message(notice.text, notice.blocks)
+    assert_safe_message(blocks_ticket.approval_outcome(tr, ticket))
+    for view in (
+        blocks_ticket.rating_modal(tr, ticket),
+        blocks_ticket.checklist_modal(tr, ticket, ticket.resolution),
+        blocks_ticket.decline_modal(tr, ticket),
+    ):
+        assert_safe_view(view)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
