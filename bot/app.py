@@ -213,7 +213,7 @@ async def build(
     button_handlers.register(bolt, ctx, steps, readers)
     home_handlers.register(bolt, ctx, steps, readers)
     oncall_handlers.register(bolt, ctx, readers)
-    plan_handlers.register(bolt, ctx)
+    plan_handlers.register(bolt, ctx, readers)
     kb_handlers.register(bolt, ctx, readers)
     help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
     return Escalator(

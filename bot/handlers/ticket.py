@@ -81,8 +81,8 @@ async def execute(
         month = parse_month(command.argument) if command.argument else this_month(ctx)
         review = await month_review(ctx, month)
         if channel_id is not None:
-            after_answer(_share_later(ctx, client, review, channel_id, user_id))
-        return {"text": review_text(review), "blocks": review_blocks(review)}
+            after_answer(_share_later(ctx, client, tr, review, channel_id, user_id))
+        return {"text": review_text(tr, review), "blocks": review_blocks(tr, review)}
     assert command.number is not None and command.step is not None
     if command.verb == "resolve":
         ticket = await may(ctx, number=command.number, step=command.step, user_id=user_id)
@@ -143,10 +143,16 @@ async def _answer_later(respond: AsyncRespond, answer: Awaitable[dict[str, Any]]
 
 
 async def _share_later(
-    ctx: Context, client: AsyncWebClient, review: Review, channel: str, user_id: str
+    ctx: Context,
+    client: AsyncWebClient,
+    tr: Translator,
+    review: Review,
+    channel: str,
+    user_id: str,
 ) -> None:
-    """The review's chart and CSV into the channel the manager asked in; a failure is told
-    to the manager (the figures reached them already)."""
+    """The review's chart and CSV into the channel the manager asked in (its comment in the
+    workspace's language: the channel reads it); a failure is told to the manager in theirs
+    (``tr``; the figures reached them already)."""
     try:
         await share_files(ctx, client, review, channel)
     except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
@@ -155,5 +161,9 @@ async def _share_later(
         await client.chat_postEphemeral(
             channel=channel,
             user=user_id,
-            text=f"The chart and the CSV of {review.month} could not be shared here: {problem}",
+            text=tr(
+                "The chart and the CSV of %(month)s could not be shared here: %(problem)s",
+                month=str(review.month),
+                problem=str(problem),
+            ),
         )

@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.slack import plan_blocks
+from bot.slack.i18n import Translator
 from storage import outbox
 from storage import plan as plan_store
 from storage.outbox import NewNotice
@@ -118,10 +119,10 @@ async def sync(ctx: Context) -> datetime | None:
 
 def _notices(ctx: Context, customer: Customer, task_id: int, occ: StoredTask) -> list[NewNotice]:
     if occ.task is PlanTask.SURVEY:
-        text, blocks = plan_blocks.survey_request(task_id, customer.name)
+        text, blocks = plan_blocks.survey_request(ctx.tr, task_id, customer.name)
     else:
         text, blocks = plan_blocks.task_request(
-            task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
+            ctx.tr, task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
         )
     return [
         NewNotice(None, NoticeKind.DM, {"user": user, "text": text, "blocks": blocks})
@@ -229,10 +230,11 @@ class Closed:
     state: TaskState
     reason: str = ""
 
-    def message(self) -> tuple[str, list[dict[str, object]]]:
+    def message(self, tr: Translator) -> tuple[str, list[dict[str, object]]]:
+        """What the task's message says now (in the language it was sent in: ``tr``)."""
         t = self.task
         return plan_blocks.task_closed(
-            t.customer, t.task, t.nominal, self.state, self.by, self.reason
+            tr, t.customer, t.task, t.nominal, self.state, self.by, self.reason
         )
 
 

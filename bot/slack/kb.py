@@ -240,12 +240,12 @@ def article_errors_text(tr: Translator, errors: Mapping[str, str]) -> dict[str, 
 
 
 def article_saved(tr: Translator, entry: Entry, *, edited: bool) -> View:
-    said = (
+    said = N_(
         "Article *%(ref)s* is updated: %(title)s. "
         "`/kb edit %(ref)s` changes it, `/kb retire %(ref)s` retires it."
     )
     if not edited:
-        said = (
+        said = N_(
             "Article *%(ref)s* is added: %(title)s. "
             "`/kb edit %(ref)s` changes it, `/kb retire %(ref)s` retires it."
         )

@@ -130,7 +130,7 @@ def home_view(tr: Translator, data: HomeData, now: datetime) -> View:
         {"type": "divider"},
     ]
     if data.overdue_plan:
-        blocks += overdue_lines(data.overdue_plan)
+        blocks += overdue_lines(tr, data.overdue_plan)
         blocks.append({"type": "divider"})
     blocks += list_blocks(tr, data.mine, now, tr("Your open tickets"))[:20]
     if data.team is not None:

@@ -11,6 +11,8 @@ _NOT_WORDS = [
     re.compile(r":[a-z0-9_+-]+:"),  # :floppy_disk:
     re.compile(r"`[^`]*`"),  # commands and what the user typed, quoted as code
     re.compile(r"#\d+"),
+    re.compile(r"<https?://[^>]*>"),  # a link the bot made (a ticket message's permalink)
+    re.compile(r"\bKB-\d+\b"),  # a knowledge-base article's ref
     re.compile(
         r"\b(?:Escalator|Slack|HTTP|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL)\b"
     ),

@@ -199,3 +199,76 @@ def test_the_managers_calendar_notices_read_in_chinese() -> None:
     estimated, official = estimated_year(ZH, 2031), official_year(ZH, 2031)
     chinese_only(estimated, official)
     assert "2031 年还没有官方的节假日安排" in estimated and "不再是暂定的" in official
+
+
+def test_the_knowledge_base_reads_in_chinese() -> None:
+    from bot.domain.kb import Entry, EntryKind, QueryProblem
+    from bot.slack import kb as kb_blocks
+
+    article = Entry(EntryKind.ARTICLE, 3, "打印机无法打印", USER_TEXT, "", USER_TEXT, "U0ENG1", NOW)
+    solved = Entry(EntryKind.TICKET, 12, "收费系统停止", USER_TEXT, USER_TEXT, USER_TEXT, "U0", NOW)
+    found = [kb_blocks.Shown(article), kb_blocks.Shown(solved, "https://example.com/p1")]
+    texts = texts_of(kb_blocks.search_results(ZH, "打印机", found))
+    texts += texts_of(kb_blocks.search_results(ZH, "打印机", []))
+    texts += texts_of(kb_blocks.offer_blocks(ZH, found))
+    texts += texts_of(kb_blocks.related_blocks(ZH, found))
+    texts += texts_of(kb_blocks.confirm_kb_blocks(ZH, 12, True))
+    retired = Entry(EntryKind.ARTICLE, 4, "旧文章", USER_TEXT, "", USER_TEXT, "U0", NOW, True)
+    for view in (
+        kb_blocks.solved_view(ZH, article),
+        kb_blocks.entry_view(ZH, found[1]),
+        kb_blocks.entry_view(ZH, kb_blocks.Shown(retired)),
+        kb_blocks.article_modal(ZH),
+        kb_blocks.article_modal(ZH, article),
+        kb_blocks.article_saved(ZH, article, edited=True),
+        kb_blocks.article_saved(ZH, article, edited=False),
+    ):
+        texts += texts_of(view)
+    texts += [kb_blocks.query_problem(ZH, problem) for problem in QueryProblem]
+    texts += [ZH(kb_blocks.HELP), kb_blocks.search_text(ZH, [])]
+    texts += kb_blocks.article_errors_text(ZH, {"title": "missing", "answer": "too_long"}).values()
+    chinese_only(*texts)
+    assert "这解决了我的问题" in texts and "KB-3" in "".join(texts)
+    assert "This solved my problem" in texts_of(kb_blocks.offer_blocks(EN, found))
+
+
+def test_the_service_plan_and_the_months_review_read_in_chinese() -> None:
+    from datetime import date
+
+    from bot.domain.review import CLASSES, Group, Kept, Month, Rated, Review, Spread
+    from bot.domain.service_plan import PlanTask, TaskState
+    from bot.slack import plan_blocks
+    from bot.slack.review_blocks import review_blocks, review_text
+
+    due, overdue = date(2026, 12, 1), NOW + timedelta(days=8)
+    texts: list[str] = []
+    for task in PlanTask:
+        text, found = plan_blocks.task_request(ZH, 7, "高速公路监控中心", task, due, overdue)
+        texts += [text, *texts_of(found)]
+        for state in (TaskState.DONE, TaskState.SKIPPED):
+            text, found = plan_blocks.task_closed(ZH, "中心", task, due, state, "U0ENG1", "下雪")
+            texts += [text, *texts_of(found)]
+    text, found = plan_blocks.survey_request(ZH, 7, "高速公路监控中心")
+    texts += [text, *texts_of(found)]
+    texts += texts_of(plan_blocks.skip_modal(ZH, 7, "D0", "1.0"))
+    texts += texts_of(plan_blocks.survey_modal(ZH, 7, "高速公路监控中心", "D0", "1.0"))
+    texts += texts_of(plan_blocks.overdue_lines(ZH, [("监控中心", PlanTask.VISIT, due, NOW)] * 16))
+    group = Group(tickets=1, closed=1, signoffs=Rated(1, 4))
+    group.kept["respond"] = Kept(met=1, due=2)
+    review = Review(
+        month=Month(2026, 11),
+        start=NOW,
+        end=NOW,
+        total=group,
+        by_class={c: Group() for c in CLASSES},
+        by_customer={"": group, **{f"客户{n}": Group() for n in range(21)}},
+        respond=Spread(3, 2400.0, 3600.0),
+        resolve=Spread(0, None, None),
+        answered_at_once=2,
+    )
+    texts += [review_text(ZH, review), *texts_of(review_blocks(ZH, review))]
+    chinese_only(*texts)
+    joined = "\n".join(texts)
+    assert "2026-11 售后服务月报" in joined and "中位数 40 分钟" in joined and "电话交流" in joined
+    english = "\n".join(texts_of(review_blocks(EN, review)))
+    assert "To respond: median 40 min, 90% within 1 h (3)" in english
