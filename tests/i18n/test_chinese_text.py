@@ -150,6 +150,10 @@ def test_refusals_read_in_chinese() -> None:
 
 
 def test_triage_is_asked_in_the_standards_words() -> None:
+    from bot.domain.triage import QUESTIONS
+
+    assert set(QUESTION_TEXT) == {q.key for q in QUESTIONS}  # every question has its words
+    assert set(MEANING_TEXT) == set(Severity)
     assert ZH(QUESTION_TEXT["stopped"]).startswith("是否严重影响整个系统运行")
     assert "但没有导致系统工作流程和业务处理、网络连接的停滞或中断" in ZH(QUESTION_TEXT["affected"])
     assert "为了系统日后的正常使用必须加以修改或完善" in ZH(QUESTION_TEXT["future"])
