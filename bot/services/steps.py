@@ -36,7 +36,8 @@ class StepOutcome:
 
     @property
     def reply(self) -> str:
-        """The answer in English (callers not yet given the reader's language)."""
+        """The answer as written in the code (English): for logs and tests; people read
+        ``message`` said in their language."""
         return str(self.message)
 
 

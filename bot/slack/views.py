@@ -17,7 +17,7 @@ from bot.slack.blocks import (
     plain,
     ticket_message,
 )
-from bot.slack.i18n import N_, Language, Translator, translator
+from bot.slack.i18n import N_, Translator
 from bot.slack.plan_blocks import overdue_lines
 
 MAX_LISTED = 40  # a message holds 50 blocks
@@ -47,8 +47,7 @@ EVENT_WORDS = {
 }
 
 
-def show_blocks(view: TicketView, now: datetime, tr: Translator | None = None) -> list[Block]:
-    tr = tr or translator(Language.EN)
+def show_blocks(view: TicketView, now: datetime, tr: Translator) -> list[Block]:
     card = ticket_message(view.ticket, view.deadlines, now, tr=tr)
     blocks = [b for b in card if b["type"] != "actions"]
     t = view.ticket

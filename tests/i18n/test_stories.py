@@ -9,6 +9,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import ticket
@@ -232,3 +234,58 @@ async def test_when_slack_does_not_say_a_persons_language_the_workspaces_is_used
     # a Slack that hangs does not hold the answer up: the workspace's language meanwhile
     slack.hang("users.info", 5.0)
     assert (await say(slack, "U0ENG2", "show 5")) == "没有工单 #5。"
+
+
+async def test_the_report_form_its_errors_and_the_sign_off_read_in_each_readers_language(
+    zh_running: Running,
+) -> None:
+    slack = zh_running.slack
+    view_id = await open_report(slack, text="打印机卡纸")
+    form = slack.views[view_id].view
+    assert form["title"]["text"] == "报告问题" and form["submit"]["text"] == "提交工单"
+    assert "是否严重影响整个系统运行" in json.dumps(form, ensure_ascii=False)
+    # a field left empty is told in Chinese, and nothing is stored
+    refused = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "打印机卡纸", "details": " "}
+    )
+    assert refused.json["response_action"] == "errors"
+    assert refused.json["errors"]["details"] == "请填写问题描述。"
+    assert "triage_stopped" in refused.json["errors"]
+    number = await report_through_the_form(slack, "打印机卡纸", "三楼打印机", [False, True])
+    # the engineer's Resolve form, the reporter's sign-off and rating form: Chinese
+    await say(slack, "U0ENG1", f"确认 {number}")
+    await say(slack, "U0ENG1", f"解决 {number} 已更换硒鼓")
+    checklist = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    assert checklist.view["title"]["text"] == f"解决 #{number}"
+    assert "维护检查清单" in json.dumps(checklist.view, ensure_ascii=False)
+    await slack.view_submission(
+        user="U0ENG1", view_id=checklist.id, values={"resolution": "已更换硒鼓"}
+    )
+    dm = slack.dm_channel("U0REP")
+    ask = await slack.wait_for(
+        lambda: next((m for m in slack.messages(dm) if "confirm_yes" in json.dumps(m.blocks)), None)
+    )
+    assert f"#{number} 已解决。问题修好了吗?" in ask.text
+    await slack.block_action(user="U0REP", action_id="confirm_yes", channel=dm, message_ts=ask.ts)
+    rating = await slack.wait_for(lambda: slack.modal("U0REP"))
+    assert rating.view["title"]["text"] == f"评价 #{number}"
+    # the English reader's form is English in the same workspace
+    english = await open_report(slack, user=ENGLISH_READER, text="paper jam")
+    assert slack.views[english].view["title"]["text"] == "Report a problem"
+    refused = await slack.view_submission(
+        user=ENGLISH_READER, view_id=english, values={"summary": "paper jam", "details": ""}
+    )
+    assert refused.json["errors"]["details"] == "Please fill in what happened."
+
+
+# bot/services/delivery.py (issue 13 is rebuilding it) posts the card without the workspace's
+# translator yet (blocks.ticket_message(..., tr=self.ctx.tr)): strict, so the mark comes off
+# once it does.
+@pytest.mark.xfail(strict=True, reason="delivery does not pass the workspace's tr to the card")
+async def test_the_card_in_the_channel_reads_in_the_workspaces_language(
+    zh_running: Running,
+) -> None:
+    slack = zh_running.slack
+    number = await report_through_the_form(slack, "打印机卡纸", "三楼打印机", [False, True])
+    card = json.dumps((await ticket_message(slack, number)).blocks, ensure_ascii=False)
+    assert "*报告人*" in card and "认领" in card
