@@ -94,8 +94,13 @@ class TimerEngine:
                 await self._sleep(self.ctx.clock.now() + timedelta(seconds=5))
             if handled:
                 continue
-            async with self.ctx.db.read() as conn:
-                due = await timer_store.next_due_at(conn)
+            try:
+                async with self.ctx.db.read() as conn:
+                    due = await timer_store.next_due_at(conn)
+            except Exception:  # the database is away: look again after a while, never die
+                log.exception("timer engine could not read the next due timer")
+                await self._sleep(self.ctx.clock.now() + timedelta(seconds=5))
+                continue
             now = self.ctx.clock.now()
             if due is not None and passed_at < due <= now:
                 continue  # fell due during the pass: fire it now
