@@ -20,7 +20,10 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
-RUN pip install ".${EXTRAS:+[${EXTRAS}]}" \
+# The message catalogs are compiled into the package (the bot would compile them at start).
+RUN pip install "Babel>=2.14,<3" \
+    && pybabel compile --domain messages --directory bot/slack/locale --statistics \
+    && pip install ".${EXTRAS:+[${EXTRAS}]}" \
     && useradd --system --uid 10001 --home-dir /data escalator \
     && mkdir -p /data && chown escalator /data
 

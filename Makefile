@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test check bench reliability clean
+.PHONY: demo test check bench reliability clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: $(STAMP_TEST)
 	bash .ci/test-postgres.sh $(BIN)/pytest
 
 check: test
+
+# After changing what the bot says: add new texts to the .po files (then translate them);
+# compiled .mo files are optional (the bot compiles a .po in memory when its .mo is missing).
+catalogs: $(STAMP_RUN)
+	$(BIN)/python -m bot.slack.catalogs update
+	$(BIN)/python -m bot.slack.catalogs compile
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py

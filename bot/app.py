@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.handlers import background
 from bot.handlers import buttons as button_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
@@ -30,6 +31,7 @@ from bot.handlers import oncall as oncall_handlers
 from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
+from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
@@ -127,6 +129,7 @@ class Escalator:
             for task in pending:
                 log.error("worker %s did not stop within %.0f s", task.get_name(), STOP_WAIT)
         self._tasks.clear()
+        await background.drain(STOP_WAIT)  # work a listener handed on, before the database goes
         try:
             await asyncio.wait_for(self.ctx.db.close(), timeout=STOP_WAIT)
         except TimeoutError:
@@ -261,14 +264,15 @@ async def build(
     )
     steps = StepIntake(ctx)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
-    ticket_handlers.register(bolt, ctx, steps)
-    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx))
-    button_handlers.register(bolt, ctx, steps)
-    home_handlers.register(bolt, ctx, steps)
-    oncall_handlers.register(bolt, ctx)
-    plan_handlers.register(bolt, ctx)
-    kb_handlers.register(bolt, ctx)
-    help_handlers.register(bolt)  # last: it answers any slash command nobody else took
+    readers = Readers(ctx)  # each person's language, asked of Slack once a day
+    ticket_handlers.register(bolt, ctx, steps, readers)
+    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx), readers)
+    button_handlers.register(bolt, ctx, steps, readers)
+    home_handlers.register(bolt, ctx, steps, readers)
+    oncall_handlers.register(bolt, ctx, readers)
+    plan_handlers.register(bolt, ctx, readers)
+    kb_handlers.register(bolt, ctx, readers)
+    help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
     return Escalator(
         ctx=ctx,
         bolt=bolt,

@@ -92,7 +92,7 @@ def backup(settings: Settings, path: str) -> None:
         raise ConfigError("DATABASE_URL", f"no SQLite database file at {source_path!r}")
     target = Path(path)
     if target.exists():
-        raise UserError(f"{path} exists already; give a new path")
+        raise UserError("%(path)s exists already; give a new path", path=path)
     source = sqlite3.connect(source_path, timeout=30)
     dest = sqlite3.connect(target)
     try:
@@ -177,7 +177,7 @@ def report(settings: Settings, month: str, out: str) -> list[Path]:
     config = load_config(settings.config_path)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise UserError(f"{out} is not a directory")
+        raise UserError("%(path)s is not a directory", path=out)
     review, png, data = asyncio.run(_review_files(settings, config, chosen))
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -20,10 +20,10 @@ def read_articles(folder: Path) -> list[ArticleFile]:
     """Every ``*.md`` file of the folder, in name order; any bad file stops the import
     before anything is stored, naming each bad file and what is wrong with it."""
     if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder")
+        raise UserError("%(path)s is not a folder", path=folder)
     files = sorted(folder.glob("*.md"))
     if not files:
-        raise UserError(f"{folder} holds no .md files")
+        raise UserError("%(path)s holds no .md files", path=folder)
     articles: list[ArticleFile] = []
     problems: list[str] = []
     for path in files:
@@ -35,7 +35,9 @@ def read_articles(folder: Path) -> list[ArticleFile]:
     if len(numbers) != len(set(numbers)):
         problems.append("two files name the same KB number")
     if problems:
-        raise UserError("nothing imported:\n  " + "\n  ".join(problems))
+        raise UserError(
+            "nothing imported:\n%(problems)s", problems="\n".join(f"  {p}" for p in problems)
+        )
     return articles
 
 

@@ -18,6 +18,7 @@ from bot.domain.service_plan import DEFAULT_PLAN, ServicePlan, parse_plan
 from bot.errors import ConfigError
 from bot.sla.calendar import WorkCalendar
 from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy
+from bot.slack.i18n import DEFAULT_LANGUAGE, Language
 
 _SLACK_ID = re.compile(r"^[UWCGDB][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^(#[a-z0-9._-]{1,80}|[CGD][A-Z0-9]{2,})$")
@@ -69,6 +70,8 @@ class Config:
     oncall: OnCallConfig
     customers: tuple[Customer, ...]
     policy: Policy = field(default=DEFAULT_POLICY)
+    # The workspace's language: channel posts; what one person sees follows their own.
+    language: Language = DEFAULT_LANGUAGE
     service_plan: ServicePlan = DEFAULT_PLAN
     report: ReportConfig = ReportConfig(channel=Channels.managers)
 
@@ -91,6 +94,7 @@ class Config:
 
 _TOP_KEYS = {
     "timezone",
+    "language",
     "channels",
     "roles",
     "calendar",
@@ -133,6 +137,12 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("timezone", f"unknown timezone {timezone!r}") from None
+    language_text = _str(data, "language", DEFAULT_LANGUAGE.value, "language")
+    try:
+        language = Language(language_text)
+    except ValueError:
+        known = ", ".join(repr(lang.value) for lang in Language)
+        raise ConfigError("language", f"{language_text!r} is not one of {known}") from None
 
     channels_t = _table(data, "channels")
     _no_unknown(channels_t, {"support", "managers"}, "channels")
@@ -176,6 +186,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         oncall=oncall,
         customers=customers,
         policy=policy,
+        language=language,
         service_plan=service_plan,
         report=report,
     )

@@ -20,8 +20,10 @@ from tests.fakes import FakeClock
 # A Monday morning in Shanghai, inside working hours.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
+# The English bot: the suite's stories read its English; tests/i18n runs them in Chinese.
 CONFIG_DATA = {
     "timezone": "Asia/Shanghai",
+    "language": "en",
     "channels": {"support": "C0SUPPORT", "managers": "C0MANAGERS"},
     "roles": {"engineers": ["U0ENG1", "U0ENG2", "U0ENG3"], "managers": ["U0MGR1"]},
     "calendar": {"hours": "08:30-12:00,13:30-17:30", "holidays": "CN"},

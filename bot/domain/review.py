@@ -36,7 +36,9 @@ def parse_month(text: str) -> Month:
     """``YYYY-MM``; a bad month is the user's error, with the right form."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise UserError(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-10.")
+        raise UserError(
+            "%(text)s is not a month; write it as YYYY-MM, e.g. 2026-10.", text=repr(text)
+        )
     return Month(int(match.group(1)), int(match.group(2)))
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.errors import Message
 from bot.sla.calendar import WorkCalendar
 from bot.sla.deadlines import Deadlines, Pause, compute_deadlines
 from bot.sla.policy import Policy, Severity
@@ -70,18 +71,31 @@ class NewTicket:
     reported_at: datetime
 
 
-def report_errors(*, summary: str, details: str, system: str) -> dict[str, str]:
+_FIELD_WORDS = {
+    "summary": Message("the summary"),
+    "details": Message("what happened"),
+    "system": Message("the affected system"),
+}
+
+
+def report_errors(*, summary: str, details: str, system: str) -> dict[str, Message]:
     """Per-field problems with a report (empty when it is fine). Keys: summary, details, system."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     for name, value, limit, required in (
         ("summary", summary, SUMMARY_MAX, True),
         ("details", details, DETAILS_MAX, True),
         ("system", system, SYSTEM_MAX, False),
     ):
+        what = _FIELD_WORDS[name]
         if required and not value.strip():
-            errors[name] = f"Please fill in the {name}."
+            errors[name] = Message("Please fill in %(field)s.", field=what)
         elif len(value) > limit:
-            errors[name] = f"Keep the {name} to {limit} characters (it has {len(value)})."
+            errors[name] = Message(
+                "Keep %(field)s to %(limit)s characters (it has %(n)s).",
+                field=what,
+                limit=limit,
+                n=len(value),
+            )
     return errors
 
 
@@ -160,7 +174,7 @@ class Ticket:
     @property
     def ref(self) -> str:
         """How a ticket is written to users: ``#42``."""
-        return f"#{self.number}"
+        return ref_of(self.number)
 
     def met_at(self) -> dict[str, datetime | None]:
         """When each milestone was met, by name (None while it runs). After a reopen,
@@ -216,6 +230,11 @@ def deadlines_of(
         pauses=ticket.pauses,
         fix_date=ticket.fix_date,
     )
+
+
+def ref_of(number: int) -> str:
+    """How ticket ``number`` is written to users: ``#42``."""
+    return f"#{number}"
 
 
 def promised_deadlines(

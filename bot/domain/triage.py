@@ -10,38 +10,18 @@ from bot.sla.policy import Severity
 
 @dataclass(frozen=True)
 class Question:
+    """A triage question by its key; its words (and what each class means) are the Slack
+    layer's, in the reader's language (bot/slack/triage_text.py)."""
+
     key: str
-    text: str
     yes_means: Severity
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question(
-        key="stopped",
-        text=(
-            "Has the whole system stopped, is business processing badly wrong, "
-            "or is the network link down?"
-        ),
-        yes_means=Severity.A,
-    ),
-    Question(
-        key="affected",
-        text="Is normal operation affected, though work can go on?",
-        yes_means=Severity.B,
-    ),
-    Question(
-        key="future",
-        text="Does it need fixing for future use, though nothing is affected now?",
-        yes_means=Severity.C,
-    ),
+    Question(key="stopped", yes_means=Severity.A),
+    Question(key="affected", yes_means=Severity.B),
+    Question(key="future", yes_means=Severity.C),
 )
-
-MEANING: dict[Severity, str] = {
-    Severity.A: "Critical: the system is down, processing is badly wrong, or the link is down",
-    Severity.B: "Major: normal operation is affected, though work can go on",
-    Severity.C: "Minor: needs fixing for future use, nothing is affected now",
-    Severity.D: "Suggestion: an improvement to consider",
-}
 
 
 def classify(answers: Sequence[bool]) -> Severity | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.domain.record import diff
 from bot.domain.tickets import ACTIVE, FIRST_ACK, REOPENED_AT, REOPENS, Ticket, TicketState
-from bot.errors import UserError
+from bot.errors import Message, UserError
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 
@@ -125,11 +125,11 @@ WHO_MAY: Mapping[str, frozenset[Role]] = {
     "autoclose": frozenset(),  # the bot itself
 }
 ROLE_WORDS = {
-    Role.ENGINEER: "an engineer",
-    Role.MANAGER: "a manager",
-    Role.REPORTER: "the reporter",
+    Role.ENGINEER: Message("an engineer"),
+    Role.MANAGER: Message("a manager"),
+    Role.REPORTER: Message("the reporter"),
 }
-ROLE_PLURALS = {Role.ENGINEER: "engineers", Role.MANAGER: "managers"}
+ROLE_PLURALS = {Role.ENGINEER: Message("engineers"), Role.MANAGER: Message("managers")}
 
 
 class Duty(StrEnum):
@@ -155,11 +155,24 @@ def check_duty(duty: Duty, actor: Actor) -> None:
     """Refused (with who may) unless ``actor`` may do ``duty``."""
     if not may_do(duty, actor):
         allowed = _in_order(WHO_MAY_DUTY[duty])
-        if len(allowed) == 1:
-            who = ROLE_WORDS[allowed[0]]
-        else:
-            who = " and ".join(ROLE_PLURALS[r] for r in allowed)
-        raise Refused(f"Only {who} can {duty}.")
+        who = (
+            ROLE_WORDS[allowed[0]]
+            if len(allowed) == 1
+            else _joined([ROLE_PLURALS[r] for r in allowed], "and")
+        )
+        raise Refused("Only %(who)s can %(duty)s.", who=who, duty=duty)
+
+
+def _joined(words: list[Message], how: str) -> Message:
+    """``a or b or c`` (``and``), as a message each language words its own way."""
+    joined = words[0]
+    for word in words[1:]:
+        joined = (
+            Message("%(a)s or %(b)s", a=joined, b=word)
+            if how == "or"
+            else Message("%(a)s and %(b)s", a=joined, b=word)
+        )
+    return joined
 
 
 def _in_order(roles: frozenset[Role]) -> list[Role]:
@@ -171,8 +184,8 @@ def check_role(ticket: Ticket, step: Step, actor: Actor) -> None:
     if step.verb == "note" and ticket.assignee_id == actor.user_id:
         return
     if not allowed & actor.roles_on(ticket):
-        who = " or ".join(ROLE_WORDS[r] for r in _in_order(allowed))
-        raise Refused(f"Only {who} can {step.verb} {ticket.ref}.")
+        who = _joined([ROLE_WORDS[r] for r in _in_order(allowed)], "or")
+        raise Refused("Only %(who)s can %(verb)s %(ref)s.", who=who, verb=step.verb, ref=ticket.ref)
 
 
 def may(ticket: Ticket, verb: str, actor: Actor) -> bool:
@@ -212,19 +225,22 @@ def apply(
     return Change(ticket=new, kind=step.verb, before=before, after=after)
 
 
-def _need(ticket: Ticket, states: frozenset[TicketState] | set[TicketState], doing: str) -> None:
+def _need(
+    ticket: Ticket, states: frozenset[TicketState] | set[TicketState], doing: Message
+) -> None:
     if ticket.state not in states:
-        raise NotAllowed(f"{ticket.ref} is {_state_words(ticket)}; it cannot be {doing} now.")
-
-
-def _state_words(ticket: Ticket) -> str:
-    return ticket.state.value.replace("_", " ")
+        raise NotAllowed(
+            "%(ref)s is %(state)s; it cannot be %(doing)s now.",
+            ref=ticket.ref,
+            state=ticket.state,
+            doing=doing,
+        )
 
 
 def _ack(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.acknowledged_at is not None:
-        raise NotAllowed(f"{t.ref} is acknowledged already.")
-    _need(t, ACTIVE, "acknowledged")
+        raise NotAllowed("%(ref)s is acknowledged already.", ref=t.ref)
+    _need(t, ACTIVE, Message("acknowledged"))
     return replace(
         t,
         state=TicketState.ACKNOWLEDGED,
@@ -239,9 +255,9 @@ def _take(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 def _assign(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.state is TicketState.CLOSED:
-        raise NotAllowed(f"{t.ref} is closed; reopen it first.")
+        raise NotAllowed("%(ref)s is closed; reopen it first.", ref=t.ref)
     if s.user == t.assignee_id:
-        raise NotAllowed(f"{t.ref} is already assigned to <@{s.user}>.")
+        raise NotAllowed("%(ref)s is already assigned to %(user)s.", ref=t.ref, user=f"<@{s.user}>")
     return replace(t, assignee_id=s.user)
 
 
@@ -253,24 +269,24 @@ def _met_respond(t: Ticket, a: Actor, now: datetime) -> Ticket:
 
 def _cause(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.cause_at is not None:
-        raise NotAllowed(f"The cause of {t.ref} is recorded already; add a note instead.")
-    _need(t, ACTIVE, "diagnosed")
+        raise NotAllowed("The cause of %(ref)s is recorded already; add a note instead.", ref=t.ref)
+    _need(t, ACTIVE, Message("diagnosed"))
     t = _met_respond(t, a, now)
     return replace(t, state=TicketState.DIAGNOSED, cause_at=now, cause=s.text)
 
 
 def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.plan_at is not None:
-        raise NotAllowed(f"{t.ref} has a plan already; add a note instead.")
-    _need(t, ACTIVE, "planned")
+        raise NotAllowed("%(ref)s has a plan already; add a note instead.", ref=t.ref)
+    _need(t, ACTIVE, Message("planned"))
     if s.fix_date is not None and s.fix_date < now.date():
-        raise NotAllowed(f"The fix date {s.fix_date.isoformat()} is in the past.")
+        raise NotAllowed("The fix date %(date)s is in the past.", date=s.fix_date.isoformat())
     t = _met_respond(t, a, now)
     return replace(t, state=TicketState.PLANNED, plan_at=now, plan=s.text, fix_date=s.fix_date)
 
 
 def _resolve(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, ACTIVE, "resolved")
+    _need(t, ACTIVE, Message("resolved"))
     t = _met_respond(t, a, now)
     return replace(
         t,
@@ -282,34 +298,36 @@ def _resolve(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _wait(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, ACTIVE, "put on hold")
+    _need(t, ACTIVE, Message("put on hold"))
     if is_waiting(t):
-        raise NotAllowed(f"{t.ref} is waiting for the customer already.")
+        raise NotAllowed("%(ref)s is waiting for the customer already.", ref=t.ref)
     return replace(t, pauses=(*t.pauses, Pause(start=now)))
 
 
 def _resume(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if not is_waiting(t):
-        raise NotAllowed(f"{t.ref} is not waiting for the customer.")
+        raise NotAllowed("%(ref)s is not waiting for the customer.", ref=t.ref)
     return replace(t, pauses=_end_pause(t.pauses, now))
 
 
 def _severity(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.state is TicketState.CLOSED:
-        raise NotAllowed(f"{t.ref} is closed; reopen it first.")
+        raise NotAllowed("%(ref)s is closed; reopen it first.", ref=t.ref)
     if s.severity == t.severity:
-        raise NotAllowed(f"{t.ref} is class {t.severity} already.")
+        raise NotAllowed(
+            "%(ref)s is class %(severity)s already.", ref=t.ref, severity=t.severity.value
+        )
     assert s.severity is not None
     return replace(t, severity=s.severity)
 
 
 def _accept(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, {TicketState.AWAITING_APPROVAL}, "accepted")
+    _need(t, {TicketState.AWAITING_APPROVAL}, Message("accepted"))
     return replace(t, state=TicketState.OPEN, extra={**t.extra, "approval": "accepted"})
 
 
 def _decline(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, {TicketState.AWAITING_APPROVAL}, "declined")
+    _need(t, {TicketState.AWAITING_APPROVAL}, Message("declined"))
     return replace(
         t,
         state=TicketState.CLOSED,
@@ -324,14 +342,14 @@ def _note(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.state is TicketState.CLOSED:
-        raise NotAllowed(f"{t.ref} is closed already.")
+        raise NotAllowed("%(ref)s is closed already.", ref=t.ref)
     return replace(t, state=TicketState.CLOSED, closed_at=now, pauses=_end_pause(t.pauses, now))
 
 
 def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     """Open again: the respond milestone starts again from ``now`` (SPEC §4), counted as the
     ticket's next round; the first acknowledgement is kept for the month's figures."""
-    _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, "reopened")
+    _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, Message("reopened"))
     extra: dict[str, object] = {
         **t.extra,
         REOPENED_AT: now.isoformat(),
@@ -350,12 +368,12 @@ def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 
 def _escalate(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, ACTIVE, "escalated")
+    _need(t, ACTIVE, Message("escalated"))
     return replace(t, extra={**t.extra, "escalated_at": now.isoformat()})
 
 
 def _confirm(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, {TicketState.RESOLVED}, "confirmed")
+    _need(t, {TicketState.RESOLVED}, Message("confirmed"))
     if s.rating is None or not 1 <= s.rating <= 5:
         raise NotAllowed("The rating is a number from 1 to 5.")
     return replace(
@@ -368,16 +386,20 @@ def _reject(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     sign-off message must not reopen a closed ticket (the reporter uses /ticket reopen)."""
     if t.state is TicketState.CLOSED:
         raise NotAllowed(
-            f"{t.ref} is closed: this sign-off was answered already. "
-            f"To open it again, use `/ticket reopen {t.number}`."
+            "%(ref)s is closed: this sign-off was answered already. "
+            "To open it again, use `/ticket reopen %(number)s`.",
+            ref=t.ref,
+            number=t.number,
         )
     if t.state is not TicketState.RESOLVED:
-        raise NotAllowed(f"{t.ref} is {_state_words(t)}: it no longer waits for your sign-off.")
+        raise NotAllowed(
+            "%(ref)s is %(state)s: it no longer waits for your sign-off.", ref=t.ref, state=t.state
+        )
     return _reopen(t, s, a, now)
 
 
 def _autoclose(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    _need(t, {TicketState.RESOLVED}, "closed without an answer")
+    _need(t, {TicketState.RESOLVED}, Message("closed without an answer"))
     return replace(
         t, state=TicketState.CLOSED, closed_at=now, extra={**t.extra, "autoclosed": True}
     )

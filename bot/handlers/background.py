@@ -24,6 +24,17 @@ def after_answer(work: Coroutine[Any, Any, Any]) -> None:
     task.add_done_callback(_finished)
 
 
+async def drain(within: float) -> None:
+    """Let the work handed on finish (up to ``within`` seconds), then cancel what is left:
+    before a stop closes the database that work writes to."""
+    if _running:
+        _, pending = await asyncio.wait(set(_running), timeout=within)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=within)
+
+
 def busy() -> bool:
     """Whether any work handed to :func:`after_answer` is still running."""
     return bool(_running)

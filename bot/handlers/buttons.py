@@ -14,17 +14,19 @@ from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.handlers.background import after_answer
+from bot.handlers.readers import Readers
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, StepRequest, may, run_step
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.blocks import BUTTON_STEPS, View, mrkdwn, plain
+from bot.slack.blocks import BUTTON_STEPS, TITLE_MAX, View, mrkdwn, plain
+from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
 from bot.slack.views import show_blocks
 
 Reply = Callable[[str], Awaitable[None]]
 # Buttons that open the form of their step (BUTTON_STEPS: checked to be allowed first).
-FORMS: dict[Action, Callable[[Ticket], View]] = {
+FORMS: dict[Action, Callable[[Translator, Ticket], View]] = {
     Action.RESOLVE: blocks_ticket.checklist_modal,
     Action.CONFIRM_YES: blocks_ticket.rating_modal,
     Action.DECLINE: blocks_ticket.decline_modal,
@@ -71,25 +73,27 @@ def _value(view: dict[str, Any], block: str) -> Any:
     return view["state"]["values"].get(block, {}).get("value", {})
 
 
-def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -> None:
     for action_id, verb in SIMPLE_STEPS.items():
-        _register_simple(app, steps, action_id, verb)
+        _register_simple(app, steps, readers, action_id, verb)
     for action_id, form in FORMS.items():
-        _register_form(app, ctx, action_id, BUTTON_STEPS[action_id], form)
+        _register_form(app, ctx, readers, action_id, BUTTON_STEPS[action_id], form)
 
     @app.action(Action.OPEN)
     async def open_button(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        after_answer(_show(ctx, body, client, respond))
+        after_answer(_show(ctx, readers, body, client, respond))
 
+    # A form's answer cannot wait on Slack: its reader's language as last heard.
     @app.view(Callback.CHECKLIST)
     async def checklist_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         resolution = (_value(view, "resolution").get("value") or "").strip()
         if not resolution:
-            await ack(response_action="errors", errors={"resolution": "Say what was done."})
+            await ack(response_action="errors", errors={"resolution": tr("Say what was done.")})
             return
         checked = [o["value"] for o in _value(view, "checklist").get("selected_options") or []]
         update_time = (_value(view, "update_time").get("value") or "").strip()
@@ -100,6 +104,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         await _submit_step(
             ack,
             ctx,
+            tr,
             view,
             body,
             Step(
@@ -116,26 +121,33 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
     @app.view(Callback.RATING)
     async def rating_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         selected = _value(view, "rating").get("selected_option") or {}
         if not str(selected.get("value", "")).isdigit():
-            await ack(response_action="errors", errors={"rating": "Pick 1 to 5 stars."})
+            await ack(response_action="errors", errors={"rating": tr("Pick 1 to 5 stars.")})
             return
         comment = (_value(view, "comment").get("value") or "").strip()
         step = Step("confirm", rating=int(selected["value"]), text=comment)
-        await _submit_step(ack, ctx, view, body, step)
+        await _submit_step(ack, ctx, tr, view, body, step)
 
     @app.view(Callback.DECLINE)
     async def decline_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         reason = (_value(view, "reason").get("value") or "").strip()
         if not reason:
-            await ack(response_action="errors", errors={"reason": "Say why it is declined."})
+            await ack(response_action="errors", errors={"reason": tr("Say why it is declined.")})
             return
-        await _submit_step(ack, ctx, view, body, Step("decline", text=reason))
+        await _submit_step(ack, ctx, tr, view, body, Step("decline", text=reason))
 
 
 def _register_form(
-    app: AsyncApp, ctx: Context, action_id: str, step: Step, form: Callable[[Ticket], View]
+    app: AsyncApp,
+    ctx: Context,
+    readers: Readers,
+    action_id: str,
+    step: Step,
+    form: Callable[[Translator, Ticket], View],
 ) -> None:
     """A button that opens the form of a step, once the step is known to be allowed."""
 
@@ -144,24 +156,33 @@ def _register_form(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        # The form opens within the trigger's 3 seconds: the reader's language as last heard.
+        tr = readers.known(body["user"]["id"])
         try:
             ticket = await may(ctx, number=_number(body), step=step, user_id=body["user"]["id"])
-            await client.views_open(trigger_id=body["trigger_id"], view=form(ticket))
+            await client.views_open(trigger_id=body["trigger_id"], view=form(tr, ticket))
         except UserError as exc:
-            await _replier(body, respond, client)(str(exc))
+            await _replier(body, respond, client)(tr.say(exc.message))
 
 
-def _register_simple(app: AsyncApp, steps: StepIntake, action_id: str, verb: str) -> None:
+def _register_simple(
+    app: AsyncApp, steps: StepIntake, readers: Readers, action_id: str, verb: str
+) -> None:
     @app.action(action_id)
     async def simple_step(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        after_answer(_step(steps, verb, body, _replier(body, respond, client)))
+        after_answer(_step(steps, readers, verb, body, client, _replier(body, respond, client)))
 
 
 async def _step(
-    steps: StepIntake, verb: str, body: dict[str, Any], reply: Callable[[str], Awaitable[None]]
+    steps: StepIntake,
+    readers: Readers,
+    verb: str,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    reply: Reply,
 ) -> None:
     try:
         outcome = await steps.run(
@@ -170,24 +191,31 @@ async def _step(
             )
         )
     except UserError as exc:
-        await reply(str(exc))
+        tr = await readers.of(client, body["user"]["id"])
+        await reply(tr.say(exc.message))
         return
     if outcome.change is not None:  # not a retry of a click answered before
-        await reply(outcome.reply)
+        tr = await readers.of(client, body["user"]["id"])
+        await reply(tr.say(outcome.message))
 
 
 async def _show(
-    ctx: Context, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ctx: Context,
+    readers: Readers,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
 ) -> None:
+    tr = await readers.of(client, body["user"]["id"])
     try:
         view = await queries.show(ctx, _number(body))
     except UserError as exc:
-        await _replier(body, respond, client)(str(exc))
+        await _replier(body, respond, client)(tr.say(exc.message))
         return
     if body.get("response_url"):
         await respond(
             text=view.ticket.ref,
-            blocks=show_blocks(view, ctx.clock.now()),
+            blocks=show_blocks(view, ctx.clock.now(), tr),
             response_type="ephemeral",
             replace_original=False,
         )
@@ -196,6 +224,7 @@ async def _show(
 async def _submit_step(
     ack: AsyncAck,
     ctx: Context,
+    tr: Translator,
     view: dict[str, Any],
     body: dict[str, Any],
     step: Step,
@@ -211,14 +240,14 @@ async def _submit_step(
             request_key=f"view:{view['id']}",
         )
     except UserError as exc:
-        await ack(response_action="errors", errors={first_input: str(exc)})
+        await ack(response_action="errors", errors={first_input: tr.say(exc.message)})
         return
     await ack(
         response_action="update",
         view={
             "type": "modal",
-            "title": plain("Done"),
-            "close": plain("Close"),
-            "blocks": [{"type": "section", "text": mrkdwn(outcome.reply)}],
+            "title": plain(tr("Done"), TITLE_MAX),
+            "close": plain(tr("Close"), TITLE_MAX),
+            "blocks": [{"type": "section", "text": mrkdwn(tr.say(outcome.message))}],
         },
     )

@@ -12,24 +12,29 @@ from bot.domain.tickets import Ticket
 from bot.domain.workflow import may
 from bot.errors import UserError
 from bot.handlers.background import after_answer
+from bot.handlers.readers import Readers
 from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.slack import blocks
-from bot.slack.ticket_parser import USAGE, help_text, parse
+from bot.slack.i18n import Translator
+from bot.slack.ticket_parser import help_text, parse, verb_of
 from bot.slack.views import home_view
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-_THREAD_VERBS = frozenset(USAGE) - {"list", "report", "help"}  # steps on the thread's ticket
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
 
 
-def thread_help(ticket: Ticket) -> str:
+def thread_help(tr: Translator, ticket: Ticket) -> str:
     return (
-        f"In the thread of {ticket.ref}, mention me with a step (`ack`, `take`, `cause …`, "
-        f"`plan …`, `show`, …) or with any text to add it to {ticket.ref} as a note.\n"
-        + help_text()
+        tr(
+            "In the thread of %(ref)s, mention me with a step (`ack`, `take`, `cause …`, "
+            "`plan …`, `show`, …) or with any text to add it to %(ref)s as a note.",
+            ref=ticket.ref,
+        )
+        + "\n"
+        + help_text(tr)
     )
 
 
@@ -41,30 +46,38 @@ async def _in_ticket_thread(
     user: str,
     key: str,
     client: AsyncWebClient,
+    tr: Translator,
 ) -> dict[str, Any] | None:
     """The answer to a mention in a ticket's thread (None: a retry answered before). A step
-    names the thread's ticket; text that is no command is a note on it; someone who may not
-    add notes, or a mention with no text, gets the help."""
-    verb = text.split(maxsplit=1)[0].lower() if text else ""
-    rest = text.split(maxsplit=1)[1] if " " in text else ""
+    (English or Chinese name) names the thread's ticket; text that is no command is a note on
+    it; someone who may not add notes, or a mention with no text, gets the help."""
+    verb = verb_of(text.split(maxsplit=1)[0]) if text else None
+    rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
     try:
-        if verb in _THREAD_VERBS:
+        if verb is not None and verb not in _ANYWHERE:
             command = parse(f"{verb} {ticket.number} {rest}".strip())
-        elif verb in _ANYWHERE:
+        elif verb is not None:
             command = parse(text)
         elif text and may(ticket, "note", ctx.actor(user)):
             command = parse(f"note {ticket.number} {text}")
         else:
-            return {"text": thread_help(ticket)} if await first_time(ctx, key) else None
+            return {"text": thread_help(tr, ticket)} if await first_time(ctx, key) else None
         answer = await execute(
-            ctx, steps, command, user_id=user, trigger_id=None, client=client, request_key=key
+            ctx,
+            steps,
+            command,
+            user_id=user,
+            trigger_id=None,
+            client=client,
+            tr=tr,
+            request_key=key,
         )
     except UserError as exc:
-        answer = {"text": str(exc)}
+        answer = {"text": tr.say(exc.message)}
     return None if answer.pop(AGAIN, False) else answer
 
 
-def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -> None:
     async def handle_mention(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -72,10 +85,11 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         channel, user = event["channel"], event["user"]
         thread_ts = event.get("thread_ts")
         key = f"evt:{body.get('event_id')}"
+        tr = await readers.of(client, user)
         if thread_ts:
             ticket = await ticket_in_thread(ctx, channel=channel, thread_ts=thread_ts)
             if ticket is not None:  # a ticket's own thread: a step, a note, or the help
-                answer = await _in_ticket_thread(ctx, steps, ticket, text, user, key, client)
+                answer = await _in_ticket_thread(ctx, steps, ticket, text, user, key, client, tr)
                 if answer is not None:
                     await client.chat_postEphemeral(
                         channel=channel, user=user, thread_ts=thread_ts, **answer
@@ -87,8 +101,8 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             channel=channel,
             user=user,
             thread_ts=thread_ts or event.get("ts"),
-            text="Shall I open a ticket for this?",
-            blocks=blocks.report_offer(key),
+            text=tr("Shall I open a ticket for this?"),
+            blocks=blocks.report_offer(tr, key),
         )
 
     async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -96,7 +110,8 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
             return
         user = event["user"]
         data = await queries.home(ctx, user)
-        await client.views_publish(user_id=user, view=home_view(data, ctx.clock.now()))
+        tr = await readers.of(client, user)
+        await client.views_publish(user_id=user, view=home_view(tr, data, ctx.clock.now()))
 
     # Events are answered at once (Slack retries an event it has no answer to in 3 s).
     @app.event("app_mention")

@@ -14,9 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.kb import BadQuery, EntryKind, article_errors, parse_ref, parse_token
 from bot.errors import UserError
+from bot.handlers.readers import Readers
 from bot.services import kb
 from bot.services.context import Context
 from bot.slack import kb as kb_blocks
+from bot.slack.i18n import Translator
 from bot.slack.kb import KbAction, Shown
 
 log = logging.getLogger(__name__)
@@ -59,41 +61,50 @@ async def shown(client: AsyncWebClient, matches: Sequence[kb.Match]) -> list[Sho
     return [Shown(m.entry, links.get(m.location) if m.location else None) for m in matches]
 
 
-async def answer(ctx: Context, client: AsyncWebClient, body: dict[str, Any]) -> dict[str, Any]:
-    """The ephemeral answer to ``/kb …`` (and the form it opens, if any)."""
+async def answer(
+    ctx: Context, client: AsyncWebClient, tr: Translator, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The ephemeral answer to ``/kb …`` (and the form it opens, if any), in the language of
+    the one who asked (``tr``)."""
     text = str(body.get("text") or "").strip()
     user_id = str(body["user_id"])
     verb, _, rest = text.partition(" ")
     verb, rest = verb.lower(), rest.strip()
     if verb == "help":
-        return {"text": kb_blocks.HELP}
+        return {"text": tr(kb_blocks.HELP)}
     if verb == "add":
         kb.may_write(ctx, user_id)
         await client.views_open(
-            trigger_id=body["trigger_id"], view=kb_blocks.article_modal(title=rest[:150])
+            trigger_id=body["trigger_id"], view=kb_blocks.article_modal(tr, title=rest[:150])
         )
-        return {"text": "Write the article in the form."}
+        return {"text": tr("Write the article in the form.")}
     if verb in ("edit", "retire"):
         ref = parse_ref(rest)
         if ref is None or (verb == "edit" and ref.kind is not EntryKind.ARTICLE):
-            form = "`/kb edit KB-3`" if verb == "edit" else "`/kb retire KB-3` or `/kb retire #12`"
-            raise UserError(f"Name the entry: {form}.")
+            if verb == "edit":
+                raise UserError("Name the entry: `/kb edit KB-3`.")
+            raise UserError("Name the entry: `/kb retire KB-3` or `/kb retire #12`.")
         if verb == "edit":
             entry = await kb.article_to_edit(ctx, user_id=user_id, number=ref.number)
             await client.views_open(
-                trigger_id=body["trigger_id"], view=kb_blocks.article_modal(entry)
+                trigger_id=body["trigger_id"], view=kb_blocks.article_modal(tr, entry)
             )
-            return {"text": f"Edit {ref} in the form."}
+            return {"text": tr("Edit %(ref)s in the form.", ref=str(ref))}
         retired = await kb.retire(ctx, user_id=user_id, ref=ref)
-        return {"text": f"{retired.ref} is retired: searches and report forms no longer show it."}
+        return {
+            "text": tr(
+                "%(ref)s is retired: searches and report forms no longer show it.",
+                ref=str(retired.ref),
+            )
+        }
     try:
         matches = await kb.search(ctx, text)
     except BadQuery as bad:
-        return {"text": kb_blocks.QUERY_PROBLEMS[bad.problem]}
+        return {"text": kb_blocks.query_problem(tr, bad.problem)}
     found = await shown(client, matches)
     return {
-        "text": kb_blocks.search_text(found),
-        "blocks": kb_blocks.search_results(text, found),
+        "text": kb_blocks.search_text(tr, found),
+        "blocks": kb_blocks.search_results(tr, text, found),
     }
 
 
@@ -102,24 +113,27 @@ def _form_value(view: dict[str, Any], block: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     @app.command("/kb")
     async def kb_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        # The answer cannot wait on Slack: the person's language as last heard.
+        tr = readers.known(str(body["user_id"]))
         try:
-            reply = await answer(ctx, client, body)
+            reply = await answer(ctx, client, tr, body)
         except UserError as exc:
-            reply = {"text": str(exc)}
+            reply = {"text": tr.say(exc.message)}
         await ack(**reply)
 
     @app.view(KbAction.ARTICLE_FORM.value)
     async def article_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         title, problem, answer_text = (
             _form_value(view, key) for key in ("title", "problem", "answer")
         )
         errors = article_errors(title=title, problem=problem, answer=answer_text)
         if errors:
-            await ack(response_action="errors", errors=kb_blocks.article_errors_text(errors))
+            await ack(response_action="errors", errors=kb_blocks.article_errors_text(tr, errors))
             return
         number = json.loads(view.get("private_metadata") or "{}").get("number")
         user_id = body["user"]["id"]
@@ -138,11 +152,11 @@ def register(app: AsyncApp, ctx: Context) -> None:
                     ctx, user_id=user_id, title=title, problem=problem, answer=answer_text
                 )
         except UserError as exc:
-            await ack(response_action="errors", errors={"title": str(exc)})
+            await ack(response_action="errors", errors={"title": tr.say(exc.message)})
             return
         await ack(
             response_action="update",
-            view=kb_blocks.article_saved(entry, edited=isinstance(number, int)),
+            view=kb_blocks.article_saved(tr, entry, edited=isinstance(number, int)),
         )
 
     @app.action(KbAction.OPEN.value)
@@ -159,7 +173,7 @@ def register(app: AsyncApp, ctx: Context) -> None:
         if entry.kind is EntryKind.TICKET:
             location = await kb.ticket_location(ctx, entry.number)
         (one,) = await shown(client, [kb.Match(entry, location)])
-        view = kb_blocks.entry_view(one)
+        view = kb_blocks.entry_view(await readers.of(client, body["user"]["id"]), one)
         if body.get("view", {}).get("type") == "modal":
             await client.views_push(trigger_id=body["trigger_id"], view=view)
         else:

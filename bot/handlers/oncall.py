@@ -7,15 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import ConfigError, UserError
+from bot.errors import ConfigError, Message, UserError
+from bot.handlers.readers import Readers
 from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
 from bot.sla.policy import parse_duration
-from bot.slack.blocks import slack_date
-from bot.slack.paging import oncall_answer
+from bot.slack.oncall_text import oncall_answer, override_taken
 
-USAGE = "Write `/oncall` to see who is on call, or `/oncall override @user 4h`."
+USAGE = Message("Write `/oncall` to see who is on call, or `/oncall override @user 4h`.")
 # Slack sends a mention as <@U123|name> (or <@U123>); a bare user id is taken as well.
 _USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
 
@@ -27,37 +28,40 @@ def parse_override(text: str) -> tuple[str, timedelta]:
         raise UserError(USAGE)
     match = _USER.match(words[1])
     if match is None:
-        raise UserError(f"Name the user with @, as in `/oncall override @erin 4h`. {USAGE}")
+        raise UserError(
+            "Name the user with @, as in `/oncall override @erin 4h`. %(usage)s", usage=USAGE
+        )
     try:
         length = parse_duration(words[2], key="duration").elapsed
     except ConfigError:
         raise UserError(
-            f"{words[2]!r} is not a duration; write it like 90m, 4h or 1d: "
-            "`/oncall override @user 4h`"
+            "`%(word)s` is not a duration; write it like 90m, 4h or 1d: "
+            "`/oncall override @user 4h`.",
+            word=words[2].replace("`", "'")[:30],
         ) from None
     return match.group(1) or match.group(2), length
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     @app.command("/oncall")
-    async def oncall(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def oncall(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(body.get("text") or "").strip()
+        tr = await readers.of(client, body["user_id"])
         try:
             if not text:
                 current, following = await who_is_on_call(ctx)
-                await ack(response_type="ephemeral", text=oncall_answer(current, following))
+                await ack(response_type="ephemeral", text=oncall_answer(tr, current, following))
                 return
             user, length = parse_override(text)
             override, (current, following) = await override_primary(
                 ctx, actor=body["user_id"], user=user, length=length
             )
         except UserError as error:
-            await ack(response_type="ephemeral", text=str(error))
+            await ack(response_type="ephemeral", text=tr.say(error.message))
             return
         await ack(
             response_type="ephemeral",
-            text=(
-                f"<@{override.user}> is the on-call primary until {slack_date(override.end)}.\n"
-                + oncall_answer(current, following)
-            ),
+            text=override_taken(tr, override.user, override.end)
+            + "\n"
+            + oncall_answer(tr, current, following),
         )

@@ -11,10 +11,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
+from bot.handlers.readers import Readers
 from bot.services import plan
 from bot.services.context import Context
 from bot.services.plan import Closed
-from bot.slack.blocks import mrkdwn, plain
+from bot.slack.blocks import TITLE_MAX, mrkdwn, plain
+from bot.slack.i18n import Translator
 from bot.slack.plan_blocks import PlanAction, PlanForm, skip_modal, survey_modal
 
 log = logging.getLogger(__name__)
@@ -49,28 +51,29 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 
 
 async def _update(
-    client: AsyncWebClient, channel: str | None, ts: str | None, closed: Closed
+    ctx: Context, client: AsyncWebClient, channel: str | None, ts: str | None, closed: Closed
 ) -> None:
-    """The task's message says what became of it and loses its buttons."""
+    """The task's message says what became of it and loses its buttons (in the workspace's
+    language, as the bot sent it)."""
     if channel is None or ts is None:
         return
-    text, blocks = closed.message()
+    text, blocks = closed.message(ctx.tr)
     try:
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
     except SlackApiError as error:  # the record is kept; the old message just stays
         log.warning("plan message not updated: %s", error.response.get("error"))
 
 
-def _done_view(text: str) -> dict[str, Any]:
+def _done_view(tr: Translator, text: str) -> dict[str, Any]:
     return {
         "type": "modal",
-        "title": plain("Done"),
-        "close": plain("Close"),
+        "title": plain(tr("Done"), TITLE_MAX),
+        "close": plain(tr("Close"), TITLE_MAX),
         "blocks": [{"type": "section", "text": mrkdwn(text)}],
     }
 
 
-def register(app: AsyncApp, ctx: Context) -> None:
+def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     @app.action(PlanAction.DONE.value)
     async def done_pressed(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -79,22 +82,24 @@ def register(app: AsyncApp, ctx: Context) -> None:
         try:
             closed = await plan.done(ctx, _task_id(body), body["user"]["id"])
         except UserError as exc:
-            await _say(respond, str(exc))
+            tr = await readers.of(client, body["user"]["id"])
+            await _say(respond, tr.say(exc.message))
             return
-        await _update(client, *_where(body), closed)
+        await _update(ctx, client, *_where(body), closed)
 
     @app.action(PlanAction.SKIP.value)
     async def skip_pressed(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        tr = readers.known(body["user"]["id"])  # the form opens within the trigger's time
         try:
             task = await plan.may_close(ctx, _task_id(body), body["user"]["id"])
         except UserError as exc:
-            await _say(respond, str(exc))
+            await _say(respond, tr.say(exc.message))
             return
         await client.views_open(
-            trigger_id=body["trigger_id"], view=skip_modal(task.id, *_where(body))
+            trigger_id=body["trigger_id"], view=skip_modal(tr, task.id, *_where(body))
         )
 
     @app.action(PlanAction.SURVEY.value)
@@ -102,34 +107,37 @@ def register(app: AsyncApp, ctx: Context) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        tr = readers.known(body["user"]["id"])  # the form opens within the trigger's time
         try:
             task = await plan.survey_of(ctx, _task_id(body), body["user"]["id"])
         except UserError as exc:
-            await _say(respond, str(exc))
+            await _say(respond, tr.say(exc.message))
             return
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=survey_modal(task.id, task.customer, *_where(body))
-        )
+        view = survey_modal(tr, task.id, task.customer, *_where(body))
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(PlanForm.SKIP.value)
     async def skip_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         reason = _value(view, "reason").get("value") or ""
         try:
             task_id, channel, ts = _metadata(view)
             closed = await plan.skip(ctx, task_id, body["user"]["id"], reason)
         except UserError as exc:
-            await ack(response_action="errors", errors={"reason": str(exc)})
+            await ack(response_action="errors", errors={"reason": tr.say(exc.message)})
             return
-        await ack(response_action="update", view=_done_view("Skipped; the reason is recorded."))
-        await _update(client, channel, ts, closed)
+        done = _done_view(tr, tr("Skipped; the reason is recorded."))
+        await ack(response_action="update", view=done)
+        await _update(ctx, client, channel, ts, closed)
 
     @app.view(PlanForm.SURVEY.value)
     async def survey_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])
         selected = _value(view, "rating").get("selected_option") or {}
         if not str(selected.get("value", "")).isdigit():
-            await ack(response_action="errors", errors={"rating": "Pick 1 to 5."})
+            await ack(response_action="errors", errors={"rating": tr("Pick 1 to 5.")})
             return
         comment = _value(view, "comment").get("value") or ""
         try:
@@ -142,7 +150,8 @@ def register(app: AsyncApp, ctx: Context) -> None:
                 comment=comment,
             )
         except UserError as exc:
-            await ack(response_action="errors", errors={"rating": str(exc)})
+            await ack(response_action="errors", errors={"rating": tr.say(exc.message)})
             return
-        await ack(response_action="update", view=_done_view("Thank you for your answer."))
-        await _update(client, channel, ts, closed)
+        done = _done_view(tr, tr("Thank you for your answer."))
+        await ack(response_action="update", view=done)
+        await _update(ctx, client, channel, ts, closed)

@@ -19,6 +19,7 @@ from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.forms import ReportForm, read_report_form
 from bot.handlers.kb import shown
+from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services import kb
 from bot.services.context import Context
@@ -27,6 +28,7 @@ from bot.services.steps import kept_text
 from bot.slack import blocks
 from bot.slack import kb as kb_blocks
 from bot.slack.blocks import View
+from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,11 @@ OFFERED = "kb"  # in the form's metadata: the entries offered under the summary
 
 
 async def _report_view(
-    ctx: Context, client: AsyncWebClient, form: ReportForm, matches: list[kb.Match] | None = None
+    ctx: Context,
+    client: AsyncWebClient,
+    tr: Translator,
+    form: ReportForm,
+    matches: list[kb.Match] | None = None,
 ) -> View:
     """The report form with the knowledge base's matches for its summary (or, before one is
     typed, for the text it was opened with) under the summary."""
@@ -46,12 +52,13 @@ async def _report_view(
     if found:
         metadata[OFFERED] = [s.entry.ref.token for s in found]
     return blocks.report_modal(
+        tr,
         summary=form.summary,
         details=form.details,
         system=form.system,
         answers=form.answers,
         metadata=metadata,
-        under_summary=kb_blocks.offer_blocks(found),
+        under_summary=kb_blocks.offer_blocks(tr, found),
     )
 
 
@@ -65,17 +72,21 @@ def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
     return _opening(*blocks.report_from_text(text), metadata)
 
 
-def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake) -> None:
+def register(
+    app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake, readers: Readers
+) -> None:
     # The submission first: Bolt tries listeners in the order they are registered.
     @app.view(Callback.REPORT)
     async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
+        tr = readers.known(body["user"]["id"])  # the form's answer cannot wait on Slack
         form = read_report_form(view)
-        errors = report_errors(summary=form.summary, details=form.details, system=form.system)
+        found = report_errors(summary=form.summary, details=form.details, system=form.system)
+        errors = {block: tr.say(problem) for block, problem in found.items()}
         severity = classify(form.answers)
         if severity is None:
             unanswered = QUESTIONS[len(form.answers)]
-            errors[blocks.question_block_id(unanswered)] = "Please answer this question."
+            errors[blocks.question_block_id(unanswered)] = tr("Please answer this question.")
         if errors or severity is None:
             await ack(response_action="errors", errors=errors)
             return
@@ -92,10 +103,10 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         if not isinstance(result, ReportOutcome):
             # The database is slow: the report is being stored (it will be, or the task
             # fails alone); the reporter gets the number by direct message.
-            await ack(response_action="update", view=blocks.report_pending())
+            await ack(response_action="update", view=blocks.report_pending(tr))
             offer = form.metadata.get(OFFER)
             after_answer(
-                _count_when_stored(metrics, result, offer if isinstance(offer, str) else None)
+                _count_when_stored(metrics, tr, result, offer if isinstance(offer, str) else None)
             )
             return
         outcome = result
@@ -105,11 +116,11 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         schedule = ctx.schedule(ticket)
         offer = form.metadata.get(OFFER)
         if isinstance(offer, str):
-            after_answer(_offer_used(offer, ticket))
+            after_answer(_offer_used(tr, offer, ticket))
         await ack(
             response_action="update",
             view=blocks.report_confirmation(
-                ticket, schedule.as_dict(), ctx.clock.now(), schedule.provisional_names
+                tr, ticket, schedule.as_dict(), ctx.clock.now(), schedule.provisional_names
             ),
         )
 
@@ -119,7 +130,8 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
     ) -> None:
         await ack()
         form = _opening(body.get("text", "").strip(), "", {"channel": body.get("channel_id")})
-        view = await _report_view(ctx, client, form)
+        tr = await readers.of(client, body["user_id"])
+        view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.shortcut(Callback.REPORT_SHORTCUT)
@@ -129,7 +141,9 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         await ack()
         message = body.get("message", {})
         metadata = {"channel": body.get("channel", {}).get("id")}
-        view = await _report_view(ctx, client, _from_message(message.get("text", ""), metadata))
+        tr = await readers.of(client, body["user"]["id"])
+        form = _from_message(message.get("text", ""), metadata)
+        view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REPORT_THIS)
@@ -138,9 +152,10 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
     ) -> None:
         await ack()
         text = await kept_text(ctx, str(body["actions"][0].get("value", "")))
+        tr = await readers.of(client, body["user"]["id"])
         if text is None:
             await respond(
-                text="I no longer have the text of this offer: use `/report` to report it.",
+                text=tr("I no longer have the text of this offer: use `/report` to report it."),
                 response_type="ephemeral",
                 replace_original=False,
             )
@@ -149,7 +164,7 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         if body.get("response_url"):
             metadata[OFFER] = body["response_url"]  # replaced by the ticket's number once used
         # The same matches as the summary would get: the mention's text is the problem.
-        view = await _report_view(ctx, client, _from_message(text, metadata))
+        view = await _report_view(ctx, client, tr, _from_message(text, metadata))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.TRIAGE)
@@ -157,8 +172,11 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         await ack()
         view = body["view"]
         form = read_report_form(view)
+        tr = await readers.of(client, body["user"]["id"])
         await client.views_update(
-            view_id=view["id"], hash=view.get("hash"), view=await _report_view(ctx, client, form)
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=await _report_view(ctx, client, tr, form),
         )
 
     @app.action({"block_id": blocks.SUMMARY_BLOCK, "action_id": "value"})
@@ -170,11 +188,12 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         matches = await kb.offer(ctx, form.summary or form.details)
         if [m.entry.ref.token for m in matches] == form.metadata.get(OFFERED, []):
             return  # the same matches: leave the form alone while the reporter types
+        tr = await readers.of(client, body["user"]["id"])
         try:
             await client.views_update(
                 view_id=view["id"],
                 hash=view.get("hash"),
-                view=await _report_view(ctx, client, form, matches),
+                view=await _report_view(ctx, client, tr, form, matches),
             )
         except SlackApiError as error:  # a newer keystroke updated the form first
             log.info("report form not updated: %s", error.response.get("error"))
@@ -199,24 +218,25 @@ def register(app: AsyncApp, ctx: Context, metrics: Metrics, intake: ReportIntake
         except UserError as exc:
             log.info("report form: %s", exc)
             return
-        await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(entry))
+        tr = await readers.of(client, body["user"]["id"])
+        await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(tr, entry))
 
 
 async def _count_when_stored(
-    metrics: Metrics, stored: Awaitable[ReportOutcome], offer: str | None
+    metrics: Metrics, tr: Translator, stored: Awaitable[ReportOutcome], offer: str | None
 ) -> None:
     outcome = await stored
     if outcome.created:
         metrics.tickets_reported.labels(severity=outcome.ticket.severity.value).inc()
     if offer is not None:
-        await _offer_used(offer, outcome.ticket)
+        await _offer_used(tr, offer, outcome.ticket)
 
 
-async def _offer_used(response_url: str, ticket: Ticket) -> None:
+async def _offer_used(tr: Translator, response_url: str, ticket: Ticket) -> None:
     """Replace the "Report this" offer (an ephemeral message) with the ticket's number."""
     try:
         sent = await AsyncWebhookClient(response_url).send(
-            text=blocks.report_offer_used(ticket), replace_original=True
+            text=blocks.report_offer_used(tr, ticket), replace_original=True
         )
         status = sent.status_code
     except (SlackClientError, OSError, TimeoutError):

@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.kb import shown
+from bot.handlers.readers import Readers
 from bot.services import kb, queries
 from bot.services.context import Context
 from bot.services.review import month_review, this_month
@@ -23,6 +24,7 @@ from bot.services.review_files import MissingFontError
 from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.i18n import N_, Translator
 from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text
 from bot.slack.ticket_parser import TicketCommand, help_text, parse
@@ -34,9 +36,9 @@ AGAIN = "again"  # in an answer: the same request was answered before
 MESSAGE_BLOCKS_MAX = 50  # Slack's limit of blocks in a message
 
 LIST_TITLES = {
-    "open": "Open tickets",
-    "mine": "Your tickets",
-    "breaching": "Tickets overdue or due within the hour",
+    "open": N_("Open tickets"),
+    "mine": N_("Your tickets"),
+    "breaching": N_("Tickets overdue or due within the hour"),
 }
 
 
@@ -48,34 +50,39 @@ async def execute(
     user_id: str,
     trigger_id: str | None,
     client: AsyncWebClient,
+    tr: Translator,
     request_key: str | None = None,
     channel_id: str | None = None,
 ) -> dict[str, Any]:
-    """Run a parsed command; returns the ephemeral answer (``text`` and maybe ``blocks``).
-    ``channel_id``: where the command was said (the review's chart and CSV are shared there)."""
+    """Run a parsed command; returns the ephemeral answer (``text`` and maybe ``blocks``) in
+    the language of the one who asked (``tr``). ``channel_id``: where the command was said
+    (the review's chart and CSV are shared there)."""
     now = ctx.clock.now()
     if command.verb == "help":
-        return {"text": help_text()}
+        return {"text": help_text(tr)}
     if command.verb == "show":
         assert command.number is not None
         view = await queries.show(ctx, command.number)
-        shown_blocks = show_blocks(view, now)
+        shown_blocks = show_blocks(view, now, tr)
         if ctx.config.is_engineer(user_id) or ctx.config.is_manager(user_id):
-            related = related_blocks(await shown(client, await kb.related(ctx, view.ticket)))
+            related = related_blocks(tr, await shown(client, await kb.related(ctx, view.ticket)))
             if len(shown_blocks) + len(related) <= MESSAGE_BLOCKS_MAX:
                 shown_blocks += related
         return {"text": f"{view.ticket.ref}", "blocks": shown_blocks}
     if command.verb == "list":
         items = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
-        title = LIST_TITLES.get(command.argument, f"Open class {command.argument} tickets")
-        return {"text": title, "blocks": list_blocks(items, now, title)}
+        if command.argument in LIST_TITLES:
+            title = tr(LIST_TITLES[command.argument])
+        else:
+            title = tr("Open class %(severity)s tickets", severity=command.argument)
+        return {"text": title, "blocks": list_blocks(tr, items, now, title)}
     if command.verb == "report":
         check_duty(Duty.READ_REPORT, ctx.actor(user_id))
         month = parse_month(command.argument) if command.argument else this_month(ctx)
         review = await month_review(ctx, month)
         if channel_id is not None:
-            after_answer(_share_later(ctx, client, review, channel_id, user_id))
-        return {"text": review_text(review), "blocks": review_blocks(review)}
+            after_answer(_share_later(ctx, client, tr, review, channel_id, user_id))
+        return {"text": review_text(tr, review), "blocks": review_blocks(tr, review)}
     assert command.number is not None and command.step is not None
     if command.verb == "resolve":
         ticket = await may(ctx, number=command.number, step=command.step, user_id=user_id)
@@ -83,18 +90,18 @@ async def execute(
             raise UserError("Use the Resolve button or `/ticket resolve N` to open the checklist.")
         await client.views_open(
             trigger_id=trigger_id,
-            view=blocks_ticket.checklist_modal(ticket, command.step.text),
+            view=blocks_ticket.checklist_modal(tr, ticket, command.step.text),
         )
-        return {"text": f"Fill in the maintenance checklist to resolve {ticket.ref}."}
+        return {"text": tr("Fill in the maintenance checklist to resolve %(ref)s.", ref=ticket.ref)}
     outcome = await steps.run(
         StepRequest(command.number, command.step, user_id, request_key=request_key)
     )
     if outcome.change is None:  # Slack's retry of a request handled before
-        return {"text": outcome.reply, AGAIN: True}
-    return {"text": outcome.reply}
+        return {"text": tr.say(outcome.message), AGAIN: True}
+    return {"text": tr.say(outcome.message)}
 
 
-def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
+def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -> None:
     @app.command("/ticket")
     async def ticket_command(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -103,6 +110,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         trigger_id = body.get("trigger_id")
 
         async def answer() -> dict[str, Any]:
+            tr = await readers.of(client, user_id)
             try:
                 found = await execute(
                     ctx,
@@ -111,11 +119,12 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
                     user_id=user_id,
                     trigger_id=trigger_id,
                     client=client,
+                    tr=tr,
                     request_key=f"cmd:{trigger_id}" if trigger_id else None,
                     channel_id=body.get("channel_id"),
                 )
             except UserError as exc:
-                return {"text": str(exc)}
+                return {"text": tr.say(exc.message)}
             found.pop(AGAIN, None)  # Slack retries a command it got no answer to: answer it
             return found
 
@@ -123,7 +132,9 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake) -> None:
         if isinstance(result, dict):
             await ack(**result)
             return
-        await ack(text="Working on it…")  # the database is slow: answer when it is done
+        # the database is slow: answer when it is done
+        tr = readers.known(user_id)
+        await ack(text=tr("Working on it…"))
         after_answer(_answer_later(respond, result))
 
 
@@ -132,10 +143,16 @@ async def _answer_later(respond: AsyncRespond, answer: Awaitable[dict[str, Any]]
 
 
 async def _share_later(
-    ctx: Context, client: AsyncWebClient, review: Review, channel: str, user_id: str
+    ctx: Context,
+    client: AsyncWebClient,
+    tr: Translator,
+    review: Review,
+    channel: str,
+    user_id: str,
 ) -> None:
-    """The review's chart and CSV into the channel the manager asked in; a failure is told
-    to the manager (the figures reached them already)."""
+    """The review's chart and CSV into the channel the manager asked in (its comment in the
+    workspace's language: the channel reads it); a failure is told to the manager in theirs
+    (``tr``; the figures reached them already)."""
     try:
         await share_files(ctx, client, review, channel)
     except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
@@ -144,5 +161,9 @@ async def _share_later(
         await client.chat_postEphemeral(
             channel=channel,
             user=user_id,
-            text=f"The chart and the CSV of {review.month} could not be shared here: {problem}",
+            text=tr(
+                "The chart and the CSV of %(month)s could not be shared here: %(problem)s",
+                month=str(review.month),
+                problem=str(problem),
+            ),
         )

@@ -109,7 +109,10 @@ class Sandbox:
             await self.standin.stop()
             reason = exc.strerror or str(exc)
             raise UserError(
-                f"sandbox: cannot listen on {self.host}:{self.port}: {reason}"
+                "sandbox: cannot listen on %(host)s:%(port)s: %(reason)s",
+                host=self.host,
+                port=self.port,
+                reason=reason,
             ) from None
         bound = self.standin.base_url
         self._url = bound

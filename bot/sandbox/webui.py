@@ -14,6 +14,7 @@ send. Routes (JSON bodies; every POST needs ``Content-Type: application/json``):
 - ``POST /sandbox/api/shortcut``    ``{user, callback_id, channel, message_ts}``
 - ``POST /sandbox/api/home``        ``{user}``: open the App Home tab
 - ``GET  /sandbox/api/events?user=U`` server-sent events: ``change`` whenever U's view changed
+- ``GET  /sandbox/api/texts``       the page's words in the workspace's language
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aiohttp import web
 from bot.sandbox.standin import Change, InputValue, SentRequest, SlackStandIn, StandInError
 from bot.sandbox.webui_state import JsonDict, app_features, encode_text, is_for, snapshot
 from bot.sandbox.webui_workspace import DemoWorkspace
+from bot.slack.i18n import all_texts
 
 STATIC = Path(__file__).with_name("static")
 KEEPALIVE_SECONDS = 15.0
@@ -62,6 +64,7 @@ class Page:
         app.router.add_get("/archives/{channel}/{message}", self.permalink)
         app.router.add_get("/sandbox/api/state", self.state)
         app.router.add_get("/sandbox/api/events", self.events)
+        app.router.add_get("/sandbox/api/texts", self.texts)
         posts: dict[str, Callable[[JsonDict], Awaitable[JsonDict]]] = {
             "switch": self._switch,
             "message": self._message,
@@ -115,6 +118,11 @@ class Page:
         except BadRequest as exc:
             return _error(400, str(exc))
         return web.json_response(snapshot(self.standin, self.workspace, user))
+
+    async def texts(self, _request: web.Request) -> web.Response:
+        """The page's words in the workspace's language, from the bot's catalogs."""
+        language = self.workspace.language
+        return web.json_response({"language": language.value, "texts": all_texts(language)})
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.sandbox.standin import StandInChannel, StandInUser
+from bot.slack.i18n import Language
 
 REPORTER_ID = "U0REP1"
 CUSTOMER_ID = "U0CUS1"
@@ -34,6 +35,7 @@ class Person:
 class DemoWorkspace:
     people: tuple[Person, ...]
     channels: tuple[StandInChannel, ...]
+    language: Language = Language.ZH_CN  # the page's, and its people's Slack language
 
     @property
     def users(self) -> tuple[StandInUser, ...]:
@@ -52,7 +54,7 @@ def demo_workspace(config: Config) -> DemoWorkspace:
     for user in config.roles.managers:
         _add(roles, user, "manager")
     people = tuple(
-        Person(user=_user(user_id, config.timezone), role=", ".join(labels))
+        Person(user=_user(user_id, config.timezone, config.language), role=", ".join(labels))
         for user_id, labels in roles.items()
     )
     channels: dict[str, StandInChannel] = {}
@@ -65,7 +67,7 @@ def demo_workspace(config: Config) -> DemoWorkspace:
     for customer in config.customers:
         channel = _channel(customer.channel, _slug(customer.name))
         channels.setdefault(channel.id, channel)
-    return DemoWorkspace(people=people, channels=tuple(channels.values()))
+    return DemoWorkspace(people=people, channels=tuple(channels.values()), language=config.language)
 
 
 def _add(roles: dict[str, list[str]], user: str, label: str) -> None:
@@ -74,10 +76,15 @@ def _add(roles: dict[str, list[str]], user: str, label: str) -> None:
         labels.append(label)
 
 
-def _user(user_id: str, timezone: str) -> StandInUser:
+def _user(user_id: str, timezone: str, language: Language) -> StandInUser:
     name, real_name = _KNOWN_NAMES.get(user_id, (user_id.lower(), f"User {user_id}"))
     return StandInUser(
-        id=user_id, name=name, real_name=real_name, tz=timezone, email=f"{name}@example.com"
+        id=user_id,
+        name=name,
+        real_name=real_name,
+        tz=timezone,
+        email=f"{name}@example.com",
+        locale="zh-CN" if language is Language.ZH_CN else "en-US",
     )
 
 

@@ -13,6 +13,7 @@ from bot.domain.tickets import Ticket, deadlines_of, promised_deadlines
 from bot.domain.workflow import Actor
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
+from bot.slack.i18n import Translator, translator
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ class Context:
     # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
+
+    @property
+    def tr(self) -> Translator:
+        """The workspace's language (SPEC §3 ``language``): what channels read."""
+        return translator(self.config.language, self.config.tz)
 
     def actor(self, user_id: str) -> Actor:
         """The person, with the roles the config gives them."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Config
 from bot.domain.notices import NoticeKind
 from bot.slack import calendar_text
+from bot.slack.i18n import Translator, translator
 from storage import outbox, requests
 from storage.outbox import NewNotice
 
@@ -26,6 +27,11 @@ def official_key(year: int) -> str:
     return f"calendar:official:{year}"
 
 
+def _tr(config: Config) -> Translator:
+    """The managers' channel reads the workspace's language."""
+    return translator(config.language, config.tz)
+
+
 def _notice(config: Config, text: str) -> NewNotice:
     return NewNotice(None, NoticeKind.MANAGERS, {"channel": config.channels.managers, "text": text})
 
@@ -36,7 +42,7 @@ async def tell_estimated(
     """In the caller's transaction: owe the managers' channel a notice for each of ``years``
     (years whose holidays are estimated) that they were not told of before."""
     notices = [
-        _notice(config, calendar_text.estimated_year(year))
+        _notice(config, calendar_text.estimated_year(_tr(config), year))
         for year in sorted(set(years))
         if await requests.first_time(conn, estimated_key(year), now=now)
     ]
@@ -49,7 +55,7 @@ async def tell_official(
     """In the caller's transaction: owe the managers a notice for each of ``years`` that was
     estimated when they were told and is official now, once per year."""
     notices = [
-        _notice(config, calendar_text.official_year(year))
+        _notice(config, calendar_text.official_year(_tr(config), year))
         for year in sorted(set(years))
         if await requests.first_time(conn, official_key(year), now=now)
     ]

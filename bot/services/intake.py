@@ -18,7 +18,6 @@ from bot.domain.notices import NoticeKind
 from bot.domain.record import snapshot
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
-from bot.domain.triage import MEANING
 from bot.domain.workflow import Prompt
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
@@ -27,7 +26,9 @@ from bot.services.group_commit import Batcher
 from bot.services.oncall import rotation_at
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import Stage, StageOutcome, catch_up, next_stage
+from bot.slack.i18n import channel_link, mention
 from bot.slack.ticket_card import approval_request
+from bot.slack.triage_text import meaning
 from storage import outbox
 from storage import review as review_store
 from storage import stage_timers as timer_store
@@ -175,28 +176,27 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     """The ticket message, the first line of its thread, the reporter's DM, and for an
     out-of-warranty request the managers' question."""
     number = ticket.number
+    tr = ctx.tr  # the workspace's language (the reporter's own: issue 17, pass 2)
+    opened = tr(
+        "%(ref)s opened by %(reporter)s, class %(severity)s: %(meaning)s.",
+        ref=ticket.ref,
+        reporter=mention(ticket.reporter_id),
+        severity=ticket.severity.value,
+        meaning=meaning(tr, ticket.severity),
+    )
+    told = tr(
+        "Your report is ticket %(ref)s, class %(severity)s. Follow it in %(channel)s.",
+        ref=ticket.ref,
+        severity=ticket.severity.value,
+        channel=channel_link(ticket.post_channel),
+    )
     notices = [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
-        NewNotice(
-            number,
-            NoticeKind.THREAD,
-            {
-                "text": f"{ticket.ref} opened by <@{ticket.reporter_id}>, class "
-                f"{ticket.severity}: {MEANING[ticket.severity]}."
-            },
-        ),
-        NewNotice(
-            number,
-            NoticeKind.DM,
-            {
-                "user": ticket.reporter_id,
-                "text": f"Your report is ticket {ticket.ref}, class {ticket.severity}. "
-                f"Follow it in <#{ticket.post_channel}>.",
-            },
-        ),
+        NewNotice(number, NoticeKind.THREAD, {"text": opened}),
+        NewNotice(number, NoticeKind.DM, {"user": ticket.reporter_id, "text": told}),
     ]
     if ticket.state is TicketState.AWAITING_APPROVAL:
-        ask = approval_request(ticket)
+        ask = approval_request(tr, ticket)
         notices += [
             NewNotice(
                 number,

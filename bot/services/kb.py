@@ -141,7 +141,7 @@ async def entry(ctx: Context, ref: EntryRef) -> Entry:
     async with ctx.db.read() as conn:
         found = await kb_store.get_entry(conn, ref)
     if found is None:
-        raise UserError(f"There is no knowledge-base entry {ref}.")
+        raise UserError("There is no knowledge-base entry %(ref)s.", ref=str(ref))
     return found
 
 
@@ -178,7 +178,7 @@ async def edit_article(
     ref = EntryRef(EntryKind.ARTICLE, number)
     async with ctx.db.write() as conn:
         if await kb_store.get_entry(conn, ref) is None:
-            raise UserError(f"There is no knowledge-base entry {ref}.")
+            raise UserError("There is no knowledge-base entry %(ref)s.", ref=str(ref))
         return await kb_store.put_entry(
             conn,
             ref,
@@ -194,9 +194,9 @@ async def retire(ctx: Context, *, user_id: str, ref: EntryRef) -> Entry:
     async with ctx.db.write() as conn:
         found = await kb_store.get_entry(conn, ref)
         if found is None:
-            raise UserError(f"There is no knowledge-base entry {ref}.")
+            raise UserError("There is no knowledge-base entry %(ref)s.", ref=str(ref))
         if found.retired:
-            raise UserError(f"{ref} is retired already.")
+            raise UserError("%(ref)s is retired already.", ref=str(ref))
         await kb_store.retire(conn, ref, by=user_id, now=ctx.clock.now())
     return found
 
@@ -209,7 +209,7 @@ async def solved_by(
     async with ctx.db.write() as conn:
         found = await kb_store.get_entry(conn, ref)
         if found is None:
-            raise UserError(f"There is no knowledge-base entry {ref}.")
+            raise UserError("There is no knowledge-base entry %(ref)s.", ref=str(ref))
         counted = await kb_store.record_answer(
             conn,
             request_key=request_key,

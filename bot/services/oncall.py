@@ -50,7 +50,7 @@ async def override_primary(
     config = ctx.config
     check_duty(Duty.OVERRIDE_ONCALL, ctx.actor(actor))
     if length <= timedelta(0) or length > MAX_OVERRIDE:
-        raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`")
+        raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`.")
     now = ctx.clock.now()
     override = Override(user=user, start=now, end=now + length)
     async with ctx.db.write() as conn:

@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
 from bot.slack import plan_blocks
+from bot.slack.i18n import Translator
 from storage import outbox
 from storage import plan as plan_store
 from storage.outbox import NewNotice
@@ -118,10 +119,10 @@ async def sync(ctx: Context) -> datetime | None:
 
 def _notices(ctx: Context, customer: Customer, task_id: int, occ: StoredTask) -> list[NewNotice]:
     if occ.task is PlanTask.SURVEY:
-        text, blocks = plan_blocks.survey_request(task_id, customer.name)
+        text, blocks = plan_blocks.survey_request(ctx.tr, task_id, customer.name)
     else:
         text, blocks = plan_blocks.task_request(
-            task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
+            ctx.tr, task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
         )
     return [
         NewNotice(None, NoticeKind.DM, {"user": user, "text": text, "blocks": blocks})
@@ -229,10 +230,11 @@ class Closed:
     state: TaskState
     reason: str = ""
 
-    def message(self) -> tuple[str, list[dict[str, object]]]:
+    def message(self, tr: Translator) -> tuple[str, list[dict[str, object]]]:
+        """What the task's message says now (in the language it was sent in: ``tr``)."""
         t = self.task
         return plan_blocks.task_closed(
-            t.customer, t.task, t.nominal, self.state, self.by, self.reason
+            tr, t.customer, t.task, t.nominal, self.state, self.by, self.reason
         )
 
 
@@ -250,8 +252,13 @@ def _check_closer(ctx: Context, task: StoredTask | None, user_id: str) -> Stored
 
 
 def _not_open(task: StoredTask) -> UserError:
-    by = f" by <@{task.closed_by}>" if task.closed_by else ""
-    return UserError(f"This task is {task.state.value}{by} already; nothing changed.")
+    if task.closed_by:
+        return UserError(
+            "This task is %(state)s by %(who)s already; nothing changed.",
+            state=task.state,
+            who=f"<@{task.closed_by}>",
+        )
+    return UserError("This task is %(state)s already; nothing changed.", state=task.state)
 
 
 async def may_close(ctx: Context, task_id: int, user_id: str) -> StoredTask:
@@ -289,7 +296,11 @@ def check_reason(reason: str) -> str:
     if not reason:
         raise UserError("Say why the task is skipped.")
     if len(reason) > REASON_MAX:
-        raise UserError(f"Keep the reason to {REASON_MAX} characters (it has {len(reason)}).")
+        raise UserError(
+            "Keep the reason to %(limit)s characters (it has %(n)s).",
+            limit=REASON_MAX,
+            n=len(reason),
+        )
     return reason
 
 
@@ -317,7 +328,11 @@ async def answer_survey(
         raise UserError("Pick 1 to 5.")
     comment = comment.strip()
     if len(comment) > COMMENT_MAX:
-        raise UserError(f"Keep the comment to {COMMENT_MAX} characters (it has {len(comment)}).")
+        raise UserError(
+            "Keep the comment to %(limit)s characters (it has %(n)s).",
+            limit=COMMENT_MAX,
+            n=len(comment),
+        )
     task = await survey_of(ctx, task_id, user_id)
     now = ctx.clock.now()
     async with ctx.db.write() as conn:

@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Row
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
-from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState
+from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, ref_of
 from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
@@ -46,7 +46,7 @@ async def show(ctx: Context, number: int) -> TicketView:
     """The ticket with its newest events; shows that arrive together share one read."""
     shown = await _shows(ctx.db).submit(number)
     if shown is None:
-        raise UserError(f"There is no ticket #{number}.")
+        raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
     ticket, rows = shown
     events = [
         EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)

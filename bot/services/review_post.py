@@ -39,10 +39,14 @@ async def share_files(
     response = await client.files_upload_v2(
         file_uploads=[
             {"content": png, "filename": png_name, "title": f"售后服务月报 {review.month}"},
-            {"content": data, "filename": csv_name, "title": f"Tickets {review.month} (CSV)"},
+            {
+                "content": data,
+                "filename": csv_name,
+                "title": ctx.tr("Tickets %(month)s (CSV)", month=str(review.month)),
+            },
         ],
         channel=channel,
-        initial_comment=review_text(review),
+        initial_comment=review_text(ctx.tr, review),
     )
     ids = [str(f.get("id")) for f in response.get("files") or []]
     log.info("review %s shared in %s files=%s", review.month, channel, ",".join(ids))
@@ -52,7 +56,7 @@ async def share_files(
 async def post_review(ctx: Context, client: AsyncWebClient, review: Review, channel: str) -> None:
     """The review as a message in ``channel``, then its chart and CSV."""
     await client.chat_postMessage(
-        channel=channel, text=review_text(review), blocks=review_blocks(review)
+        channel=channel, text=review_text(ctx.tr, review), blocks=review_blocks(ctx.tr, review)
     )
     await share_files(ctx, client, review, channel)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.notices import NoticeKind
-from bot.domain.tickets import Ticket
+from bot.domain.tickets import Ticket, ref_of
 from bot.domain.workflow import Change, Prompt, Step, apply, check_role, settled
-from bot.errors import UserError
+from bot.errors import Message, UserError
 from bot.services import kb
 from bot.services.arming import plan_rearming, rearm
 from bot.services.context import Context
@@ -18,6 +18,7 @@ from bot.services.group_commit import Batcher
 from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.i18n import Translator, mention
 from bot.slack.thread_text import story_line
 from storage import outbox, requests
 from storage import stage_timers as timer_store
@@ -32,14 +33,20 @@ log = logging.getLogger(__name__)
 class StepOutcome:
     ticket: Ticket
     change: Change | None  # None when the same request was handled before (a retry)
-    reply: str
+    message: Message  # the answer to the one who asked, said in their language
+
+    @property
+    def reply(self) -> str:
+        """The answer as written in the code (English): for logs and tests; people read
+        ``message`` said in their language."""
+        return str(self.message)
 
 
 async def load(ctx: Context, number: int) -> Ticket:
     async with ctx.db.read() as conn:
         ticket = await ticket_store.get_ticket(conn, number)
     if ticket is None:
-        raise UserError(f"There is no ticket #{number}.")
+        raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
     return ticket
 
 
@@ -106,7 +113,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     changes nothing and gets its :class:`UserError` as its result; the others go on."""
     now = ctx.clock.now()
     results: list[StepOutcome | UserError] = []
-    changes: list[tuple[StepRequest, Change, str]] = []
+    changes: list[tuple[StepRequest, Change, Message]] = []
     async with ctx.db.write() as conn:
         keys = [r.request_key for r in batch if r.request_key is not None]
         loaded, stored, replies = await timer_store.lock_for_steps(
@@ -116,11 +123,13 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         for request in batch:
             ticket = current.get(request.number)
             if ticket is None:
-                results.append(UserError(f"There is no ticket #{request.number}."))
+                results.append(UserError("There is no ticket %(ref)s.", ref=ref_of(request.number)))
                 continue
             key = request.request_key
             if key is not None and key in replies:
-                results.append(StepOutcome(ticket, None, replies[key] or "Done already."))
+                said = replies[key]
+                again = Message.from_json(said) if said else Message("Done already.")
+                results.append(StepOutcome(ticket, None, again))
                 continue
             try:
                 change = apply(
@@ -133,11 +142,11 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             except UserError as refused:
                 results.append(refused)
                 continue
-            reply = _reply(change, _terms(ctx, change.ticket))
+            reply = reply_for(change, _terms(ctx, change.ticket))
             current[request.number] = change.ticket
             changes.append((request, change, reply))
             if key is not None:
-                replies[key] = reply
+                replies[key] = reply.to_json()
             results.append(StepOutcome(change.ticket, change, reply))
         if not changes:
             return results
@@ -158,17 +167,25 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             number = request.number
             notices += [
                 NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
-                NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, request.user_id)}),
+                NewNotice(
+                    number,
+                    NoticeKind.THREAD,
+                    {"text": story_line(ctx.tr, change, request.user_id)},
+                ),
             ]
             notices += [
                 NewNotice(number, kind, payload)
                 for kind, payload in _follow_ups(ctx, change, request.user_id, now)
             ]
-            notices += settle_notices(change, request.user_id)
+            notices += settle_notices(ctx.tr, change, request.user_id)
         await outbox.enqueue_many(conn, notices, now=now)
         await requests.remember_replies(
             conn,
-            [(r.request_key, reply) for r, _, reply in changes if r.request_key is not None],
+            [
+                (r.request_key, reply.to_json())
+                for r, _, reply in changes
+                if r.request_key is not None
+            ],
             now=now,
         )
     for request, change, _ in changes:
@@ -185,14 +202,14 @@ def _terms(ctx: Context, ticket: Ticket) -> Terms:
     return ctx.config.policy.terms(ticket.severity, in_warranty=ticket.in_warranty)
 
 
-def settle_notices(change: Change, user_id: str) -> list[NewNotice]:
+def settle_notices(tr: Translator, change: Change, user_id: str) -> list[NewNotice]:
     """The prompts the change answered (a sign-off, an approval): their messages say so
     and lose their buttons, updated in place."""
     t = change.ticket
-    outcome = story_line(change, user_id)
+    outcome = story_line(tr, change, user_id)
     notices = []
     for prompt in settled(change):
-        said = blocks_ticket.answered_prompt(t, prompt, outcome)
+        said = blocks_ticket.answered_prompt(tr, t, prompt, outcome)
         payload = {"prompt": prompt.value, "text": said.text, "blocks": said.blocks}
         notices.append(NewNotice(t.number, NoticeKind.SETTLE, payload))
     return notices
@@ -205,7 +222,7 @@ def _follow_ups(
     t = change.ticket
     notices: list[tuple[NoticeKind, dict[str, object]]] = []
     if change.kind == "resolve":
-        ask = blocks_ticket.confirm_request(t)
+        ask = blocks_ticket.confirm_request(ctx.tr, t)
         signoff = Prompt.SIGNOFF.value
         notices.append(
             (NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks, "prompt": signoff})
@@ -217,7 +234,7 @@ def _follow_ups(
             )
         )
     elif change.kind in ("accept", "decline"):
-        text = blocks_ticket.approval_outcome(t)
+        text = blocks_ticket.approval_outcome(ctx.tr, t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
         text, body = blocks_pages.escalation_page(t, user_id)
@@ -228,46 +245,67 @@ def _follow_ups(
         notices.append(
             (
                 NoticeKind.THREAD,
-                {"text": f"{t.ref} is now class {t.severity}: its clocks run 24×7."},
+                {
+                    "text": ctx.tr(
+                        "%(ref)s is now class %(severity)s: its clocks run 24×7.",
+                        ref=t.ref,
+                        severity=t.severity.value,
+                    )
+                },
             )
         )
     return notices
 
 
-def _reply(change: Change, terms: Terms) -> str:
+def reply_for(change: Change, terms: Terms) -> Message:
+    """The answer to the one who took the step (said in their language by the caller)."""
     t = change.ticket
-    replies = {
-        "ack": f"You acknowledged {t.ref}.",
-        "take": f"{t.ref} is yours.",
-        "assign": f"{t.ref} is assigned to <@{t.assignee_id}>.",
-        "cause": f"Cause recorded on {t.ref}.",
-        "plan": f"Plan recorded on {t.ref}.",
-        "resolve": f"{t.ref} is resolved; the reporter is asked to confirm the fix.",
-        "wait": f"{t.ref} waits for the customer"
-        + (
-            "; its clock is paused."
-            if terms.pausable
-            else f"; class {t.severity} clocks never pause."
-        ),
-        "resume": f"{t.ref} is running again.",
-        "severity": f"{t.ref} is now class {t.severity}; its deadlines are recomputed.",
-        "accept": f"You accepted {t.ref}; the reporter is told.",
-        "decline": f"You declined {t.ref}; the reporter is told.",
-        "note": f"Note added to {t.ref}.",
-        "close": f"{t.ref} is closed.",
-        "reopen": f"{t.ref} is open again.",
-        "escalate": f"{t.ref} is escalated; the managers are paged.",
-        "confirm": f"Thank you! {t.ref} is closed.",
-        "reject": f"Sorry it is not fixed. {t.ref} is open again and the engineers are told.",
-        "autoclose": f"{t.ref} closed by itself.",
-    }
-    text = replies[change.kind]
-    if change.kind == "ack" and t.severity is Severity.A:
-        text += (
-            "\n:floppy_disk: Class A: back up the data before you touch the system "
-            "(JZB10-2008 §4.1 b)."
+    ref = t.ref
+    kind = change.kind
+    if kind == "assign":
+        return Message("%(ref)s is assigned to %(owner)s.", ref=ref, owner=mention(t.assignee_id))
+    if kind == "wait":
+        if terms.pausable:
+            return Message("%(ref)s waits for the customer; its clock is paused.", ref=ref)
+        return Message(
+            "%(ref)s waits for the customer; class %(severity)s clocks never pause.",
+            ref=ref,
+            severity=t.severity.value,
         )
-    return text
+    if kind == "severity":
+        return Message(
+            "%(ref)s is now class %(severity)s; its deadlines are recomputed.",
+            ref=ref,
+            severity=t.severity.value,
+        )
+    if kind == "ack" and t.severity is Severity.A:
+        return Message(
+            "You acknowledged %(ref)s.\n:floppy_disk: Class A: back up the data before you "
+            "touch the system (JZB10-2008 §4.1 b).",
+            ref=ref,
+        )
+    replies = {
+        "ack": Message("You acknowledged %(ref)s.", ref=ref),
+        "take": Message("%(ref)s is yours.", ref=ref),
+        "cause": Message("Cause recorded on %(ref)s.", ref=ref),
+        "plan": Message("Plan recorded on %(ref)s.", ref=ref),
+        "resolve": Message(
+            "%(ref)s is resolved; the reporter is asked to confirm the fix.", ref=ref
+        ),
+        "resume": Message("%(ref)s is running again.", ref=ref),
+        "accept": Message("You accepted %(ref)s; the reporter is told.", ref=ref),
+        "decline": Message("You declined %(ref)s; the reporter is told.", ref=ref),
+        "note": Message("Note added to %(ref)s.", ref=ref),
+        "close": Message("%(ref)s is closed.", ref=ref),
+        "reopen": Message("%(ref)s is open again.", ref=ref),
+        "escalate": Message("%(ref)s is escalated; the managers are paged.", ref=ref),
+        "confirm": Message("Thank you! %(ref)s is closed.", ref=ref),
+        "reject": Message(
+            "Sorry it is not fixed. %(ref)s is open again and the engineers are told.", ref=ref
+        ),
+        "autoclose": Message("%(ref)s closed by itself.", ref=ref),
+    }
+    return replies[kind]
 
 
 async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Ticket | None:

@@ -38,6 +38,7 @@ from bot.sla.stages import (
     shows_deadline,
     unfired,
 )
+from bot.slack.i18n import Translator
 from bot.slack.thread_text import story_line
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -166,7 +167,7 @@ class TimerEngine:
                     closes.append(close)
                     version = close.ticket.version
                     arms = [a for a in arms if a.outcome is not None]  # closed: nothing more
-                    notices += _close_notices(close)
+                    notices += _close_notices(self.ctx.tr, close)
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
@@ -246,10 +247,10 @@ def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Cha
     return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
 
 
-def _close_notices(change: Change) -> list[NewNotice]:
+def _close_notices(tr: Translator, change: Change) -> list[NewNotice]:
     number = change.ticket.number
     return [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
-        NewNotice(number, NoticeKind.THREAD, {"text": story_line(change, "")}),
-        *settle_notices(change, ""),  # the sign-off asked in vain: its messages say so
+        NewNotice(number, NoticeKind.THREAD, {"text": story_line(tr, change, "")}),
+        *settle_notices(tr, change, ""),  # the sign-off asked in vain: its messages say so
     ]

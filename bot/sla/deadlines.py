@@ -215,7 +215,7 @@ def parse_local_time(text: str, calendar: WorkCalendar) -> datetime:
         parsed = datetime.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise UserError(
-            f"{text!r} is not an ISO 8601 time; write it like 2026-09-30T16:00"
+            "%(text)s is not an ISO 8601 time; write it like 2026-09-30T16:00", text=repr(text)
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=calendar.tz)
@@ -238,7 +238,9 @@ def deadlines_json(
     try:
         chosen = Severity(str(severity).strip().upper())
     except ValueError:
-        raise UserError(f"{severity!r} is not a class; use A, B, C or D") from None
+        raise UserError(
+            "%(severity)s is not a class; use A, B, C or D", severity=repr(severity)
+        ) from None
     reported_at = parse_local_time(reported_local, calendar)
     try:
         deadlines = compute_deadlines(
@@ -250,8 +252,10 @@ def deadlines_json(
         )
     except (CalendarRangeError, OverflowError):
         raise UserError(
-            f"{reported_local!r} is too close to the end of the calendar (the year {MAXYEAR}) "
-            "for its deadlines"
+            "%(time)s is too close to the end of the calendar (the year %(year)s) "
+            "for its deadlines",
+            time=repr(reported_local),
+            year=MAXYEAR,
         ) from None
     found: dict[str, str | bool] = {
         name: due.astimezone(calendar.tz).isoformat() for name, due in deadlines.as_dict().items()

@@ -1,4 +1,7 @@
-"""Block Kit, built from domain objects. Every piece of user text goes through ``escape``."""
+"""Block Kit, built from domain objects. Every piece of user text goes through ``escape``.
+
+What a person reads is said by the translator ``tr`` each builder takes (bot.slack.i18n):
+the reader's language for what only they see, the workspace's for what a channel shares."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from typing import Any
 import regex
 
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
-from bot.domain.triage import MEANING, QUESTIONS, Question, classify
+from bot.domain.triage import QUESTIONS, Question, classify
 from bot.domain.workflow import Actor, Step, fits, may
 from bot.sla.policy import Severity
+from bot.slack.i18n import N_, Language, Translator, channel_link, mention, translator
 from bot.slack.ids import Action, Callback
+from bot.slack.triage_text import meaning, question_text
 
 Block = dict[str, Any]
 View = dict[str, Any]
@@ -25,6 +30,8 @@ SEVERITY_EMOJI = {
     Severity.C: ":large_yellow_circle:",
     Severity.D: ":white_circle:",
 }
+# English words of the pages' builders (bot/slack/paging.py, issue 13); everything else says
+# milestones through ``tr.milestone``.
 MILESTONE_LABELS = {
     "respond": "Respond",
     "diagnose": "Diagnose",
@@ -32,7 +39,7 @@ MILESTONE_LABELS = {
     "resolve": "Resolve",
 }
 # After a deadline that depends on estimated holidays (no official plan for the year yet).
-PROVISIONAL_MARK = "(provisional)"
+PROVISIONAL_MARK = N_("(provisional)")
 
 
 def escape(text: str) -> str:
@@ -97,9 +104,10 @@ def _fit_markup(text: str, limit: int) -> str:
 
 
 def slack_date(when: datetime) -> str:
-    """A Slack date token: each reader sees their own timezone."""
+    """A Slack date token: each reader sees ``YYYY-MM-DD HH:MM`` in their own timezone (the
+    same token as ``Translator.date_token``, with a UTC fallback)."""
     fallback = when.strftime("%Y-%m-%d %H:%M %Z")
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return f"<!date^{int(when.timestamp())}^{{date_num}} {{time}}|{fallback}>"
 
 
 def time_left(due: datetime, now: datetime) -> str:
@@ -121,6 +129,7 @@ def time_left(due: datetime, now: datetime) -> str:
 
 
 def report_modal(
+    tr: Translator,
     *,
     summary: str = "",
     details: str = "",
@@ -132,7 +141,7 @@ def report_modal(
     """The report form with the triage questions asked one at a time (SPEC §4).
     ``under_summary``: the knowledge base's matches for what is typed (bot/slack/kb.py); the
     summary dispatches its value as it is typed so they can follow it."""
-    summary_input = _text_input("summary", "Summary", summary, SUMMARY_MAX, multiline=False)
+    summary_input = _text_input("summary", tr("Summary"), summary, SUMMARY_MAX, multiline=False)
     summary_input["dispatch_action"] = True
     summary_input["element"]["dispatch_action_config"] = {
         "trigger_actions_on": ["on_enter_pressed", "on_character_entered"]
@@ -140,15 +149,15 @@ def report_modal(
     blocks: list[Block] = [
         summary_input,
         *under_summary,
-        _text_input("details", "What happened?", details, DETAILS_MAX, multiline=True),
+        _text_input("details", tr("What happened?"), details, DETAILS_MAX, multiline=True),
         _text_input(
-            "system", "Affected system", system, SYSTEM_MAX, multiline=False, optional=True
+            "system", tr("Affected system"), system, SYSTEM_MAX, multiline=False, optional=True
         ),
         {"type": "divider"},
     ]
     for index, question in enumerate(QUESTIONS[: len(answers) + 1]):
         answer = answers[index] if index < len(answers) else None
-        blocks.append(_question_block(question, answer))
+        blocks.append(_question_block(tr, question, answer))
         if answer:
             break
     severity = classify(answers)
@@ -158,16 +167,21 @@ def report_modal(
                 "type": "section",
                 "block_id": "triage_result",
                 "text": mrkdwn(
-                    f"{SEVERITY_EMOJI[severity]} *Class {severity}*: {MEANING[severity]}"
+                    f"{SEVERITY_EMOJI[severity]} "
+                    + tr(
+                        "*Class %(severity)s*: %(meaning)s",
+                        severity=severity.value,
+                        meaning=meaning(tr, severity),
+                    )
                 ),
             }
         )
     return {
         "type": "modal",
         "callback_id": Callback.REPORT,
-        "title": plain("Report a problem"),
-        "submit": plain("Open ticket"),
-        "close": plain("Cancel"),
+        "title": plain(tr("Report a problem"), TITLE_MAX),
+        "submit": plain(tr("Open ticket"), TITLE_MAX),
+        "close": plain(tr("Cancel"), TITLE_MAX),
         "private_metadata": json.dumps(dict(metadata or {})),
         "blocks": blocks,
     }
@@ -177,10 +191,10 @@ def question_block_id(question: Question) -> str:
     return f"triage_{question.key}"
 
 
-def _question_block(question: Question, answer: bool | None) -> Block:
+def _question_block(tr: Translator, question: Question, answer: bool | None) -> Block:
     options = [
-        {"text": plain("Yes"), "value": "yes"},
-        {"text": plain("No"), "value": "no"},
+        {"text": plain(tr("Yes")), "value": "yes"},
+        {"text": plain(tr("No")), "value": "no"},
     ]
     element: dict[str, Any] = {
         "type": "radio_buttons",
@@ -193,7 +207,7 @@ def _question_block(question: Question, answer: bool | None) -> Block:
         "type": "input",
         "block_id": question_block_id(question),
         "dispatch_action": True,
-        "label": plain(question.text, 2000),
+        "label": plain(question_text(tr, question), 2000),
         "element": element,
     }
 
@@ -218,19 +232,21 @@ def _text_input(
     }
 
 
-def report_pending() -> View:
+def report_pending(tr: Translator) -> View:
     """The answer when storing the report takes longer than Slack waits."""
     return {
         "type": "modal",
         "callback_id": Callback.REPORT_PENDING,
-        "title": plain("Report a problem"),
-        "close": plain("Close"),
+        "title": plain(tr("Report a problem"), TITLE_MAX),
+        "close": plain(tr("Close"), TITLE_MAX),
         "blocks": [
             {
                 "type": "section",
                 "text": mrkdwn(
-                    "Your report is being saved. You will get its ticket number by direct "
-                    "message in a moment."
+                    tr(
+                        "Your report is being saved. You will get its ticket number by direct "
+                        "message in a moment."
+                    )
                 ),
             }
         ],
@@ -238,24 +254,28 @@ def report_pending() -> View:
 
 
 def report_confirmation(
+    tr: Translator,
     ticket: Ticket,
     deadlines: Mapping[str, datetime],
     now: datetime,
     provisional: Collection[str] = (),
 ) -> View:
-    text = (
-        f"{SEVERITY_EMOJI[ticket.severity]} Ticket *{ticket.ref}* is open, "
-        f"*class {ticket.severity}*: {MEANING[ticket.severity]}.\n"
-        f"It is posted in <#{ticket.post_channel}>; the thread there tells its story."
+    text = f"{SEVERITY_EMOJI[ticket.severity]} " + tr(
+        "Ticket *%(ref)s* is open, *class %(severity)s*: %(meaning)s.\n"
+        "It is posted in %(channel)s; the thread there tells its story.",
+        ref=ticket.ref,
+        severity=ticket.severity.value,
+        meaning=meaning(tr, ticket.severity),
+        channel=channel_link(ticket.post_channel),
     )
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(text)}]
     if deadlines:
-        blocks.append(_deadline_fields(deadlines, now, provisional=provisional))
+        blocks.append(_deadline_fields(tr, deadlines, now, provisional=provisional))
     return {
         "type": "modal",
         "callback_id": Callback.REPORT_DONE,
-        "title": plain(f"Ticket {ticket.ref}"),
-        "close": plain("Done"),
+        "title": plain(tr("Ticket %(ref)s", ref=ticket.ref), TITLE_MAX),
+        "close": plain(tr("Done"), TITLE_MAX),
         "blocks": blocks,
     }
 
@@ -268,25 +288,29 @@ def ticket_message(
     deadlines: Mapping[str, datetime],
     now: datetime,
     provisional: Collection[str] = (),
+    tr: Translator | None = None,
     *,
     buttons: bool = True,
 ) -> list[Block]:
     """The ticket's message in the channel: state, class, owner, deadlines (time left, or
     overdue once a deadline passed, as at ``now``; ``provisional``: the milestones whose
     deadline depends on estimated holidays), and the buttons that fit its state (none
-    without ``buttons``: `/ticket show` has no actions block)."""
-    owner = f"<@{ticket.assignee_id}>" if ticket.assignee_id else "_unassigned_"
+    without ``buttons``: `/ticket show` has no actions block). ``tr``: the workspace's
+    language (English when not given)."""
+    tr = tr or translator(Language.EN)
+    owner = mention(ticket.assignee_id) if ticket.assignee_id else tr("_unassigned_")
     fields = [
-        mrkdwn(f"*Class*\n{SEVERITY_EMOJI[ticket.severity]} {ticket.severity}"),
-        mrkdwn(f"*State*\n{ticket.state.value.replace('_', ' ')}"),
-        mrkdwn(f"*Reporter*\n<@{ticket.reporter_id}>"),
-        mrkdwn(f"*Owner*\n{owner}"),
+        mrkdwn(tr("*Class*") + f"\n{SEVERITY_EMOJI[ticket.severity]} {ticket.severity}"),
+        mrkdwn(tr("*State*") + f"\n{tr.word(ticket.state)}"),
+        mrkdwn(tr("*Reporter*") + f"\n{mention(ticket.reporter_id)}"),
+        mrkdwn(tr("*Owner*") + f"\n{owner}"),
     ]
     if ticket.system:
-        fields.append(mrkdwn(f"*System*\n{escaped(ticket.system, 1900)}"))
+        fields.append(mrkdwn(tr("*System*") + f"\n{escaped(ticket.system, 1900)}"))
     if ticket.customer:
-        warranty = "in warranty" if ticket.in_warranty else "out of warranty"
-        fields.append(mrkdwn(f"*Customer*\n{escaped(ticket.customer, 1800)} ({warranty})"))
+        warranty = tr("in warranty") if ticket.in_warranty else tr("out of warranty")
+        customer = escaped(ticket.customer, 1800)
+        fields.append(mrkdwn(tr("*Customer*") + f"\n{customer} ({warranty})"))
     blocks: list[Block] = [
         # A header is plain text: the summary as typed, not escaped (Slack shows "&amp;").
         {"type": "header", "text": plain(f"{ticket.ref} {ticket.summary}", HEADER_MAX)},
@@ -295,21 +319,18 @@ def ticket_message(
     ]
     if deadlines:
         blocks.append(
-            _deadline_fields(deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
+            _deadline_fields(tr, deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
         )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [mrkdwn(f"Reported {slack_date(ticket.reported_at)}")],
-        }
-    )
-    actions = ticket_actions(ticket, now) if buttons else []
+    reported = tr("Reported %(when)s", when=tr.date_token(ticket.reported_at))
+    blocks.append({"type": "context", "elements": [mrkdwn(reported)]})
+    actions = ticket_actions(tr, ticket, now) if buttons else []
     if actions:
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": actions})
     return blocks
 
 
 HEADER_MAX = 150  # Slack's limit of a header block's text
+TITLE_MAX = 24  # Slack's limit of a modal's title and of its buttons' texts
 
 # The step each button asks for: the card, the requests and the handlers all read it here,
 # and whether a button is offered is asked of the workflow's rules (role and state).
@@ -324,10 +345,10 @@ BUTTON_STEPS: dict[Action, Step] = {
     Action.DECLINE: Step("decline", text="-"),
 }
 TICKET_BUTTONS = (
-    (Action.ACK, "Acknowledge", "primary"),
-    (Action.TAKE, "Take", None),
-    (Action.RESOLVE, "Resolve", None),
-    (Action.ESCALATE, "Escalate", "danger"),
+    (Action.ACK, N_("Acknowledge"), "primary"),
+    (Action.TAKE, N_("Take"), None),
+    (Action.RESOLVE, N_("Resolve"), None),
+    (Action.ESCALATE, N_("Escalate"), "danger"),
 )
 
 
@@ -338,12 +359,14 @@ def button(label: str, action_id: Action, value: str, style: str | None = None) 
     return found
 
 
-def ticket_actions(ticket: Ticket, now: datetime, actor: Actor | None = None) -> list[Block]:
+def ticket_actions(
+    tr: Translator, ticket: Ticket, now: datetime, actor: Actor | None = None
+) -> list[Block]:
     """Buttons for the common steps that fit the ticket's state at ``now``; for a message to
     one person (``actor``), only those their role may use. The card in a channel is shared:
     someone without the role who presses is refused privately."""
     return [
-        button(label, action_id, str(ticket.number), style)
+        button(tr(label), action_id, str(ticket.number), style)
         for action_id, label, style in TICKET_BUTTONS
         if offered(ticket, action_id, now, actor)
     ]
@@ -363,6 +386,7 @@ def ticket_fallback_text(ticket: Ticket) -> str:
 
 
 def _deadline_fields(
+    tr: Translator,
     deadlines: Mapping[str, datetime],
     now: datetime,
     met: Mapping[str, datetime | None] | None = None,
@@ -373,31 +397,37 @@ def _deadline_fields(
     An agreed fix date is shown as that day (``2026-12-02``), not as the instant it ends."""
     fields = []
     for name, due in deadlines.items():
-        label = MILESTONE_LABELS.get(name, name)
+        label = tr.milestone(name)
         done = (met or {}).get(name)
         if done is not None:
-            verdict = "in time" if done <= due else "late"
-            fields.append(mrkdwn(f"*{label}* :white_check_mark:\n{slack_date(done)} ({verdict})"))
+            verdict = tr("in time") if done <= due else tr("late")
+            fields.append(
+                mrkdwn(f"*{label}* :white_check_mark:\n{tr.date_token(done)} ({verdict})")
+            )
             continue
-        when = fix_date.isoformat() if name == "resolve" and fix_date else slack_date(due)
+        when = fix_date.isoformat() if name == "resolve" and fix_date else tr.date_token(due)
+        by = tr("*%(milestone)s by*", milestone=label)
+        left = tr.time_left(due, now)
         if due <= now:
-            fields.append(mrkdwn(f"*{label} by* :warning:\n{when} ({time_left(due, now)})"))
+            fields.append(mrkdwn(f"{by} :warning:\n{when} ({left})"))
         else:
-            mark = f" {PROVISIONAL_MARK}" if name in provisional else ""
-            fields.append(mrkdwn(f"*{label} by*{mark}\n{when} ({time_left(due, now)})"))
+            mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""
+            fields.append(mrkdwn(f"{by}{mark}\n{when} ({left})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
 
 
 # ----- mentions ----------------------------------------------------------------------------
 
 
-def report_offer(key: str) -> list[Block]:
+def report_offer(tr: Translator, key: str) -> list[Block]:
     """The reply to a mention: a button that opens the report form with the mention's text
     (kept by the bot under ``key``: a button's value holds 2,000 characters at most)."""
     return [
         {
             "type": "section",
-            "text": mrkdwn("Shall I open a ticket for this? The form asks a few short questions."),
+            "text": mrkdwn(
+                tr("Shall I open a ticket for this? The form asks a few short questions.")
+            ),
         },
         {
             "type": "actions",
@@ -406,7 +436,7 @@ def report_offer(key: str) -> list[Block]:
                     "type": "button",
                     "action_id": Action.REPORT_THIS,
                     "style": "primary",
-                    "text": plain("Report this"),
+                    "text": plain(tr("Report this")),
                     "value": key,
                 }
             ],
@@ -414,9 +444,13 @@ def report_offer(key: str) -> list[Block]:
     ]
 
 
-def report_offer_used(ticket: Ticket) -> str:
+def report_offer_used(tr: Translator, ticket: Ticket) -> str:
     """What the offer says once the report it offered is a ticket."""
-    return f":white_check_mark: Reported as {ticket.ref}. Follow it in <#{ticket.post_channel}>."
+    return ":white_check_mark: " + tr(
+        "Reported as %(ref)s. Follow it in %(channel)s.",
+        ref=ticket.ref,
+        channel=channel_link(ticket.post_channel),
+    )
 
 
 def report_from_text(text: str) -> tuple[str, str]:

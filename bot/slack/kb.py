@@ -1,5 +1,6 @@
 """Block Kit of the knowledge base: search results, the matches under the report form's
-summary, the article form, an entry's own view. User text is escaped for mrkdwn."""
+summary, the article form, an entry's own view. User text is escaped for mrkdwn; the bot's
+words are said by the reader's translator ``tr``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.domain.kb import (
     QueryProblem,
 )
 from bot.slack.blocks import Block, View, escape, mrkdwn, plain
+from bot.slack.i18n import N_, Translator
 
 
 class KbAction(StrEnum):
@@ -28,16 +30,23 @@ class KbAction(StrEnum):
 
 
 OFFER_BLOCK_PREFIX = "kb_offer"
-HELP = (
+HELP = N_(
     "Search the knowledge base: `/kb words` (Chinese or English), e.g. `/kb 数据库备份失败`. "
     "Engineers and managers: `/kb add`, `/kb edit KB-3`, `/kb retire KB-3` (or `#12`)."
 )
 QUERY_PROBLEMS = {
-    QueryProblem.EMPTY: "Type what to look for: `/kb words`, e.g. `/kb 打印机 驱动`.",
-    QueryProblem.NO_WORDS: "That search has no words in it, only punctuation: try `/kb 登录超时`.",
-    QueryProblem.TOO_LONG: f"That search is too long: use at most {QUERY_MAX} characters.",
+    QueryProblem.EMPTY: N_("Type what to look for: `/kb words`, e.g. `/kb 打印机 驱动`."),
+    QueryProblem.NO_WORDS: N_(
+        "That search has no words in it, only punctuation: try `/kb 登录超时`."
+    ),
+    QueryProblem.TOO_LONG: N_("That search is too long: use at most %(limit)s characters."),
 }
-ARTICLE_FIELDS = {"title": "Title", "problem": "Problem", "answer": "Answer"}
+ARTICLE_FIELDS = {"title": N_("Title"), "problem": N_("Problem"), "answer": N_("Answer")}
+ARTICLE_PROBLEMS = {"missing": N_("Fill this in."), "too_long": N_("This is too long.")}
+
+
+def query_problem(tr: Translator, problem: QueryProblem) -> str:
+    return tr(QUERY_PROBLEMS[problem], limit=QUERY_MAX)
 
 
 @dataclass(frozen=True)
@@ -61,60 +70,64 @@ def _title(shown: Shown) -> str:
     return f"{ref} {escape(_clip(entry.title, 150))}"
 
 
-def _summary_lines(entry: Entry, limit: int) -> list[str]:
+def _summary_lines(tr: Translator, entry: Entry, limit: int) -> list[str]:
     if entry.kind is EntryKind.TICKET:
         lines = []
         if entry.cause.strip():
-            lines.append(f"*Cause:* {escape(_clip(entry.cause, limit))}")
-        lines.append(f"*Resolution:* {escape(_clip(entry.answer, limit))}")
+            lines.append(tr("*Cause:* %(text)s", text=escape(_clip(entry.cause, limit))))
+        lines.append(tr("*Resolution:* %(text)s", text=escape(_clip(entry.answer, limit))))
         return lines
     return [
-        f"*Problem:* {escape(_clip(entry.problem, limit))}",
-        f"*Answer:* {escape(_clip(entry.answer, limit))}",
+        tr("*Problem:* %(text)s", text=escape(_clip(entry.problem, limit))),
+        tr("*Answer:* %(text)s", text=escape(_clip(entry.answer, limit))),
     ]
 
 
-def _open_button(entry: Entry) -> Block:
+def _open_button(tr: Translator, entry: Entry) -> Block:
     return {
         "type": "button",
         "action_id": KbAction.OPEN.value,
-        "text": plain("Open"),
+        "text": plain(tr("Open")),
         "value": entry.ref.token,
     }
 
 
-def entry_section(shown: Shown, *, limit: int = 300) -> Block:
-    text = "\n".join([_title(shown), *_summary_lines(shown.entry, limit)])
-    return {"type": "section", "text": mrkdwn(text), "accessory": _open_button(shown.entry)}
+def entry_section(tr: Translator, shown: Shown, *, limit: int = 300) -> Block:
+    text = "\n".join([_title(shown), *_summary_lines(tr, shown.entry, limit)])
+    return {"type": "section", "text": mrkdwn(text), "accessory": _open_button(tr, shown.entry)}
 
 
-def search_results(query: str, found: Sequence[Shown]) -> list[Block]:
+def search_results(tr: Translator, query: str, found: Sequence[Shown]) -> list[Block]:
+    asked = escape(_clip(query, 200))
     if not found:
         return [
             {
                 "type": "section",
                 "text": mrkdwn(
-                    f"Nothing in the knowledge base matches “{escape(_clip(query, 200))}”. "
-                    "`/report` opens a ticket."
+                    tr(
+                        "Nothing in the knowledge base matches “%(query)s”. "
+                        "`/report` opens a ticket.",
+                        query=asked,
+                    )
                 ),
             }
         ]
     blocks: list[Block] = [
         {
             "type": "context",
-            "elements": [mrkdwn(f"Knowledge base, best first, for “{escape(_clip(query, 200))}”:")],
+            "elements": [mrkdwn(tr("Knowledge base, best first, for “%(query)s”:", query=asked))],
         }
     ]
     for shown in found:
-        blocks.append(entry_section(shown))
+        blocks.append(entry_section(tr, shown))
     return blocks
 
 
-def search_text(found: Sequence[Shown]) -> str:
-    return ", ".join(str(s.entry.ref) for s in found) or "No match"
+def search_text(tr: Translator, found: Sequence[Shown]) -> str:
+    return ", ".join(str(s.entry.ref) for s in found) or tr("No match")
 
 
-def offer_blocks(found: Sequence[Shown]) -> list[Block]:
+def offer_blocks(tr: Translator, found: Sequence[Shown]) -> list[Block]:
     """The matches under the report form's summary, each with "This solved my problem"."""
     if not found:
         return []
@@ -122,7 +135,7 @@ def offer_blocks(found: Sequence[Shown]) -> list[Block]:
         {
             "type": "context",
             "block_id": f"{OFFER_BLOCK_PREFIX}_intro",
-            "elements": [mrkdwn(":bulb: Solved before. Does one of these answer it?")],
+            "elements": [mrkdwn(":bulb: " + tr("Solved before. Does one of these answer it?"))],
         }
     ]
     for index, shown in enumerate(found):
@@ -130,11 +143,11 @@ def offer_blocks(found: Sequence[Shown]) -> list[Block]:
             {
                 "type": "section",
                 "block_id": f"{OFFER_BLOCK_PREFIX}_{index}",
-                "text": mrkdwn("\n".join([_title(shown), *_summary_lines(shown.entry, 200)])),
+                "text": mrkdwn("\n".join([_title(shown), *_summary_lines(tr, shown.entry, 200)])),
                 "accessory": {
                     "type": "button",
                     "action_id": KbAction.SOLVED.value,
-                    "text": plain("This solved my problem"),
+                    "text": plain(tr("This solved my problem")),
                     "value": shown.entry.ref.token,
                 },
             }
@@ -142,47 +155,52 @@ def offer_blocks(found: Sequence[Shown]) -> list[Block]:
     return blocks
 
 
-def solved_view(entry: Entry) -> View:
+def solved_view(tr: Translator, entry: Entry) -> View:
     return {
         "type": "modal",
         "callback_id": "kb_solved_done",
-        "title": plain("Report a problem"),
-        "close": plain("Close"),
+        "title": plain(tr("Report a problem"), 24),
+        "close": plain(tr("Close"), 24),
         "blocks": [
             {
                 "type": "section",
                 "text": mrkdwn(
-                    f":white_check_mark: Glad *{entry.ref}* solved it. No ticket was opened; "
-                    "your report counts as answered at once by the knowledge base."
+                    ":white_check_mark: "
+                    + tr(
+                        "Glad *%(ref)s* solved it. No ticket was opened; "
+                        "your report counts as answered at once by the knowledge base.",
+                        ref=str(entry.ref),
+                    )
                 ),
             }
         ],
     }
 
 
-def entry_view(shown: Shown) -> View:
+def entry_view(tr: Translator, shown: Shown) -> View:
     entry = shown.entry
     parts: list[tuple[str, str]] = [
-        ("Problem", entry.problem),
-        ("Cause", entry.cause),
-        ("Resolution" if entry.kind is EntryKind.TICKET else "Answer", entry.answer),
+        (tr("Problem"), entry.problem),
+        (tr("Cause"), entry.cause),
+        (tr("Resolution") if entry.kind is EntryKind.TICKET else tr("Answer"), entry.answer),
     ]
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(_title(shown))}]
     for label, value in parts:
         if value.strip():
             blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escape(value[:2900])}")})
     if entry.retired:
-        blocks.append({"type": "context", "elements": [mrkdwn("_Retired: searches skip it._")]})
+        retired = tr("_Retired: searches skip it._")
+        blocks.append({"type": "context", "elements": [mrkdwn(retired)]})
     return {
         "type": "modal",
         "callback_id": "kb_entry",
-        "title": plain(f"Knowledge base {entry.ref}"[:24]),
-        "close": plain("Close"),
+        "title": plain(tr("Knowledge base %(ref)s", ref=str(entry.ref)), 24),
+        "close": plain(tr("Close"), 24),
         "blocks": blocks,
     }
 
 
-def article_modal(entry: Entry | None = None, *, title: str = "") -> View:
+def article_modal(tr: Translator, entry: Entry | None = None, *, title: str = "") -> View:
     """The form of `/kb add` (no entry) and `/kb edit KB-N`."""
     initial = {
         "title": entry.title if entry else title,
@@ -200,56 +218,60 @@ def article_modal(entry: Entry | None = None, *, title: str = "") -> View:
         }
         if initial[key]:
             element["initial_value"] = initial[key][: limits[key]]
-        blocks.append({"type": "input", "block_id": key, "label": plain(label), "element": element})
-    heading = f"Edit {entry.ref}" if entry else "New article"
+        shown_label = plain(tr(label))
+        blocks.append({"type": "input", "block_id": key, "label": shown_label, "element": element})
+    heading = tr("Edit %(ref)s", ref=str(entry.ref)) if entry else tr("New article")
     return {
         "type": "modal",
         "callback_id": KbAction.ARTICLE_FORM.value,
         "private_metadata": json.dumps({"number": entry.number if entry else None}),
-        "title": plain(heading),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(heading, 24),
+        "submit": plain(tr("Save"), 24),
+        "close": plain(tr("Cancel"), 24),
         "blocks": blocks,
     }
 
 
-def article_errors_text(errors: Mapping[str, str]) -> dict[str, str]:
-    words = {"missing": "Fill this in.", "too_long": "This is too long."}
-    return {key: words.get(problem, problem) for key, problem in errors.items()}
-
-
-def article_saved(entry: Entry, *, edited: bool) -> View:
-    verb = "updated" if edited else "added"
+def article_errors_text(tr: Translator, errors: Mapping[str, str]) -> dict[str, str]:
     return {
-        "type": "modal",
-        "callback_id": "kb_article_done",
-        "title": plain("Knowledge base"),
-        "close": plain("Close"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": mrkdwn(
-                    f"Article *{entry.ref}* is {verb}: {escape(_clip(entry.title, 150))}. "
-                    f"`/kb edit {entry.ref}` changes it, `/kb retire {entry.ref}` retires it."
-                ),
-            }
-        ],
+        key: tr(ARTICLE_PROBLEMS[problem]) if problem in ARTICLE_PROBLEMS else problem
+        for key, problem in errors.items()
     }
 
 
-def related_blocks(found: Sequence[Shown]) -> list[Block]:
+def article_saved(tr: Translator, entry: Entry, *, edited: bool) -> View:
+    said = N_(
+        "Article *%(ref)s* is updated: %(title)s. "
+        "`/kb edit %(ref)s` changes it, `/kb retire %(ref)s` retires it."
+    )
+    if not edited:
+        said = N_(
+            "Article *%(ref)s* is added: %(title)s. "
+            "`/kb edit %(ref)s` changes it, `/kb retire %(ref)s` retires it."
+        )
+    text = tr(said, ref=str(entry.ref), title=escape(_clip(entry.title, 150)))
+    return {
+        "type": "modal",
+        "callback_id": "kb_article_done",
+        "title": plain(tr("Knowledge base"), 24),
+        "close": plain(tr("Close"), 24),
+        "blocks": [{"type": "section", "text": mrkdwn(text)}],
+    }
+
+
+def related_blocks(tr: Translator, found: Sequence[Shown]) -> list[Block]:
     """For an engineer's `/ticket show`: solved problems like this one."""
     if not found:
         return []
     blocks: list[Block] = [
         {"type": "divider"},
-        {"type": "context", "elements": [mrkdwn("*Related solved problems*")]},
+        {"type": "context", "elements": [mrkdwn(tr("*Related solved problems*"))]},
     ]
-    blocks += [entry_section(shown, limit=200) for shown in found]
+    blocks += [entry_section(tr, shown, limit=200) for shown in found]
     return blocks
 
 
-def confirm_kb_blocks(ticket_number: int, in_kb: bool) -> list[Block]:
+def confirm_kb_blocks(tr: Translator, ticket_number: int, in_kb: bool) -> list[Block]:
     """The line of the reporter's "Is it fixed?" that links the entry the ticket became."""
     if not in_kb:
         return []
@@ -258,13 +280,17 @@ def confirm_kb_blocks(ticket_number: int, in_kb: bool) -> list[Block]:
         {
             "type": "section",
             "text": mrkdwn(
-                f":books: This fix joins the knowledge base as *#{ticket_number}*: "
-                f"`/kb` finds it for the next person with the same problem."
+                ":books: "
+                + tr(
+                    "This fix joins the knowledge base as *#%(number)s*: "
+                    "`/kb` finds it for the next person with the same problem.",
+                    number=ticket_number,
+                )
             ),
             "accessory": {
                 "type": "button",
                 "action_id": KbAction.OPEN.value,
-                "text": plain("Knowledge base entry"),
+                "text": plain(tr("Knowledge base entry")),
                 "value": token,
             },
         }

@@ -1,5 +1,6 @@
 """Block Kit for the service plan: the task's direct message (Done, Skip), the survey, the
-Skip and survey forms, the message once answered, and the overdue tasks in the App Home."""
+Skip and survey forms, the message once answered, and the overdue tasks in the App Home.
+What the bot sends is in the workspace's language, a form in its reader's (``tr``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.service_plan import COMMENT_MAX, REASON_MAX, PlanTask, TaskState
-from bot.slack.blocks import Block, View, escape, mrkdwn, plain, slack_date
+from bot.slack.blocks import TITLE_MAX, Block, View, escape, mrkdwn, plain
+from bot.slack.i18n import N_, Translator, mention
 
 
 class PlanAction(StrEnum):
@@ -22,38 +24,56 @@ class PlanForm(StrEnum):
     SURVEY = "plan_survey_form"
 
 
+# The tasks by their names in the service-plan standard (Chinese in the English too).
 TASK_NAMES = {
-    PlanTask.CALL: "Call the customer (电话交流)",
-    PlanTask.SURVEY: "Service-quality survey (客户服务质量调查表)",
-    PlanTask.VISIT: "Visit the customer (技术人员定期客户访问)",
-    PlanTask.INSPECTION: "Manager's review of the customer (经理定期客户巡查)",
-    PlanTask.TRAINING: "On-site training (培训)",
+    PlanTask.CALL: N_("Call the customer (电话交流)"),
+    PlanTask.SURVEY: N_("Service-quality survey (客户服务质量调查表)"),
+    PlanTask.VISIT: N_("Visit the customer (技术人员定期客户访问)"),
+    PlanTask.INSPECTION: N_("Manager's review of the customer (经理定期客户巡查)"),
+    PlanTask.TRAINING: N_("On-site training (培训)"),
 }
 RATINGS = {
-    5: "5 – very satisfied 非常满意",
-    4: "4 – satisfied 满意",
-    3: "3 – fair 一般",
-    2: "2 – dissatisfied 不满意",
-    1: "1 – very dissatisfied 非常不满意",
+    5: N_("5 – very satisfied 非常满意"),
+    4: N_("4 – satisfied 满意"),
+    3: N_("3 – fair 一般"),
+    2: N_("2 – dissatisfied 不满意"),
+    1: N_("1 – very dissatisfied 非常不满意"),
 }
 
 
-def task_text(customer: str, task: PlanTask, nominal: date) -> str:
-    return f"Service plan: {TASK_NAMES[task]} for {escape(customer)}, due {nominal.isoformat()}"
+def task_name(tr: Translator, task: PlanTask) -> str:
+    return tr(TASK_NAMES[task])
+
+
+def task_text(tr: Translator, customer: str, task: PlanTask, nominal: date) -> str:
+    return tr(
+        "Service plan: %(task)s for %(customer)s, due %(due)s",
+        task=task_name(tr, task),
+        customer=escape(customer),
+        due=nominal.isoformat(),
+    )
 
 
 def task_request(
-    task_id: int, customer: str, task: PlanTask, nominal: date, overdue_at: datetime
+    tr: Translator,
+    task_id: int,
+    customer: str,
+    task: PlanTask,
+    nominal: date,
+    overdue_at: datetime,
 ) -> tuple[str, list[Block]]:
     """The owner's (or the managers') direct message, with Done and Skip."""
-    text = task_text(customer, task, nominal)
+    text = task_text(tr, customer, task, nominal)
+    said = tr(
+        "Customer: *%(customer)s*\nDue %(due)s; overdue from %(overdue)s.",
+        customer=escape(customer),
+        due=nominal.isoformat(),
+        overdue=tr.date_token(overdue_at),
+    )
     return text, [
         {
             "type": "section",
-            "text": mrkdwn(
-                f":calendar: *{TASK_NAMES[task]}*\nCustomer: *{escape(customer)}*\n"
-                f"Due {nominal.isoformat()}; overdue from {slack_date(overdue_at)}."
-            ),
+            "text": mrkdwn(f":calendar: *{task_name(tr, task)}*\n{said}"),
         },
         {
             "type": "actions",
@@ -62,14 +82,14 @@ def task_request(
                 {
                     "type": "button",
                     "action_id": PlanAction.DONE.value,
-                    "text": plain("Done"),
+                    "text": plain(tr("Done")),
                     "style": "primary",
                     "value": str(task_id),
                 },
                 {
                     "type": "button",
                     "action_id": PlanAction.SKIP.value,
-                    "text": plain("Skip"),
+                    "text": plain(tr("Skip")),
                     "value": str(task_id),
                 },
             ],
@@ -77,16 +97,20 @@ def task_request(
     ]
 
 
-def survey_request(task_id: int, customer: str) -> tuple[str, list[Block]]:
+def survey_request(tr: Translator, task_id: int, customer: str) -> tuple[str, list[Block]]:
     """The contacts' direct message: the service-quality survey."""
-    text = f"How is our service? The monthly service-quality survey for {escape(customer)}"
+    text = tr(
+        "How is our service? The monthly service-quality survey for %(customer)s",
+        customer=escape(customer),
+    )
+    asked = tr(
+        "How satisfied is *%(customer)s* with our after-sales service this month?",
+        customer=escape(customer),
+    )
     return text, [
         {
             "type": "section",
-            "text": mrkdwn(
-                f":memo: *{TASK_NAMES[PlanTask.SURVEY]}*\n"
-                f"How satisfied is *{escape(customer)}* with our after-sales service this month?"
-            ),
+            "text": mrkdwn(f":memo: *{task_name(tr, PlanTask.SURVEY)}*\n{asked}"),
         },
         {
             "type": "actions",
@@ -95,7 +119,7 @@ def survey_request(task_id: int, customer: str) -> tuple[str, list[Block]]:
                 {
                     "type": "button",
                     "action_id": PlanAction.SURVEY.value,
-                    "text": plain("Answer the survey"),
+                    "text": plain(tr("Answer the survey")),
                     "style": "primary",
                     "value": str(task_id),
                 }
@@ -108,19 +132,19 @@ def _metadata(task_id: int, channel: str | None, ts: str | None) -> str:
     return json.dumps({"task": task_id, "channel": channel, "ts": ts})
 
 
-def skip_modal(task_id: int, channel: str | None, ts: str | None) -> View:
+def skip_modal(tr: Translator, task_id: int, channel: str | None, ts: str | None) -> View:
     return {
         "type": "modal",
         "callback_id": PlanForm.SKIP.value,
         "private_metadata": _metadata(task_id, channel, ts),
-        "title": plain("Skip this task"),
-        "submit": plain("Skip"),
-        "close": plain("Cancel"),
+        "title": plain(tr("Skip this task"), TITLE_MAX),
+        "submit": plain(tr("Skip"), TITLE_MAX),
+        "close": plain(tr("Cancel"), TITLE_MAX),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "reason",
-                "label": plain("Why is it skipped?"),
+                "label": plain(tr("Why is it skipped?")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "value",
@@ -132,27 +156,30 @@ def skip_modal(task_id: int, channel: str | None, ts: str | None) -> View:
     }
 
 
-def survey_modal(task_id: int, customer: str, channel: str | None, ts: str | None) -> View:
-    options = [{"text": plain(label), "value": str(n)} for n, label in RATINGS.items()]
+def survey_modal(
+    tr: Translator, task_id: int, customer: str, channel: str | None, ts: str | None
+) -> View:
+    options = [{"text": plain(tr(label)), "value": str(n)} for n, label in RATINGS.items()]
+    asked = tr("How satisfied are you with our service to %(customer)s?", customer=customer)
     return {
         "type": "modal",
         "callback_id": PlanForm.SURVEY.value,
         "private_metadata": _metadata(task_id, channel, ts),
-        "title": plain("Service survey"),
-        "submit": plain("Send"),
-        "close": plain("Cancel"),
+        "title": plain(tr("Service survey"), TITLE_MAX),
+        "submit": plain(tr("Send"), TITLE_MAX),
+        "close": plain(tr("Cancel"), TITLE_MAX),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "rating",
-                "label": plain(f"How satisfied are you with our service to {customer}?"[:2000]),
+                "label": plain(asked, 2000),
                 "element": {"type": "radio_buttons", "action_id": "value", "options": options},
             },
             {
                 "type": "input",
                 "block_id": "comment",
                 "optional": True,
-                "label": plain("Comments or wishes"),
+                "label": plain(tr("Comments or wishes")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "value",
@@ -165,33 +192,46 @@ def survey_modal(task_id: int, customer: str, channel: str | None, ts: str | Non
 
 
 def task_closed(
-    customer: str, task: PlanTask, nominal: date, state: TaskState, by: str, reason: str = ""
+    tr: Translator,
+    customer: str,
+    task: PlanTask,
+    nominal: date,
+    state: TaskState,
+    by: str,
+    reason: str = "",
 ) -> tuple[str, list[Block]]:
     """The direct message once the task is done, skipped or answered: no buttons left."""
     if task is PlanTask.SURVEY:
-        line = f":white_check_mark: Thank you, <@{by}>: your answer is recorded."
+        line = ":white_check_mark: " + tr(
+            "Thank you, %(who)s: your answer is recorded.", who=mention(by)
+        )
     elif state is TaskState.SKIPPED:
-        line = f":fast_forward: Skipped by <@{by}>: {escape(reason)}"
+        line = ":fast_forward: " + tr(
+            "Skipped by %(who)s: %(reason)s", who=mention(by), reason=escape(reason)
+        )
     else:
-        line = f":white_check_mark: Done by <@{by}>."
-    text = f"{task_text(customer, task, nominal)}\n{line}"
+        line = ":white_check_mark: " + tr("Done by %(who)s.", who=mention(by))
+    text = f"{task_text(tr, customer, task, nominal)}\n{line}"
     return text, [{"type": "section", "text": mrkdwn(text)}]
 
 
-def overdue_lines(items: list[tuple[str, PlanTask, date, datetime]]) -> list[Block]:
+def overdue_lines(tr: Translator, items: list[tuple[str, PlanTask, date, datetime]]) -> list[Block]:
     """The App Home's section of overdue plan tasks (customer, task, due, overdue since)."""
     if not items:
         return []
     lines = [
-        f"• *{escape(customer)}*: {TASK_NAMES[task]}, due {nominal.isoformat()}, "
-        f"overdue since {slack_date(since)}"
+        "• "
+        + tr(
+            "*%(customer)s*: %(task)s, due %(due)s, overdue since %(since)s",
+            customer=escape(customer),
+            task=task_name(tr, task),
+            due=nominal.isoformat(),
+            since=tr.date_token(since),
+        )
         for customer, task, nominal, since in items[:15]
     ]
     if len(items) > 15:
-        lines.append(f"…and {len(items) - 15} more")
-    return [
-        {
-            "type": "section",
-            "text": mrkdwn(f"*Service plan: overdue* ({len(items)})\n" + "\n".join(lines)),
-        }
-    ]
+        more = len(items) - 15
+        lines.append(tr.plural("…and %(n)d more", "…and %(n)d more", more))
+    heading = tr("*Service plan: overdue* (%(n)s)", n=len(items))
+    return [{"type": "section", "text": mrkdwn(heading + "\n" + "\n".join(lines))}]

@@ -1,119 +1,166 @@
 """Block Kit for the month's review (SPEC §6): the figures as a message, and a short text
-for notifications and the comment on the uploaded chart."""
+for notifications and the comment on the uploaded chart, in the language of ``tr`` (the
+reader's for `/ticket report`, the workspace's for the review posted each month)."""
 
 from __future__ import annotations
 
 from bot.domain.review import CLASSES, Group, Rated, Review, Spread
-from bot.slack.blocks import MILESTONE_LABELS, Block, escape, mrkdwn, plain
+from bot.slack.blocks import Block, escape, mrkdwn, plain
+from bot.slack.i18n import Translator
 
 MAX_CUSTOMERS = 20  # lines in the message; the CSV and the chart hold them all
 
 
-def span(seconds: float | None) -> str:
+def span(tr: Translator, seconds: float | None) -> str:
     """A length of time as people read it: ``40 min``, ``2 h 5 min``, ``3 d 4 h``."""
     if seconds is None:
         return "—"
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "<1 min"
+        return tr("<1 min")
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
+    d, h, m = (tr("%(n)s d", n=days), tr("%(n)s h", n=hours), tr("%(n)s min", n=mins))
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return f"{d} {h}" if hours else d
     if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+        return f"{h} {m}" if mins else h
+    return m
 
 
 def _share(met: int, due: int) -> str:
     return f"{met * 100 // due}%" if due else "—"
 
 
-def _rated(rated: Rated) -> str:
+def _rated(tr: Translator, rated: Rated) -> str:
     average = rated.average
-    return "none" if average is None else f"{average:.1f}/5 from {rated.count}"
+    if average is None:
+        return tr("none")
+    return tr("%(average)s/5 from %(n)s", average=f"{average:.1f}", n=rated.count)
 
 
-def _spread(name: str, found: Spread) -> str:
-    return f"• {name}: median {span(found.median)}, 90% within {span(found.p90)} ({found.count})"
-
-
-def _customer_line(name: str, group: Group) -> str:
-    kept = group.met
-    plan = group.plan
-    parts = [
-        f"{group.tickets} tickets",
-        f"promises {kept.met}/{kept.due}",
-        f"breaches {group.breaches}",
-        f"sign-off {_rated(group.signoffs)}",
-        f"survey {_rated(group.surveys)}",
-        f"plan {plan.done}/{plan.due} done" + (f", {plan.overdue} overdue" if plan.overdue else ""),
-    ]
-    return f"• *{escape(name) if name else 'No customer'}*: " + " · ".join(parts)
-
-
-def review_text(review: Review) -> str:
-    """One line for notifications and the comment on the chart."""
-    total = review.total
-    kept = total.met
-    return (
-        f"Support report {review.month}: {total.tickets} tickets, promises kept "
-        f"{kept.met}/{kept.due} ({_share(kept.met, kept.due)}), breaches {total.breaches}, "
-        f"service plan {total.plan.done}/{total.plan.due} done"
+def _spread(tr: Translator, label: str, found: Spread) -> str:
+    return "• " + tr(
+        "%(label)s: median %(median)s, 90%% within %(p90)s (%(n)s)",
+        label=label,
+        median=span(tr, found.median),
+        p90=span(tr, found.p90),
+        n=found.count,
     )
 
 
-def review_blocks(review: Review) -> list[Block]:
+def _customer_line(tr: Translator, name: str, group: Group) -> str:
+    kept = group.met
+    plan = group.plan
+    parts = [
+        tr.plural("%(n)d ticket", "%(n)d tickets", group.tickets),
+        tr("promises %(met)s/%(due)s", met=kept.met, due=kept.due),
+        tr("breaches %(n)s", n=group.breaches),
+        tr("sign-off %(rated)s", rated=_rated(tr, group.signoffs)),
+        tr("survey %(rated)s", rated=_rated(tr, group.surveys)),
+        tr("plan %(done)s/%(due)s done", done=plan.done, due=plan.due)
+        + (tr(", %(n)s overdue", n=plan.overdue) if plan.overdue else ""),
+    ]
+    who = escape(name) if name else tr("No customer")
+    return f"• *{who}*: " + " · ".join(parts)
+
+
+def review_text(tr: Translator, review: Review) -> str:
+    """One line for notifications and the comment on the chart."""
+    total = review.total
+    kept = total.met
+    return tr(
+        "Support report %(month)s: %(tickets)s tickets, promises kept %(met)s/%(due)s "
+        "(%(share)s), breaches %(breaches)s, service plan %(done)s/%(planned)s done",
+        month=str(review.month),
+        tickets=total.tickets,
+        met=kept.met,
+        due=kept.due,
+        share=_share(kept.met, kept.due),
+        breaches=total.breaches,
+        done=total.plan.done,
+        planned=total.plan.due,
+    )
+
+
+def review_blocks(tr: Translator, review: Review) -> list[Block]:
     total = review.total
     classes = " · ".join(f"{c}: {review.by_class[c].tickets}" for c in CLASSES)
     kept_lines = [
-        f"• {MILESTONE_LABELS[name]}: {k.met}/{k.due} in time ({_share(k.met, k.due)})"
+        "• "
+        + tr(
+            "%(milestone)s: %(met)s/%(due)s in time (%(share)s)",
+            milestone=tr.milestone(name),
+            met=k.met,
+            due=k.due,
+            share=_share(k.met, k.due),
+        )
         for name, k in total.kept.items()
     ]
     breaches = " · ".join(f"{c} {review.by_class[c].breaches}" for c in CLASSES)
     plan = total.plan
     blocks: list[Block] = [
-        {"type": "header", "text": plain(f"Support report {review.month}")},
+        {"type": "header", "text": plain(tr("Support report %(month)s", month=str(review.month)))},
         {
             "type": "section",
-            "text": mrkdwn(f"*Reports by class* ({total.tickets})\n{classes}"),
+            "text": mrkdwn(tr("*Reports by class* (%(n)s)", n=total.tickets) + f"\n{classes}"),
         },
-        {"type": "section", "text": mrkdwn("*Promises kept*\n" + "\n".join(kept_lines))},
+        {"type": "section", "text": mrkdwn(tr("*Promises kept*") + "\n" + "\n".join(kept_lines))},
         {
             "type": "section",
             "text": mrkdwn(
-                "*Time taken*\n"
-                + _spread("To respond", review.respond)
+                tr("*Time taken*")
                 + "\n"
-                + _spread("To resolve", review.resolve)
-            ),
-        },
-        {
-            "type": "section",
-            "text": mrkdwn(f"*Breaches*: {total.breaches} ({breaches})"),
-        },
-        {
-            "type": "section",
-            "text": mrkdwn(
-                f"*Satisfaction*\n• Sign-offs: {_rated(total.signoffs)}\n"
-                f"• Surveys: {_rated(total.surveys)}"
+                + _spread(tr, tr("To respond"), review.respond)
+                + "\n"
+                + _spread(tr, tr("To resolve"), review.resolve)
             ),
         },
         {
             "type": "section",
             "text": mrkdwn(
-                f"*Service plan*: {plan.done}/{plan.due} tasks done "
-                f"({plan.skipped} skipped, {plan.overdue} overdue)\n"
-                f"*Answered at once by the knowledge base*: {review.answered_at_once}\n"
-                f"*Closed*: {total.closed}"
+                tr("*Breaches*: %(n)s (%(by_class)s)", n=total.breaches, by_class=breaches)
+            ),
+        },
+        {
+            "type": "section",
+            "text": mrkdwn(
+                tr("*Satisfaction*")
+                + "\n• "
+                + tr("Sign-offs: %(rated)s", rated=_rated(tr, total.signoffs))
+                + "\n• "
+                + tr("Surveys: %(rated)s", rated=_rated(tr, total.surveys))
+            ),
+        },
+        {
+            "type": "section",
+            "text": mrkdwn(
+                tr(
+                    "*Service plan*: %(done)s/%(due)s tasks done "
+                    "(%(skipped)s skipped, %(overdue)s overdue)",
+                    done=plan.done,
+                    due=plan.due,
+                    skipped=plan.skipped,
+                    overdue=plan.overdue,
+                )
+                + "\n"
+                + tr(
+                    "*Answered at once by the knowledge base*: %(n)s",
+                    n=review.answered_at_once,
+                )
+                + "\n"
+                + tr("*Closed*: %(n)s", n=total.closed)
             ),
         },
     ]
     customers = list(review.by_customer.items())
     if customers:
-        lines = [_customer_line(name, group) for name, group in customers[:MAX_CUSTOMERS]]
+        lines = [_customer_line(tr, name, group) for name, group in customers[:MAX_CUSTOMERS]]
         if len(customers) > MAX_CUSTOMERS:
-            lines.append(f"…and {len(customers) - MAX_CUSTOMERS} more (see the CSV)")
-        text = "*By customer*\n" + "\n".join(lines)
+            more = len(customers) - MAX_CUSTOMERS
+            lines.append(
+                tr.plural("…and %(n)d more (see the CSV)", "…and %(n)d more (see the CSV)", more)
+            )
+        text = tr("*By customer*") + "\n" + "\n".join(lines)
         blocks.append({"type": "section", "text": mrkdwn(text[:2990])})
     return blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.workflow import Change
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
 from bot.slack.blocks import escaped
+from bot.slack.i18n import N_, Translator, mention
 
 STORY_TEXT_MAX = 2_900  # characters of user text quoted in one thread line; the record keeps all
 
@@ -15,34 +16,87 @@ def quote(text: str) -> str:
     return escaped(text, STORY_TEXT_MAX)
 
 
-def story_line(change: Change, actor_id: str) -> str:
+def story_line(tr: Translator, change: Change, actor_id: str) -> str:
     """The thread line for a step (``<@U…>`` mentions made by the bot stay live)."""
     t = change.ticket
     who = f"<@{actor_id}>" if actor_id else "Escalator"
+    ref = t.ref
     text = quote(str(change.after.get("text", "")))
-    lines = {
-        "ack": f"{who} acknowledged {t.ref}.",
-        "take": f"{who} took {t.ref}.",
-        "assign": f"{who} assigned {t.ref} to <@{t.assignee_id}>.",
-        "cause": f"{who} identified the cause of {t.ref}: {quote(t.cause)}",
-        "plan": f"{who} gave the plan for {t.ref}: {quote(t.plan)}"
-        + (f" (agreed fix date {t.fix_date.isoformat()})" if t.fix_date else ""),
-        "resolve": f"{who} resolved {t.ref}: {quote(t.resolution)}",
-        "wait": f"{who} put {t.ref} on hold, waiting for the customer.",
-        "resume": f"{who} resumed {t.ref}.",
-        "severity": f"{who} changed {t.ref} from class {change.before.get('severity')} to "
-        f"class {t.severity}: {text}",
-        "accept": f"{who} accepted {t.ref} (out of warranty).",
-        "decline": f"{who} declined {t.ref} (out of warranty): "
-        f"{quote(str(t.extra.get('declined_reason', '')))}",
-        "note": f"{who} noted on {t.ref}: {text}",
-        "close": f"{who} closed {t.ref}.",
-        "reopen": f"{who} reopened {t.ref}.",
-        "escalate": f"{who} escalated {t.ref} to the managers.",
-        "confirm": f"{who} confirmed the fix of {t.ref} and rated it {t.rating}/5"
-        + (f": {quote(t.rating_comment)}" if t.rating_comment else "."),
-        "reject": f"{who} says {t.ref} is not fixed; it is open again.",
-        "autoclose": f"{t.ref} closed by itself: no answer from the reporter in "
-        f"{SIGNOFF_WAIT_DAYS} working days.",
+    kind = change.kind
+    if kind == "ack":
+        return tr("%(who)s acknowledged %(ref)s.", who=who, ref=ref)
+    if kind == "take":
+        return tr("%(who)s took %(ref)s.", who=who, ref=ref)
+    if kind == "assign":
+        return tr(
+            "%(who)s assigned %(ref)s to %(owner)s.", who=who, ref=ref, owner=mention(t.assignee_id)
+        )
+    if kind == "cause":
+        return tr(
+            "%(who)s identified the cause of %(ref)s: %(text)s",
+            who=who,
+            ref=ref,
+            text=quote(t.cause),
+        )
+    if kind == "plan":
+        if t.fix_date:
+            return tr(
+                "%(who)s gave the plan for %(ref)s: %(text)s (agreed fix date %(date)s)",
+                who=who,
+                ref=ref,
+                text=quote(t.plan),
+                date=t.fix_date.isoformat(),
+            )
+        return tr(
+            "%(who)s gave the plan for %(ref)s: %(text)s", who=who, ref=ref, text=quote(t.plan)
+        )
+    if kind == "resolve":
+        return tr("%(who)s resolved %(ref)s: %(text)s", who=who, ref=ref, text=quote(t.resolution))
+    if kind == "severity":
+        return tr(
+            "%(who)s changed %(ref)s from class %(before)s to class %(after)s: %(text)s",
+            who=who,
+            ref=ref,
+            before=str(change.before.get("severity")),
+            after=t.severity.value,
+            text=text,
+        )
+    if kind == "decline":
+        reason = quote(str(t.extra.get("declined_reason", "")))
+        return tr(
+            "%(who)s declined %(ref)s (out of warranty): %(text)s", who=who, ref=ref, text=reason
+        )
+    if kind == "note":
+        return tr("%(who)s noted on %(ref)s: %(text)s", who=who, ref=ref, text=text)
+    if kind == "confirm":
+        if t.rating_comment:
+            return tr(
+                "%(who)s confirmed the fix of %(ref)s and rated it %(rating)s/5: %(text)s",
+                who=who,
+                ref=ref,
+                rating=t.rating,
+                text=quote(t.rating_comment),
+            )
+        return tr(
+            "%(who)s confirmed the fix of %(ref)s and rated it %(rating)s/5.",
+            who=who,
+            ref=ref,
+            rating=t.rating,
+        )
+    if kind == "autoclose":
+        return tr.plural(
+            "%(ref)s closed by itself: no answer from the reporter in %(n)d working day.",
+            "%(ref)s closed by itself: no answer from the reporter in %(n)d working days.",
+            SIGNOFF_WAIT_DAYS,
+            ref=ref,
+        )
+    simple = {
+        "wait": N_("%(who)s put %(ref)s on hold, waiting for the customer."),
+        "resume": N_("%(who)s resumed %(ref)s."),
+        "accept": N_("%(who)s accepted %(ref)s (out of warranty)."),
+        "close": N_("%(who)s closed %(ref)s."),
+        "reopen": N_("%(who)s reopened %(ref)s."),
+        "escalate": N_("%(who)s escalated %(ref)s to the managers."),
+        "reject": N_("%(who)s says %(ref)s is not fixed; it is open again."),
     }
-    return lines[change.kind]
+    return tr(simple[kind], who=who, ref=ref)

@@ -7,29 +7,54 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.workflow import Step
-from bot.errors import UserError
+from bot.errors import Message, UserError
 from bot.sla.policy import Severity
+from bot.slack.i18n import N_, Translator
 
+# The right form of each subcommand, in the reader's language (the Chinese catalog writes
+# the Chinese name: "/ticket 确认 N").
 USAGE: dict[str, str] = {
-    "ack": "/ticket ack N",
-    "take": "/ticket take N",
-    "assign": "/ticket assign N @user",
-    "cause": "/ticket cause N what caused it",
-    "plan": "/ticket plan N the solution [by YYYY-MM-DD]",
-    "resolve": "/ticket resolve N what was done",
-    "wait": "/ticket wait N",
-    "resume": "/ticket resume N",
-    "severity": "/ticket severity N A|B|C|D why",
-    "accept": "/ticket accept N",
-    "decline": "/ticket decline N why",
-    "note": "/ticket note N text",
-    "close": "/ticket close N",
-    "reopen": "/ticket reopen N",
-    "show": "/ticket show N",
-    "list": "/ticket list [open|mine|breaching|A|B|C|D]",
-    "report": "/ticket report [YYYY-MM]",
-    "help": "/ticket help",
+    "ack": N_("/ticket ack N"),
+    "take": N_("/ticket take N"),
+    "assign": N_("/ticket assign N @user"),
+    "cause": N_("/ticket cause N what caused it"),
+    "plan": N_("/ticket plan N the solution [by YYYY-MM-DD]"),
+    "resolve": N_("/ticket resolve N what was done"),
+    "wait": N_("/ticket wait N"),
+    "resume": N_("/ticket resume N"),
+    "severity": N_("/ticket severity N A|B|C|D why"),
+    "accept": N_("/ticket accept N"),
+    "decline": N_("/ticket decline N why"),
+    "note": N_("/ticket note N text"),
+    "close": N_("/ticket close N"),
+    "reopen": N_("/ticket reopen N"),
+    "show": N_("/ticket show N"),
+    "list": N_("/ticket list [open|mine|breaching|A|B|C|D]"),
+    "report": N_("/ticket report [YYYY-MM]"),
+    "help": N_("/ticket help"),
 }
+# SPEC §6: each subcommand's Chinese name works the same, whatever the language.
+CHINESE_NAMES: dict[str, str] = {
+    "ack": "确认",
+    "take": "认领",
+    "assign": "指派",
+    "cause": "原因",
+    "plan": "方案",
+    "resolve": "解决",
+    "wait": "等待",
+    "resume": "继续",
+    "severity": "定级",
+    "accept": "受理",
+    "decline": "拒绝",
+    "note": "备注",
+    "close": "关闭",
+    "reopen": "重开",
+    "show": "查看",
+    "list": "列表",
+    "report": "月报",
+    "help": "帮助",
+}
+_VERBS = {**{verb: verb for verb in USAGE}, **{zh: verb for verb, zh in CHINESE_NAMES.items()}}
 NEEDS_TEXT = frozenset({"cause", "plan", "severity", "decline", "note"})
 LIST_FILTERS = ("open", "mine", "breaching", "A", "B", "C", "D")
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
@@ -48,33 +73,49 @@ class TicketCommand:
     argument: str = ""
 
 
-def help_text() -> str:
-    return "Ticket commands (N is a ticket number, `42` or `#42`):\n" + "\n".join(
-        f"• `{usage}`" for usage in USAGE.values()
-    )
+def verb_of(word: str) -> str | None:
+    """The subcommand a word names, in English or Chinese (``确认`` → ``ack``)."""
+    return _VERBS.get(word.lower())
+
+
+def help_text(tr: Translator) -> str:
+    """Every subcommand's form, with its name in the other language beside it."""
+    lines = [tr("Ticket commands (N is a ticket number, `42` or `#42`):")]
+    for verb, usage in USAGE.items():
+        other = verb if tr(usage).split()[1:2] != [verb] else CHINESE_NAMES[verb]
+        lines.append(f"• `{tr(usage)}` (`{other}`)")
+    return "\n".join(lines)
+
+
+def _use(verb: str) -> Message:
+    return Message("Use `%(usage)s`.", usage=Message(USAGE[verb]))
 
 
 def parse(text: str) -> TicketCommand:
     """Parse the text after `/ticket`. Raises UserError saying what is wrong and the form."""
     words = text.strip().split(maxsplit=2)
-    if not words or words[0].lower() == "help":
+    if not words:
         return TicketCommand("help")
-    verb = words[0].lower()
-    if verb not in USAGE:
-        raise UserError(f"I don't know `{_short(words[0])}`. {help_text()}")
+    verb = verb_of(words[0])
+    if verb is None:
+        raise UserError(
+            "I don't know `%(word)s`. Write `/ticket help` for the list.", word=_short(words[0])
+        )
+    if verb == "help":
+        return TicketCommand("help")
     if verb == "list":
         choice = words[1] if len(words) > 1 else "open"
         choice = choice.upper() if choice.upper() in ("A", "B", "C", "D") else choice.lower()
         if choice not in LIST_FILTERS or len(words) > 2:
-            raise UserError(f"Use `{USAGE['list']}`.")
+            raise UserError(_use("list"))
         return TicketCommand("list", argument=choice)
     if verb == "report":
         month = words[1] if len(words) > 1 else ""
         if month and not _valid_month(month):
-            raise UserError(f"The month is written YYYY-MM. Use `{USAGE['report']}`.")
+            raise UserError("The month is written YYYY-MM. %(use)s", use=_use("report"))
         return TicketCommand("report", argument=month)
     if len(words) < 2:
-        raise UserError(f"Which ticket? Use `{USAGE[verb]}`.")
+        raise UserError("Which ticket? %(use)s", use=_use(verb))
     number = _number(words[1], verb)
     rest = words[2].strip() if len(words) > 2 else ""
     if verb == "show":
@@ -83,20 +124,22 @@ def parse(text: str) -> TicketCommand:
 
 
 def _step(verb: str, rest: str) -> Step:
-    usage = f"Use `{USAGE[verb]}`."
+    use = _use(verb)
     if verb in NEEDS_TEXT and not rest:
-        raise UserError(f"Say {_what(verb)}. {usage}")
+        raise UserError("Say %(what)s. %(use)s", what=_WHAT[verb], use=use)
     if verb == "assign":
         match = _USER.match(rest)
         if not match:
-            raise UserError(f"Name the person with an @mention. {usage}")
+            raise UserError("Name the person with an @mention. %(use)s", use=use)
         return Step("assign", user=match.group(1))
     if verb == "severity":
         letter, _, reason = rest.partition(" ")
         if letter.upper() not in ("A", "B", "C", "D"):
-            raise UserError(f"The class is A, B, C or D, not `{_short(letter)}`. {usage}")
+            raise UserError(
+                "The class is A, B, C or D, not `%(word)s`. %(use)s", word=_short(letter), use=use
+            )
         if not reason.strip():
-            raise UserError(f"Say why the class changes. {usage}")
+            raise UserError("Say why the class changes. %(use)s", use=use)
         return Step("severity", severity=Severity(letter.upper()), text=reason.strip())
     if verb == "plan":
         fix: date | None = None
@@ -105,20 +148,24 @@ def _step(verb: str, rest: str) -> Step:
             try:
                 fix = date.fromisoformat(found.group(1))
             except ValueError:
-                raise UserError(f"`{found.group(1)}` is not a date. {usage}") from None
+                raise UserError(
+                    "`%(word)s` is not a date. %(use)s", word=found.group(1), use=use
+                ) from None
             rest = rest[: found.start()].strip()
             if not rest:
-                raise UserError(f"Say the solution. {usage}")
+                raise UserError("Say the solution. %(use)s", use=use)
         return Step("plan", text=rest, fix_date=fix)
     if verb not in NEEDS_TEXT and verb != "resolve" and rest:
-        raise UserError(f"`{verb}` takes only the ticket number. {usage}")
+        raise UserError("This command takes only the ticket number. %(use)s", use=use)
     return Step(verb, text=rest)
 
 
 def _number(word: str, verb: str) -> int:
     match = _NUMBER.match(word)
     if not match:
-        raise UserError(f"`{_short(word)}` is not a ticket number. Use `{USAGE[verb]}`.")
+        raise UserError(
+            "`%(word)s` is not a ticket number. %(use)s", word=_short(word), use=_use(verb)
+        )
     return int(match.group(1))
 
 
@@ -127,14 +174,13 @@ def _valid_month(text: str) -> bool:
     return bool(match) and 1 <= int(match.group(2)) <= 12 if match else False
 
 
-def _what(verb: str) -> str:
-    return {
-        "cause": "what caused it",
-        "plan": "the solution",
-        "severity": "the class and why",
-        "decline": "why it is declined",
-        "note": "the note",
-    }[verb]
+_WHAT = {
+    "cause": Message("what caused it"),
+    "plan": Message("the solution"),
+    "severity": Message("the class and why"),
+    "decline": Message("why it is declined"),
+    "note": Message("the note"),
+}
 
 
 def _short(word: str) -> str:

@@ -1,5 +1,7 @@
 """Block Kit for reading tickets: show with history, lists, the Home tab (the month's review
-is bot/slack/review_blocks.py)."""
+is bot/slack/review_blocks.py).
+
+Each builder takes the reader's translator ``tr``."""
 
 from __future__ import annotations
 
@@ -7,29 +9,51 @@ from datetime import datetime
 
 from bot.domain.read_models import HomeData, Listed, TicketView
 from bot.slack.blocks import (
-    MILESTONE_LABELS,
     SEVERITY_EMOJI,
     Block,
     View,
     escaped,
     mrkdwn,
     plain,
-    slack_date,
     ticket_message,
-    time_left,
 )
+from bot.slack.i18n import N_, Translator
 from bot.slack.plan_blocks import overdue_lines
 
 MAX_LISTED = 40  # a message holds 50 blocks
 
 
-def show_blocks(view: TicketView, now: datetime) -> list[Block]:
-    blocks = ticket_message(view.ticket, view.deadlines, now, buttons=False)
+# What each kind of event in a ticket's record is called in its history.
+EVENT_WORDS = {
+    "reported": N_("reported"),
+    "ack": N_("acknowledged"),
+    "take": N_("took it"),
+    "assign": N_("assigned it"),
+    "cause": N_("recorded the cause"),
+    "plan": N_("gave the plan"),
+    "resolve": N_("resolved it"),
+    "wait": N_("put it on hold"),
+    "resume": N_("resumed it"),
+    "severity": N_("changed the class"),
+    "accept": N_("accepted it"),
+    "decline": N_("declined it"),
+    "note": N_("added a note"),
+    "close": N_("closed it"),
+    "reopen": N_("reopened it"),
+    "escalate": N_("escalated it"),
+    "confirm": N_("confirmed the fix"),
+    "reject": N_("said it is not fixed"),
+    "autoclose": N_("closed by itself"),
+}
+
+
+def show_blocks(view: TicketView, now: datetime, tr: Translator) -> list[Block]:
+    blocks = ticket_message(view.ticket, view.deadlines, now, tr=tr, buttons=False)
     t = view.ticket
     facts = [
-        ("Cause", t.cause),
-        ("Plan", t.plan),
-        ("Resolution", t.resolution),
+        (tr("Cause"), t.cause),
+        (tr("Plan"), t.plan),
+        (tr("Resolution"), t.resolution),
     ]
     for label, value in facts:
         if value:
@@ -37,73 +61,81 @@ def show_blocks(view: TicketView, now: datetime) -> list[Block]:
     lines: list[str] = []
     room = 2_900  # a section holds 3,000 characters: keep whole lines, the newest ones
     for event in reversed(view.events):
-        line = _event_line(event.at, event.actor_id, event.kind, event.after)
+        line = _event_line(tr, event.at, event.actor_id, event.kind, event.after)
         if len(line) + 1 > room:
             break
         lines.append(line)
         room -= len(line) + 1
     history = "\n".join(reversed(lines))
-    blocks.append({"type": "section", "text": mrkdwn(f"*History*\n{history}")})
+    title = tr("History")
+    blocks.append({"type": "section", "text": mrkdwn(f"*{title}*\n{history}")})
     return blocks[:50]
 
 
-def _event_line(at: datetime, actor: str, kind: str, after: dict[str, object]) -> str:
+def _event_line(
+    tr: Translator, at: datetime, actor: str, kind: str, after: dict[str, object]
+) -> str:
     detail = ""
     if "text" in after:
         detail = f": {escaped(str(after['text']), 200)}"
     elif "severity" in after and kind != "reported":
-        detail = f": class {after['severity']}"
+        detail = ": " + tr("class %(severity)s", severity=str(after["severity"]))
     who = f"<@{actor}>" if actor else "Escalator"
-    return f"• {slack_date(at)} {who} {kind}{detail}"
+    did = tr(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
+    return f"• {tr.date_token(at)} {who} {did}{detail}"
 
 
-def list_blocks(items: list[Listed], now: datetime, title: str) -> list[Block]:
+def list_blocks(tr: Translator, items: list[Listed], now: datetime, title: str) -> list[Block]:
     if not items:
-        return [{"type": "section", "text": mrkdwn(f"*{title}*: none.")}]
-    blocks: list[Block] = [{"type": "section", "text": mrkdwn(f"*{title}* ({len(items)})")}]
+        return [{"type": "section", "text": mrkdwn(tr("*%(title)s*: none.", title=title))}]
+    blocks: list[Block] = [
+        {"type": "section", "text": mrkdwn(tr("*%(title)s* (%(n)d)", title=title, n=len(items)))}
+    ]
     for item in items[:MAX_LISTED]:
-        blocks.append({"type": "section", "text": mrkdwn(listed_line(item, now))})
+        blocks.append({"type": "section", "text": mrkdwn(listed_line(tr, item, now))})
     if len(items) > MAX_LISTED:
         more = len(items) - MAX_LISTED
-        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
+        text = tr.plural("…and %(n)d more", "…and %(n)d more", more)
+        blocks.append({"type": "context", "elements": [mrkdwn(text)]})
     return blocks
 
 
-def listed_line(item: Listed, now: datetime) -> str:
+def listed_line(tr: Translator, item: Listed, now: datetime) -> str:
     t = item.ticket
-    owner = f"<@{t.assignee_id}>" if t.assignee_id else "unassigned"
+    owner = f"<@{t.assignee_id}>" if t.assignee_id else tr("unassigned")
     due = ""
     if item.next_due:
         name, when = item.next_due
-        due = f" · {MILESTONE_LABELS.get(name, name)} {time_left(when, now)}"
+        due = f" · {tr.milestone(name)} {tr.time_left(when, now)}"
     return (
         f"{SEVERITY_EMOJI[t.severity]} *{t.ref}* {escaped(t.summary, 120)} "
-        f"· {t.state.value.replace('_', ' ')} · {owner}{due}"
+        f"· {tr.word(t.state)} · {owner}{due}"
     )
 
 
-def home_view(data: HomeData, now: datetime) -> View:
+def home_view(tr: Translator, data: HomeData, now: datetime) -> View:
     current, upcoming = data.on_call
+    on_call = tr(
+        "*On call now*: %(primary)s (secondary %(secondary)s) until %(until)s\n*Next*: %(next)s",
+        primary=_who(tr, current.primary),
+        secondary=_who(tr, current.secondary),
+        until=tr.date_token(current.until),
+        next=_who(tr, upcoming.primary),
+    )
     blocks: list[Block] = [
         {"type": "header", "text": plain("Escalator")},
-        {
-            "type": "section",
-            "text": mrkdwn(
-                f"*On call now*: {_who(current.primary)} (secondary {_who(current.secondary)}) "
-                f"until {slack_date(current.until)}\n*Next*: {_who(upcoming.primary)}"
-            ),
-        },
+        {"type": "section", "text": mrkdwn(on_call)},
         {"type": "divider"},
     ]
     if data.overdue_plan:
-        blocks += overdue_lines(data.overdue_plan)
+        blocks += overdue_lines(tr, data.overdue_plan)
         blocks.append({"type": "divider"})
-    blocks += list_blocks(data.mine, now, "Your open tickets")[:20]
+    blocks += list_blocks(tr, data.mine, now, tr("Your open tickets"))[:20]
     if data.team is not None:
         blocks.append({"type": "divider"})
-        blocks += list_blocks(data.team, now, "All open tickets, by time left")[:25]
+        blocks += list_blocks(tr, data.team, now, tr("All open tickets, by time left"))[:25]
     return {"type": "home", "blocks": blocks[:100]}
 
 
-def _who(user: str | None) -> str:
-    return f"<@{user}>" if user else "nobody"
+def _who(tr: Translator, user: str | None) -> str:
+    return f"<@{user}>" if user else tr("nobody")

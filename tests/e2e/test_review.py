@@ -42,7 +42,7 @@ async def test_a_manager_gets_the_review_with_its_chart_and_csv(
     assert "*Breaches*: 2 (A 0 · B 2 · C 0 · D 0)" in text
     assert "Sign-offs: 4.0/5 from 1" in text and "Surveys: none" in text
     assert "*Answered at once by the knowledge base*: 0" in text
-    assert "*Highway Monitoring Center*: 1 tickets · promises 1/1 · breaches 0" in text
+    assert "*Highway Monitoring Center*: 1 ticket · promises 1/1 · breaches 0" in text
 
     message = await shared_files(running, "C0MANAGERS")
     assert message.text.startswith("Support report 2026-11: 3 tickets, promises kept 4/6")

@@ -87,3 +87,45 @@ async def test_a_ticket_that_fails_does_not_hold_up_the_others(
     while await engine.fire_due():
         pass
     assert (await fired(ctx, bad.number))["respond:reminder:75"] == "sent"
+
+
+async def test_the_engine_outlives_a_database_that_is_away(ctx: Context, clock: FakeClock) -> None:
+    """A read of the next due timer that fails (the database away) is logged and tried again
+    after a while; the engine goes on and fires what falls due once the database is back."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    ctx = Context(db=ctx.db, config=timer_config(), clock=clock)
+    engine = TimerEngine(ctx, recheck=timedelta(hours=1))
+    ctx = Context(db=ctx.db, config=ctx.config, clock=clock, wake_engine=engine.wake)
+    original_fire = engine.fire_due
+    healthy = ctx.db.engine
+
+    async def fire_then_lose_the_database() -> int:
+        handled = await original_fire()
+        ctx.db.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/escalator.db")
+        return handled
+
+    engine.fire_due = fire_then_lose_the_database  # type: ignore[method-assign]
+    task = asyncio.create_task(engine.run())
+    try:
+        for _ in range(200):  # the read after the pass fails
+            if ctx.db.engine is not healthy:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert not task.done()
+        await ctx.db.engine.dispose()
+        ctx.db.engine = healthy
+        engine.fire_due = original_fire  # type: ignore[method-assign]
+        ticket = await open_ticket(ctx, Severity.A)
+        await clock.advance(8 * MIN)  # past the 50 % reminder and the 5 s back-off
+        for _ in range(300):
+            if "respond:reminder:50" in await fired(ctx, ticket.number):
+                break
+            await asyncio.sleep(0.01)
+        assert "respond:reminder:50" in await fired(ctx, ticket.number)
+        assert not task.done()
+    finally:
+        ctx.db.engine = healthy
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -46,7 +46,7 @@ async def test_reopening_starts_respond_from_the_reopen_and_pages_the_primary_ag
     card = slack.messages("C0SUPPORT")[0]
     block = next(b for b in card.blocks or [] if b.get("block_id") == "deadlines")
     respond = next(f["text"] for f in block["fields"] if "Respond" in f["text"])
-    assert "15m left" in respond
+    assert "15 minutes left" in respond
 
     # The month's figures: the first acknowledgement came by the first promise, so kept.
     promised = deadlines_of(

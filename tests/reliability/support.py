@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -238,11 +239,11 @@ class Load:
 def ticket_number(body: str) -> int | None:
     """The ticket number in the report form's confirmation (the ack of a submission), or
     None when the bot answered that the report is still being saved (a slow database)."""
-    text = json.dumps(json.loads(body))
-    if "Ticket #" not in text:
-        assert "report_pending" in text, text[:300]
+    view = json.loads(body)["view"]  # in the workspace's language: the title names the ticket
+    if view.get("callback_id") != "report_done":
+        assert view.get("callback_id") == "report_pending", json.dumps(view)[:300]
         return None
-    return int(text.split("Ticket #", 1)[1].split('"', 1)[0])
+    return int(re.findall(r"#(\d+)", view["title"]["text"])[0])
 
 
 # ---- a real `escalator serve` -----------------------------------------------------------------

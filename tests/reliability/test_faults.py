@@ -27,6 +27,7 @@ from tests.reliability.support import (
     ledger,
     report_body,
     signed_headers,
+    ticket_number,
     until,
 )
 
@@ -73,8 +74,9 @@ async def report(http: aiohttp.ClientSession, running: Running, n: int) -> int:
     ) as response:
         assert response.status == 200
         answer = await response.json()
-    text = json.dumps(answer)
-    return int(text.split("Ticket #", 1)[1].split('"', 1)[0])
+    number = ticket_number(json.dumps(answer))
+    assert number is not None, answer
+    return number
 
 
 async def note(running: Running, number: int, n: int) -> None:

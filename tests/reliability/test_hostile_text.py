@@ -20,6 +20,7 @@ from bot.sla.stages import Stage, StageKind
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.i18n import Language, Translator, translator
 from bot.slack.thread_text import story_line
 from bot.slack.ticket_parser import parse
 from bot.slack.views import home_view, list_blocks, show_blocks
@@ -141,55 +142,27 @@ STORY_KINDS = [
 ]  # fmt: skip
 
 
+TRANSLATORS = [translator(language) for language in Language]
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ticket=tickets(), note=free_text, offer=free_text)
 def test_every_builder_shows_user_text_as_text_within_slack_limits(
     ticket: Ticket, note: str, offer: str
 ) -> None:
-    assert_safe_message(
-        blocks.ticket_fallback_text(ticket), blocks.ticket_message(ticket, DEADLINES, NOW)
-    )
-    assert_safe_view(
-        blocks.report_modal(
-            summary=ticket.summary,
-            details=ticket.details,
-            system=ticket.system,
-            answers=(False, True),
-            metadata={"channel": "C0RANDOM"},
-        )
-    )
-    assert_safe_view(blocks.report_confirmation(ticket, DEADLINES, NOW))
-    # the offer's button carries a key to the mention's text, kept by the bot
-    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer("evt:Ev0123"))
-    summary, details = blocks.report_from_text(offer)
-    assert_safe_view(blocks.report_modal(summary=summary, details=details))
-    for notice in (
-        blocks_ticket.confirm_request(ticket),
-        blocks_ticket.approval_request(ticket),
-        *(
-            blocks_ticket.answered_prompt(
-                ticket, p, story_line(Change(ticket, "confirm", {}, {"text": note}), "U0REP")
-            )
-            for p in Prompt
-        ),
-    ):
-        assert_safe_message(notice.text, notice.blocks)
-    assert_safe_message(blocks_ticket.approval_outcome(ticket))
-    for view in (
-        blocks_ticket.rating_modal(ticket),
-        blocks_ticket.checklist_modal(ticket, ticket.resolution),
-        blocks_ticket.decline_modal(ticket),
-    ):
-        assert_safe_view(view)
+    for tr in TRANSLATORS:  # each language's words around the same user text
+        _builders_are_safe(tr, ticket, note, offer)
     events = [
         EventView(NOW, "U0ENG1", kind, {}, {"text": note, "severity": "A"})
         for kind in ("note", "cause", "severity", "reported")
     ] * 10
-    assert_safe_message(ticket.ref, show_blocks(TicketView(ticket, DEADLINES, events), NOW))
     listed = [Listed(ticket, ("respond", NOW + timedelta(minutes=5)))] * 60
-    assert_safe_message("Open tickets", list_blocks(listed, NOW, "Open tickets"))
     on_call = OnCall("U0ENG1", "U0ENG3", NOW, NOW + timedelta(days=7))
-    assert_safe_view(home_view(HomeData(listed, listed, (on_call, on_call)), NOW))
+    for tr in TRANSLATORS:
+        shown = show_blocks(TicketView(ticket, DEADLINES, events), NOW, tr)
+        assert_safe_message(ticket.ref, shown)
+        assert_safe_message("Open tickets", list_blocks(tr, listed, NOW, "Open tickets"))
+        assert_safe_view(home_view(tr, HomeData(listed, listed, (on_call, on_call)), NOW))
     for kind in StageKind:
         stage = Stage(Milestone.DIAGNOSE, kind, NOW, 75)
         due = NOW + timedelta(hours=1)
@@ -200,15 +173,51 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         assert_safe_message(blocks_pages.thread_note(ticket, stage, due=due, now=NOW, who="U0ENG3"))
 
 
+def _builders_are_safe(tr: Translator, ticket: Ticket, note: str, offer: str) -> None:
+    assert_safe_message(
+        blocks.ticket_fallback_text(ticket), blocks.ticket_message(ticket, DEADLINES, NOW, tr=tr)
+    )
+    assert_safe_view(
+        blocks.report_modal(
+            tr,
+            summary=ticket.summary,
+            details=ticket.details,
+            system=ticket.system,
+            answers=(False, True),
+            metadata={"channel": "C0RANDOM"},
+        )
+    )
+    assert_safe_view(blocks.report_confirmation(tr, ticket, DEADLINES, NOW))
+    # the offer's button carries a key to the mention's text, kept by the bot
+    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer(tr, "evt:Ev0123"))
+    summary, details = blocks.report_from_text(offer)
+    assert_safe_view(blocks.report_modal(tr, summary=summary, details=details))
+    confirmed = story_line(tr, Change(ticket, "confirm", {}, {"text": note}), "U0REP")
+    for notice in (
+        blocks_ticket.confirm_request(tr, ticket),
+        blocks_ticket.approval_request(tr, ticket),
+        *(blocks_ticket.answered_prompt(tr, ticket, p, confirmed) for p in Prompt),
+    ):
+        assert_safe_message(notice.text, notice.blocks)
+    assert_safe_message(blocks_ticket.approval_outcome(tr, ticket))
+    for view in (
+        blocks_ticket.rating_modal(tr, ticket),
+        blocks_ticket.checklist_modal(tr, ticket, ticket.resolution),
+        blocks_ticket.decline_modal(tr, ticket),
+    ):
+        assert_safe_view(view)
+
+
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(ticket=tickets(), kind=st.sampled_from(STORY_KINDS), text=free_text)
 def test_every_story_line_shows_user_text_as_text(ticket: Ticket, kind: str, text: str) -> None:
     if kind == "assign":
         ticket = Ticket(**{**ticket.__dict__, "assignee_id": "U0ENG3"})
     change = Change(ticket, kind, {"severity": "C"}, {"text": text})
-    line = story_line(change, "U0ENG2")
-    assert_safe_message(line)
-    assert "#" + str(ticket.number) in line
+    for tr in TRANSLATORS:
+        line = story_line(tr, change, "U0ENG2")
+        assert_safe_message(line)
+        assert "#" + str(ticket.number) in line
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -218,7 +227,8 @@ def test_a_bad_command_quotes_user_text_as_text(verb: str, rest: str) -> None:
         try:
             parse(line)
         except UserError as refusal:
-            assert_safe_message(str(refusal))
+            for tr in TRANSLATORS:
+                assert_safe_message(tr.say(refusal.message))
 
 
 def test_a_long_note_still_fits_in_one_slack_message() -> None:
@@ -226,8 +236,9 @@ def test_a_long_note_still_fits_in_one_slack_message() -> None:
     for kind in ("note", "cause", "plan", "resolve"):
         text = "<" * 10_000  # a thread mention can carry 40,000 characters
         done = Ticket(**{**ticket.__dict__, "cause": text, "plan": text, "resolution": text})
-        line = story_line(Change(done, kind, {}, {"text": text}), "U0ENG1")
-        assert len(line) <= MESSAGE_TEXT, (kind, len(line))
+        for tr in TRANSLATORS:
+            line = story_line(tr, Change(done, kind, {}, {"text": text}), "U0ENG1")
+            assert len(line) <= MESSAGE_TEXT, (kind, len(line))
 
 
 # ---- over HTTP: the real modal, the real outbox, the stand-in's record ------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.sandbox.run import Sandbox
+from bot.slack.i18n import Language
 
 from .sandbox_support import running_sandbox
 
@@ -54,7 +55,8 @@ pytestmark = pytest.mark.skipif(bool(_missing), reason="; ".join(_missing))
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    async with running_sandbox(tmp_path) as running:
+    """The sandbox in English (tests/sandbox/test_browser_chinese.py runs it in Chinese)."""
+    async with running_sandbox(tmp_path, Language.EN) as running:
         yield running
 
 

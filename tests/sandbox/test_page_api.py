@@ -15,6 +15,7 @@ import pytest
 
 from bot.sandbox.run import Sandbox
 from bot.sandbox.webui_state import encode_text
+from bot.slack.i18n import Language
 
 from .sandbox_support import running_sandbox
 
@@ -25,7 +26,7 @@ UNSAFE_DOM = re.compile(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.wri
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    async with running_sandbox(tmp_path) as running:
+    async with running_sandbox(tmp_path, Language.EN) as running:
         yield running
 
 
@@ -262,7 +263,7 @@ async def test_live_updates_arrive_as_server_sent_events(
 
 
 async def test_the_sandbox_stops_while_a_page_is_listening(tmp_path: Path) -> None:
-    async with running_sandbox(tmp_path) as sandbox:
+    async with running_sandbox(tmp_path, Language.EN) as sandbox:
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         stream = await session.get(f"{sandbox.url}sandbox/api/events?user={REPORTER}")
         assert stream.status == 200

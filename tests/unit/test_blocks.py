@@ -4,10 +4,12 @@ from datetime import UTC, datetime, timedelta
 from bot.domain.read_models import TicketView
 from bot.domain.tickets import Ticket
 from bot.slack import blocks
+from bot.slack.i18n import Language, translator
 from bot.slack.views import show_blocks
 from tests.factories import make_ticket
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+EN = translator(Language.EN)
 
 
 def ticket(**changes: object) -> Ticket:
@@ -37,7 +39,7 @@ def test_deadlines_use_slack_date_tokens_and_time_left() -> None:
         blocks.ticket_message(ticket(), {"respond": NOW + timedelta(minutes=15)}, NOW)
     )
     assert f"<!date^{int((NOW + timedelta(minutes=15)).timestamp())}^" in body
-    assert "15m left" in body
+    assert "15 minutes left" in body
 
 
 def test_time_left_reads_naturally() -> None:
@@ -47,13 +49,13 @@ def test_time_left_reads_naturally() -> None:
 
 
 def test_modal_shows_one_open_question_then_the_class() -> None:
-    first = blocks.report_modal()
+    first = blocks.report_modal(EN)
     questions = [b for b in first["blocks"] if b.get("block_id", "").startswith("triage_")]
     assert len(questions) == 1
-    second = blocks.report_modal(answers=(False,))
+    second = blocks.report_modal(EN, answers=(False,))
     questions = [b for b in second["blocks"] if b.get("block_id", "").startswith("triage_")]
     assert len(questions) == 2
-    done = blocks.report_modal(answers=(False, True))
+    done = blocks.report_modal(EN, answers=(False, True))
     result = [b for b in done["blocks"] if b.get("block_id") == "triage_result"]
     assert result and "Class B" in result[0]["text"]["text"]
 
@@ -73,14 +75,14 @@ def test_met_milestones_show_when_and_whether_in_time() -> None:
         )
     )
     assert "Respond* :white_check_mark:" in body and "(late)" in body
-    assert "Diagnose by" in body and "40m left" in body
+    assert "Diagnose by" in body and "40 minutes left" in body
     assert blocks.time_left(NOW + timedelta(seconds=30), NOW) == "under 1m left"
 
 
 def test_show_has_the_cards_body_without_its_buttons() -> None:
     card = blocks.ticket_message(ticket(), {"respond": NOW}, NOW)
     assert card[-1]["type"] == "actions"  # a new ticket's card offers Acknowledge and Take
-    shown = show_blocks(TicketView(ticket(), {"respond": NOW}, []), NOW)
+    shown = show_blocks(TicketView(ticket(), {"respond": NOW}, []), NOW, EN)
     assert "actions" not in [b["type"] for b in shown]
     assert shown[: len(card) - 1] == card[:-1]
     assert blocks.ticket_message(ticket(), {"respond": NOW}, NOW, buttons=False) == card[:-1]

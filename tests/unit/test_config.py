@@ -7,6 +7,7 @@ from bot.config import load_config, parse_config
 from bot.domain.service_plan import Cadence, PlanTask
 from bot.errors import ConfigError
 from bot.settings import load_settings
+from bot.slack.i18n import Language
 
 SPEC_EXAMPLE = """
 timezone = "Asia/Shanghai"
@@ -83,6 +84,8 @@ def test_every_key_has_a_default() -> None:
     assert config.timezone == "Asia/Shanghai"
     assert config.channels.support == "#support"
     assert config.roles.engineers == ()
+    assert config.language is Language.ZH_CN  # SPEC §3: a Chinese support team by default
+    assert parse_config({"language": "en"}).language is Language.EN
     plan = config.service_plan
     assert [str(plan.cadence(task)) for task in PlanTask] == ["2w", "1mo", "1mo", "2mo", "6mo"]
     assert config.report.channel == config.channels.managers
@@ -128,6 +131,8 @@ def test_an_empty_cadence_turns_a_task_off_and_a_customer_inherits_the_plan() ->
         ({"customers": [{"channel": "C0CUST9"}]}, "customers[0].name"),
         ({"sla": {"A": {"respond": "quickly"}}}, "sla.A.respond"),
         ({"calendar": {"hours": "9 to 5"}}, "calendar.hours"),
+        ({"language": "zh-TW"}, "language"),
+        ({"language": 7}, "language"),
         ({"service_plan": {"call": "often"}}, "service_plan.call"),
         ({"service_plan": {"call": "36h"}}, "service_plan.call"),
         ({"service_plan": {"lunch": "1w"}}, "service_plan.lunch"),

@@ -29,7 +29,8 @@ def test_empty_and_too_long_fields_are_refused_by_name() -> None:
     assert report_errors(summary="ok", details="ok", system="") == {}
     errors = report_errors(summary="   ", details="x" * (DETAILS_MAX + 1), system="")
     assert set(errors) == {"summary", "details"}
-    assert "3000" in errors["details"]
+    assert "3000" in str(errors["details"])
+    assert str(errors["summary"]) == "Please fill in the summary."
     assert "summary" in report_errors(summary="x" * (SUMMARY_MAX + 1), details="d", system="")
 
 

@@ -119,7 +119,11 @@ class WebApiMethods:
         }
 
     def users_info(self, p: JsonDict) -> JsonDict:
-        return {"ok": True, "user": self._user_object(str(p.get("user") or ""))}
+        user = self._user_object(str(p.get("user") or ""))
+        if str(p.get("include_locale", "")).lower() in ("true", "1"):
+            known = self._ws.users.get(user["id"])
+            user["locale"] = known.locale if known is not None else "en-US"
+        return {"ok": True, "user": user}
 
     def users_list(self, p: JsonDict) -> JsonDict:
         ids = [*self._ws.users, self._ws.bot_user_id]

@@ -21,6 +21,7 @@ class StandInUser:
     real_name: str
     tz: str = "Asia/Shanghai"
     email: str | None = None
+    locale: str = "en-US"  # the language the person set in Slack (users.info include_locale)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 (() => {
   const { el, textObject } = Mrkdwn;
+  const { t } = I18n;
   const $ = (id) => document.getElementById(id);
   const S = {
     user: localStorage.getItem("escalator.user") || "U0REP1",
@@ -31,7 +32,7 @@
     let answer = {};
     try { answer = await response.json(); } catch (e) { answer = {}; }
     if (!response.ok || answer.ok === false) {
-      toast(answer.error || `The request failed (HTTP ${response.status}).`);
+      toast(answer.error || t("The request failed (HTTP %(status)s).", { status: response.status }));
       return null;
     }
     return answer;
@@ -93,9 +94,8 @@
     return node;
   }
 
-  const TIME = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit" });
   function clock(ts) {
-    return TIME.format(new Date(Number(ts) * 1000));
+    return Mrkdwn.formatDate(Number(ts), "{time}");
   }
 
   function toast(text) {
@@ -189,7 +189,7 @@
     dms.appendChild(navItem(dm, "Escalator", avatar(S.data.bot.id, true), "messages"));
     const apps = $("app-list");
     apps.textContent = "";
-    apps.appendChild(navItem(dm, "Escalator Home", el("span", "nav-icon", "⌂"), "home"));
+    apps.appendChild(navItem(dm, t("Escalator Home"), el("span", "nav-icon", "⌂"), "home"));
   }
 
   function open(channel, tab) {
@@ -215,7 +215,7 @@
     const tabs = $("conv-tabs");
     tabs.textContent = "";
     if (conv.kind === "im") {
-      [["home", "Home"], ["messages", "Messages"]].forEach(([key, label]) => {
+      [["home", t("Home")], ["messages", t("Messages")]].forEach(([key, label]) => {
         const tab = el("button", "tab" + (S.tab === key ? " active" : ""), label);
         tab.type = "button";
         tab.dataset.tab = key;
@@ -229,7 +229,8 @@
     $("composer").hidden = home;
     if (home) return renderHome();
     S.homeKey = null;
-    $("composer-input").placeholder = conv.kind === "im" ? "Message Escalator" : `Message #${conv.name}`;
+    $("composer-input").placeholder = conv.kind === "im"
+      ? t("Message Escalator") : t("Message #%(name)s", { name: conv.name });
     const box = $("messages");
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     box.textContent = "";
@@ -252,12 +253,12 @@
     const node = el("div", "intro");
     if (conv.kind === "im") {
       node.append(el("h2", "", "Escalator"), el("p", "",
-        "This is your direct message with the Escalator app. Pages, reminders and " +
-        "replies about your tickets arrive here."));
+        t("This is your direct message with the Escalator app. Pages, reminders and " +
+          "replies about your tickets arrive here.")));
     } else {
       node.append(el("h2", "", "# " + conv.name), el("p", "",
-        `This is the very beginning of the #${conv.name} channel. ` +
-        "Type /report to report a problem."));
+        t("This is the very beginning of the #%(name)s channel. " +
+          "Type /report to report a problem.", { name: conv.name })));
     }
     return node;
   }
@@ -351,7 +352,7 @@
       const count = replies(msg.channel, msg.ts).length +
         S.data.ephemerals.filter((e) => e.thread_ts === msg.ts && inThread(e)).length;
       if (count) {
-        const link = el("button", "thread-link", `${count} ${count === 1 ? "reply" : "replies"}`);
+        const link = el("button", "thread-link", I18n.tn("%(n)d reply", "%(n)d replies", count));
         link.type = "button";
         link.addEventListener("click", () => openThread(msg.channel, msg.ts));
         main.appendChild(link);
@@ -366,14 +367,14 @@
     if (!inThreadPane) {
       const reply = el("button", "icon-button", "💬");
       reply.type = "button";
-      reply.title = "Reply in thread";
+      reply.title = t("Reply in thread");
       reply.addEventListener("click", () => openThread(msg.channel, msg.ts));
       bar.appendChild(reply);
     }
     const more = el("button", "icon-button more", "⋯");
     more.type = "button";
-    more.title = "More actions";
-    more.setAttribute("aria-label", "More actions");
+    more.title = t("More actions");
+    more.setAttribute("aria-label", t("More actions"));
     const menu = el("div", "menu");
     menu.hidden = true;
     S.data.shortcuts.filter((s) => s.type === "message").forEach((shortcut) => {
@@ -402,12 +403,12 @@
     const gutter = el("div", "msg-gutter");
     gutter.appendChild(avatar(S.data.bot.id));
     const main = el("div", "msg-main");
-    const note = el("div", "only-you", "👁 Only visible to you");
+    const note = el("div", "only-you", "👁 " + t("Only visible to you"));
     const head = el("div", "msg-head");
     head.append(el("span", "author", "Escalator"), el("span", "app-badge", "APP"),
       el("span", "msg-time", clock(eph.ts)));
     main.append(note, head, content(eph, eph.channel));
-    const dismiss = el("button", "dismiss", "Dismiss message");
+    const dismiss = el("button", "dismiss", t("Dismiss message"));
     dismiss.type = "button";
     dismiss.addEventListener("click", () => { S.dismissed.add(eph.ts); render(); });
     main.appendChild(dismiss);
@@ -441,7 +442,7 @@
       .filter((e) => e.channel === parent.channel && e.thread_ts === parent.ts && !S.dismissed.has(e.ts))
       .forEach((e) => items.push({ ts: e.ts, eph: e }));
     items.sort((a, b) => Number(a.ts) - Number(b.ts));
-    if (items.length) box.appendChild(el("div", "reply-count", `${items.length} ${items.length === 1 ? "reply" : "replies"}`));
+    if (items.length) box.appendChild(el("div", "reply-count", I18n.tn("%(n)d reply", "%(n)d replies", items.length)));
     items.forEach((item) => box.appendChild(item.msg ? message(item.msg, null, true) : ephemeral(item.eph)));
     if (atBottom) box.scrollTop = box.scrollHeight;
   }
@@ -454,7 +455,7 @@
     S.homeKey = key;
     box.textContent = "";
     if (!home) {
-      box.appendChild(el("div", "intro", "The app has not published a Home tab for you yet."));
+      box.appendChild(el("div", "intro", t("The app has not published a Home tab for you yet.")));
       return;
     }
     box.appendChild(Blocks.render(home.blocks, blockOpts("home", {
@@ -492,7 +493,7 @@
     }
     const [, channel, secs, micros, threadTs] = match;
     if (!S.data.conversations.some((c) => c.id === channel)) {
-      toast("That message is in a conversation you cannot see.");
+      toast(t("That message is in a conversation you cannot see."));
       return;
     }
     const ts = `${secs}.${micros}`;
@@ -591,5 +592,5 @@
     listen();
   }
 
-  start();
+  I18n.load().then(start);
 })();

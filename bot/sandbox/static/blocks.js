@@ -200,7 +200,7 @@ const Blocks = (() => {
     const wrap = el("span", "overflow");
     const toggle = el("button", "btn btn-icon", "⋯");
     toggle.type = "button";
-    toggle.setAttribute("aria-label", "More options");
+    toggle.setAttribute("aria-label", I18n.t("More options"));
     const menu = el("div", "menu");
     menu.hidden = true;
     options(item).forEach((option) => {
@@ -315,7 +315,7 @@ const Blocks = (() => {
       list = options(item).map((o) => ({ value: o.value, label: plainText(o.text) }));
     }
     if (!multi) {
-      const placeholder = el("option", "", plainText(item.placeholder) || "Select an item");
+      const placeholder = el("option", "", plainText(item.placeholder) || I18n.t("Select an item"));
       placeholder.value = "";
       node.appendChild(placeholder);
     }

@@ -55,14 +55,14 @@ const Modal = (() => {
     if (view.depth > 1) {
       const back = el("button", "icon-button", "←");
       back.type = "button";
-      back.setAttribute("aria-label", "Back");
+      back.setAttribute("aria-label", I18n.t("Back"));
       back.addEventListener("click", () => post("close", { view_id: view.id }));
       head.appendChild(back);
     }
     head.appendChild(el("h2", "modal-title", Mrkdwn.plainText(view.title)));
     const x = el("button", "icon-button", "✕");
     x.type = "button";
-    x.setAttribute("aria-label", "Close");
+    x.setAttribute("aria-label", I18n.t("Close"));
     x.addEventListener("click", () => post("close", { view_id: view.id }));
     head.appendChild(x);
     const body = el("div", "modal-body");
@@ -76,7 +76,7 @@ const Modal = (() => {
       }),
     })));
     const foot = el("div", "modal-foot");
-    const cancel = el("button", "btn", Mrkdwn.plainText(view.close) || "Cancel");
+    const cancel = el("button", "btn", Mrkdwn.plainText(view.close) || I18n.t("Cancel"));
     cancel.type = "button";
     cancel.addEventListener("click", () => post("close", { view_id: view.id }));
     foot.appendChild(cancel);
@@ -110,14 +110,14 @@ const Modal = (() => {
       const body = el("div", "modal-body");
       body.appendChild(textObject(confirm.text, ctx));
       const foot = el("div", "modal-foot");
-      const deny = el("button", "btn", Mrkdwn.plainText(confirm.deny) || "Cancel");
+      const deny = el("button", "btn", Mrkdwn.plainText(confirm.deny) || I18n.t("Cancel"));
       const yes = el("button", "btn " + (confirm.style === "danger" ? "btn-danger" : "btn-primary"),
-        Mrkdwn.plainText(confirm.confirm) || "Yes");
+        Mrkdwn.plainText(confirm.confirm) || I18n.t("Yes"));
       deny.addEventListener("click", () => done(false));
       yes.addEventListener("click", () => done(true));
       foot.append(deny, yes);
       const head = el("div", "modal-head");
-      head.appendChild(el("h2", "modal-title", Mrkdwn.plainText(confirm.title) || "Are you sure?"));
+      head.appendChild(el("h2", "modal-title", Mrkdwn.plainText(confirm.title) || I18n.t("Are you sure?")));
       dialog.append(head, body, foot);
       overlay.appendChild(dialog);
       document.body.appendChild(overlay);

@@ -7,7 +7,7 @@ const Mrkdwn = (() => {
   const EMOJI = {
     red_circle: "🔴", large_orange_circle: "🟠", large_yellow_circle: "🟡",
     large_green_circle: "🟢", large_blue_circle: "🔵", white_circle: "⚪", black_circle: "⚫",
-    white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️",
+    white_check_mark: "✅", floppy_disk: "💾", heavy_check_mark: "✔️", x: "❌", warning: "⚠️",
     rotating_light: "🚨", bell: "🔔", no_bell: "🔕", pager: "📟", fire: "🔥", sos: "🆘",
     hourglass: "⌛", hourglass_flowing_sand: "⏳", alarm_clock: "⏰", stopwatch: "⏱️",
     calendar: "📅", date: "📅", memo: "📝", pencil: "📝", clipboard: "📋", wrench: "🔧",
@@ -58,6 +58,20 @@ const Mrkdwn = (() => {
     return Math.round((a - b) / 86400000);
   }
 
+  const { t, tn } = I18n;
+  const AGO = {
+    day: (n) => tn("%(n)d day ago", "%(n)d days ago", n),
+    hour: (n) => tn("%(n)d hour ago", "%(n)d hours ago", n),
+    minute: (n) => tn("%(n)d minute ago", "%(n)d minutes ago", n),
+    second: (n) => tn("%(n)d second ago", "%(n)d seconds ago", n),
+  };
+  const IN = {
+    day: (n) => tn("in %(n)d day", "in %(n)d days", n),
+    hour: (n) => tn("in %(n)d hour", "in %(n)d hours", n),
+    minute: (n) => tn("in %(n)d minute", "in %(n)d minutes", n),
+    second: (n) => tn("in %(n)d second", "in %(n)d seconds", n),
+  };
+
   function ago(date, now) {
     const seconds = Math.round((date - now) / 1000);
     const abs = Math.abs(seconds);
@@ -65,27 +79,54 @@ const Mrkdwn = (() => {
     for (const [name, size] of units) {
       if (abs >= size || name === "second") {
         const n = Math.floor(abs / size);
-        const phrase = n + " " + name + (n === 1 ? "" : "s");
-        return seconds < 0 ? phrase + " ago" : "in " + phrase;
+        return seconds < 0 ? AGO[name](n) : IN[name](n);
       }
     }
-    return "now";
+    return t("now");
+  }
+
+  // Dates as a Slack client in the page's language shows them: Chinese readers see
+  // 24-hour times and Chinese dates; English readers Slack's English default.
+  function englishDates(date) {
+    const month = MONTHS[date.getMonth()];
+    const dateLong = `${month} ${ordinal(date.getDate())}, ${date.getFullYear()}`;
+    return {
+      time: new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit" }),
+      timeSecs: new Intl.DateTimeFormat("en-US",
+        { hour: "numeric", minute: "2-digit", second: "2-digit" }),
+      dateLong,
+      dateShort: `${month.slice(0, 3)} ${date.getDate()}, ${date.getFullYear()}`,
+      weekday: DAYS[date.getDay()] + ", ",
+      dayDivider: `${DAYS[date.getDay()]}, ${month} ${ordinal(date.getDate())}`,
+    };
+  }
+
+  function chineseDates(date) {
+    const format = (options) => new Intl.DateTimeFormat("zh-CN", options).format(date);
+    const weekday = format({ weekday: "long" });
+    return {
+      time: new Intl.DateTimeFormat("zh-CN",
+        { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+      timeSecs: new Intl.DateTimeFormat("zh-CN",
+        { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }),
+      dateLong: format({ year: "numeric", month: "long", day: "numeric" }),
+      dateShort: format({ year: "numeric", month: "short", day: "numeric" }),
+      weekday: weekday + " ",
+      dayDivider: format({ month: "long", day: "numeric" }) + " " + weekday,
+    };
   }
 
   function formatDate(seconds, format, now) {
     const date = new Date(seconds * 1000);
     now = now || new Date();
-    const time = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit" });
-    const timeSecs = new Intl.DateTimeFormat("en-US",
-      { hour: "numeric", minute: "2-digit", second: "2-digit" });
-    const month = MONTHS[date.getMonth()];
-    const dateLong = `${month} ${ordinal(date.getDate())}, ${date.getFullYear()}`;
-    const dateShort = `${month.slice(0, 3)} ${date.getDate()}, ${date.getFullYear()}`;
+    const words = I18n.language.startsWith("zh") ? chineseDates(date) : englishDates(date);
+    const { time, dateLong, dateShort } = words;
+    const timeSecs = words.timeSecs;
     const pretty = (fallback) => {
       const diff = dayDiff(date, now);
-      if (diff === 0) return "Today";
-      if (diff === -1) return "Yesterday";
-      if (diff === 1) return "Tomorrow";
+      if (diff === 0) return t("Today");
+      if (diff === -1) return t("Yesterday");
+      if (diff === 1) return t("Tomorrow");
       return fallback;
     };
     const pad = (n) => String(n).padStart(2, "0");
@@ -93,11 +134,11 @@ const Mrkdwn = (() => {
       date_num: `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`,
       date: dateLong,
       date_short: dateShort,
-      date_long: `${DAYS[date.getDay()]}, ${dateLong}`,
+      date_long: words.weekday + dateLong,
       date_pretty: pretty(dateLong),
       date_short_pretty: pretty(dateShort),
-      date_long_pretty: pretty(`${DAYS[date.getDay()]}, ${dateLong}`),
-      day_divider_pretty: pretty(`${DAYS[date.getDay()]}, ${month} ${ordinal(date.getDate())}`),
+      date_long_pretty: pretty(words.weekday + dateLong),
+      day_divider_pretty: pretty(words.dayDivider),
       time: time.format(date),
       time_secs: timeSecs.format(date),
       ago: ago(date, now),

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 
 
-class Refused(Exception):
+class Undeliverable(Exception):
     """The notice can never be sent as it is (its ticket is gone): set it aside."""
 
 
@@ -94,15 +94,19 @@ class Sender:
     async def _ticket_message(self, claim: Claimed) -> Sent:
         number = claim.head.ticket_number
         if number is None:
-            raise Refused("a ticket message without a ticket")
+            raise Undeliverable("a ticket message without a ticket")
         async with self.ctx.db.read() as conn:
             ticket, location = await ticket_store.ticket_and_location(conn, number)
         if ticket is None:
-            raise Refused(f"ticket {number} is gone")
+            raise Undeliverable(f"ticket {number} is gone")
         text = blocks.ticket_fallback_text(ticket)
         schedule = self.ctx.schedule(ticket)
-        body = blocks.ticket_message(
-            ticket, schedule.as_dict(), self.ctx.clock.now(), schedule.provisional_names
+        body = blocks.ticket_message(  # a channel post: the workspace's language
+            ticket,
+            schedule.as_dict(),
+            self.ctx.clock.now(),
+            schedule.provisional_names,
+            tr=self.ctx.tr,
         )
         if location is None:
             return await self._post(
@@ -131,7 +135,7 @@ class Sender:
         if location is not None:
             return await self._post(claim, channel=location[0], thread_ts=location[1], **content)
         if notice.post_channel is None or notice.ticket_number is None:
-            raise Refused("a thread line without a ticket")
+            raise Undeliverable("a thread line without a ticket")
         ref = f"#{notice.ticket_number}"
         text = str(content.get("text") or "")
         content["text"] = text if text.startswith(ref) else f"{ref}: {text}"
@@ -142,7 +146,7 @@ class Sender:
         lines go in order). A message Slack no longer has is left alone."""
         notice = claim.head
         if notice.ticket_number is None:
-            raise Refused("a settle notice without a ticket")
+            raise Undeliverable("a settle notice without a ticket")
         async with self.ctx.db.read() as conn:
             asked = await outbox.sent_prompts(
                 conn, notice.ticket_number, str(notice.payload.get("prompt"))

@@ -28,13 +28,14 @@ from bot.domain.notices import NoticeKind
 from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.delivery.pacer import ChannelPacer, Pacing
-from bot.services.delivery.sending import SLACK_ERRORS, Refused, Sender, Sent
+from bot.services.delivery.sending import SLACK_ERRORS, Sender, Sent, Undeliverable
 from bot.slack import paging as blocks_pages
 from storage import outbox
 from storage import tickets as ticket_store
 from storage.outbox import Claimed, NewNotice
 
 log = logging.getLogger(__name__)
+STOP_SENDS_WAIT = 5.0  # seconds a stopping worker waits for its cancelled sends
 
 # Slack's answers that no retry can change: the notice is set aside.
 PERMANENT_ERRORS = frozenset(
@@ -132,8 +133,13 @@ class Delivery:
                 self._failures = 0
                 await sleep_until_woken(self.ctx.clock, self._wake, until)
         finally:
-            for task in self._in_flight.values():
+            # The sends in flight end before the worker does: a stop closes the database
+            # next, and a send cut off later would wait on a closed connection for ever.
+            flying = list(self._in_flight.values())
+            for task in flying:
                 task.cancel()
+            if flying:
+                await asyncio.wait(flying, timeout=STOP_SENDS_WAIT)
 
     async def _back_off(self) -> None:
         self._failures += 1
@@ -222,7 +228,7 @@ class Delivery:
         head = claim.head
         try:
             sent = await self.sender.send(claim)
-        except Refused as refused:
+        except Undeliverable as refused:
             return Outcome(error=str(refused), permanent=True)
         except Exception as exc:  # a bug in one notice fails that notice, not the worker
             error = _describe(exc)
