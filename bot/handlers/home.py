@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.roles import may
 from bot.domain.tickets import Ticket
-from bot.domain.workflow import may
 from bot.errors import UserError
 from bot.handlers.background import after_answer
 from bot.handlers.readers import Readers

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.review import Review, parse_month
-from bot.domain.workflow import Duty, check_duty
+from bot.domain.roles import Duty, check_duty
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer

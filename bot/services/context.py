@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain.roles import Actor
 from bot.domain.tickets import Ticket, deadlines_of, promised_deadlines
-from bot.domain.workflow import Actor
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.slack.i18n import Translator, translator

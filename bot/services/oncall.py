@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
+from bot.domain.roles import Duty, check_duty
 from bot.domain.rotation import OnCall, OnCallRotation, Override
-from bot.domain.workflow import Duty, check_duty
 from bot.errors import UserError
 from bot.services.context import Context
 from storage import oncall as oncall_store

@@ -11,8 +11,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Row
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
+from bot.domain.roles import Duty, may_do
 from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, ref_of
-from bot.domain.workflow import Duty, may_do
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.group_commit import Batcher

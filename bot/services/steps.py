@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.notices import NoticeKind
+from bot.domain.roles import check_role
 from bot.domain.tickets import Ticket, ref_of
-from bot.domain.workflow import Change, Prompt, Step, apply, check_role, settled
+from bot.domain.workflow import Change, Prompt, Step, apply, settled
 from bot.errors import Message, UserError
 from bot.services import kb
 from bot.services.arming import plan_rearming, rearm
@@ -54,7 +55,7 @@ async def may(ctx: Context, *, number: int, step: Step, user_id: str) -> Ticket:
     """Check, without changing anything, that ``user_id`` may take ``step`` on the ticket now
     (used before opening a form such as the resolve checklist)."""
     ticket = await load(ctx, number)
-    check_role(ticket, step, ctx.actor(user_id))
+    check_role(ticket, step.verb, ctx.actor(user_id))
     apply(ticket, step, actor=ctx.actor(user_id), now=ctx.clock.now())
     return ticket
 

@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 
 from bot.clock import sleep_until_woken
 from bot.domain.notices import NoticeKind
+from bot.domain.roles import Actor
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket
-from bot.domain.workflow import Actor, Change, Step, apply
+from bot.domain.workflow import Change, Step, apply
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at

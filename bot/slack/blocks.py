@@ -12,9 +12,10 @@ from typing import Any
 
 import regex
 
+from bot.domain.roles import Actor, may
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
 from bot.domain.triage import QUESTIONS, Question, classify
-from bot.domain.workflow import Actor, Step, fits, may
+from bot.domain.workflow import Step, fits
 from bot.sla.policy import Severity
 from bot.slack.i18n import N_, Language, Translator, channel_link, mention, translator
 from bot.slack.ids import Action, Callback

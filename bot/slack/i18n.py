@@ -26,9 +26,9 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.domain.roles import Duty
 from bot.domain.service_plan import TaskState
 from bot.domain.tickets import TicketState
-from bot.domain.workflow import Duty
 from bot.errors import Message
 
 LOCALE_DIR = Path(__file__).parent / "locale"

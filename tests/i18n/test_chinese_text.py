@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
+from bot.domain.roles import WHO_MAY, Actor, Duty, check_duty
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import TicketState, report_errors
-from bot.domain.workflow import WHO_MAY, Actor, Change, Duty, Prompt, Step, apply, check_duty
+from bot.domain.workflow import Change, Prompt, Step, apply
 from bot.errors import UserError
 from bot.handlers.help import commands_text
 from bot.services.steps import reply_for

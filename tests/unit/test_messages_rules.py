@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Config
+from bot.domain.roles import may
 from bot.domain.tickets import TicketState, deadlines_of, kept
-from bot.domain.workflow import NotAllowed, Prompt, Step, apply, fits, may, settled
+from bot.domain.workflow import NotAllowed, Prompt, Step, apply, fits, settled
 from bot.sla.policy import Severity
 from bot.sla.stages import DEADLINE_KINDS, Stage, parse_key, shows_deadline, ticket_stages
 from bot.slack import blocks

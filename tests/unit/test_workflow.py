@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.record import replay, snapshot
+from bot.domain.roles import Actor, Refused
 from bot.domain.tickets import Ticket, TicketState
-from bot.domain.workflow import Actor, NotAllowed, Refused, Step, apply
+from bot.domain.workflow import NotAllowed, Step, apply
 from bot.sla.policy import Severity
 from tests.factories import make_ticket
 
