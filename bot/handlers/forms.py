@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.triage import QUESTIONS
-from bot.slack.blocks import question_block_id
 from bot.slack.ids import Action
+from bot.slack.report_form import question_block_id
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
-from bot.slack import blocks
+from bot.slack import report_form
 from bot.slack.i18n import Translator
 from bot.slack.ticket_parser import help_text, parse, verb_of
 from bot.slack.views import home_view
@@ -102,7 +102,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
             user=user,
             thread_ts=thread_ts or event.get("ts"),
             text=tr("Shall I open a ticket for this?"),
-            blocks=blocks.report_offer(tr, key),
+            blocks=report_form.report_offer(tr, key),
         )
 
     async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:

@@ -25,8 +25,8 @@ from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
 from bot.services.steps import kept_text
-from bot.slack import blocks
 from bot.slack import kb as kb_blocks
+from bot.slack import report_form
 from bot.slack.blocks import View
 from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
@@ -51,7 +51,7 @@ async def _report_view(
     metadata = {k: v for k, v in form.metadata.items() if k != OFFERED}
     if found:
         metadata[OFFERED] = [s.entry.ref.token for s in found]
-    return blocks.report_modal(
+    return report_form.report_modal(
         tr,
         summary=form.summary,
         details=form.details,
@@ -69,7 +69,7 @@ def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm
 def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
     """The form opened on a message: the summary its first line (cut to fit), the details
     all of it, so it can be sent as it opens."""
-    return _opening(*blocks.report_from_text(text), metadata)
+    return _opening(*report_form.report_from_text(text), metadata)
 
 
 def register(
@@ -86,7 +86,7 @@ def register(
         severity = classify(form.answers)
         if severity is None:
             unanswered = QUESTIONS[len(form.answers)]
-            errors[blocks.question_block_id(unanswered)] = tr("Please answer this question.")
+            errors[report_form.question_block_id(unanswered)] = tr("Please answer this question.")
         if errors or severity is None:
             await ack(response_action="errors", errors=errors)
             return
@@ -103,7 +103,7 @@ def register(
         if not isinstance(result, ReportOutcome):
             # The database is slow: the report is being stored (it will be, or the task
             # fails alone); the reporter gets the number by direct message.
-            await ack(response_action="update", view=blocks.report_pending(tr))
+            await ack(response_action="update", view=report_form.report_pending(tr))
             offer = form.metadata.get(OFFER)
             after_answer(
                 _count_when_stored(metrics, tr, result, offer if isinstance(offer, str) else None)
@@ -119,7 +119,7 @@ def register(
             after_answer(_offer_used(tr, offer, ticket))
         await ack(
             response_action="update",
-            view=blocks.report_confirmation(
+            view=report_form.report_confirmation(
                 tr, ticket, schedule.as_dict(), ctx.clock.now(), schedule.provisional_names
             ),
         )
@@ -179,7 +179,7 @@ def register(
             view=await _report_view(ctx, client, tr, form),
         )
 
-    @app.action({"block_id": blocks.SUMMARY_BLOCK, "action_id": "value"})
+    @app.action({"block_id": report_form.SUMMARY_BLOCK, "action_id": "value"})
     async def summary_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The summary as typed so far: the matches under it follow it."""
         await ack()
@@ -236,7 +236,7 @@ async def _offer_used(tr: Translator, response_url: str, ticket: Ticket) -> None
     """Replace the "Report this" offer (an ephemeral message) with the ticket's number."""
     try:
         sent = await AsyncWebhookClient(response_url).send(
-            text=blocks.report_offer_used(tr, ticket), replace_original=True
+            text=report_form.report_offer_used(tr, ticket), replace_original=True
         )
         status = sent.status_code
     except (SlackClientError, OSError, TimeoutError):

@@ -18,7 +18,7 @@ from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.services.oncall import who_is_on_call
 from bot.services.plan import overdue_for
-from storage import tickets as ticket_store
+from storage import ticket_reads
 from storage.db import Database
 
 SOON = timedelta(hours=1)
@@ -35,7 +35,7 @@ def _shows(db: Database) -> Batcher[int, Shown]:
 
         async def read(numbers: Sequence[int]) -> list[Shown]:
             async with db.read() as conn:
-                found = await ticket_store.tickets_and_events(conn, sorted(set(numbers)))
+                found = await ticket_reads.tickets_and_events(conn, sorted(set(numbers)))
             return [found.get(n) for n in numbers]
 
         batcher = _SHOWS[db] = Batcher(read)
@@ -75,7 +75,7 @@ async def list_tickets(ctx: Context, *, choice: str, user_id: str) -> list[Liste
     """``open``, ``mine`` (assigned to or reported by the user), ``breaching`` (a milestone
     overdue or due within the hour), or a class."""
     async with ctx.db.read() as conn:
-        tickets = await ticket_store.list_tickets(
+        tickets = await ticket_reads.list_tickets(
             conn,
             states=[s.value for s in OPEN_STATES],
             severity=choice if choice in ("A", "B", "C", "D") else None,

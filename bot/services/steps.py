@@ -21,7 +21,7 @@ from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.i18n import Translator, mention
 from bot.slack.thread_text import story_line
-from storage import outbox, requests
+from storage import outbox, requests, ticket_reads
 from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -312,7 +312,7 @@ def reply_for(change: Change, terms: Terms) -> Message:
 async def ticket_in_thread(ctx: Context, *, channel: str, thread_ts: str) -> Ticket | None:
     """The ticket whose message starts the thread ``thread_ts`` in ``channel``, if any."""
     async with ctx.db.read() as conn:
-        return await ticket_store.ticket_at_message(conn, channel, thread_ts)
+        return await ticket_reads.ticket_at_message(conn, channel, thread_ts)
 
 
 async def first_time(ctx: Context, request_key: str, keep: str = "") -> bool:

@@ -5,26 +5,22 @@ the reader's language for what only they see, the workspace's for what a channel
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import regex
 
 from bot.domain.roles import Actor, may
-from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
-from bot.domain.triage import QUESTIONS, Question, classify
+from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step, fits
 from bot.sla.policy import Severity
-from bot.slack.i18n import N_, Language, Translator, channel_link, mention, translator
-from bot.slack.ids import Action, Callback
-from bot.slack.triage_text import meaning, question_text
+from bot.slack.i18n import N_, Language, Translator, mention, translator
+from bot.slack.ids import Action
 
 Block = dict[str, Any]
 View = dict[str, Any]
 
-SUMMARY_BLOCK = "summary"  # the summary input dispatches its value (action_id "value")
 SEVERITY_EMOJI = {
     Severity.A: ":red_circle:",
     Severity.B: ":large_orange_circle:",
@@ -126,161 +122,6 @@ def time_left(due: datetime, now: datetime) -> str:
     return f"overdue by {span}" if late else f"{span} left"
 
 
-# ----- the report modal ---------------------------------------------------------------
-
-
-def report_modal(
-    tr: Translator,
-    *,
-    summary: str = "",
-    details: str = "",
-    system: str = "",
-    answers: Sequence[bool] = (),
-    metadata: Mapping[str, Any] | None = None,
-    under_summary: Sequence[Block] = (),
-) -> View:
-    """The report form with the triage questions asked one at a time (SPEC §4).
-    ``under_summary``: the knowledge base's matches for what is typed (bot/slack/kb.py); the
-    summary dispatches its value as it is typed so they can follow it."""
-    summary_input = _text_input("summary", tr("Summary"), summary, SUMMARY_MAX, multiline=False)
-    summary_input["dispatch_action"] = True
-    summary_input["element"]["dispatch_action_config"] = {
-        "trigger_actions_on": ["on_enter_pressed", "on_character_entered"]
-    }
-    blocks: list[Block] = [
-        summary_input,
-        *under_summary,
-        _text_input("details", tr("What happened?"), details, DETAILS_MAX, multiline=True),
-        _text_input(
-            "system", tr("Affected system"), system, SYSTEM_MAX, multiline=False, optional=True
-        ),
-        {"type": "divider"},
-    ]
-    for index, question in enumerate(QUESTIONS[: len(answers) + 1]):
-        answer = answers[index] if index < len(answers) else None
-        blocks.append(_question_block(tr, question, answer))
-        if answer:
-            break
-    severity = classify(answers)
-    if severity is not None:
-        blocks.append(
-            {
-                "type": "section",
-                "block_id": "triage_result",
-                "text": mrkdwn(
-                    f"{SEVERITY_EMOJI[severity]} "
-                    + tr(
-                        "*Class %(severity)s*: %(meaning)s",
-                        severity=severity.value,
-                        meaning=meaning(tr, severity),
-                    )
-                ),
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT,
-        "title": plain(tr("Report a problem"), TITLE_MAX),
-        "submit": plain(tr("Open ticket"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "private_metadata": json.dumps(dict(metadata or {})),
-        "blocks": blocks,
-    }
-
-
-def question_block_id(question: Question) -> str:
-    return f"triage_{question.key}"
-
-
-def _question_block(tr: Translator, question: Question, answer: bool | None) -> Block:
-    options = [
-        {"text": plain(tr("Yes")), "value": "yes"},
-        {"text": plain(tr("No")), "value": "no"},
-    ]
-    element: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": Action.TRIAGE,
-        "options": options,
-    }
-    if answer is not None:
-        element["initial_option"] = options[0] if answer else options[1]
-    return {
-        "type": "input",
-        "block_id": question_block_id(question),
-        "dispatch_action": True,
-        "label": plain(question_text(tr, question), 2000),
-        "element": element,
-    }
-
-
-def _text_input(
-    block_id: str, label: str, value: str, limit: int, *, multiline: bool, optional: bool = False
-) -> Block:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": "value",
-        "multiline": multiline,
-    }
-    if value:
-        # Slack refuses an initial value over the input's limit; the check on submit says so.
-        element["initial_value"] = value[:3000]
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label),
-        "element": element,
-    }
-
-
-def report_pending(tr: Translator) -> View:
-    """The answer when storing the report takes longer than Slack waits."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT_PENDING,
-        "title": plain(tr("Report a problem"), TITLE_MAX),
-        "close": plain(tr("Close"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "section",
-                "text": mrkdwn(
-                    tr(
-                        "Your report is being saved. You will get its ticket number by direct "
-                        "message in a moment."
-                    )
-                ),
-            }
-        ],
-    }
-
-
-def report_confirmation(
-    tr: Translator,
-    ticket: Ticket,
-    deadlines: Mapping[str, datetime],
-    now: datetime,
-    provisional: Collection[str] = (),
-) -> View:
-    text = f"{SEVERITY_EMOJI[ticket.severity]} " + tr(
-        "Ticket *%(ref)s* is open, *class %(severity)s*: %(meaning)s.\n"
-        "It is posted in %(channel)s; the thread there tells its story.",
-        ref=ticket.ref,
-        severity=ticket.severity.value,
-        meaning=meaning(tr, ticket.severity),
-        channel=channel_link(ticket.post_channel),
-    )
-    blocks: list[Block] = [{"type": "section", "text": mrkdwn(text)}]
-    if deadlines:
-        blocks.append(_deadline_fields(tr, deadlines, now, provisional=provisional))
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT_DONE,
-        "title": plain(tr("Ticket %(ref)s", ref=ticket.ref), TITLE_MAX),
-        "close": plain(tr("Done"), TITLE_MAX),
-        "blocks": blocks,
-    }
-
-
 # ----- the ticket message ------------------------------------------------------------
 
 
@@ -320,7 +161,7 @@ def ticket_message(
     ]
     if deadlines:
         blocks.append(
-            _deadline_fields(tr, deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
+            deadline_fields(tr, deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
         )
     reported = tr("Reported %(when)s", when=tr.date_token(ticket.reported_at))
     blocks.append({"type": "context", "elements": [mrkdwn(reported)]})
@@ -386,7 +227,7 @@ def ticket_fallback_text(ticket: Ticket) -> str:
     return escape(f"{ticket.ref} [{ticket.severity}] {ticket.summary}")
 
 
-def _deadline_fields(
+def deadline_fields(
     tr: Translator,
     deadlines: Mapping[str, datetime],
     now: datetime,
@@ -415,47 +256,3 @@ def _deadline_fields(
             mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""
             fields.append(mrkdwn(f"{by}{mark}\n{when} ({left})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
-
-
-# ----- mentions ----------------------------------------------------------------------------
-
-
-def report_offer(tr: Translator, key: str) -> list[Block]:
-    """The reply to a mention: a button that opens the report form with the mention's text
-    (kept by the bot under ``key``: a button's value holds 2,000 characters at most)."""
-    return [
-        {
-            "type": "section",
-            "text": mrkdwn(
-                tr("Shall I open a ticket for this? The form asks a few short questions.")
-            ),
-        },
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": Action.REPORT_THIS,
-                    "style": "primary",
-                    "text": plain(tr("Report this")),
-                    "value": key,
-                }
-            ],
-        },
-    ]
-
-
-def report_offer_used(tr: Translator, ticket: Ticket) -> str:
-    """What the offer says once the report it offered is a ticket."""
-    return ":white_check_mark: " + tr(
-        "Reported as %(ref)s. Follow it in %(channel)s.",
-        ref=ticket.ref,
-        channel=channel_link(ticket.post_channel),
-    )
-
-
-def report_from_text(text: str) -> tuple[str, str]:
-    """A report form's summary and details from a message: the first line, cut to fit the
-    summary, and the whole text."""
-    first = next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
-    return cut(first, SUMMARY_MAX), text.strip()

@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.handlers.help import commands_text
 from bot.services.steps import reply_for
 from bot.sla.policy import DEFAULT_POLICY, Severity
-from bot.slack import blocks, ticket_card
+from bot.slack import blocks, report_form, ticket_card
 from bot.slack.i18n import Language, translator
 from bot.slack.oncall_text import oncall_answer, override_taken
 from bot.slack.thread_text import story_line
@@ -165,13 +165,13 @@ def test_triage_is_asked_in_the_standards_words() -> None:
 def test_forms_and_the_ticket_message_read_in_chinese() -> None:
     ticket = worked_ticket()
     deadlines = {"respond": NOW - timedelta(minutes=5), "diagnose": NOW + timedelta(hours=3)}
-    texts = texts_of(blocks.report_modal(ZH, answers=(False, True)))
-    texts += texts_of(blocks.report_modal(ZH))
-    texts += texts_of(blocks.report_pending(ZH))
-    texts += texts_of(blocks.report_confirmation(ZH, ticket, deadlines, NOW, {"diagnose"}))  # type: ignore[arg-type]
+    texts = texts_of(report_form.report_modal(ZH, answers=(False, True)))
+    texts += texts_of(report_form.report_modal(ZH))
+    texts += texts_of(report_form.report_pending(ZH))
+    texts += texts_of(report_form.report_confirmation(ZH, ticket, deadlines, NOW, {"diagnose"}))  # type: ignore[arg-type]
     texts += texts_of(blocks.ticket_message(ticket, deadlines, NOW, {"diagnose"}, tr=ZH))  # type: ignore[arg-type]
-    texts += texts_of(blocks.report_offer(ZH, "evt:1"))
-    texts.append(blocks.report_offer_used(ZH, ticket))  # type: ignore[arg-type]
+    texts += texts_of(report_form.report_offer(ZH, "evt:1"))
+    texts.append(report_form.report_offer_used(ZH, ticket))  # type: ignore[arg-type]
     chinese_only(*texts)
     assert any("已逾期" in t for t in texts) and any("(暂定)" in t for t in texts)
     english = texts_of(blocks.ticket_message(ticket, deadlines, NOW, tr=EN))  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from bot.services.steps import StepRequest, run_steps
 from bot.sla.policy import Severity
 from storage.requests import remember_replies, replies_for
 from storage.stage_timers import lock_for_steps, lock_with_timers, timers_of
-from storage.tickets import SHOWN_EVENTS
+from storage.ticket_reads import SHOWN_EVENTS
 from tests.integration.support import opened
 
 

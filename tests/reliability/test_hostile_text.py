@@ -17,7 +17,7 @@ from bot.domain.workflow import Change, Prompt
 from bot.errors import UserError
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import Stage, StageKind
-from bot.slack import blocks
+from bot.slack import blocks, report_form
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.i18n import Language, Translator, translator
@@ -178,7 +178,7 @@ def _builders_are_safe(tr: Translator, ticket: Ticket, note: str, offer: str) ->
         blocks.ticket_fallback_text(ticket), blocks.ticket_message(ticket, DEADLINES, NOW, tr=tr)
     )
     assert_safe_view(
-        blocks.report_modal(
+        report_form.report_modal(
             tr,
             summary=ticket.summary,
             details=ticket.details,
@@ -187,11 +187,12 @@ def _builders_are_safe(tr: Translator, ticket: Ticket, note: str, offer: str) ->
             metadata={"channel": "C0RANDOM"},
         )
     )
-    assert_safe_view(blocks.report_confirmation(tr, ticket, DEADLINES, NOW))
+    assert_safe_view(report_form.report_confirmation(tr, ticket, DEADLINES, NOW))
     # the offer's button carries a key to the mention's text, kept by the bot
-    assert_safe_message("Shall I open a ticket for this?", blocks.report_offer(tr, "evt:Ev0123"))
-    summary, details = blocks.report_from_text(offer)
-    assert_safe_view(blocks.report_modal(tr, summary=summary, details=details))
+    offer_blocks = report_form.report_offer(tr, "evt:Ev0123")
+    assert_safe_message("Shall I open a ticket for this?", offer_blocks)
+    summary, details = report_form.report_from_text(offer)
+    assert_safe_view(report_form.report_modal(tr, summary=summary, details=details))
     confirmed = story_line(tr, Change(ticket, "confirm", {}, {"text": note}), "U0REP")
     for notice in (
         blocks_ticket.confirm_request(tr, ticket),

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.read_models import TicketView
 from bot.domain.tickets import Ticket
-from bot.slack import blocks
+from bot.slack import blocks, report_form
 from bot.slack.i18n import Language, translator
 from bot.slack.views import show_blocks
 from tests.factories import make_ticket
@@ -49,13 +49,13 @@ def test_time_left_reads_naturally() -> None:
 
 
 def test_modal_shows_one_open_question_then_the_class() -> None:
-    first = blocks.report_modal(EN)
+    first = report_form.report_modal(EN)
     questions = [b for b in first["blocks"] if b.get("block_id", "").startswith("triage_")]
     assert len(questions) == 1
-    second = blocks.report_modal(EN, answers=(False,))
+    second = report_form.report_modal(EN, answers=(False,))
     questions = [b for b in second["blocks"] if b.get("block_id", "").startswith("triage_")]
     assert len(questions) == 2
-    done = blocks.report_modal(EN, answers=(False, True))
+    done = report_form.report_modal(EN, answers=(False, True))
     result = [b for b in done["blocks"] if b.get("block_id") == "triage_result"]
     assert result and "Class B" in result[0]["text"]["text"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.slack import blocks
+from bot.slack import blocks, report_form
 from tests.unit.test_blocks import EN, NOW, ticket
 
 DEADLINES = {
@@ -32,6 +32,6 @@ def test_nothing_is_marked_without_provisional_deadlines() -> None:
 
 
 def test_the_report_confirmation_marks_them_too() -> None:
-    view = blocks.report_confirmation(EN, ticket(), DEADLINES, NOW, {"diagnose", "plan"})
+    view = report_form.report_confirmation(EN, ticket(), DEADLINES, NOW, {"diagnose", "plan"})
     texts = deadline_texts(view["blocks"])
     assert [blocks.PROVISIONAL_MARK in text for text in texts.values()] == [False, True, True]

@@ -15,7 +15,7 @@ from bot.domain.tickets import TicketState, deadlines_of, kept
 from bot.domain.workflow import NotAllowed, Prompt, Step, apply, fits, settled
 from bot.sla.policy import Severity
 from bot.sla.stages import DEADLINE_KINDS, Stage, parse_key, shows_deadline, ticket_stages
-from bot.slack import blocks
+from bot.slack import blocks, report_form
 from bot.slack.i18n import Language, translator
 from bot.slack.ids import Action
 from tests.unit.test_workflow import ENGINEER, MANAGER, NOW, REPORTER, STRANGER, new_ticket
@@ -169,9 +169,9 @@ def test_mrkdwn_is_kept_under_its_limit_without_cutting_a_token() -> None:
 
 
 def test_report_from_text_takes_the_first_line_as_summary() -> None:
-    summary, details = blocks.report_from_text("\n  Printer on fire \nsince 9\n")
+    summary, details = report_form.report_from_text("\n  Printer on fire \nsince 9\n")
     assert (summary, details) == ("Printer on fire", "Printer on fire \nsince 9")
-    long, _ = blocks.report_from_text("字" * 400)
+    long, _ = report_form.report_from_text("字" * 400)
     assert len(long) == 150 and long.endswith("…")
 
 
