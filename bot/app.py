@@ -39,6 +39,7 @@ from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, 
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.plan_worker import PlanWorker
+from bot.services.queries import show_reads
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.services.watchdog import Watchdog
@@ -242,6 +243,7 @@ async def build(
         clock=clock,
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
+        shows=show_reads(db),
     )
     delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
     delivery_ref.append(delivery_worker)
