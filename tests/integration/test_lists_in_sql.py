@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.domain.read_models import Listing
-from bot.domain.tickets import ACTIVE, OPEN_STATES, ReportDraft, Ticket, TicketState
+from bot.domain.tickets import ACTIVE, OPEN_STATES, NextDue, ReportDraft, Ticket, TicketState
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import queries
@@ -39,6 +39,7 @@ WORK: dict[int, list[Step]] = {
     7: [Step("ack"), Step("resolve", text="cleaned"), Step("close"), Step("reopen")],
     8: [Step("severity", severity=Severity.A)],
 }
+Row = tuple[int, NextDue | None]  # a listed ticket: its number and next deadline
 CHOICES = ("open", "mine", "breaching", "A", "B", "C", "D")
 
 
@@ -80,13 +81,7 @@ def _already(k: int, step_no: int) -> bool:
     return severity is not None and CLASSES[(k // PER_ROUND + k % PER_ROUND) % 4] is severity
 
 
-def _already(k: int, step_no: int) -> bool:
-    """Whether the k-th ticket is of the class its step would give it already."""
-    severity = WORK[k % 12][step_no].severity
-    return severity is not None and CLASSES[(k // PER_ROUND + k % PER_ROUND) % 4] is severity
-
-
-def _by_hand(ctx: Context, tickets: list[Ticket], choice: str, user: str) -> list[tuple]:
+def _by_hand(ctx: Context, tickets: list[Ticket], choice: str, user: str) -> list[Row]:
     """Each open ticket's earliest unmet deadline worked out on the calendar, filtered and
     ordered as the lists promise (those with none last, then by number)."""
     soon = ctx.clock.now() + timedelta(hours=1)
@@ -109,7 +104,7 @@ def _by_hand(ctx: Context, tickets: list[Ticket], choice: str, user: str) -> lis
     return [(number, due) for _, _, number, due in sorted(rows, key=lambda r: r[:3])]
 
 
-def _listed(listing: Listing) -> list[tuple]:
+def _listed(listing: Listing) -> list[Row]:
     return [(item.ticket.number, item.next_due) for item in listing.items]
 
 
