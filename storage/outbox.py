@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -24,6 +24,7 @@ from bot.domain.notices import NoticeKind
 from storage.tables import OutboxRow, TicketRow, table_of
 
 _ENQUEUE = insert(table_of(OutboxRow))
+TICKETS = table_of(TicketRow)
 URGENT, ROUTINE = 0, 1  # priorities within a conversation
 GROUPED_KINDS = frozenset({NoticeKind.PAGE})  # due together to one person: one message
 # In the ticket's channel's conversation: the card, its thread, and the updates of prompts
@@ -95,24 +96,36 @@ class NewNotice:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+_POST_CHANNELS = select(TICKETS.c.number, TICKETS.c.post_channel).where(
+    TICKETS.c.number.in_(bindparam("numbers", expanding=True))
+)
+
+
 async def enqueue_many(
-    conn: AsyncConnection, notices: Sequence[NewNotice], *, now: datetime
+    conn: AsyncConnection,
+    notices: Sequence[NewNotice],
+    *,
+    now: datetime,
+    channels: Mapping[int, str] | None = None,
 ) -> None:
     """Store many notices with one statement, in the order given (their order within each
-    conversation). A ticket's message and thread lines go to the ticket's channel."""
+    conversation). A ticket's message and thread lines go to the ticket's channel:
+    ``channels`` holds those the caller knows (the tickets it has read, by number; a
+    ticket's channel never changes); the others are read."""
     if not notices:
         return
+    known: Mapping[int, str] = channels or {}
     numbers = {
         n.ticket_number
         for n in notices
-        if n.ticket_number is not None and n.kind in TICKET_CHANNEL_KINDS
+        if n.ticket_number is not None
+        and n.kind in TICKET_CHANNEL_KINDS
+        and n.ticket_number not in known
     }
-    channels: dict[int, str] = {}
+    channels = dict(known)
     if numbers:
-        found = await conn.execute(
-            select(TicketRow.number, TicketRow.post_channel).where(TicketRow.number.in_(numbers))
-        )
-        channels = {number: channel for number, channel in found}
+        found = await conn.execute(_POST_CHANNELS, {"numbers": sorted(numbers)})
+        channels |= {number: channel for number, channel in found}
     await conn.execute(
         _ENQUEUE,
         [

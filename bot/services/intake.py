@@ -94,7 +94,10 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
         arms, fired = await _first_stages(ctx, conn, created, now)
         await timer_store.arm_new(conn, arms, version=1, now=now)
         await outbox.enqueue_many(
-            conn, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
+            conn,
+            [n for t in created for n in _first_notices(ctx, t)] + fired,
+            now=now,
+            channels={t.number: t.post_channel for t in created},
         )
     by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
     fresh_iter = iter(created)
