@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.notices import NoticeKind
-from storage.tables import OutboxRow, TicketRow, table_of
+from storage.tables import OutboxRow, TicketRow, UTCDateTime, table_of
 
 _ENQUEUE = insert(table_of(OutboxRow))
 TICKETS = table_of(TicketRow)
@@ -163,7 +164,7 @@ _COLUMNS = (
 )
 
 
-def _free(now: datetime) -> Any:
+def _free(now: datetime | BindParameter[datetime]) -> Any:
     """Unsent, due, and not leased (or its lease ran out)."""
     return and_(
         OutboxRow.sent_at.is_(None),
@@ -172,9 +173,11 @@ def _free(now: datetime) -> Any:
     )
 
 
-def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
-    """The heads of the conversations due at ``now``: rows with no earlier unsent row (by
-    priority, then id) in their conversation, in that order, locked for the claim."""
+def _claim(skipping: bool) -> Select[Any]:
+    """The heads of the conversations due at ``:now``: rows with no earlier unsent row (by
+    priority, then id) in their conversation, in that order, locked for the claim (at most
+    ``:limit``; ``skipping``: not in the conversations ``:skip``). Built once: the delivery
+    worker claims after every step and report."""
     earlier = (
         exists()
         .where(
@@ -190,14 +193,30 @@ def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Sel
     query = (
         select(*_COLUMNS)
         .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
-        .where(_free(now), ~earlier)
+        .where(_free(bindparam("now", type_=UTCDateTime())), ~earlier)
         .order_by(OutboxRow.priority, OutboxRow.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=OutboxRow)
     )
-    if skip:
-        query = query.where(OutboxRow.conversation.not_in(list(skip)))
+    if skipping:
+        query = query.where(OutboxRow.conversation.not_in(bindparam("skip", expanding=True)))
     return query
+
+
+_CLAIM = _claim(skipping=False)
+_CLAIM_SKIPPING = _claim(skipping=True)
+
+
+def _claim_params(now: datetime, limit: int, skip: Collection[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"now": now, "limit": limit}
+    if skip:
+        params["skip"] = list(skip)
+    return params
+
+
+def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
+    """The claim of :func:`claim_heads` with its values bound (to read its SQL)."""
+    return (_CLAIM_SKIPPING if skip else _CLAIM).params(_claim_params(now, limit, skip))
 
 
 async def claim_heads(
@@ -216,7 +235,8 @@ async def claim_heads(
     takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
     from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
     with it: they go out as one message."""
-    heads = list(await conn.execute(claim_query(now, limit=limit, skip=skip)))
+    query = _CLAIM_SKIPPING if skip else _CLAIM
+    heads = list(await conn.execute(query, _claim_params(now, limit, skip)))
     if not heads:
         return []
     followers: dict[str, list[Any]] = {}
@@ -313,17 +333,17 @@ async def sent_prompts(
     return found
 
 
+_NEXT_DUE = select(
+    func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > bindparam("after")),
+    func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > bindparam("after")),
+).where(OutboxRow.sent_at.is_(None))
+
+
 async def next_due_at(conn: AsyncConnection, *, after: datetime) -> datetime | None:
     """The first instant after ``after`` when an unsent row may be tried (its next attempt,
     or the end of a lease). Rows due already but not claimed wait for one of those, or for
     a new row."""
-    rows = await conn.execute(
-        select(
-            func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > after),
-            func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > after),
-        ).where(OutboxRow.sent_at.is_(None))
-    )
-    attempt_at, lease_until = rows.one()
+    attempt_at, lease_until = (await conn.execute(_NEXT_DUE, {"after": after})).one()
     candidates = [t for t in (attempt_at, lease_until) if t is not None]
     return min(candidates) if candidates else None
 
