@@ -25,7 +25,6 @@ from bot.domain.notices import NoticeKind
 from storage.tables import OutboxRow, TicketRow, UTCDateTime, table_of
 
 _ENQUEUE = insert(table_of(OutboxRow))
-TICKETS = table_of(TicketRow)
 URGENT, ROUTINE = 0, 1  # priorities within a conversation
 GROUPED_KINDS = frozenset({NoticeKind.PAGE})  # due together to one person: one message
 # In the ticket's channel's conversation: the card, its thread, and the updates of prompts
@@ -97,8 +96,8 @@ class NewNotice:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-_POST_CHANNELS = select(TICKETS.c.number, TICKETS.c.post_channel).where(
-    TICKETS.c.number.in_(bindparam("numbers", expanding=True))
+_POST_CHANNELS = select(TicketRow.number, TicketRow.post_channel).where(
+    TicketRow.number.in_(bindparam("numbers", expanding=True))
 )
 
 
@@ -110,9 +109,8 @@ async def enqueue_many(
     channels: Mapping[int, str] | None = None,
 ) -> None:
     """Store many notices with one statement, in the order given (their order within each
-    conversation). A ticket's message and thread lines go to the ticket's channel:
-    ``channels`` holds those the caller knows (the tickets it has read, by number; a
-    ticket's channel never changes); the others are read."""
+    conversation). A ticket's message and thread lines go to the ticket's channel, read
+    unless the caller knows it (``channels``, by ticket number: it never changes)."""
     if not notices:
         return
     known: Mapping[int, str] = channels or {}
@@ -173,11 +171,10 @@ def _free(now: datetime | BindParameter[datetime]) -> Any:
     )
 
 
-def _claim(skipping: bool) -> Select[Any]:
-    """The heads of the conversations due at ``:now``: rows with no earlier unsent row (by
-    priority, then id) in their conversation, in that order, locked for the claim (at most
-    ``:limit``; ``skipping``: not in the conversations ``:skip``). Built once: the delivery
-    worker claims after every step and report."""
+def _claim() -> Select[Any]:
+    """The heads of the conversations due at ``:now`` and not in ``:skip``: rows with no
+    earlier unsent row (by priority, then id) in their conversation, in that order, locked
+    for the claim (at most ``:limit``). Built once: it runs after every step and report."""
     earlier = (
         exists()
         .where(
@@ -190,33 +187,23 @@ def _claim(skipping: bool) -> Select[Any]:
         )
         .correlate(OutboxRow)
     )
-    query = (
+    return (
         select(*_COLUMNS)
         .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
         .where(_free(bindparam("now", type_=UTCDateTime())), ~earlier)
+        .where(OutboxRow.conversation.not_in(bindparam("skip", expanding=True)))
         .order_by(OutboxRow.priority, OutboxRow.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=OutboxRow)
     )
-    if skipping:
-        query = query.where(OutboxRow.conversation.not_in(bindparam("skip", expanding=True)))
-    return query
 
 
-_CLAIM = _claim(skipping=False)
-_CLAIM_SKIPPING = _claim(skipping=True)
-
-
-def _claim_params(now: datetime, limit: int, skip: Collection[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {"now": now, "limit": limit}
-    if skip:
-        params["skip"] = list(skip)
-    return params
+_CLAIM = _claim()
 
 
 def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
     """The claim of :func:`claim_heads` with its values bound (to read its SQL)."""
-    return (_CLAIM_SKIPPING if skip else _CLAIM).params(_claim_params(now, limit, skip))
+    return _CLAIM.params(now=now, limit=limit, skip=list(skip))
 
 
 async def claim_heads(
@@ -235,8 +222,8 @@ async def claim_heads(
     takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
     from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
     with it: they go out as one message."""
-    query = _CLAIM_SKIPPING if skip else _CLAIM
-    heads = list(await conn.execute(query, _claim_params(now, limit, skip)))
+    params = {"now": now, "limit": limit, "skip": list(skip)}
+    heads = list(await conn.execute(_CLAIM, params))
     if not heads:
         return []
     followers: dict[str, list[Any]] = {}
