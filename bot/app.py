@@ -37,7 +37,7 @@ from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
 from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
-from bot.services.intake import ReportIntake
+from bot.services.intake import STORE_PATIENCE, ReportIntake
 from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
@@ -208,9 +208,11 @@ async def build(
     instance: str | None = None,
     restart_delay: float = 1.0,
     watchdog_every: float = 15.0,
+    report_patience: float = STORE_PATIENCE,
 ) -> Escalator:
     """Build the whole bot from settings read once. Tests call this with a fake clock, and
-    with their own ``delivery`` settings (pacing, lease). ``instance`` names this process on
+    with their own ``delivery`` settings (pacing, lease) and ``report_patience`` (how long
+    a report is tried again while the database is away). ``instance`` names this process on
     its outbox leases (``serve``: host and port), so that started again it takes its own back.
     ``#name`` channels in the config are resolved to ids here (``conversations.list``)."""
     db = Database(settings.database_url)
@@ -266,7 +268,8 @@ async def build(
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
     readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
-    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx), readers)
+    intake = ReportIntake(ctx, patience=report_patience)
+    report_handlers.register(bolt, ctx, metrics, intake, readers)
     button_handlers.register(bolt, ctx, steps, readers)
     home_handlers.register(bolt, ctx, steps, readers)
     oncall_handlers.register(bolt, ctx, readers)

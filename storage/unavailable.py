@@ -8,7 +8,7 @@ as ``DATABASE_URL`` with host, port and database, never the password.
 from __future__ import annotations
 
 from sqlalchemy import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 
 class DatabaseUnavailable(Exception):
@@ -45,3 +45,14 @@ def unavailable(url: str, error: BaseException) -> DatabaseUnavailable | None:
     if password:
         reason = reason.replace(str(password), "***")
     return DatabaseUnavailable(url, reason)
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a failed statement met the database away for a while (SQLite's write lock held
+    past the busy timeout, a PostgreSQL server restarting, a dropped connection): worth trying
+    again. A fault of the statement itself (a constraint, bad SQL) is not."""
+    if isinstance(error, OperationalError | InterfaceError | DatabaseUnavailable):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
+    return isinstance(error, OSError | TimeoutError)

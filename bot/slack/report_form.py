@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
+from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, ReportDraft, Ticket
 from bot.domain.triage import QUESTIONS, Question, classify
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
@@ -153,6 +153,33 @@ def report_pending(tr: Translator) -> View:
             }
         ],
     }
+
+
+def report_not_stored(tr: Translator, draft: ReportDraft) -> list[Block]:
+    """The direct message when a report could not be stored while the database was away:
+    what the reporter wrote, shown as typed, to send again."""
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": mrkdwn(
+                ":warning: "
+                + tr(
+                    "Your report could not be saved: the database was unavailable for too "
+                    "long, and no ticket was opened. Here is what you wrote; please send it "
+                    "again with /report."
+                )
+            ),
+        }
+    ]
+    for label, text in (
+        (tr("Summary"), draft.summary),
+        (tr("What happened?"), draft.details),
+        (tr("Affected system"), draft.system),
+    ):
+        if text:
+            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*")})
+            blocks.append({"type": "section", "text": plain(text)})
+    return blocks
 
 
 def report_confirmation(

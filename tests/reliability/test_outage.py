@@ -101,6 +101,9 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
     assert sum(errors) >= 1  # a pass did fail, and its worker carried on
 
     items, tickets = await outbox_state(running)
+    # Every report became a ticket: the four sent during the outage were answered "being
+    # saved" and stored once the lock was gone (none lost, none twice).
+    assert len(tickets) == 10, sorted(tickets)
     result = ledger(running.slack, items, tickets)
     print(f"outage: {result.summary()}")
     assert result.missing == {} and result.twice == {}, result.summary()
@@ -118,3 +121,38 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
         if r.payload.get("stage")
     )
     assert max(sent_stages.values()) == 1  # each stage's notices stored once
+
+
+async def test_a_report_the_database_never_takes_is_given_back_to_its_reporter(
+    db_url: str, clock: FakeClock
+) -> None:
+    """The lock outlasts the report's patience: no ticket, and the reporter gets by direct
+    message what they wrote (shown as typed), to send again."""
+    path = Path(db_url.split("///", 1)[1])
+    async with running_bot(db_url, timer_config(), clock, report_patience=0.5) as running:
+        lock = await asyncio.to_thread(hold_write_lock, path)
+        try:
+            body = report_body("VGONE01", "Payroll <stuck> & *late*", details="Since 9:00")
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{running.url}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(body, FORM),
+                ) as response,
+            ):
+                assert response.status == 200
+                answer = await response.json()
+            assert answer["view"]["callback_id"] == "report_pending"
+            slack = running.slack
+            told = await slack.wait_for(
+                lambda: next(iter(slack.messages(slack.dm_channel("U0REP"))), None),
+                timeout=4 * BUSY_TIMEOUT_MS / 1000,
+            )
+        finally:
+            lock.rollback()
+            lock.close()
+        shown = [b["text"] for b in told.blocks or [] if b["text"]["type"] == "plain_text"]
+        assert [t["text"] for t in shown] == ["Payroll <stuck> & *late*", "Since 9:00"]
+        _, tickets = await outbox_state(running)
+        assert tickets == {}
