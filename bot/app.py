@@ -37,7 +37,8 @@ from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
 from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
-from bot.services.intake import STORE_PATIENCE, ReportIntake
+from bot.services.intake import ReportIntake
+from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
@@ -208,11 +209,11 @@ async def build(
     instance: str | None = None,
     restart_delay: float = 1.0,
     watchdog_every: float = 15.0,
-    report_patience: float = STORE_PATIENCE,
+    patience: float = PATIENCE,
 ) -> Escalator:
     """Build the whole bot from settings read once. Tests call this with a fake clock, and
-    with their own ``delivery`` settings (pacing, lease) and ``report_patience`` (how long
-    a report is tried again while the database is away). ``instance`` names this process on
+    with their own ``delivery`` settings (pacing, lease) and ``patience`` (how long a
+    report or a step is tried again while the database is away). ``instance`` names this process on
     its outbox leases (``serve``: host and port), so that started again it takes its own back.
     ``#name`` channels in the config are resolved to ids here (``conversations.list``)."""
     db = Database(settings.database_url)
@@ -264,11 +265,11 @@ async def build(
         # (and Socket Mode has none): Bolt need not check it a second time.
         request_verification_enabled=False,
     )
-    steps = StepIntake(ctx)
+    steps = StepIntake(ctx, patience=patience)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
     readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
-    intake = ReportIntake(ctx, patience=report_patience)
+    intake = ReportIntake(ctx, patience=patience)
     report_handlers.register(bolt, ctx, metrics, intake, readers)
     button_handlers.register(bolt, ctx, steps, readers)
     home_handlers.register(bolt, ctx, steps, readers)

@@ -7,7 +7,6 @@ timers and the notices Slack is owed. Each report is still all-or-nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from bot.services.context import Context
 from bot.services.estimates import tell_estimated
 from bot.services.group_commit import Batcher
 from bot.services.oncall import rotation_at
+from bot.services.patience import PATIENCE, patiently
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import Stage, StageOutcome, catch_up, next_stage
 from bot.slack.i18n import channel_link, mention
@@ -37,7 +37,6 @@ from storage import tickets as ticket_store
 from storage.outbox import NewNotice
 from storage.stage_timers import Arm
 from storage.tickets import NewEvent
-from storage.unavailable import transient
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +56,10 @@ async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) ->
     return outcome
 
 
-# Seconds: how long a report is tried again while the database is away, and the waits.
-STORE_PATIENCE = 900.0
-FIRST_WAIT, LONGEST_WAIT = 0.5, 30.0
-
-
 class ReportIntake:
     """Reports submitted together share a transaction (:mod:`bot.services.group_commit`)."""
 
-    def __init__(
-        self, ctx: Context, *, max_batch: int = 64, patience: float = STORE_PATIENCE
-    ) -> None:
+    def __init__(self, ctx: Context, *, max_batch: int = 64, patience: float = PATIENCE) -> None:
         self._batcher: Batcher[Submission, ReportOutcome] = Batcher(
             lambda items: report_many(ctx, items), max_batch=max_batch
         )
@@ -78,26 +70,12 @@ class ReportIntake:
         return await self._batcher.submit((draft, intake_key))
 
     async def store(self, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
-        """:meth:`submit`, tried again while the database is away for a while (another
-        process holds SQLite's write lock, PostgreSQL restarts), with waits that double up to
-        ``LONGEST_WAIT``: the reporter was told the report is being saved. The intake key
-        makes the tries open one ticket. After ``patience`` seconds the last error is raised."""
-        waited, wait = 0.0, FIRST_WAIT
-        while True:
-            try:
-                return await self.submit(draft, intake_key)
-            except Exception as error:
-                if not transient(error) or waited >= self._patience:
-                    raise
-                log.warning(
-                    "a report could not be stored yet (%s); trying again in %.1f s",
-                    type(error).__name__,
-                    wait,
-                    extra={"user": draft.reporter_id},
-                )
-            await asyncio.sleep(wait)
-            waited += wait
-            wait = min(2 * wait, LONGEST_WAIT)
+        """:meth:`submit`, tried again while the database is away (:mod:`bot.services.patience`):
+        the reporter was told the report is being saved. The intake key makes the tries open
+        one ticket."""
+        return await patiently(
+            lambda: self.submit(draft, intake_key), patience=self._patience, what="a report"
+        )
 
 
 async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:

@@ -16,6 +16,7 @@ from bot.services import kb
 from bot.services.arming import plan_rearming, rearm
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
+from bot.services.patience import PATIENCE, patiently
 from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
@@ -95,13 +96,23 @@ async def run_step(
 class StepIntake:
     """Steps asked for together share a transaction (:mod:`bot.services.group_commit`)."""
 
-    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+    def __init__(self, ctx: Context, *, max_batch: int = 64, patience: float = PATIENCE) -> None:
         self._batcher: Batcher[StepRequest, StepOutcome | UserError] = Batcher(
             lambda items: run_steps(ctx, items), max_batch=max_batch
         )
+        self._patience = patience
 
     async def run(self, request: StepRequest) -> StepOutcome:
-        """The step's outcome; a refusal or a bad request raises its :class:`UserError`."""
+        """The step's outcome; a refusal or a bad request raises its :class:`UserError`. A
+        step with a request key is tried again while the database is away
+        (:mod:`bot.services.patience`): the key makes the tries apply it once."""
+        if request.request_key is None:
+            return await self._run_once(request)
+        return await patiently(
+            lambda: self._run_once(request), patience=self._patience, what="a step"
+        )
+
+    async def _run_once(self, request: StepRequest) -> StepOutcome:
         result = await self._batcher.submit(request)
         if isinstance(result, UserError):
             raise result

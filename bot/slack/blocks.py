@@ -5,7 +5,7 @@ the reader's language for what only they see, the workspace's for what a channel
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -256,3 +256,15 @@ def deadline_fields(
             mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""
             fields.append(mrkdwn(f"{by}{mark}\n{when} ({left})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
+
+
+def given_back(headline: str, typed: Sequence[tuple[str, str]]) -> list[Block]:
+    """A message about something that could not be done, with what the person typed shown as
+    typed (plain text, under its label when it has one), for them to send again."""
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn(f":warning: {headline}")}]
+    for label, text in typed:
+        if label:
+            blocks.append({"type": "section", "text": mrkdwn(f"*{escape(label)}*")})
+        if text:
+            blocks.append({"type": "section", "text": plain(text)})
+    return blocks

@@ -17,6 +17,7 @@ from bot.slack.blocks import (
     View,
     cut,
     deadline_fields,
+    given_back,
     mrkdwn,
     plain,
 )
@@ -158,28 +159,16 @@ def report_pending(tr: Translator) -> View:
 def report_not_stored(tr: Translator, draft: ReportDraft) -> list[Block]:
     """The direct message when a report could not be stored while the database was away:
     what the reporter wrote, shown as typed, to send again."""
-    blocks: list[Block] = [
-        {
-            "type": "section",
-            "text": mrkdwn(
-                ":warning: "
-                + tr(
-                    "Your report could not be saved: the database was unavailable for too "
-                    "long, and no ticket was opened. Here is what you wrote; please send it "
-                    "again with /report."
-                )
-            ),
-        }
-    ]
-    for label, text in (
+    headline = tr(
+        "Your report could not be saved: the database was unavailable for too long, and no "
+        "ticket was opened. Here is what you wrote; please send it again with /report."
+    )
+    fields = [
         (tr("Summary"), draft.summary),
         (tr("What happened?"), draft.details),
         (tr("Affected system"), draft.system),
-    ):
-        if text:
-            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*")})
-            blocks.append({"type": "section", "text": plain(text)})
-    return blocks
+    ]
+    return given_back(headline, [(label, text) for label, text in fields if text])
 
 
 def report_confirmation(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.config import Config
 from storage.db import BUSY_TIMEOUT_MS
-from storage.tables import OutboxRow, TimerRow
+from storage.tables import OutboxRow, TicketRow, TimerRow
 from tests.escalation.support import settle, timer_config
 from tests.fakes import FakeClock
 from tests.harness import Running, running_bot
@@ -129,7 +129,7 @@ async def test_a_report_the_database_never_takes_is_given_back_to_its_reporter(
     """The lock outlasts the report's patience: no ticket, and the reporter gets by direct
     message what they wrote (shown as typed), to send again."""
     path = Path(db_url.split("///", 1)[1])
-    async with running_bot(db_url, timer_config(), clock, report_patience=0.5) as running:
+    async with running_bot(db_url, timer_config(), clock, patience=0.5) as running:
         lock = await asyncio.to_thread(hold_write_lock, path)
         try:
             body = report_body("VGONE01", "Payroll <stuck> & *late*", details="Since 9:00")
@@ -156,3 +156,36 @@ async def test_a_report_the_database_never_takes_is_given_back_to_its_reporter(
         assert [t["text"] for t in shown] == ["Payroll <stuck> & *late*", "Since 9:00"]
         _, tickets = await outbox_state(running)
         assert tickets == {}
+
+
+async def test_a_command_the_database_never_takes_is_given_back_as_typed(
+    db_url: str, clock: FakeClock
+) -> None:
+    """`/ticket 原因 1 …` while the lock outlasts a step's patience: "Working on it…", then the
+    command as typed (to send again), and the ticket unchanged."""
+    path = Path(db_url.split("///", 1)[1])
+    async with running_bot(db_url, timer_config(), clock, patience=0.5) as running:
+        slack = running.slack
+        async with aiohttp.ClientSession() as http:
+            assert await report(http, running, 1) == 200
+        await settle(running.bot.ctx)
+        typed = "原因 1 磁盘满了 <!channel> *备份*"
+        lock = await asyncio.to_thread(hold_write_lock, path)
+        try:
+            sent = await slack.slash_command(
+                user="U0ENG1", command="/ticket", text=typed, channel="C0SUPPORT"
+            )
+            assert sent.status == 200
+            answer = await slack.wait_for(
+                lambda: next(iter(slack.responses()), None), timeout=4 * BUSY_TIMEOUT_MS / 1000
+            )
+        finally:
+            lock.rollback()
+            lock.close()
+        shown = [
+            b["text"]["text"] for b in answer.body["blocks"] if b["text"]["type"] == "plain_text"
+        ]
+        assert shown == [f"/ticket {typed}"]
+        async with running.bot.ctx.db.orm() as session:
+            ticket = await session.get(TicketRow, 1)
+        assert ticket is not None and ticket.cause == ""
