@@ -5,9 +5,10 @@ the reader's language for what only they see, the workspace's for what a channel
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import regex
 
@@ -268,3 +269,83 @@ def given_back(headline: str, typed: Sequence[tuple[str, str]]) -> list[Block]:
         if text:
             blocks.append({"type": "section", "text": plain(text)})
     return blocks
+
+
+# ----- forms --------------------------------------------------------------------------------
+
+LABEL_MAX = 2000  # Slack's limit of an input's label
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    *,
+    close: str,
+    submit: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> View:
+    """A modal view; titles and button texts cut to Slack's 24 characters."""
+    view: View = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, TITLE_MAX),
+        "close": plain(close, TITLE_MAX),
+        "blocks": blocks,
+    }
+    if submit is not None:
+        view["submit"] = plain(submit, TITLE_MAX)
+    if metadata is not None:
+        view["private_metadata"] = json.dumps(dict(metadata))
+    return view
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    max_length: int | None = None,
+    initial: str = "",
+    optional: bool = False,
+) -> Block:
+    """A text input (action id ``value``). An initial value is cut to the input's limit:
+    Slack refuses one over it."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": multiline,
+    }
+    if max_length is not None:
+        element["max_length"] = max_length
+    if initial:
+        element["initial_value"] = initial[: max_length or 3000]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, LABEL_MAX),
+        "element": element,
+    }
+
+
+def choice_input(
+    block_id: str,
+    label: str,
+    kind: Literal["radio_buttons", "checkboxes"],
+    options: Sequence[tuple[str, str]],
+    *,
+    optional: bool = False,
+) -> Block:
+    """Radio buttons or checkboxes (action id ``value``) of ``(text, value)`` options."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, LABEL_MAX),
+        "element": {
+            "type": kind,
+            "action_id": "value",
+            "options": [{"text": plain(text), "value": value} for text, value in options],
+        },
+    }
