@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import random
 import warnings
 from datetime import timedelta
 
@@ -14,14 +16,20 @@ from sqlalchemy import select, update
 from bot.config import parse_config
 from bot.domain.review import Month, parse_month, spread
 from bot.domain.service_plan import PlanTask
+from bot.domain.tickets import ReportDraft, kept
+from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.intake import report
 from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
+from bot.services.steps import run_step
+from bot.sla.policy import Severity
 from storage import plan as plan_store
 from storage.db import Database
 from storage.tables import TicketRow
+from storage.tickets import TICKETS, to_ticket
 from tests.conftest import CONFIG_DATA
 from tests.fakes import FakeClock
 from tests.integration.review_support import known_month
@@ -146,3 +154,56 @@ async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClo
     kept = december.total.plan
     assert (kept.due, kept.done, kept.skipped, kept.overdue) == (4, 0, 1, 1)
     assert december.total.surveys.count == 0
+
+
+async def test_the_sql_counts_promises_kept_as_the_domain_rule_does(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """The review counts promises kept in SQL (storage/review.py); the rule itself is
+    bot.domain.tickets.kept. A month of tickets worked at random, some acknowledged late,
+    some reopened, some left running: the two give the same counts for every milestone."""
+    rng = random.Random(20261129)
+    severities = [Severity.A, Severity.B, Severity.C, Severity.D]
+    for n in range(24):
+        draft = ReportDraft(
+            summary=f"problem {n}",
+            details="details",
+            system="",
+            severity=rng.choice(severities),
+            reporter_id="U0REP",
+            origin_channel="C0RANDOM",
+        )
+        await report(ctx, draft=draft, intake_key=None)
+        await clock.advance(timedelta(minutes=rng.randint(1, 20)))
+        if rng.random() < 0.6:  # acknowledged at once, in time or nearly
+            await run_step(ctx, number=n + 1, step=Step("ack"), user_id="U0ENG1")
+        await clock.advance(timedelta(minutes=rng.randint(1, 90)))
+    story = [
+        Step("ack"),
+        Step("cause", text="found"),
+        Step("plan", text="the plan"),
+        Step("resolve", text="done"),
+        Step("reopen", text="again"),
+        Step("ack"),
+    ]
+    for _ in range(60):
+        number = rng.randint(1, 24)
+        await clock.advance(timedelta(minutes=rng.randint(1, 240)))
+        for step in story[: rng.randint(1, len(story))]:
+            with contextlib.suppress(UserError):  # not this ticket's next step: no change
+                await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+    review = await month_review(ctx, NOVEMBER)
+    now = clock.now()
+    expected = {name: [0, 0] for name in review.total.kept}
+    async with ctx.db.read() as conn:
+        tickets = [to_ticket(row) for row in await conn.execute(select(TICKETS))]
+    assert {t.reported_at.month for t in tickets} == {11}
+    for ticket in tickets:
+        promised = ctx.promised(ticket, ctx.schedule(ticket))
+        assert promised is not None
+        for name, in_time in kept(ticket, promised, now).items():
+            expected[name][0] += int(in_time)
+            expected[name][1] += 1
+    got = {name: [k.met, k.due] for name, k in review.total.kept.items()}
+    assert got == expected
+    assert any(due > met for met, due in got.values())  # some promises were broken
