@@ -34,7 +34,7 @@ from tests.reliability.support import (
 from tests.reliability.test_faults import outbox_state
 
 # The outage is SQLite's write lock held by another process (a file's lock); PostgreSQL's
-# outage is covered by the notifier's reconnection test (tests/integration/test_notify.py).
+# outage (connections refused and ended) is tests/reliability/test_outage_pg.py.
 pytestmark = pytest.mark.sqlite_only
 
 # Seconds: longer than two writers wait for the lock, one after the other (the reports
