@@ -1,62 +1,49 @@
 """The knowledge base on a real database: ranking over the test corpus, resolved tickets
-joining and leaving, articles, reports answered at once, and the PostgreSQL statements.
+joining and leaving, articles, imports, reports answered at once, and PostgreSQL's postings
+kept right by every write.
 
-The tests run on SQLite, and also on PostgreSQL when ESCALATOR_TEST_DATABASE names a server
-(postgresql+asyncpg://…)."""
+Each test has a database of its own: a SQLite file, or a PostgreSQL database when
+ESCALATOR_TEST_DATABASE names a server (`bash .ci/test-postgres.sh .venv/bin/pytest …`)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
 
-from bot.config import Config
-from bot.domain.kb import KEEP_OUT, BadQuery, EntryKind, EntryRef, QueryProblem
+from bot.domain.kb import (
+    KEEP_OUT,
+    TERM_POSTINGS_CAP,
+    BadQuery,
+    EntryKind,
+    EntryRef,
+    QueryProblem,
+    bm25_scores,
+    index_terms,
+    query_terms,
+)
+from bot.domain.kb_markdown import ArticleFile
 from bot.domain.tickets import ReportDraft
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import report
+from bot.services.kb_search import KbSearches
 from bot.services.steps import load, run_step
 from bot.sla.policy import Severity
 from storage import kb as kb_store
-from storage.db import Database
-from storage.migrate import migrate
+from storage import kb_postings
 from tests.fakes import FakeClock
 from tests.integration.support import opened
 from tests.kb_corpus import SOLVED, WORDINGS
 
-PG_URL = os.environ.get("ESCALATOR_TEST_DATABASE", "")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL.startswith("postgresql"),
-            reason="ESCALATOR_TEST_DATABASE names no PostgreSQL",
-        ),
-    ),
-]
 
-
-@pytest.fixture(params=BACKENDS)
-async def kb_ctx(
-    request: pytest.FixtureRequest, db_url: str, config: Config, clock: FakeClock
-) -> AsyncIterator[Context]:
-    url = db_url if request.param == "sqlite" else PG_URL
-    database = Database(url)
-    if not database.is_sqlite:
-        async with database.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await migrate(database)
-    yield Context(db=database, config=config, clock=clock)
-    await database.close()
+@pytest.fixture
+def kb_ctx(ctx: Context) -> Context:
+    """The test's database, its searches batched as the running bot's are (bot.app.build)."""
+    return Context(db=ctx.db, config=ctx.config, clock=ctx.clock, kb_searches=KbSearches(ctx.db))
 
 
 async def store_corpus(ctx: Context, first: int = 1000) -> dict[int, str]:
@@ -80,15 +67,21 @@ async def test_the_right_problem_is_in_the_first_three_for_85_percent_of_new_wor
 ) -> None:
     keys = await store_corpus(kb_ctx)
     assert len(SOLVED) >= 40 and len(WORDINGS) >= 40
-    if not kb_ctx.db.is_sqlite:  # the statistics that leave the commonest terms out
-        async with kb_ctx.db.write() as conn:
-            await conn.execute(text("ANALYZE kb_entries"))
     searched = offered = 0
     for wording, key in WORDINGS:
         searched += key in [keys[m.entry.number] for m in (await kb.search(kb_ctx, wording))[:3]]
         offered += key in [keys[m.entry.number] for m in await kb.offer(kb_ctx, wording)]
     assert searched / len(WORDINGS) >= 0.85
     assert offered / len(WORDINGS) >= 0.85
+
+
+async def test_searches_without_the_batch_find_the_same(kb_ctx: Context, ctx: Context) -> None:
+    """The command line's context has no batch of searches: each reads on its own."""
+    await store_corpus(kb_ctx)
+    assert ctx.kb_searches is None
+    for wording, _ in WORDINGS[:10]:
+        assert await kb.search(ctx, wording) == await kb.search(kb_ctx, wording)
+        assert await kb.offer(ctx, wording) == await kb.offer(kb_ctx, wording)
 
 
 async def test_matches_come_best_first_and_at_most_five(kb_ctx: Context) -> None:
@@ -143,6 +136,7 @@ async def test_a_resolved_ticket_joins_and_leaves_when_reopened(kb_ctx: Context)
     )
     (again,) = await kb.search(kb_ctx, "新硬盘")
     assert again.entry.ref == match.entry.ref and not again.entry.retired
+    assert await kb.search(kb_ctx, "扩容") == []  # the first resolution's words are gone
     # an engineer may retire a solved ticket's entry as an article's (`/kb retire #N`)
     await kb.retire(kb_ctx, user_id="U0ENG2", ref=again.entry.ref)
     assert await kb.search(kb_ctx, "新硬盘") == []
@@ -235,17 +229,113 @@ async def test_reports_answered_at_once_are_counted_once_by_month(
     assert await kb.answered_at_once(kb_ctx, "2026-12") == 1
 
 
-def test_the_postgresql_statements_compile_for_postgresql() -> None:
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    search = str(kb_store.search_statement("postgresql").compile(dialect=dialect))
-    assert "ts_rank" in search and "@@" in search and "CAST(%(query)s AS tsquery)" in search
-    assert "kb_fts" not in search
-    sqlite_search = str(kb_store.search_statement("sqlite"))
-    assert "bm25(kb_fts" in sqlite_search and "MATCH" in sqlite_search
+async def test_imports_keep_the_index_right(kb_ctx: Context) -> None:
+    def article(number: int | None, title: str, *, retired: bool = False) -> ArticleFile:
+        return ArticleFile(number, title, "问题", "答案", retired)
+
+    await kb.import_articles(kb_ctx, [article(4, "打印机脱机"), article(None, "VPN 断线")])
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "打印机脱机")] == ["KB-4"]
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "vpn")] == ["KB-5"]
+    # KB-4 imported again with new words: found by them, no longer by the old ones
+    await kb.import_articles(kb_ctx, [article(4, "扫描仪报错")])
+    assert await kb.search(kb_ctx, "打印机脱机") == []
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "扫描仪")] == ["KB-4"]
+    # imported retired: out of searches, whether it was in use or new
+    await kb.import_articles(kb_ctx, [article(4, "扫描仪报错", retired=True)])
+    await kb.import_articles(kb_ctx, [article(9, "传真机卡纸", retired=True)])
+    assert await kb.search(kb_ctx, "扫描仪") == []
+    assert await kb.search(kb_ctx, "传真机") == []
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "vpn")] == ["KB-5"]
 
 
-def test_the_tsvector_and_tsquery_values_are_made_from_the_terms() -> None:
-    terms = kb_store.index_terms("备份失败", "备份", "", "")
-    assert kb_store.tsvector_literal(terms) == "'备份':1A,4B '份失':2A '失败':3A"
-    assert kb_store.tsquery_literal(["备份", "o'k"]) == "'备份' | 'o''k'"
-    assert kb_store.fts5_query(["备份", 'a"b']) == '"备份" OR "a""b"'
+async def index_rows(ctx: Context) -> list[list[tuple[object, ...]]]:
+    found = []
+    async with ctx.db.read() as conn:
+        for statement in (
+            "SELECT term, entry_id, tf, length FROM kb_postings ORDER BY term, entry_id",
+            "SELECT term, entries FROM kb_terms ORDER BY term",
+            "SELECT name, value FROM counters WHERE name IN ('kb_entries', 'kb_length') "
+            "ORDER BY name",
+        ):
+            found.append([tuple(row) for row in await conn.execute(text(statement))])
+    return found
+
+
+@pytest.mark.postgres_only
+async def test_every_write_keeps_the_postings_a_rebuild_would_make(kb_ctx: Context) -> None:
+    """PostgreSQL's postings, term counts and totals, kept one write at a time (tickets
+    resolved, reopened and resolved again, articles added, edited, retired, imported), are
+    exactly what building them again from the entries gives."""
+    await store_corpus(kb_ctx)
+    number = await opened(kb_ctx, 1)
+    await resolve(kb_ctx, number, "清理旧备份并扩容磁盘")
+    await run_step(kb_ctx, number=number, step=Step("reopen"), user_id="U0ENG1")
+    await run_step(
+        kb_ctx, number=number, step=Step("resolve", text="换了一块新硬盘"), user_id="U0ENG1"
+    )
+    first = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="打印机脱机", problem="所有电脑显示脱机", answer="固定IP"
+    )
+    await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="VPN drops", problem="every ten minutes", answer="keepalive"
+    )
+    await kb.edit_article(
+        kb_ctx,
+        user_id="U0ENG2",
+        number=first.number,
+        title="打印机脱机 offline",
+        problem="打印机 printer printer printer",
+        answer="固定IP",
+    )
+    await kb.retire(kb_ctx, user_id="U0ENG1", ref=EntryRef(EntryKind.TICKET, 1000))
+    await kb.import_articles(kb_ctx, [ArticleFile(2, "VPN 断线", "十分钟", "保活", False)])
+    kept = await index_rows(kb_ctx)
+    assert kept[0] and kept[1] and len(kept[2]) == 2
+    async with kb_ctx.db.write() as conn:
+        await kb_postings.rebuild(conn)
+    assert await index_rows(kb_ctx) == kept
+    # and the retired ticket holds no postings
+    async with kb_ctx.db.read() as conn:
+        retired = await conn.scalar(
+            text(
+                "SELECT count(*) FROM kb_postings p JOIN kb_entries e ON e.id = p.entry_id "
+                "WHERE e.retired_at IS NOT NULL"
+            )
+        )
+    assert retired == 0
+
+
+@pytest.mark.postgres_only
+async def test_postgresql_ranks_by_the_bm25_the_domain_defines(kb_ctx: Context) -> None:
+    """The postings' sum is :func:`bot.domain.kb.bm25_scores` (here every entry is a
+    candidate, so the candidates' average length is all entries')."""
+    texts = [
+        ("数据库备份失败", "凌晨备份没有生成文件", "磁盘满", "清理磁盘"),
+        ("备份", "备份 备份 数据库", "", "重做备份"),
+        ("打印机脱机", "打印失败", "IP 变了", "固定 IP"),
+        ("登录失败", "数据库连接超时", "连接池满", "加大连接池"),
+    ]
+    async with kb_ctx.db.write() as conn:
+        for number, (title, problem, cause, answer) in enumerate(texts, start=1):
+            await kb_store.put_entry(
+                conn,
+                EntryRef(EntryKind.TICKET, number),
+                kb_store.EntryText(title, problem, cause, answer),
+                author_id="U0ENG1",
+                now=kb_ctx.clock.now(),
+            )
+    terms = query_terms("数据库备份失败了")
+    async with kb_ctx.db.read() as conn:
+        stats = await kb_store.index_stats(conn, terms)
+        assert stats.totals is not None and stats.entries == len(texts)
+        params = kb_postings.search_params(terms, stats.counts, stats.totals, limit=10)
+        rows = (await conn.execute(kb_postings.SEARCH, params)).all()
+    assert params["cap"] == TERM_POSTINGS_CAP
+    docs = [(index_terms(*t).title, index_terms(*t).body) for t in texts]
+    expected = bm25_scores(terms, stats.counts, stats.entries, docs)
+    found = {int(row.number): -float(row.score) for row in rows}
+    assert set(found) == {n for n, score in enumerate(expected, start=1) if score > 0}
+    for number, score in found.items():
+        assert score == pytest.approx(expected[number - 1], rel=1e-9)
+    best_first = sorted(found, key=lambda n: -expected[n - 1])
+    assert [int(row.number) for row in rows] == best_first
