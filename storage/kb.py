@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
     BODY_WEIGHT,
+    CAPPED_POSTINGS_BUDGET,
     TERM_POSTINGS_CAP,
     TITLE_WEIGHT,
     Entry,
@@ -260,7 +261,7 @@ async def search(
     ``stats``: :func:`index_stats` of (at least) these terms."""
     known = {t: stats.counts[t] for t in terms if t in stats.counts}
     if stats.totals is not None:  # PostgreSQL: each term's postings are read up to a cap
-        ranked = ranked_terms(terms, known, cap=TERM_POSTINGS_CAP)
+        ranked = ranked_terms(terms, known, CAPPED_POSTINGS_BUDGET, cap=TERM_POSTINGS_CAP)
     else:
         ranked = ranked_terms(terms, known)
     if not ranked:

@@ -40,9 +40,10 @@ WEIGHTED_MAX = 32_767  # a stored weighted frequency or length is cut to this (s
 RANKED_TERMS_MIN = 4
 POSTINGS_BUDGET = 6_000
 # PostgreSQL reads a term's postings best first (highest weighted frequency, then shortest
-# entry) and stops after this many: a term in 60,000 entries costs what one in 2,000 does.
-# (SQLite's FTS5 reads a term's whole list.)
+# entry) and stops after this many: a term in 60,000 entries costs what one in 2,000 does,
+# and its budget can take more terms (SQLite's FTS5 reads a term's whole list).
 TERM_POSTINGS_CAP = 2_000
+CAPPED_POSTINGS_BUDGET = 8_000
 # A match must share this share of the query's distinct terms (at least one term): a single
 # shared pair such as 失败 ("failed") does not make a report about printing match one about
 # backups.
