@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
+from bot.config import Config
 from bot.domain.kb import (
     KEEP_OUT,
     TERM_POSTINGS_CAP,
@@ -35,6 +38,8 @@ from bot.services.steps import load, run_step
 from bot.sla.policy import Severity
 from storage import kb as kb_store
 from storage import kb_postings
+from storage.db import Database
+from storage.migrate import alembic_config
 from tests.fakes import FakeClock
 from tests.integration.support import opened
 from tests.kb_corpus import SOLVED, WORDINGS
@@ -339,3 +344,62 @@ async def test_postgresql_ranks_by_the_bm25_the_domain_defines(kb_ctx: Context) 
         assert score == pytest.approx(expected[number - 1], rel=1e-9)
     best_first = sorted(found, key=lambda n: -expected[n - 1])
     assert [int(row.number) for row in rows] == best_first
+
+
+@pytest.mark.postgres_only
+async def test_migration_0012_builds_the_postings_of_the_entries_there_and_goes_back(
+    empty_db_url: str, config: Config, clock: FakeClock
+) -> None:
+    """Entries stored before 0012_kb_postings (with 0008's tsvector) are found after it, by
+    the postings it built from their stored terms; downgraded, the tsvector is back."""
+    db = Database(empty_db_url)
+
+    async def to(revision: str, *, down: bool = False) -> None:
+        def run(connection: Connection) -> None:
+            alembic = alembic_config(empty_db_url)
+            alembic.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(alembic, revision)
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(run)
+
+    await to("0010_delivery")
+    async with db.write() as conn:
+        for number, solved in enumerate(SOLVED[:12], start=1):
+            terms = index_terms(solved.summary, solved.details, solved.cause, solved.resolution)
+            await conn.execute(
+                text(
+                    "INSERT INTO kb_entries (kind, number, title, problem, cause, answer, "
+                    "author_id, created_at, updated_at, retired_at, title_terms, body_terms) "
+                    "VALUES ('ticket', :n, :t, :p, :c, :a, 'U0ENG1', :now, :now, :retired, "
+                    ":tt, :bt)"
+                ),
+                {
+                    "n": number,
+                    "t": solved.summary,
+                    "p": solved.details,
+                    "c": solved.cause,
+                    "a": solved.resolution,
+                    "now": clock.now(),
+                    "retired": clock.now() if number == 2 else None,
+                    "tt": " ".join(terms.title),
+                    "bt": " ".join(terms.body),
+                },
+            )
+    await to("head")
+    ctx = Context(db=db, config=config, clock=clock)
+    built = await index_rows(ctx)
+    assert built[2] == [("kb_entries", 11), ("kb_length", built[2][1][1])]
+    async with db.write() as conn:
+        await kb_postings.rebuild(conn)
+    assert await index_rows(ctx) == built
+    assert (await kb.search(ctx, SOLVED[0].summary))[0].entry.number == 1
+    assert 2 not in [m.entry.number for m in await kb.search(ctx, SOLVED[1].summary)]  # retired
+    await to("0010_delivery", down=True)
+    async with db.read() as conn:
+        vectors = await conn.scalar(
+            text("SELECT count(*) FROM kb_entries WHERE search_vector @@ CAST(:q AS tsquery)"),
+            {"q": "'" + index_terms(SOLVED[0].summary, "", "", "").title[0] + "'"},
+        )
+    assert vectors and vectors >= 1
+    await db.close()
