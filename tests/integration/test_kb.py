@@ -7,6 +7,7 @@ ESCALATOR_TEST_DATABASE names a server (`bash .ci/test-postgres.sh .venv/bin/pyt
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -308,6 +309,36 @@ async def test_every_write_keeps_the_postings_a_rebuild_would_make(kb_ctx: Conte
             )
         )
     assert retired == 0
+
+
+@pytest.mark.postgres_only
+async def test_writers_at_once_queue_for_the_index_and_keep_it_right(kb_ctx: Context) -> None:
+    """Eight transactions at once (replicas resolving tickets), each writing three entries
+    that share their commonest terms, in different orders: none deadlocks, and the index is
+    what a rebuild makes."""
+    await store_corpus(kb_ctx)
+
+    async def writer(n: int) -> None:
+        picks = [SOLVED[(n * 3 + k) % len(SOLVED)] for k in range(3)]
+        async with kb_ctx.db.write() as conn:
+            for k, solved in enumerate(picks if n % 2 else reversed(picks)):
+                await kb_store.put_entry(
+                    conn,
+                    EntryRef(EntryKind.TICKET, 5000 + n * 3 + k),
+                    kb_store.EntryText(solved.summary, solved.details, "", solved.resolution),
+                    author_id="U0ENG1",
+                    now=kb_ctx.clock.now(),
+                )
+            await kb_store.retire(
+                conn, EntryRef(EntryKind.TICKET, 1000 + n), by="U0ENG1", now=kb_ctx.clock.now()
+            )
+
+    await asyncio.gather(*(writer(n) for n in range(8)))
+    kept = await index_rows(kb_ctx)
+    assert ("kb_entries", len(SOLVED) + 8 * 3 - 8) in kept[2]
+    async with kb_ctx.db.write() as conn:
+        await kb_postings.rebuild(conn)
+    assert await index_rows(kb_ctx) == kept
 
 
 @pytest.mark.postgres_only
