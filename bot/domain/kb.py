@@ -5,7 +5,7 @@ Chinese has no spaces and most of its words are two characters (数据, 备份),
 characters is indexed as its overlapping pairs (数据库 -> 数据 据库), as Lucene's CJK analyzer
 does; a lone CJK character stands for itself. Latin text is split into lower-cased words with a
 light suffix stemming (printers, printing -> print). The same tokens go into SQLite FTS5 and
-PostgreSQL full-text search, which rank them with BM25 (:mod:`storage.kb`).
+PostgreSQL's postings, both ranked with BM25 (:mod:`storage.kb`, :mod:`storage.kb_postings`).
 """
 
 from __future__ import annotations
