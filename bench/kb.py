@@ -154,15 +154,15 @@ def synthetic(count: int, seed: int = 18) -> list[dict[str, object]]:
 
 
 async def seed(db: Database, rows: list[dict[str, object]]) -> None:
-    """The rows in bulk; on PostgreSQL the postings are then made from the stored terms at
-    once (what the writes keep, one entry at a time), and vacuumed, as autovacuum would
-    (an index-only scan skips the table's pages only once they are marked all-visible)."""
+    """The rows in bulk, then their postings made from the stored terms at once (what the
+    writes keep, one entry at a time). PostgreSQL's tables are then vacuumed, as autovacuum
+    would (an index-only scan skips the table's pages only once they are all-visible)."""
     for start in range(0, len(rows), 5000):
         async with db.write() as conn:
             await conn.execute(insert(kb_store.ENTRIES), rows[start : start + 5000])
+    async with db.write() as conn:
+        await kb_postings.rebuild(conn)
     if not db.is_sqlite:
-        async with db.write() as conn:
-            await kb_postings.rebuild(conn)
         async with db.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             for table in ("kb_entries", *kb_postings.TABLES):
@@ -219,7 +219,7 @@ async def main() -> None:
 
 async def run(args: argparse.Namespace, db: Database) -> None:
     ctx = Context(db=db, config=parse_config({}), clock=FixedClock())
-    backend = "SQLite FTS5" if db.is_sqlite else "PostgreSQL postings"
+    backend = "SQLite" if db.is_sqlite else "PostgreSQL"
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {backend}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"

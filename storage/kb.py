@@ -1,10 +1,9 @@
 """Knowledge-base queries: entries, the full-text search (BM25), and reports answered at once.
 
-Both databases index the same pre-made terms (:func:`bot.domain.kb.tokens`), stored with the
-entry (``title_terms``, ``body_terms``): SQLite through the FTS5 table ``kb_fts`` (kept by
-triggers, ranked with ``bm25()``), PostgreSQL through postings with BM25's statistics
-(:mod:`storage.kb_postings`, kept here by the writes). Neither database's own parser touches
-the text, so Chinese is split the same way on both.
+Both databases index the pre-made terms of :func:`bot.domain.kb.tokens`, stored with each
+entry (``title_terms``, ``body_terms``), in postings with BM25's statistics
+(:mod:`storage.kb_postings`, kept here by the writes), and rank the same way. Neither
+database's own parser touches the text, so Chinese is split the same way on both.
 """
 
 from __future__ import annotations
@@ -14,15 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
-    BODY_WEIGHT,
-    CAPPED_POSTINGS_BUDGET,
+    POSTINGS_BUDGET,
     TERM_POSTINGS_CAP,
-    TITLE_WEIGHT,
     Entry,
     EntryKind,
     EntryRef,
@@ -37,10 +34,9 @@ ENTRIES = table_of(KbEntryRow)
 ANSWERS = table_of(KbAnswerRow)
 COUNTERS = table_of(Counter)
 TICKETS = table_of(TicketRow)
-# The tables (by the start of their names) that migrations 0008_kb (SQLite's FTS5) and
-# 0012_kb_postings (PostgreSQL's postings) make outside the models: storage/migrations/env.py
-# leaves them out of the comparison of models and schema.
-SEARCH_ONLY_TABLES = ("kb_fts", *kb_postings.TABLES)
+# The tables (by the start of their names) that migration 0012_kb_postings makes outside the
+# models: storage/migrations/env.py leaves them out of the comparison of models and schema.
+SEARCH_ONLY_TABLES = kb_postings.TABLES
 
 _BY_REF = select(ENTRIES).where(
     ENTRIES.c.kind == bindparam("kind"), ENTRIES.c.number == bindparam("number")
@@ -50,17 +46,6 @@ _TAKE_ARTICLE_NUMBER = (
     .where(COUNTERS.c.name == "kb_article")
     .values(value=COUNTERS.c.value + 1)
     .returning(COUNTERS.c.value)
-)
-# The best rows of the index first, then their entries (joining first would read every
-# matching entry's text). Retired entries are not in the index (the migration's triggers).
-SQLITE_SEARCH = text(
-    "SELECT e.*, best.score FROM ("
-    f"SELECT rowid, bm25(kb_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score FROM kb_fts "
-    "WHERE kb_fts MATCH :query ORDER BY score LIMIT :limit"
-    ") AS best JOIN kb_entries e ON e.id = best.rowid ORDER BY best.score"
-)
-SQLITE_TERM_COUNTS = text("SELECT term, doc FROM kb_fts_terms WHERE term IN :terms").bindparams(
-    bindparam("terms", expanding=True)
 )
 
 
@@ -81,8 +66,11 @@ class IndexStats:
     none holds is left out), and how many entries there are (:func:`index_stats`)."""
 
     counts: dict[str, int]
-    entries: int
-    totals: kb_postings.Totals | None = None  # PostgreSQL's, for BM25's average length
+    totals: kb_postings.Totals
+
+    @property
+    def entries(self) -> int:
+        return self.totals.entries
 
 
 @dataclass(frozen=True)
@@ -132,10 +120,6 @@ def _values(content: EntryText, terms: IndexTerms) -> dict[str, Any]:
         "title_terms": " ".join(terms.title),
         "body_terms": " ".join(terms.body),
     }
-
-
-def fts5_query(terms: Sequence[str]) -> str:
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
 def _stored_terms(title_terms: str, body_terms: str) -> IndexTerms:
@@ -194,8 +178,7 @@ async def put_entry(
             .where(ENTRIES.c.id == entry_id)
             .values(updated_at=now, retired_at=None, retired_by=None, **values)
         )
-    if conn.dialect.name == "postgresql":
-        await kb_postings.replace(conn, entry_id, old, terms)
+    await kb_postings.replace(conn, entry_id, old, terms)
     entry = await get_entry(conn, ref)
     assert entry is not None
     return entry
@@ -230,27 +213,15 @@ async def retire(conn: AsyncConnection, ref: EntryRef, *, by: str, now: datetime
     ).first()
     if found is None:
         return False
-    if conn.dialect.name == "postgresql":
-        await kb_postings.replace(
-            conn, int(found.id), _stored_terms(found.title_terms, found.body_terms), None
-        )
+    terms = _stored_terms(found.title_terms, found.body_terms)
+    await kb_postings.replace(conn, int(found.id), terms, None)
     return True
 
 
 async def index_stats(conn: AsyncConnection, terms: Sequence[str]) -> IndexStats:
     """How many entries in use hold each of the terms, and how many there are, for
     :func:`search`. One read serves the terms of several searches."""
-    if conn.dialect.name == "postgresql":
-        totals = await kb_postings.totals(conn)
-        held = await kb_postings.counts(conn, terms) if terms else {}
-        return IndexStats(held, totals.entries, totals)
-    held = {}
-    if terms:
-        rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
-        held = {str(r.term): int(r.doc) for r in rows}
-    # FTS5 keeps its own totals for bm25(); the re-ranking's idf takes the highest id.
-    entries = int(await conn.scalar(select(func.max(ENTRIES.c.id))) or 0)
-    return IndexStats(held, entries)
+    return IndexStats(await kb_postings.counts(conn, terms), await kb_postings.totals(conn))
 
 
 async def search(
@@ -260,18 +231,11 @@ async def search(
     terms (:func:`bot.domain.kb.ranked_terms`), with the statistics to rank them again.
     ``stats``: :func:`index_stats` of (at least) these terms."""
     known = {t: stats.counts[t] for t in terms if t in stats.counts}
-    if stats.totals is not None:  # PostgreSQL: each term's postings are read up to a cap
-        ranked = ranked_terms(terms, known, CAPPED_POSTINGS_BUDGET, cap=TERM_POSTINGS_CAP)
-    else:
-        ranked = ranked_terms(terms, known)
+    ranked = ranked_terms(terms, known, POSTINGS_BUDGET, cap=TERM_POSTINGS_CAP)
     if not ranked:
         return Candidates([], known, stats.entries)
-    if stats.totals is not None:
-        params = kb_postings.search_params(ranked, known, stats.totals, limit=limit)
-        rows = (await conn.execute(kb_postings.SEARCH, params)).all()
-    else:
-        query = {"query": fts5_query(ranked), "limit": limit}
-        rows = (await conn.execute(SQLITE_SEARCH, query)).all()
+    params = kb_postings.search_params(ranked, known, stats.totals, limit=limit)
+    rows = (await conn.execute(kb_postings.search_statement(len(ranked)), params)).all()
     hits = [
         Hit(to_entry(row), tuple(row.title_terms.split()), tuple(row.body_terms.split()))
         for row in rows
@@ -339,8 +303,3 @@ async def answered_at_once(conn: AsyncConnection, start: datetime, end: datetime
         select(func.count()).select_from(ANSWERS).where(ANSWERS.c.at >= start, ANSWERS.c.at < end)
     )
     return int(count or 0)
-
-
-def search_statement(dialect: str) -> TextClause:
-    """The search statement a dialect runs (tests compile the PostgreSQL one)."""
-    return kb_postings.SEARCH if dialect == "postgresql" else SQLITE_SEARCH

@@ -4,8 +4,8 @@ that pick and order matches. Pure: no I/O.
 Chinese has no spaces and most of its words are two characters (数据, 备份), so a run of CJK
 characters is indexed as its overlapping pairs (数据库 -> 数据 据库), as Lucene's CJK analyzer
 does; a lone CJK character stands for itself. Latin text is split into lower-cased words with a
-light suffix stemming (printers, printing -> print). The same tokens go into SQLite FTS5 and
-PostgreSQL's postings, both ranked with BM25 (:mod:`storage.kb`, :mod:`storage.kb_postings`).
+light suffix stemming (printers, printing -> print). The same tokens go into the same postings
+on SQLite and PostgreSQL, ranked with BM25 (:mod:`storage.kb`, :mod:`storage.kb_postings`).
 """
 
 from __future__ import annotations
@@ -28,22 +28,20 @@ SEARCH_LIMIT = 5  # matches `/kb words` shows
 OFFER_LIMIT = 3  # matches the report form offers
 CANDIDATES = 50  # matches the index ranks first; re-ranked here by every term of the search
 TITLE_WEIGHT = 2  # BM25 weight of the title (summary) against the body (whole numbers: the
-BODY_WEIGHT = 1  # weighted frequencies and lengths are stored as integers on PostgreSQL)
+BODY_WEIGHT = 1  # weighted frequencies and lengths are stored as integers)
 BM25_K1 = 1.2
 BM25_B = 0.75
 WEIGHTED_MAX = 32_767  # a stored weighted frequency or length is cut to this (smallint)
-# The index's ranking visits every entry that holds a term it is given. A long search's
-# commonest terms (失败, 无法, 系统) are in thousands of entries and weigh little in BM25: the
-# index ranks by the rarest terms, and commoner ones only while the entries they bring stay
-# under the budget; its best :data:`CANDIDATES` are then ranked again by every term
-# (:func:`bm25_scores`). Measured in bench/kb.py (docs/benchmarks.md).
+# The index's ranking reads the postings of the terms it is given. A long search's commonest
+# terms (失败, 无法, 系统) are in thousands of entries and weigh little in BM25: the index
+# ranks by the rarest terms, and commoner ones only while their postings stay under the
+# budget; its best :data:`CANDIDATES` are then ranked again by every term
+# (:func:`bm25_scores`). Each term's postings are read best first (highest weighted
+# frequency, then shortest entry) and at most :data:`TERM_POSTINGS_CAP` of them: a term in
+# 60,000 entries costs what one in 2,000 does. Measured in bench/kb.py (docs/benchmarks.md).
 RANKED_TERMS_MIN = 4
-POSTINGS_BUDGET = 6_000
-# PostgreSQL reads a term's postings best first (highest weighted frequency, then shortest
-# entry) and stops after this many: a term in 60,000 entries costs what one in 2,000 does,
-# and its budget can take more terms (SQLite's FTS5 reads a term's whole list).
+POSTINGS_BUDGET = 8_000
 TERM_POSTINGS_CAP = 2_000
-CAPPED_POSTINGS_BUDGET = 8_000
 # A match must share this share of the query's distinct terms (at least one term): a single
 # shared pair such as 失败 ("failed") does not make a report about printing match one about
 # backups.
@@ -193,7 +191,7 @@ def weighted(title: Sequence[str], body: Sequence[str]) -> tuple[dict[str, int],
 @dataclass(frozen=True)
 class LengthNorm:
     """BM25's length normalization as two numbers, so that a term's part of an entry's score is
-    ``idf * (k1 + 1) * tf / (tf + base + per_unit * length)`` (what PostgreSQL sums)."""
+    ``idf * (k1 + 1) * tf / (tf + base + per_unit * length)`` (what the index sums)."""
 
     base: float
     per_unit: float

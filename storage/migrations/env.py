@@ -15,9 +15,8 @@ target_metadata = Base.metadata
 
 
 def _modelled(_object: object, name: str | None, type_: str, reflected: bool, _to: object) -> bool:
-    """The knowledge base's full-text index (SQLite's FTS5 tables, PostgreSQL's postings) is
-    made by migrations 0008_kb and 0012_kb_postings outside the models: leave it out of the
-    comparison."""
+    """The knowledge base's full-text index (its postings and term counts) is made by
+    migration 0012_kb_postings outside the models: leave it out of the comparison."""
     if not reflected or name is None:
         return True
     if type_ == "table":
