@@ -212,3 +212,24 @@ async def test_migration_0012_builds_the_postings_of_the_entries_there_and_goes_
     assert found  # the entries' ids (1 is the first solved problem's)
     assert 1 in found
     await db.close()
+
+
+async def test_postings_not_as_stored_are_still_taken_out(
+    kb_ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A posting whose key is not what the entry's stored terms make (a hand edit, a bug) is
+    still removed when the entry changes: by its term and entry, with a warning."""
+    article = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="打印机脱机", problem="打印失败", answer="固定IP"
+    )
+    async with kb_ctx.db.write() as conn:
+        changed = await conn.execute(
+            text("UPDATE kb_postings SET tf = tf + 7 WHERE term = :term"), {"term": "打印"}
+        )
+        assert changed.rowcount == 1
+    await kb.retire(kb_ctx, user_id="U0ENG1", ref=article.ref)
+    assert "postings of entry" in caplog.text
+    async with kb_ctx.db.read() as conn:
+        left = await conn.scalar(text("SELECT count(*) FROM kb_postings"))
+    assert left == 0
+    assert await kb.search(kb_ctx, "打印") == []
