@@ -38,6 +38,7 @@ from bot.services.context import Context
 from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
+from bot.services.kb_search import KbSearches
 from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
 from bot.services.steps import StepIntake
@@ -245,6 +246,7 @@ async def build(
         clock=clock,
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
+        kb_searches=KbSearches(db),
     )
     delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
     delivery_ref.append(delivery_worker)

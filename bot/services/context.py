@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.domain.roles import Actor
 from bot.domain.tickets import Ticket, deadlines_of, promised_deadlines
+from bot.services.kb_search import KbSearches
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.slack.i18n import Translator, translator
@@ -36,6 +37,9 @@ class Context:
     # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
+    # The running bot's batch of knowledge-base searches (bot.app.build makes it); without
+    # one (the command line, some tests) each search reads on its own.
+    kb_searches: KbSearches | None = None
 
     @property
     def tr(self) -> Translator:
