@@ -238,8 +238,10 @@ def _follow_ups(
         text = blocks_ticket.approval_outcome(ctx.tr, t)
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
     elif change.kind == "escalate":
-        text, body = blocks_pages.escalation_page(t, user_id)
         for manager in ctx.config.roles.managers:
+            text, body = blocks_pages.escalation_page(
+                ctx.tr, t, user_id, now=now, to=ctx.actor(manager)
+            )
             page = {"user": manager, "text": text, "blocks": body, "manager": True}
             notices.append((NoticeKind.PAGE, page | {"assignee": t.assignee_id}))
     elif change.kind == "severity" and _terms(ctx, t).clock is ClockKind.ELAPSED:

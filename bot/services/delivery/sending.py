@@ -180,6 +180,7 @@ class Sender:
         """One message of pages as they stand now: each ticket's Open button linked to its
         ticket message once posted, and a page whose step was taken saying so, without its
         buttons. Also which tickets were linked."""
+        tr = self.ctx.tr
         numbers = sorted({n for n, _ in pages if n is not None})
         async with self.ctx.db.read() as conn:
             tickets = {n: await ticket_store.get_ticket(conn, n) for n in numbers}
@@ -191,11 +192,11 @@ class Sender:
             ticket = tickets.get(number) if number is not None else None
             if number is not None and number in links:
                 body = blocks_pages.with_link(body, links[number])
-            note = None if ticket is None else blocks_pages.settled_note(ticket, payload)
+            note = None if ticket is None else blocks_pages.settled_note(tr, ticket, payload)
             if number is not None and note is not None:
                 body = blocks_pages.settle(body, number, note)
             rendered.append((str(payload.get("text", "")), body))
-        text, body = blocks_pages.group(rendered)
+        text, body = blocks_pages.group(tr, rendered)
         return text, body, sorted(links)
 
     async def _links(self, places: dict[int, tuple[str, str] | None]) -> dict[int, str]:
