@@ -31,7 +31,6 @@ from bot.handlers import oncall as oncall_handlers
 from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
-from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
@@ -39,6 +38,7 @@ from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, 
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.plan_worker import PlanWorker
+from bot.services.readers import Readers
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.services.watchdog import Watchdog
@@ -243,7 +243,10 @@ async def build(
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
     )
-    delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
+    # each person's language, asked of Slack once a day: for what they alone read, whether
+    # answered by a handler or sent by the delivery worker (their DMs and pages)
+    readers = Readers(ctx)
+    delivery_worker = Delivery(ctx, client, metrics, delivery_settings, readers=readers)
     delivery_ref.append(delivery_worker)
     engine = TimerEngine(
         ctx,
@@ -264,7 +267,6 @@ async def build(
     )
     steps = StepIntake(ctx)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
-    readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
     report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx), readers)
     button_handlers.register(bolt, ctx, steps, readers)

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
-from bot.handlers.readers import Readers
 from bot.services import plan
 from bot.services.context import Context
 from bot.services.plan import Closed
+from bot.services.readers import Readers
 from bot.slack.blocks import TITLE_MAX, mrkdwn, plain
 from bot.slack.i18n import Translator
 from bot.slack.plan_blocks import PlanAction, PlanForm, skip_modal, survey_modal

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +21,7 @@ from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket, deadlines_of
 from bot.services.context import Context
 from bot.services.estimates import tell_estimated
+from bot.services.readers import to_one
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import (
@@ -157,13 +159,11 @@ def stage_notices(
             kind = NoticeKind.PAGE
             user = to.user
             actor = Actor(user, config.is_engineer(user), config.is_manager(user))
-            text, body = blocks_pages.page(tr, ticket, stage, due=due, now=now, to=actor)
-            payload |= {
-                "user": user,
-                "text": text,
-                "blocks": body,
-                "milestone": stage.milestone.value,
-            }
+            page = partial(
+                blocks_pages.page, ticket=ticket, stage=stage, due=due, now=now, to=actor
+            )
+            said = to_one(config, page)  # sent in its reader's language (services.readers)
+            payload |= {"user": user, "milestone": stage.milestone.value, **said}
             if not blocks_pages.asks_engineer(stage):  # settled once someone takes it
                 payload |= {"manager": True, "assignee": ticket.assignee_id}
         else:

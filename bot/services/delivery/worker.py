@@ -29,6 +29,7 @@ from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.delivery.pacer import ChannelPacer, Pacing
 from bot.services.delivery.sending import SLACK_ERRORS, Sender, Sent, Undeliverable
+from bot.services.readers import Readers
 from bot.slack import paging as blocks_pages
 from storage import outbox
 from storage import tickets as ticket_store
@@ -93,6 +94,7 @@ class Delivery:
         metrics: Metrics,
         settings: DeliverySettings | None = None,
         *,
+        readers: Readers | None = None,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.ctx = ctx
@@ -100,7 +102,9 @@ class Delivery:
         self.settings = settings or DeliverySettings()
         pacing = self.settings.pacing
         self.pacer = ChannelPacer(rate=pacing.rate, burst=pacing.burst)
-        self.sender = Sender(ctx, client)
+        # each reader's language for their DMs and pages (shared with the handlers: one
+        # users.info a day per person)
+        self.sender = Sender(ctx, client, readers or Readers(ctx))
         self._pause = pause
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}  # conversation -> its send
