@@ -31,6 +31,7 @@ from bot.services.delivery.pacer import ChannelPacer, Pacing
 from bot.services.delivery.sending import SLACK_ERRORS, Sender, Sent, Undeliverable
 from bot.services.readers import Readers
 from bot.slack import paging as blocks_pages
+from bot.slack.i18n import channel_link, mention
 from storage import outbox
 from storage import tickets as ticket_store
 from storage.outbox import Claimed, NewNotice
@@ -321,17 +322,30 @@ class Delivery:
         if claim.conversation == managers or key in self._told:
             return None
         self._told.add(key)
-        ref = f"#{head.ticket_number}" if head.ticket_number is not None else "a notice"
+        tr = self.ctx.tr  # the managers channel's: the workspace's language
         where = (
-            f"<@{claim.conversation.removeprefix('user:')}>"
+            mention(claim.conversation.removeprefix("user:"))
             if claim.conversation.startswith("user:")
-            else f"<#{claim.conversation}>"
+            else channel_link(claim.conversation)
         )
-        text = (
-            f":warning: Slack refused a message about {ref} to {where} ({error}); it is set "
-            "aside and nothing else waits for it. Further refusals like it are counted in "
-            "/metrics."
+        said = (
+            tr(
+                "Slack refused a message about %(ref)s to %(where)s (%(error)s); it is set "
+                "aside and nothing else waits for it. Further refusals like it are counted "
+                "in `/metrics`.",
+                ref=f"#{head.ticket_number}",
+                where=where,
+                error=error,
+            )
+            if head.ticket_number is not None
+            else tr(
+                "Slack refused a message to %(where)s (%(error)s); it is set aside and "
+                "nothing else waits for it. Further refusals like it are counted in `/metrics`.",
+                where=where,
+                error=error,
+            )
         )
+        text = f":warning: {said}"
         return NewNotice(
             head.ticket_number, NoticeKind.MANAGERS, {"channel": managers, "text": text}
         )
