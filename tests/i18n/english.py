@@ -14,8 +14,9 @@ _NOT_WORDS = [
     re.compile(r"<https?://[^>]*>"),  # a link the bot made (a ticket message's permalink)
     re.compile(r"\bKB-\d+\b"),  # a knowledge-base article's ref
     re.compile(
-        r"\b(?:Escalator|Slack|HTTP|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL|UTF-8|YAML)\b"
+        r"\b(?:Escalator|Slack|HTTP|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL)\b"
     ),
+    re.compile(r"\b(?:UTF-8|YAML)\b"),  # the knowledge-base files' encoding and front matter
     re.compile(r"\b(?:pg_dump|sandbox|[0-9]+(?:m|h|d|s|mo|w))\b"),
 ]
 _WORD = re.compile(r"[A-Za-z]{2,}")
