@@ -69,13 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"escalator: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
     except UserError as exc:
-        print(f"escalator: {_reader(settings).say(exc.message)}", file=sys.stderr)
+        tr = _reader(settings, getattr(args, "config", None))  # deadlines --config FILE
+        print(f"escalator: {tr.say(exc.message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
 
 
-def _reader(settings: Settings | None) -> Translator:
+def _reader(settings: Settings | None, config_path: str | None = None) -> Translator:
     """The configured language (SPEC §3 ``language``) for what the command tells a person:
     its outcome and a bad input's message. What SPEC fixes stays as it is (names of
     settings and config keys, the manifest, ``deadlines``' JSON, ``check-config``'s
@@ -86,7 +87,7 @@ def _reader(settings: Settings | None) -> Translator:
     if settings is None:
         return translator(Language.EN)
     try:
-        config = load_config(settings.config_path)
+        config = load_config(config_path or settings.config_path)
     except ConfigError:
         return translator(Language.EN)
     return translator(config.language, config.tz)
