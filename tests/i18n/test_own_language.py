@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from tests.escalation.support import settle
@@ -207,3 +208,39 @@ async def test_in_an_english_workspace_a_chinese_engineer_and_manager_read_chine
         assert labels(paged) == ["认领", "升级", "打开工单"]
         thread = await thread_says(slack, card, "escalated")
         assert not HAN.search(thread.replace(SUMMARY, ""))
+
+
+async def test_a_plan_task_is_sent_and_closed_in_its_readers_language(
+    db_url: str, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from bot.config import parse_config
+    from bot.sandbox.standin import SlackStandIn
+    from tests.conftest import CONFIG_DATA
+    from tests.e2e.test_service_plan import advance_to, shanghai, updated
+    from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS
+
+    data: dict[str, Any] = json.loads(json.dumps(CONFIG_DATA))  # an English workspace
+    data["customers"][0] |= {"owner": "U0ENG2", "plan": {"call": "1w"}}
+    data["service_plan"] = {"training": ""}
+    users = [replace(u, locale="zh-CN" if u.id == "U0ENG2" else "en-US") for u in USERS]
+    slack = SlackStandIn(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=users, channels=CHANNELS
+    )
+    await slack.start()
+    try:
+        async with running_bot(db_url, parse_config(data), clock, slack=slack) as running:
+            await advance_to(running, clock, shanghai("2026-11-30T08:30"))
+            [call] = await slack.wait_for(lambda: dms(slack, "U0ENG2") or None)
+            assert call.text == "服务计划:Highway Monitoring Center 的电话交流,应于 2026-11-30 完成"
+            channel = slack.dm_channel("U0ENG2")
+            await slack.block_action(
+                user="U0ENG2", action_id="plan_done", channel=channel, message_ts=call.ts
+            )
+            done = await updated(slack, channel, call.ts, "已完成")
+            assert done.text.endswith("\n:white_check_mark: <@U0ENG2> 已完成。")
+            said = [t.replace("Highway Monitoring Center", "") for t in texts_of(done.blocks)]
+            assert said and all(english_words(t) == [] for t in said)
+    finally:
+        await slack.stop()
