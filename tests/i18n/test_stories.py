@@ -282,9 +282,6 @@ async def test_the_report_form_its_errors_and_the_sign_off_read_in_each_readers_
     assert refused.json["errors"]["details"] == "Please fill in what happened."
 
 
-# bot/services/delivery.py (issue 13 is rebuilding it) posts the card without the workspace's
-# translator yet (blocks.ticket_message(..., tr=self.ctx.tr)): strict, so the mark comes off
-# once it does.
 async def test_the_card_in_the_channel_reads_in_the_workspaces_language(
     zh_running: Running,
 ) -> None:
