@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.sandbox.standin import SlackStandIn, StoredMessage
+from bot.services.delivery.sending import ASK_LANGUAGE_WITHIN
 from tests.escalation.support import settle
 from tests.fakes import FakeClock
 from tests.harness import Running, running_bot
@@ -244,3 +245,32 @@ async def test_a_plan_task_is_sent_and_closed_in_its_readers_language(
             assert said and all(english_words(t) == [] for t in said)
     finally:
         await slack.stop()
+
+
+async def test_a_page_goes_in_the_workspaces_language_when_slack_refuses_to_say_the_readers(
+    db_url: str, clock: FakeClock
+) -> None:
+    """users.info refused (an install without ``users:read``): the page reads in the
+    workspace's language."""
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}) as running:
+        slack, ctx = running.slack, running.bot.ctx
+        slack.fail("users.info", status=400, times=None)
+        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
+        await settle(ctx)
+        [page] = dms(slack, "U0ENG1")
+        assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+        assert {c.fault for c in slack.calls("users.info")} == {"http_400"}
+
+
+async def test_a_page_is_not_held_up_by_a_slow_answer_of_the_readers_language(
+    db_url: str, clock: FakeClock
+) -> None:
+    """Slack holds users.info open longer than the delivery waits for it: the page goes,
+    in the workspace's language."""
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}) as running:
+        slack, ctx = running.slack, running.bot.ctx
+        slack.hang("users.info", ASK_LANGUAGE_WITHIN + 2, times=None)
+        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
+        await settle(ctx)
+        [page] = dms(slack, "U0ENG1")
+        assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
