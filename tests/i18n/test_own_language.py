@@ -210,6 +210,28 @@ async def test_in_an_english_workspace_a_chinese_engineer_and_manager_read_chine
         thread = await thread_says(slack, card, "escalated")
         assert not HAN.search(thread.replace(SUMMARY, ""))
 
+        # the manager's pages as the diagnose hour runs out, and again after the breach:
+        # Chinese; the breach notice in the managers channel and the thread: English
+        start = clock.now()
+
+        async def at(minutes: float) -> None:
+            await clock.advance(start + minutes * MIN - clock.now())
+            await settle(ctx)
+
+        await say(slack, "U0ENG2", f"ack {number}")
+        await at(45)
+        late = dms(slack, "U0MGR1")[-1]
+        assert f"#{number} 尚未确定原因" in late.text and "还剩" in late.text and chinese(late)
+        assert labels(late) == ["认领", "升级", "打开工单"]
+        await at(60)
+        [breach] = slack.messages("C0MANAGERS")
+        assert breach.text.startswith(f":fire: Breach: #{number} breached its diagnose promise")
+        assert english(breach) and "Take" in labels(breach)
+        assert "breached its diagnose promise" in await thread_says(slack, card, "breached")
+        await at(90)
+        again = dms(slack, "U0MGR1")[-1]
+        assert "第 1 次催办" in again.text and chinese(again)
+
 
 async def test_a_plan_task_is_sent_and_closed_in_its_readers_language(
     db_url: str, clock: FakeClock
