@@ -31,7 +31,6 @@ from bot.handlers import oncall as oncall_handlers
 from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
-from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
@@ -41,6 +40,7 @@ from bot.services.intake import ReportIntake
 from bot.services.kb_search import KbSearches
 from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
+from bot.services.readers import Readers
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.services.watchdog import Watchdog
@@ -248,7 +248,10 @@ async def build(
         wake_engine=wake_engine,
         kb_searches=KbSearches(db),
     )
-    delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
+    # each person's language, asked of Slack once a day: for what they alone read, whether
+    # answered by a handler or sent by the delivery worker (their DMs and pages)
+    readers = Readers(ctx)
+    delivery_worker = Delivery(ctx, client, metrics, delivery_settings, readers=readers)
     delivery_ref.append(delivery_worker)
     engine = TimerEngine(
         ctx,
@@ -269,7 +272,6 @@ async def build(
     )
     steps = StepIntake(ctx, patience=patience)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
-    readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
     intake = ReportIntake(ctx, patience=patience)
     report_handlers.register(bolt, ctx, metrics, intake, readers)

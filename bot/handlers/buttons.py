@@ -16,9 +16,9 @@ from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.readers import Readers
 from bot.services import queries
 from bot.services.context import Context
+from bot.services.readers import Readers
 from bot.services.steps import StepIntake, StepOutcome, StepRequest, may, run_step
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.blocks import BUTTON_STEPS, TITLE_MAX, View, mrkdwn, plain

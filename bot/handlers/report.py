@@ -19,11 +19,11 @@ from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.forms import ReportForm, read_report_form
 from bot.handlers.kb import shown
-from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
+from bot.services.readers import Readers
 from bot.services.steps import kept_text
 from bot.slack import kb as kb_blocks
 from bot.slack import report_form

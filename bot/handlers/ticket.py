@@ -16,9 +16,9 @@ from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.kb import shown
-from bot.handlers.readers import Readers
 from bot.services import kb, queries
 from bot.services.context import Context
+from bot.services.readers import Readers
 from bot.services.review import month_review, this_month
 from bot.services.review_files import MissingFontError
 from bot.services.review_post import share_files

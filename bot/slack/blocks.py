@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
 import regex
@@ -27,14 +27,6 @@ SEVERITY_EMOJI = {
     Severity.B: ":large_orange_circle:",
     Severity.C: ":large_yellow_circle:",
     Severity.D: ":white_circle:",
-}
-# English words of the pages' builders (bot/slack/paging.py, issue 13); everything else says
-# milestones through ``tr.milestone``.
-MILESTONE_LABELS = {
-    "respond": "Respond",
-    "diagnose": "Diagnose",
-    "plan": "Plan",
-    "resolve": "Resolve",
 }
 # After a deadline that depends on estimated holidays (no official plan for the year yet).
 PROVISIONAL_MARK = N_("(provisional)")
@@ -99,28 +91,6 @@ def _fit_markup(text: str, limit: int) -> str:
     if lt > gt:
         head = head[:lt]
     return head + "…"
-
-
-def slack_date(when: datetime) -> str:
-    """A Slack date token: each reader sees ``YYYY-MM-DD HH:MM`` in their own timezone (the
-    same token as ``Translator.date_token``, with a UTC fallback)."""
-    fallback = when.strftime("%Y-%m-%d %H:%M %Z")
-    return f"<!date^{int(when.timestamp())}^{{date_num}} {{time}}|{fallback}>"
-
-
-def time_left(due: datetime, now: datetime) -> str:
-    delta = due - now
-    late = delta < timedelta(0)
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours else []
-    if not days and not hours and not mins:
-        return "overdue" if late else "under 1m left"
-    parts += [f"{mins}m"] if mins else []
-    span = " ".join(parts[:2])
-    return f"overdue by {span}" if late else f"{span} left"
 
 
 # ----- the ticket message ------------------------------------------------------------

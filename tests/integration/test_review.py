@@ -7,6 +7,7 @@ import csv
 import io
 import random
 import warnings
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
+from bot.slack.i18n import Language, translator
 from storage import plan as plan_store
 from storage.db import Database
 from storage.tables import TicketRow
@@ -98,7 +100,7 @@ async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) ->
     data = await tickets_csv(ctx, review)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][0] == "编号 number" and len(rows) == 4
+    assert rows[0][:3] == ["number", "class", "state"] and len(rows) == 4
     first, second, third = rows[1:]
     assert first[:4] == ["#1", "A", "closed", ""]
     assert first[4] == "数据库停了"
@@ -106,6 +108,12 @@ async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) ->
     assert first[9] == "2026-11-23 10:15" and first[17] == "4"
     assert second[4] == "'=cmd|' /C calc'!A0"  # not a formula in a spreadsheet
     assert third[3] == "Highway Monitoring Center" and third[2] == "acknowledged"
+    # a Chinese workspace's CSV: the header and the states in Chinese, the data as typed
+    chinese = replace(ctx, config=parse_config({**CONFIG_DATA, "language": "zh-CN"}))
+    rows = list(csv.reader(io.StringIO((await tickets_csv(chinese, review)).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["编号", "类别", "状态"] and rows[0][-1] == "评分"
+    assert rows[1][:3] == ["#1", "A", "已关闭"] and rows[3][2] == "已确认"
+    assert rows[1][4] == "数据库停了" and rows[1][7] == "2026-11-23 10:00"
 
 
 async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeClock) -> None:
@@ -113,9 +121,11 @@ async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeCloc
     review = await month_review(ctx, NOVEMBER)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
-        png = await chart_png(review)
-    image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.size == (1100, 750)
+        pngs = [await chart_png(review, translator(language)) for language in Language]
+    for png in pngs:
+        image = Image.open(io.BytesIO(png))
+        assert image.format == "PNG" and image.size == (1100, 750)
+    assert pngs[0] != pngs[1]  # labelled in each language
 
 
 async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClock) -> None:
