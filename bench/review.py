@@ -190,7 +190,7 @@ async def main() -> None:
     floor_wall, floor_cpu, count = await timed(floor, args.runs)
     wall, cpu, review = await timed(figures, args.runs)
     csv_wall, csv_cpu, data = await timed(lambda: tickets_csv(ctx, review), args.runs)
-    png_wall, png_cpu, png = await timed(lambda: chart_png(review), 1)
+    png_wall, png_cpu, png = await timed(lambda: chart_png(review, ctx.tr), 1)
     kept = review.total.met
     print(
         f"month {MONTH}: {count} tickets, promises {kept.met}/{kept.due}, "

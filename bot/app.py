@@ -31,15 +31,17 @@ from bot.handlers import oncall as oncall_handlers
 from bot.handlers import plan as plan_handlers
 from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
-from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context
 from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
+from bot.services.kb_search import KbSearches
+from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
 from bot.services.queries import show_reads
+from bot.services.readers import Readers
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.services.watchdog import Watchdog
@@ -209,9 +211,11 @@ async def build(
     instance: str | None = None,
     restart_delay: float = 1.0,
     watchdog_every: float = 15.0,
+    patience: float = PATIENCE,
 ) -> Escalator:
     """Build the whole bot from settings read once. Tests call this with a fake clock, and
-    with their own ``delivery`` settings (pacing, lease). ``instance`` names this process on
+    with their own ``delivery`` settings (pacing, lease) and ``patience`` (how long a
+    report or a step is tried again while the database is away). ``instance`` names this process on
     its outbox leases (``serve``: host and port), so that started again it takes its own back.
     ``#name`` channels in the config are resolved to ids here (``conversations.list``)."""
     db = Database(settings.database_url)
@@ -244,8 +248,12 @@ async def build(
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
         shows=show_reads(db),
+        kb_searches=KbSearches(db),
     )
-    delivery_worker = Delivery(ctx, client, metrics, delivery_settings)
+    # each person's language, asked of Slack once a day: for what they alone read, whether
+    # answered by a handler or sent by the delivery worker (their DMs and pages)
+    readers = Readers(ctx)
+    delivery_worker = Delivery(ctx, client, metrics, delivery_settings, readers=readers)
     delivery_ref.append(delivery_worker)
     engine = TimerEngine(
         ctx,
@@ -264,11 +272,11 @@ async def build(
         # (and Socket Mode has none): Bolt need not check it a second time.
         request_verification_enabled=False,
     )
-    steps = StepIntake(ctx)
+    steps = StepIntake(ctx, patience=patience)
     # Bolt tries listeners in this order: the busiest (/ticket, the report form) go first.
-    readers = Readers(ctx)  # each person's language, asked of Slack once a day
     ticket_handlers.register(bolt, ctx, steps, readers)
-    report_handlers.register(bolt, ctx, metrics, ReportIntake(ctx), readers)
+    intake = ReportIntake(ctx, patience=patience)
+    report_handlers.register(bolt, ctx, metrics, intake, readers)
     button_handlers.register(bolt, ctx, steps, readers)
     home_handlers.register(bolt, ctx, steps, readers)
     oncall_handlers.register(bolt, ctx, readers)

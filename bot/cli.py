@@ -9,10 +9,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError, UserError
 from bot.settings import Settings, load_settings
 from storage.unavailable import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.slack.i18n import Translator
 
 log = logging.getLogger("escalator")
 
@@ -54,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings(os.environ)
         return _run(args, settings)
@@ -64,10 +69,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"escalator: DATABASE_URL: {exc}", file=sys.stderr)
         return 2
     except UserError as exc:
-        print(f"escalator: {exc}", file=sys.stderr)
+        tr = _reader(settings, getattr(args, "config", None))  # deadlines --config FILE
+        print(f"escalator: {tr.say(exc.message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _reader(settings: Settings | None, config_path: str | None = None) -> Translator:
+    """The configured language (SPEC §3 ``language``) for what the command tells a person:
+    its outcome and a bad input's message. What SPEC fixes stays as it is (names of
+    settings and config keys, the manifest, ``deadlines``' JSON, ``check-config``'s
+    listing of the config); so does a config that cannot be read (its error says why)."""
+    from bot.config import load_config
+    from bot.slack.i18n import Language, translator
+
+    if settings is None:
+        return translator(Language.EN)
+    try:
+        config = load_config(config_path or settings.config_path)
+    except ConfigError:
+        return translator(Language.EN)
+    return translator(config.language, config.tz)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,29 +119,40 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if command == "migrate":
         asyncio.run(commands.migrate(settings))
-        print("escalator: database is up to date")
+        tr = _reader(settings)
+        print("escalator: " + tr("The database is up to date."))
         return 0
     if command == "backup":
         commands.backup(settings, args.path)
-        print(f"escalator: backup written to {args.path}")
+        tr = _reader(settings)
+        print("escalator: " + tr("Backup written to %(path)s.", path=args.path))
         return 0
     if command == "report":
+        tr = _reader(settings)
         for path in commands.report(settings, args.month, args.out):
-            print(f"escalator: wrote {path}")
+            print("escalator: " + tr("Wrote %(path)s.", path=path))
         return 0
     if command == "kb":
         from pathlib import Path
 
         from bot import cli_kb
 
+        tr = _reader(settings)
         if args.kb_command == "import":
-            articles = cli_kb.read_articles(Path(args.dir))
+            articles = cli_kb.read_articles(Path(args.dir), tr)
             lines = asyncio.run(cli_kb.import_articles(settings, articles))
-            print("\n".join([*lines, f"escalator: {len(lines)} articles imported"]))
+            done = tr.plural("%(n)d article imported.", "%(n)d articles imported.", len(lines))
+            print("\n".join([*lines, f"escalator: {done}"]))
         else:
             files = asyncio.run(cli_kb.export_articles(settings))
             names = cli_kb.write_articles(Path(args.dir), files)
-            print(f"escalator: {len(names)} articles written to {args.dir}")
+            done = tr.plural(
+                "%(n)d article written to %(path)s.",
+                "%(n)d articles written to %(path)s.",
+                len(names),
+                path=args.dir,
+            )
+            print(f"escalator: {done}")
         return 0
     if command == "serve":
         asyncio.run(commands.serve(settings, args.host, args.port))

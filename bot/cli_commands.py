@@ -200,6 +200,6 @@ async def _review_files(
         await run_migrations(db)
         ctx = Context(db=db, config=config, clock=SystemClock())
         review = await month_review(ctx, month)
-        return review, await chart_png(review), await tickets_csv(ctx, review)
+        return review, await chart_png(review, ctx.tr), await tickets_csv(ctx, review)
     finally:
         await db.close()

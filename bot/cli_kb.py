@@ -12,13 +12,17 @@ from bot.errors import UserError
 from bot.services import kb
 from bot.services.context import Context
 from bot.settings import Settings
+from bot.slack.i18n import C_, Translator
 from storage.db import Database
 from storage.migrate import migrate
 
+SEPARATOR = C_("between the items of a list", ", ")
 
-def read_articles(folder: Path) -> list[ArticleFile]:
+
+def read_articles(folder: Path, tr: Translator) -> list[ArticleFile]:
     """Every ``*.md`` file of the folder, in name order; any bad file stops the import
-    before anything is stored, naming each bad file and what is wrong with it."""
+    before anything is stored, naming each bad file and what is wrong with it (in the
+    language of ``tr``)."""
     if not folder.is_dir():
         raise UserError("%(path)s is not a folder", path=folder)
     files = sorted(folder.glob("*.md"))
@@ -29,11 +33,14 @@ def read_articles(folder: Path) -> list[ArticleFile]:
     for path in files:
         try:
             articles.append(parse_article(path.read_text(encoding="utf-8")))
-        except (ArticleFileError, UnicodeDecodeError) as exc:
-            problems.append(f"{path.name}: {exc}")
+        except ArticleFileError as exc:
+            said = tr.marked(SEPARATOR).join(tr.say(m) for m in exc.messages)
+            problems.append(f"{path.name}: {said}")
+        except UnicodeDecodeError:
+            problems.append(f"{path.name}: " + tr("not UTF-8 text"))
     numbers = [a.number for a in articles if a.number is not None]
     if len(numbers) != len(set(numbers)):
-        problems.append("two files name the same KB number")
+        problems.append(tr("two files name the same KB number"))
     if problems:
         raise UserError(
             "nothing imported:\n%(problems)s", problems="\n".join(f"  {p}" for p in problems)

@@ -1,26 +1,25 @@
 """Knowledge-base queries: entries, the full-text search (BM25), and reports answered at once.
 
-Both databases index the same pre-made terms (:func:`bot.domain.kb.tokens`): SQLite through the
-FTS5 table ``kb_fts`` (kept by triggers, ranked with ``bm25()``), PostgreSQL through the
-tsvector column ``search_vector`` with a GIN index (written here from the terms, with the
-title weighted A and the body B, ranked with ``ts_rank``). Neither database's own parser
-touches the text, so Chinese is split the same way on both.
+Both databases index the pre-made terms of :func:`bot.domain.kb.tokens`, stored with each
+entry (``title_terms``, ``body_terms``), in postings with BM25's statistics
+(:mod:`storage.kb_postings`, kept here by the writes), and rank the same way. Neither
+database's own parser touches the text, so Chinese is split the same way on both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
-    BODY_WEIGHT,
-    TITLE_WEIGHT,
+    POSTINGS_BUDGET,
+    TERM_POSTINGS_CAP,
     Entry,
     EntryKind,
     EntryRef,
@@ -28,18 +27,16 @@ from bot.domain.kb import (
     index_terms,
     ranked_terms,
 )
+from storage import kb_postings
 from storage.tables import Counter, KbAnswerRow, KbEntryRow, TicketRow, table_of
 
 ENTRIES = table_of(KbEntryRow)
 ANSWERS = table_of(KbAnswerRow)
 COUNTERS = table_of(Counter)
 TICKETS = table_of(TicketRow)
-# What migration 0008_kb makes outside the models (storage/migrations/env.py leaves them out
-# of the comparison of models and schema).
-SEARCH_ONLY_TABLE_PREFIX = "kb_fts"
-SEARCH_ONLY_COLUMN = "search_vector"
-SEARCH_ONLY_INDEX = "ix_kb_entries_search"
-POSITION_MAX = 16_383  # PostgreSQL's largest tsvector position
+# The tables (by the start of their names) that migration 0012_kb_postings makes outside the
+# models: storage/migrations/env.py leaves them out of the comparison of models and schema.
+SEARCH_ONLY_TABLES = kb_postings.TABLES
 
 _BY_REF = select(ENTRIES).where(
     ENTRIES.c.kind == bindparam("kind"), ENTRIES.c.number == bindparam("number")
@@ -50,44 +47,6 @@ _TAKE_ARTICLE_NUMBER = (
     .values(value=COUNTERS.c.value + 1)
     .returning(COUNTERS.c.value)
 )
-# The best rows of the index first, then their entries (joining first would read every
-# matching entry's text). Retired entries are not in the index (the migration's triggers).
-SQLITE_SEARCH = text(
-    "SELECT e.*, best.score FROM ("
-    f"SELECT rowid, bm25(kb_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score FROM kb_fts "
-    "WHERE kb_fts MATCH :query ORDER BY score LIMIT :limit"
-    ") AS best JOIN kb_entries e ON e.id = best.rowid ORDER BY best.score"
-)
-SQLITE_TERM_COUNTS = text("SELECT term, doc FROM kb_fts_terms WHERE term IN :terms").bindparams(
-    bindparam("terms", expanding=True)
-)
-# ts_rank with normalization 1 (divided by 1 + the log of the length), the weights of
-# A (title) and B (body) in the ratio of TITLE_WEIGHT to BODY_WEIGHT; higher is better.
-POSTGRESQL_WEIGHTS = f"{{0,0,{BODY_WEIGHT / TITLE_WEIGHT},1}}"  # D, C, B, A
-POSTGRESQL_SEARCH = text(
-    f"SELECT e.*, -ts_rank('{POSTGRESQL_WEIGHTS}'::real[], e.search_vector, q.query, 1) AS score "
-    "FROM kb_entries e, (SELECT CAST(:query AS tsquery) AS query) q "
-    "WHERE e.search_vector @@ q.query AND e.retired_at IS NULL "
-    "ORDER BY score LIMIT :limit"
-)
-# How many entries hold each of the search's terms, as PostgreSQL's statistics estimate it:
-# ANALYZE (autovacuum) keeps the most common lexemes of the tsvector column with their
-# frequencies; a term not among them is rarer than all of them. Reading them is a catalog
-# lookup, not a scan (ts_stat would read every entry).
-POSTGRESQL_TERM_COUNTS = text(
-    "SELECT t.term, t.freq * c.reltuples AS entries "
-    "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
-    "AND c.relnamespace = to_regnamespace(s.schemaname), "
-    "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS t(term, freq) "
-    "WHERE s.schemaname = current_schema() AND s.tablename = 'kb_entries' "
-    "AND s.attname = 'search_vector' AND t.term IN :terms"
-).bindparams(bindparam("terms", expanding=True))
-POSTGRESQL_HAS_STATISTICS = text(
-    "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
-    "AND tablename = 'kb_entries' AND attname = 'search_vector' "
-    "AND most_common_elems IS NOT NULL"
-)
-_SET_VECTOR = text("UPDATE kb_entries SET search_vector = CAST(:vector AS tsvector) WHERE id = :id")
 
 
 @dataclass(frozen=True)
@@ -102,12 +61,25 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class IndexStats:
+    """What the index says of a search's terms: how many entries in use hold each (a term
+    none holds is left out), and how many entries there are (:func:`index_stats`)."""
+
+    counts: dict[str, int]
+    totals: kb_postings.Totals
+
+    @property
+    def entries(self) -> int:
+        return self.totals.entries
+
+
+@dataclass(frozen=True)
 class Candidates:
     """What the index found best (by its rarest terms), and what ranking them again by every
-    term needs: how many entries hold each term (None: unknown) and how many there are."""
+    term needs: how many entries hold each term and how many there are."""
 
     hits: list[Hit]
-    counts: dict[str, int] | None
+    counts: dict[str, int]
     entries: int
 
 
@@ -150,30 +122,9 @@ def _values(content: EntryText, terms: IndexTerms) -> dict[str, Any]:
     }
 
 
-def tsvector_literal(terms: IndexTerms) -> str:
-    """The terms as a tsvector value with positions and weights (title A, body B), made here
-    rather than by PostgreSQL's parser, whose idea of a word depends on the server's locale."""
-    positions: dict[str, list[str]] = {}
-    for index, term in enumerate(terms.all):
-        weight = "A" if index < len(terms.title) else "B"
-        positions.setdefault(term, []).append(f"{min(index + 1, POSITION_MAX)}{weight}")
-    return " ".join(
-        "'" + term.replace("'", "''") + "':" + ",".join(places[:256])
-        for term, places in positions.items()
-    )
-
-
-def tsquery_literal(terms: Sequence[str]) -> str:
-    return " | ".join("'" + term.replace("'", "''") + "'" for term in terms)
-
-
-def fts5_query(terms: Sequence[str]) -> str:
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-
-
-async def _index(conn: AsyncConnection, entry_id: int, terms: IndexTerms) -> None:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(_SET_VECTOR, {"vector": tsvector_literal(terms), "id": entry_id})
+def _stored_terms(title_terms: str, body_terms: str) -> IndexTerms:
+    """The terms an entry was indexed with (as stored, whatever the tokenizer says today)."""
+    return IndexTerms(title=title_terms.split(), body=body_terms.split())
 
 
 async def get_entry(conn: AsyncConnection, ref: EntryRef) -> Entry | None:
@@ -194,11 +145,16 @@ async def put_entry(
     values = _values(content, terms)
     found = (
         await conn.execute(
-            select(ENTRIES.c.id).where(
-                ENTRIES.c.kind == ref.kind.value, ENTRIES.c.number == ref.number
-            )
+            select(
+                ENTRIES.c.id, ENTRIES.c.title_terms, ENTRIES.c.body_terms, ENTRIES.c.retired_at
+            ).where(ENTRIES.c.kind == ref.kind.value, ENTRIES.c.number == ref.number)
         )
     ).first()
+    old = (
+        None
+        if found is None or found.retired_at is not None
+        else _stored_terms(found.title_terms, found.body_terms)
+    )
     if found is None:
         result = await conn.execute(
             insert(ENTRIES)
@@ -222,7 +178,7 @@ async def put_entry(
             .where(ENTRIES.c.id == entry_id)
             .values(updated_at=now, retired_at=None, retired_by=None, **values)
         )
-    await _index(conn, entry_id, terms)
+    await kb_postings.replace(conn, entry_id, old, terms)
     entry = await get_entry(conn, ref)
     assert entry is not None
     return entry
@@ -243,68 +199,48 @@ async def keep_article_numbers_above(conn: AsyncConnection, number: int) -> None
 
 async def retire(conn: AsyncConnection, ref: EntryRef, *, by: str, now: datetime) -> bool:
     """Take the entry out of searches; False when there is no such entry in use."""
-    result = await conn.execute(
-        update(ENTRIES)
-        .where(
-            ENTRIES.c.kind == ref.kind.value,
-            ENTRIES.c.number == ref.number,
-            ENTRIES.c.retired_at.is_(None),
+    found = (
+        await conn.execute(
+            update(ENTRIES)
+            .where(
+                ENTRIES.c.kind == ref.kind.value,
+                ENTRIES.c.number == ref.number,
+                ENTRIES.c.retired_at.is_(None),
+            )
+            .values(retired_at=now, retired_by=by, updated_at=now)
+            .returning(ENTRIES.c.id, ENTRIES.c.title_terms, ENTRIES.c.body_terms)
         )
-        .values(retired_at=now, retired_by=by, updated_at=now)
-    )
-    return bool(result.rowcount)
+    ).first()
+    if found is None:
+        return False
+    terms = _stored_terms(found.title_terms, found.body_terms)
+    await kb_postings.replace(conn, int(found.id), terms, None)
+    return True
 
 
-async def term_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:
-    """How many entries in use hold each of the terms (a term no entry holds may be left
-    out), for :func:`search`; None when the database does not say. One read serves the
-    terms of several searches."""
-    if not terms:
-        return {}
-    if conn.dialect.name == "sqlite":
-        rows = (await conn.execute(SQLITE_TERM_COUNTS, {"terms": list(terms)})).all()
-        return {str(r.term): int(r.doc) for r in rows}
-    if conn.dialect.name == "postgresql":
-        return await _postgresql_counts(conn, terms)
-    return None
+async def index_stats(conn: AsyncConnection, terms: Sequence[str]) -> IndexStats:
+    """How many entries in use hold each of the terms, and how many there are, for
+    :func:`search`. One read serves the terms of several searches."""
+    return IndexStats(await kb_postings.counts(conn, terms), await kb_postings.totals(conn))
 
 
 async def search(
-    conn: AsyncConnection,
-    terms: Sequence[str],
-    *,
-    limit: int,
-    counts: Mapping[str, int] | None,
+    conn: AsyncConnection, terms: Sequence[str], *, limit: int, stats: IndexStats
 ) -> Candidates:
     """The ``limit`` best entries in use for the terms (any of them), by BM25 over the rarest
     terms (:func:`bot.domain.kb.ranked_terms`), with the statistics to rank them again.
-    ``counts``: :func:`term_counts` of (at least) these terms."""
-    ranked = ranked_terms(terms, counts)
-    known = None if counts is None else {t: counts[t] for t in terms if t in counts}
+    ``stats``: :func:`index_stats` of (at least) these terms."""
+    known = {t: stats.counts[t] for t in terms if t in stats.counts}
+    ranked = ranked_terms(terms, known, POSTINGS_BUDGET, cap=TERM_POSTINGS_CAP)
     if not ranked:
-        return Candidates([], known, 0)
-    if conn.dialect.name == "postgresql":
-        params: dict[str, Any] = {"query": tsquery_literal(ranked), "limit": limit}
-        rows = (await conn.execute(POSTGRESQL_SEARCH, params)).all()
-    else:
-        params = {"query": fts5_query(ranked), "limit": limit}
-        rows = (await conn.execute(SQLITE_SEARCH, params)).all()
-    entries = int(await conn.scalar(select(func.max(ENTRIES.c.id))) or 0)
+        return Candidates([], known, stats.entries)
+    params = kb_postings.search_params(ranked, known, stats.totals, limit=limit)
+    rows = (await conn.execute(kb_postings.search_statement(len(ranked)), params)).all()
     hits = [
         Hit(to_entry(row), tuple(row.title_terms.split()), tuple(row.body_terms.split()))
         for row in rows
     ]
-    return Candidates(hits, known, entries)
-
-
-async def _postgresql_counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int] | None:
-    """Estimated entries per term (a term the statistics do not list: 1); None before the
-    table was first analyzed (it is small then, and every term is ranked)."""
-    if (await conn.execute(POSTGRESQL_HAS_STATISTICS)).first() is None:
-        return None
-    rows = (await conn.execute(POSTGRESQL_TERM_COUNTS, {"terms": list(terms)})).all()
-    known = {str(r.term): max(1, int(r.entries)) for r in rows}
-    return {term: known.get(term, 1) for term in terms}
+    return Candidates(hits, known, stats.entries)
 
 
 async def ticket_locations(
@@ -367,8 +303,3 @@ async def answered_at_once(conn: AsyncConnection, start: datetime, end: datetime
         select(func.count()).select_from(ANSWERS).where(ANSWERS.c.at >= start, ANSWERS.c.at < end)
     )
     return int(count or 0)
-
-
-def search_statement(dialect: str) -> TextClause:
-    """The search statement a dialect runs (tests compile the PostgreSQL one)."""
-    return POSTGRESQL_SEARCH if dialect == "postgresql" else SQLITE_SEARCH

@@ -297,12 +297,13 @@ async def take_over(conn: AsyncConnection, *, owner: str, now: datetime) -> int:
 
 async def sent_prompts(
     conn: AsyncConnection, ticket_number: int, prompt: str
-) -> list[tuple[str, str]]:
-    """Where the ticket's messages that asked ``prompt`` were posted (channel, ts), oldest
-    first: the messages to update once it is answered. A ticket has few notices; the
-    payload is read here rather than with each database's own JSON operators."""
+) -> list[tuple[str, str, str | None]]:
+    """Where the ticket's messages that asked ``prompt`` were posted (channel, ts, and the
+    person a DM went to; None for a thread line), oldest first: the messages to update once
+    it is answered. A ticket has few notices; the payload is read here rather than with each
+    database's own JSON operators."""
     rows = await conn.execute(
-        select(OutboxRow.payload, OutboxRow.result)
+        select(OutboxRow.kind, OutboxRow.payload, OutboxRow.result)
         .where(
             OutboxRow.ticket_number == ticket_number,
             OutboxRow.sent_at.is_not(None),
@@ -310,13 +311,14 @@ async def sent_prompts(
         )
         .order_by(OutboxRow.id)
     )
-    found: list[tuple[str, str]] = []
-    for payload, result in rows:
+    found: list[tuple[str, str, str | None]] = []
+    for kind, payload, result in rows:
         if (payload or {}).get("prompt") != prompt or not isinstance(result, dict):
             continue
         channel, ts = result.get("channel"), result.get("ts")
+        user = (payload or {}).get("user") if kind == NoticeKind.DM else None
         if isinstance(channel, str) and isinstance(ts, str):
-            found.append((channel, ts))
+            found.append((channel, ts, str(user) if user else None))
     return found
 
 

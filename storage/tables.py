@@ -313,9 +313,9 @@ class ReviewPostRow(Base):
 class KbEntryRow(Base):
     """A knowledge-base entry: a resolved ticket (``kind`` ticket, ``number`` its number) or an
     article (``kind`` article, ``number`` its KB number). ``title_terms`` and ``body_terms``
-    are the tokens of :func:`bot.domain.kb.tokens` joined by spaces: SQLite's FTS5 table
-    ``kb_fts`` indexes them (kept by triggers), PostgreSQL a tsvector column with a GIN index
-    (both made by migration 0008_kb, outside these models: see storage.kb.SEARCH_ONLY)."""
+    are the tokens of :func:`bot.domain.kb.tokens` joined by spaces: the postings of
+    storage.kb_postings index them (migration 0012_kb_postings, outside these models: see
+    storage.kb.SEARCH_ONLY_TABLES)."""
 
     __tablename__ = "kb_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

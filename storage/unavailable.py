@@ -8,7 +8,7 @@ as ``DATABASE_URL`` with host, port and database, never the password.
 from __future__ import annotations
 
 from sqlalchemy import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 
 class DatabaseUnavailable(Exception):
@@ -45,3 +45,28 @@ def unavailable(url: str, error: BaseException) -> DatabaseUnavailable | None:
     if password:
         reason = reason.replace(str(password), "***")
     return DatabaseUnavailable(url, reason)
+
+
+# PostgreSQL's SQLSTATEs of a database away for a while: connection exceptions (08), a
+# server shutting down or starting (57P01-57P03), out of connections or memory (53), a database
+# that takes no connections for now (55000 "not currently accepting connections"); and the
+# conflicts a transaction tried again gets past (serialization failure, deadlock).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53", "55000", "40001", "40P01")
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a failed statement met the database away for a while (SQLite's write lock held
+    past the busy timeout, a PostgreSQL server restarting, a dropped connection): worth trying
+    again. A fault of the statement itself (a constraint, bad SQL) is not."""
+    if isinstance(error, DatabaseUnavailable | OSError | TimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATES)
+    # SQLite (no SQLSTATE): "database is locked" and other lock and I/O waits are
+    # OperationalErrors; the driver's InterfaceError is a connection gone.
+    return isinstance(error, OperationalError | InterfaceError)

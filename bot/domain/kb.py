@@ -4,8 +4,8 @@ that pick and order matches. Pure: no I/O.
 Chinese has no spaces and most of its words are two characters (数据, 备份), so a run of CJK
 characters is indexed as its overlapping pairs (数据库 -> 数据 据库), as Lucene's CJK analyzer
 does; a lone CJK character stands for itself. Latin text is split into lower-cased words with a
-light suffix stemming (printers, printing -> print). The same tokens go into SQLite FTS5 and
-PostgreSQL full-text search, which rank them with BM25 (:mod:`storage.kb`).
+light suffix stemming (printers, printing -> print). The same tokens go into the same postings
+on SQLite and PostgreSQL, ranked with BM25 (:mod:`storage.kb`, :mod:`storage.kb_postings`).
 """
 
 from __future__ import annotations
@@ -27,17 +27,21 @@ ANSWER_MAX = 3000
 SEARCH_LIMIT = 5  # matches `/kb words` shows
 OFFER_LIMIT = 3  # matches the report form offers
 CANDIDATES = 50  # matches the index ranks first; re-ranked here by every term of the search
-TITLE_WEIGHT = 2.0  # BM25 weight of the title (summary) against the body
-BODY_WEIGHT = 1.0
+TITLE_WEIGHT = 2  # BM25 weight of the title (summary) against the body (whole numbers: the
+BODY_WEIGHT = 1  # weighted frequencies and lengths are stored as integers)
 BM25_K1 = 1.2
 BM25_B = 0.75
-# The index's ranking visits every entry that holds a term it is given. A long search's
-# commonest terms (失败, 无法, 系统) are in thousands of entries and weigh little in BM25: the
-# index ranks by the rarest terms, and commoner ones only while the entries they bring stay
-# under the budget; its best :data:`CANDIDATES` are then ranked again by every term
-# (:func:`bm25_scores`). Measured in bench/kb.py (docs/benchmarks.md).
+WEIGHTED_MAX = 32_767  # a stored weighted frequency or length is cut to this (smallint)
+# The index's ranking reads the postings of the terms it is given. A long search's commonest
+# terms (失败, 无法, 系统) are in thousands of entries and weigh little in BM25: the index
+# ranks by the rarest terms, and commoner ones only while their postings stay under the
+# budget; its best :data:`CANDIDATES` are then ranked again by every term
+# (:func:`bm25_scores`). Each term's postings are read best first (highest weighted
+# frequency, then shortest entry) and at most :data:`TERM_POSTINGS_CAP` of them: a term in
+# 60,000 entries costs what one in 2,000 does. Measured in bench/kb.py (docs/benchmarks.md).
 RANKED_TERMS_MIN = 4
-POSTINGS_BUDGET = 6_000
+POSTINGS_BUDGET = 8_000
+TERM_POSTINGS_CAP = 2_000
 # A match must share this share of the query's distinct terms (at least one term): a single
 # shared pair such as 失败 ("failed") does not make a report about printing match one about
 # backups.
@@ -142,22 +146,59 @@ def shared_enough(query: Sequence[str], entry_terms: Iterable[str]) -> bool:
 
 
 def ranked_terms(
-    terms: Sequence[str], counts: Mapping[str, int] | None, budget: int = POSTINGS_BUDGET
+    terms: Sequence[str],
+    counts: Mapping[str, int] | None,
+    budget: int = POSTINGS_BUDGET,
+    *,
+    cap: int | None = None,
 ) -> list[str]:
-    """The terms the index ranks by, given how many entries hold each (None: the database
-    does not say, and every term is ranked), within ``budget`` entries visited (the
-    :data:`RANKED_TERMS_MIN` rarest whatever they cost). Terms no entry holds are left out."""
+    """The terms the index ranks by, rarest first, given how many entries hold each (None:
+    the database does not say, and every term is ranked), within ``budget`` postings visited
+    (the :data:`RANKED_TERMS_MIN` rarest whatever they cost; ``cap``: the most the index
+    reads of one term). Terms no entry holds are left out."""
     if counts is None:
         return list(terms)
     present = sorted((t for t in terms if counts.get(t, 0) > 0), key=lambda t: counts[t])
     kept: list[str] = []
     postings = 0
     for term in present:
-        if len(kept) >= RANKED_TERMS_MIN and postings + counts[term] > budget:
+        cost = counts[term] if cap is None else min(counts[term], cap)
+        if len(kept) >= RANKED_TERMS_MIN and postings + cost > budget:
             break
         kept.append(term)
-        postings += counts[term]
+        postings += cost
     return kept
+
+
+def idf(held: int, entries: int) -> float:
+    """BM25's weight of a term that ``held`` of ``entries`` entries hold (at least one)."""
+    total = max(entries, 1)
+    held = min(max(held, 1), total)
+    return math.log((total - held + 0.5) / (held + 0.5) + 1.0)
+
+
+def weighted(title: Sequence[str], body: Sequence[str]) -> tuple[dict[str, int], int]:
+    """An entry's weighted frequency of each term (a title's counts :data:`TITLE_WEIGHT`
+    times) and its weighted length: BM25F with one length, as both rankings use it."""
+    freq: dict[str, int] = {}
+    for term in title:
+        freq[term] = freq.get(term, 0) + TITLE_WEIGHT
+    for term in body:
+        freq[term] = freq.get(term, 0) + BODY_WEIGHT
+    return freq, TITLE_WEIGHT * len(title) + BODY_WEIGHT * len(body)
+
+
+@dataclass(frozen=True)
+class LengthNorm:
+    """BM25's length normalization as two numbers, so that a term's part of an entry's score is
+    ``idf * (k1 + 1) * tf / (tf + base + per_unit * length)`` (what the index sums)."""
+
+    base: float
+    per_unit: float
+
+    @classmethod
+    def over(cls, average_length: float) -> LengthNorm:
+        return cls(BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / (average_length or 1.0))
 
 
 def bm25_scores(
@@ -172,26 +213,15 @@ def bm25_scores(
     ``entries``: how many there are. The average length is the candidates'."""
     if not docs:
         return []
-    shaped = []
-    for title, body in docs:
-        freq: dict[str, float] = {}
-        for term in title:
-            freq[term] = freq.get(term, 0.0) + TITLE_WEIGHT
-        for term in body:
-            freq[term] = freq.get(term, 0.0) + BODY_WEIGHT
-        shaped.append((freq, TITLE_WEIGHT * len(title) + BODY_WEIGHT * len(body)))
-    average = sum(length for _, length in shaped) / len(shaped) or 1.0
-    total = max(entries, 1)
-    weights = {}
-    for term in query:
-        held = min(max((counts or {}).get(term, 1), 1), total)
-        weights[term] = math.log((total - held + 0.5) / (held + 0.5) + 1.0)
+    shaped = [weighted(title, body) for title, body in docs]
+    norm = LengthNorm.over(sum(length for _, length in shaped) / len(shaped))
+    weights = {term: idf((counts or {}).get(term, 1), entries) for term in query}
     scores = []
     for freq, length in shaped:
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / average)
+        below = norm.base + norm.per_unit * length
         scores.append(
             sum(
-                weights[term] * freq[term] * (BM25_K1 + 1) / (freq[term] + norm)
+                weights[term] * freq[term] * (BM25_K1 + 1) / (freq[term] + below)
                 for term in query
                 if term in freq
             )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import yaml
 
 from bot.domain.kb import EntryKind, article_errors, parse_ref
+from bot.errors import Message
 
 PROBLEM_HEADINGS = frozenset({"problem", "symptom", "symptoms", "问题", "现象", "问题描述"})
 ANSWER_HEADINGS = frozenset(
@@ -36,7 +37,23 @@ _HEADING = re.compile(r"^(?P<marks>#{1,2})[ \t]+(?P<text>.+?)[ \t]*#*[ \t]*$", r
 
 
 class ArticleFileError(ValueError):
-    """A file that is not an article; the message says what is wrong."""
+    """A file that is not an article; its messages say what is wrong (in English as a
+    string, in a reader's language through a translator)."""
+
+    def __init__(self, *messages: Message) -> None:
+        self.messages = messages
+        super().__init__(", ".join(str(message) for message in messages))
+
+
+# What is wrong with one of an article's parts (bot.domain.kb.article_errors), by part.
+PART_PROBLEMS = {
+    ("title", "missing"): Message("no title"),
+    ("problem", "missing"): Message("no problem"),
+    ("answer", "missing"): Message("no answer"),
+    ("title", "too_long"): Message("too long a title"),
+    ("problem", "too_long"): Message("too long a problem"),
+    ("answer", "too_long"): Message("too long an answer"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,10 +73,12 @@ def parse_article(source: str) -> ArticleFile:
         try:
             loaded = yaml.safe_load(front.group("yaml")) or {}
         except yaml.YAMLError as exc:
-            problem = f"the front matter is not YAML ({exc.__class__.__name__})"
+            problem = Message(
+                "the front matter is not YAML (%(error)s)", error=exc.__class__.__name__
+            )
             raise ArticleFileError(problem) from None
         if not isinstance(loaded, dict):
-            raise ArticleFileError("the front matter is not a set of `key: value` lines")
+            raise ArticleFileError(Message("the front matter is not a set of `key: value` lines"))
         meta = {str(k): v for k, v in loaded.items()}
         body = body[front.end() :]
     title = str(meta.get("title") or "").strip()
@@ -89,11 +108,7 @@ def parse_article(source: str) -> ArticleFile:
     )
     errors = article_errors(title=article.title, problem=article.problem, answer=article.answer)
     if errors:
-        described = ", ".join(
-            f"{'no' if problem == 'missing' else 'too long a'} {field}"
-            for field, problem in errors.items()
-        )
-        raise ArticleFileError(described)
+        raise ArticleFileError(*(PART_PROBLEMS[part] for part in errors.items()))
     return article
 
 
@@ -111,7 +126,9 @@ def _number(raw: object) -> int | None:
         return None
     ref = parse_ref(str(raw))
     if ref is None or ref.kind is not EntryKind.ARTICLE:
-        raise ArticleFileError(f"id {raw!r} is not an article number such as KB-3")
+        raise ArticleFileError(
+            Message("id %(id)s is not an article number such as KB-3", id=repr(raw))
+        )
     return ref.number
 
 

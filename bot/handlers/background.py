@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 _running: set[asyncio.Task[Any]] = set()  # strong references until each task is done
 
 
-def after_answer(work: Coroutine[Any, Any, Any]) -> None:
-    """Run ``work`` as its own task; a failure is logged (as Bolt logs a listener's)."""
+def after_answer(work: Awaitable[Any]) -> None:
+    """Run ``work`` (a coroutine, or a task already running) to its end; a failure is logged
+    (as Bolt logs a listener's)."""
     task = asyncio.ensure_future(work)
     _running.add(task)
     task.add_done_callback(_finished)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,16 +14,23 @@ from bot.domain.kb import KEEP_OUT
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step
 from bot.errors import UserError
+from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
-from bot.handlers.readers import Readers
 from bot.services import queries
 from bot.services.context import Context
-from bot.services.steps import StepIntake, StepRequest, may, run_step
+from bot.services.readers import Readers
+from bot.services.steps import StepIntake, StepOutcome, StepRequest, may, run_step
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.blocks import BUTTON_STEPS, TITLE_MAX, View, mrkdwn, plain
-from bot.slack.i18n import Translator
+from bot.slack.i18n import N_, Translator
 from bot.slack.ids import Action, Callback
 from bot.slack.views import show_blocks
+
+log = logging.getLogger(__name__)
+
+SLOW_FORM = N_(
+    "Saving takes longer than usual. What you typed is kept here: submit again in a moment."
+)
 
 Reply = Callable[[str], Awaitable[None]]
 # Buttons that open the form of their step (BUTTON_STEPS: checked to be allowed first).
@@ -194,6 +202,11 @@ async def _step(
         tr = await readers.of(client, body["user"]["id"])
         await reply(tr.say(exc.message))
         return
+    except Exception:  # the database away for longer than a step waits: say so
+        log.exception("a button's step failed", extra={"user": body["user"]["id"]})
+        tr = readers.known(body["user"]["id"])
+        await reply(tr("This could not be done just now, and nothing changed. Please try again."))
+        return
     if outcome.change is not None:  # not a retry of a click answered before
         tr = await readers.of(client, body["user"]["id"])
         await reply(tr.say(outcome.message))
@@ -231,16 +244,23 @@ async def _submit_step(
 ) -> None:
     """Run the step a form asked for; a refusal shows as an error on the form's first input."""
     first_input = next(b["block_id"] for b in view["blocks"] if b["type"] == "input")
+    work = run_step(
+        ctx,
+        number=_metadata_ticket(view),
+        step=step,
+        user_id=body["user"]["id"],
+        request_key=f"view:{view['id']}",
+    )
     try:
-        outcome = await run_step(
-            ctx,
-            number=_metadata_ticket(view),
-            step=step,
-            user_id=body["user"]["id"],
-            request_key=f"view:{view['id']}",
-        )
+        outcome = await within(work)
     except UserError as exc:
         await ack(response_action="errors", errors={first_input: tr.say(exc.message)})
+        return
+    if not isinstance(outcome, StepOutcome):
+        # The database is slow: the form stays open with what was typed; the step goes on,
+        # and the form's request key makes a second submit apply it once.
+        after_answer(outcome)
+        await ack(response_action="errors", errors={first_input: tr(SLOW_FORM)})
         return
     await ack(
         response_action="update",

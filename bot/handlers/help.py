@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.handlers.readers import Readers
+from bot.services.readers import Readers
 from bot.slack.blocks import escape
 from bot.slack.i18n import Translator
 from bot.slack.ticket_parser import help_text

@@ -12,10 +12,10 @@ from bot.domain.roles import may
 from bot.domain.tickets import Ticket
 from bot.errors import UserError
 from bot.handlers.background import after_answer
-from bot.handlers.readers import Readers
 from bot.handlers.ticket import AGAIN, execute
 from bot.services import queries
 from bot.services.context import Context
+from bot.services.readers import Readers
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.slack import report_form
 from bot.slack.i18n import Translator

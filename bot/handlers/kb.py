@@ -14,9 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.kb import BadQuery, EntryKind, article_errors, parse_ref, parse_token
 from bot.errors import UserError
-from bot.handlers.readers import Readers
 from bot.services import kb
 from bot.services.context import Context
+from bot.services.readers import Readers
 from bot.slack import kb as kb_blocks
 from bot.slack.i18n import Translator
 from bot.slack.kb import KbAction, Shown

@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError, Message, UserError
-from bot.handlers.readers import Readers
 from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
+from bot.services.readers import Readers
 from bot.sla.policy import parse_duration
 from bot.slack.oncall_text import oncall_answer, override_taken
 

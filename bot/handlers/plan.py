@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
-from bot.handlers.readers import Readers
 from bot.services import plan
 from bot.services.context import Context
 from bot.services.plan import Closed
+from bot.services.readers import Readers
 from bot.slack.blocks import TITLE_MAX, mrkdwn, plain
 from bot.slack.i18n import Translator
 from bot.slack.plan_blocks import PlanAction, PlanForm, skip_modal, survey_modal
@@ -51,13 +51,13 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 
 
 async def _update(
-    ctx: Context, client: AsyncWebClient, channel: str | None, ts: str | None, closed: Closed
+    tr: Translator, client: AsyncWebClient, channel: str | None, ts: str | None, closed: Closed
 ) -> None:
-    """The task's message says what became of it and loses its buttons (in the workspace's
-    language, as the bot sent it)."""
+    """The task's message says what became of it and loses its buttons (in ``tr``: the
+    language of the one who closed it, whose direct message it is, as the bot sent it)."""
     if channel is None or ts is None:
         return
-    text, blocks = closed.message(ctx.tr)
+    text, blocks = closed.message(tr)
     try:
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
     except SlackApiError as error:  # the record is kept; the old message just stays
@@ -85,7 +85,8 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             tr = await readers.of(client, body["user"]["id"])
             await _say(respond, tr.say(exc.message))
             return
-        await _update(ctx, client, *_where(body), closed)
+        tr = await readers.of(client, body["user"]["id"])
+        await _update(tr, client, *_where(body), closed)
 
     @app.action(PlanAction.SKIP.value)
     async def skip_pressed(
@@ -129,7 +130,7 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             return
         done = _done_view(tr, tr("Skipped; the reason is recorded."))
         await ack(response_action="update", view=done)
-        await _update(ctx, client, channel, ts, closed)
+        await _update(await readers.of(client, body["user"]["id"]), client, channel, ts, closed)
 
     @app.view(PlanForm.SURVEY.value)
     async def survey_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -154,4 +155,4 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             return
         done = _done_view(tr, tr("Thank you for your answer."))
         await ack(response_action="update", view=done)
-        await _update(ctx, client, channel, ts, closed)
+        await _update(await readers.of(client, body["user"]["id"]), client, channel, ts, closed)

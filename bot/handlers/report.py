@@ -19,11 +19,11 @@ from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.forms import ReportForm, read_report_form
 from bot.handlers.kb import shown
-from bot.handlers.readers import Readers
 from bot.metrics import Metrics
 from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import ReportIntake, ReportOutcome
+from bot.services.readers import Readers
 from bot.services.steps import kept_text
 from bot.slack import kb as kb_blocks
 from bot.slack import report_form
@@ -77,7 +77,7 @@ def register(
 ) -> None:
     # The submission first: Bolt tries listeners in the order they are registered.
     @app.view(Callback.REPORT)
-    async def submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
         tr = readers.known(body["user"]["id"])  # the form's answer cannot wait on Slack
         form = read_report_form(view)
@@ -99,14 +99,17 @@ def register(
             reporter_id=body["user"]["id"],
             origin_channel=channel if isinstance(channel, str) else None,
         )
-        result = await within(intake.submit(draft, f"view:{view['id']}"))
+        result = await within(intake.store(draft, f"view:{view['id']}"))
         if not isinstance(result, ReportOutcome):
-            # The database is slow: the report is being stored (it will be, or the task
-            # fails alone); the reporter gets the number by direct message.
+            # The database is slow or away: the report is being stored (tried again while
+            # the database is away); the reporter gets the number by direct message, or,
+            # should it never be stored, what they wrote.
             await ack(response_action="update", view=report_form.report_pending(tr))
             offer = form.metadata.get(OFFER)
             after_answer(
-                _count_when_stored(metrics, tr, result, offer if isinstance(offer, str) else None)
+                _count_when_stored(
+                    metrics, tr, client, draft, result, offer if isinstance(offer, str) else None
+                )
             )
             return
         outcome = result
@@ -223,13 +226,42 @@ def register(
 
 
 async def _count_when_stored(
-    metrics: Metrics, tr: Translator, stored: Awaitable[ReportOutcome], offer: str | None
+    metrics: Metrics,
+    tr: Translator,
+    client: AsyncWebClient,
+    draft: ReportDraft,
+    stored: Awaitable[ReportOutcome],
+    offer: str | None,
 ) -> None:
-    outcome = await stored
+    try:
+        outcome = await stored
+    except Exception:
+        log.exception("a report was not stored", extra={"user": draft.reporter_id})
+        await _give_back(client, tr, draft)
+        return
     if outcome.created:
         metrics.tickets_reported.labels(severity=outcome.ticket.severity.value).inc()
     if offer is not None:
         await _offer_used(tr, offer, outcome.ticket)
+
+
+async def _give_back(client: AsyncWebClient, tr: Translator, draft: ReportDraft) -> None:
+    """Tell the reporter their report was not stored, with what they wrote, to send again."""
+    try:
+        await client.chat_postMessage(
+            channel=draft.reporter_id,
+            text=tr("Your report could not be saved."),
+            blocks=report_form.report_not_stored(tr, draft),
+        )
+    except (SlackClientError, OSError, TimeoutError):
+        # The last place the words are kept: the log.
+        log.error(
+            "the reporter was not told; their report: %r / %r / %r",
+            draft.summary,
+            draft.details,
+            draft.system,
+            extra={"user": draft.reporter_id},
+        )
 
 
 async def _offer_used(tr: Translator, response_url: str, ticket: Ticket) -> None:

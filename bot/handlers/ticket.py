@@ -16,14 +16,15 @@ from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.kb import shown
-from bot.handlers.readers import Readers
 from bot.services import kb, queries
 from bot.services.context import Context
+from bot.services.readers import Readers
 from bot.services.review import month_review, this_month
 from bot.services.review_files import MissingFontError
 from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
+from bot.slack.blocks import given_back
 from bot.slack.i18n import N_, Translator
 from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text
@@ -33,6 +34,10 @@ from bot.slack.views import list_blocks, show_blocks
 log = logging.getLogger(__name__)
 
 AGAIN = "again"  # in an answer: the same request was answered before
+NOT_DONE = N_(
+    "This could not be done just now, and nothing changed. Here is what you typed, to try "
+    "again in a while:"
+)
 MESSAGE_BLOCKS_MAX = 50  # Slack's limit of blocks in a message
 
 LIST_TITLES = {
@@ -136,11 +141,22 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         # the database is slow: answer when it is done
         tr = readers.known(user_id)
         await ack(text=tr("Working on it…"))
-        after_answer(_answer_later(respond, result))
+        typed = f"/ticket {body.get('text', '')}".rstrip()
+        after_answer(_answer_later(respond, tr, typed, result))
 
 
-async def _answer_later(respond: AsyncRespond, answer: Awaitable[dict[str, Any]]) -> None:
-    await respond(response_type="ephemeral", replace_original=True, **(await answer))
+async def _answer_later(
+    respond: AsyncRespond, tr: Translator, typed: str, answer: Awaitable[dict[str, Any]]
+) -> None:
+    """The command's answer once its work is done; when the work failed (the database away
+    for longer than a step waits), the command as typed, to send again."""
+    try:
+        reply = await answer
+    except Exception:
+        log.exception("a command failed after its answer")
+        headline = tr(NOT_DONE)
+        reply = {"text": headline, "blocks": given_back(headline, [("", typed)])}
+    await respond(response_type="ephemeral", replace_original=True, **reply)
 
 
 async def _share_later(

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Config
 from bot.domain.escalation import Audience, recipients
 from bot.domain.notices import NoticeKind
+from bot.domain.roles import Actor
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Promise, Ticket, deadlines_of
 from bot.services.context import Context
 from bot.services.estimates import tell_estimated
+from bot.services.readers import to_one
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import (
@@ -29,14 +32,13 @@ from bot.sla.stages import (
     unfired,
 )
 from bot.slack import paging as blocks_pages
+from bot.slack.i18n import translator
 from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage.outbox import NewNotice
 from storage.stage_timers import Arm, StoredTimer
 
 log = logging.getLogger(__name__)
-# Pages that ask an engineer to acknowledge; the others page managers (take, escalate).
-ENGINEER_PAGES = frozenset({StageKind.PAGE_PRIMARY, StageKind.PAGE_SECONDARY})
 
 
 def plan_for(ctx: Context, ticket: Ticket, now: datetime) -> tuple[Deadlines | None, list[Stage]]:
@@ -143,33 +145,30 @@ def stage_notices(
     """The notices a fired stage sends: thread lines, pages by DM, managers-channel notices."""
     notices: list[NewNotice] = []
     due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
+    tr = translator(config.language, config.tz)  # the thread and the managers channel
     for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
         payload: dict[str, Any] = {"stage": stage.key}
         if to.audience is Audience.THREAD:
             kind = NoticeKind.THREAD
             if stage.kind is StageKind.REMINDER:
-                text = blocks_pages.reminder(ticket, stage, due=due, now=now, who=to.user)
+                text = blocks_pages.reminder(tr, ticket, stage, due=due, now=now, who=to.user)
             else:
-                text = blocks_pages.thread_note(ticket, stage, due=due, now=now, who=to.user)
+                text = blocks_pages.thread_note(tr, ticket, stage, due=due, now=now, who=to.user)
             payload["text"] = text
-        elif to.audience is Audience.DM:
+        elif to.audience is Audience.DM and to.user is not None:
             kind = NoticeKind.PAGE
-            manager = to.user in config.roles.managers and stage.kind not in ENGINEER_PAGES
-            text, body = blocks_pages.page(ticket, stage, due=due, now=now, manager=manager)
-            payload |= {
-                "user": to.user,
-                "text": text,
-                "blocks": body,
-                "milestone": stage.milestone.value,
-            }
-            if manager:
+            user = to.user
+            actor = Actor(user, config.is_engineer(user), config.is_manager(user))
+            page = partial(
+                blocks_pages.page, ticket=ticket, stage=stage, due=due, now=now, to=actor
+            )
+            said = to_one(config, page)  # sent in its reader's language (services.readers)
+            payload |= {"user": user, "milestone": stage.milestone.value, **said}
+            if not blocks_pages.asks_engineer(stage):  # settled once someone takes it
                 payload |= {"manager": True, "assignee": ticket.assignee_id}
         else:
             kind = NoticeKind.MANAGERS
-            notice = (
-                blocks_pages.breach_notice if stage.kind is StageKind.BREACH else blocks_pages.page
-            )
-            text, body = notice(ticket, stage, due=due, now=now)
+            text, body = blocks_pages.managers_notice(tr, ticket, stage, due=due, now=now)
             payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
         notices.append(NewNotice(ticket.number, kind, payload))
     return notices

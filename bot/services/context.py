@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.domain.roles import Actor
 from bot.domain.tickets import Promise, Ticket, deadlines_of, promise
 from bot.services.group_commit import Batcher
+from bot.services.kb_search import KbSearches
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.slack.i18n import Translator, translator
@@ -40,6 +41,9 @@ class Context:
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
     # The reads behind `show`, batched (bot.services.queries.show_reads); None: each alone.
     shows: Batcher[int, Shown] | None = None
+    # The running bot's batch of knowledge-base searches (bot.app.build makes it); without
+    # one (the command line, some tests) each search reads on its own.
+    kb_searches: KbSearches | None = None
 
     @property
     def tr(self) -> Translator:

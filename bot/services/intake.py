@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,9 +25,11 @@ from bot.services.context import Context
 from bot.services.estimates import tell_estimated
 from bot.services.group_commit import Batcher
 from bot.services.oncall import rotation_at
+from bot.services.patience import PATIENCE, patiently
+from bot.services.readers import to_one
 from bot.sla.deadlines import Deadlines
 from bot.sla.stages import Stage, StageOutcome, catch_up, next_stage
-from bot.slack.i18n import channel_link, mention
+from bot.slack.i18n import Translator, channel_link, mention
 from bot.slack.ticket_card import approval_request
 from bot.slack.triage_text import meaning
 from storage import outbox
@@ -58,13 +61,23 @@ async def report(ctx: Context, *, draft: ReportDraft, intake_key: str | None) ->
 class ReportIntake:
     """Reports submitted together share a transaction (:mod:`bot.services.group_commit`)."""
 
-    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+    def __init__(self, ctx: Context, *, max_batch: int = 64, patience: float = PATIENCE) -> None:
         self._batcher: Batcher[Submission, ReportOutcome] = Batcher(
             lambda items: report_many(ctx, items), max_batch=max_batch
         )
+        self._patience = patience
 
     async def submit(self, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+        """Store the report once; a database error is the caller's."""
         return await self._batcher.submit((draft, intake_key))
+
+    async def store(self, draft: ReportDraft, intake_key: str | None) -> ReportOutcome:
+        """:meth:`submit`, tried again while the database is away (:mod:`bot.services.patience`):
+        the reporter was told the report is being saved. The intake key makes the tries open
+        one ticket."""
+        return await patiently(
+            lambda: self.submit(draft, intake_key), patience=self._patience, what="a report"
+        )
 
 
 async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
@@ -179,7 +192,7 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     """The ticket message, the first line of its thread, the reporter's DM, and for an
     out-of-warranty request the managers' question."""
     number = ticket.number
-    tr = ctx.tr  # the workspace's language (the reporter's own: issue 17, pass 2)
+    tr = ctx.tr  # the workspace's language, for the thread; each DM in its reader's
     opened = tr(
         "%(ref)s opened by %(reporter)s, class %(severity)s: %(meaning)s.",
         ref=ticket.ref,
@@ -187,30 +200,26 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
         severity=ticket.severity.value,
         meaning=meaning(tr, ticket.severity),
     )
-    told = tr(
-        "Your report is ticket %(ref)s, class %(severity)s. Follow it in %(channel)s.",
-        ref=ticket.ref,
-        severity=ticket.severity.value,
-        channel=channel_link(ticket.post_channel),
-    )
+    config = ctx.config
+
+    def told(tr: Translator) -> str:  # what only the reporter reads: in their language
+        return tr(
+            "Your report is ticket %(ref)s, class %(severity)s. Follow it in %(channel)s.",
+            ref=ticket.ref,
+            severity=ticket.severity.value,
+            channel=channel_link(ticket.post_channel),
+        )
+
     notices = [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
         NewNotice(number, NoticeKind.THREAD, {"text": opened}),
-        NewNotice(number, NoticeKind.DM, {"user": ticket.reporter_id, "text": told}),
+        NewNotice(number, NoticeKind.DM, {"user": ticket.reporter_id, **to_one(config, told)}),
     ]
     if ticket.state is TicketState.AWAITING_APPROVAL:
-        ask = approval_request(tr, ticket)
+        ask = to_one(config, partial(approval_request, ticket=ticket))
+        prompt = Prompt.APPROVAL.value
         notices += [
-            NewNotice(
-                number,
-                NoticeKind.DM,
-                {
-                    "user": m,
-                    "text": ask.text,
-                    "blocks": ask.blocks,
-                    "prompt": Prompt.APPROVAL.value,
-                },
-            )
-            for m in ctx.config.roles.managers
+            NewNotice(number, NoticeKind.DM, {"user": m, "prompt": prompt, **ask})
+            for m in config.roles.managers
         ]
     return notices

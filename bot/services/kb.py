@@ -5,25 +5,20 @@ answered at once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
-    CANDIDATES,
     OFFER_LIMIT,
     SEARCH_LIMIT,
     Entry,
     EntryKind,
     EntryRef,
-    best_first,
     joins_knowledge_base,
     offer_terms,
     query_terms,
-    shared_enough,
 )
 from bot.domain.kb_markdown import ArticleFile, file_name, render_article
 from bot.domain.review import parse_month
@@ -32,9 +27,9 @@ from bot.domain.workflow import Change
 from bot.errors import UserError
 from bot.services import review
 from bot.services.context import Context
-from bot.services.group_commit import Batcher
+from bot.services.kb_search import Match as Match  # the handlers' name for a match
+from bot.services.kb_search import Search, run_searches
 from storage import kb as kb_store
-from storage.db import Database
 from storage.kb import EntryText
 
 log = logging.getLogger(__name__)
@@ -43,80 +38,18 @@ ANSWERED_KINDS = ("resolve",)  # steps after which a ticket joins (or rejoins) t
 LEAVING_KINDS = ("reopen", "reject")  # steps after which its fix is no longer known good
 
 
-@dataclass(frozen=True)
-class Match:
-    entry: Entry
-    location: tuple[str, str] | None  # the ticket message's channel and ts, where posted
-
-
-@dataclass(frozen=True)
-class _Search:
-    """One search of a batch: ``strict`` (what is offered unasked: the report form,
-    `/ticket show`) keeps only entries that pass the relevance rule; a search asked for with
-    `/kb` shows the best BM25 matches as they are."""
-
-    terms: tuple[str, ...]
-    limit: int
-    strict: bool
-    skip: EntryRef | None = None
-
-
-# Searches asked for together (the shows of a burst of `/ticket show`) share one read
-# connection and one read of their terms' counts (one batcher per database).
-_SEARCHES: WeakKeyDictionary[Database, Batcher[_Search, list[Match]]] = WeakKeyDictionary()
-
-
-def _searches(db: Database) -> Batcher[_Search, list[Match]]:
-    batcher = _SEARCHES.get(db)
-    if batcher is None:
-
-        async def run(searches: Sequence[_Search]) -> list[list[Match]]:
-            if not any(s.terms for s in searches):
-                return [[] for _ in searches]
-            async with db.read() as conn:
-                terms = sorted({t for s in searches for t in s.terms})
-                counts = await kb_store.term_counts(conn, terms)
-                return [await _best(conn, s, counts) if s.terms else [] for s in searches]
-
-        batcher = _SEARCHES[db] = Batcher(run)
-    return batcher
-
-
-async def _best(
-    conn: AsyncConnection, search: _Search, counts: Mapping[str, int] | None
-) -> list[Match]:
-    """The best entries for the search's terms, ``counts`` being their entries' counts."""
-    terms = search.terms
-    found = await kb_store.search(conn, terms, limit=CANDIDATES, counts=counts)
-    if not found.hits:
-        return []
-    docs = [(h.title_terms, h.body_terms) for h in found.hits]
-    order = best_first(terms, found.counts, found.entries, docs)
-    ordered = [found.hits[i] for i in order]
-    kept = [
-        h
-        for h in ordered
-        if (not search.strict or shared_enough(terms, h.terms))
-        and (search.skip is None or h.entry.ref != search.skip)
-    ][: search.limit]
-    numbers = [h.entry.number for h in kept if h.entry.kind is EntryKind.TICKET]
-    locations = await kb_store.ticket_locations(conn, numbers)
-    return [
-        Match(
-            h.entry,
-            locations.get(h.entry.number) if h.entry.kind is EntryKind.TICKET else None,
-        )
-        for h in kept
-    ]
-
-
 async def _matches(
     ctx: Context, terms: Sequence[str], limit: int, *, strict: bool, skip: EntryRef | None = None
 ) -> list[Match]:
-    """The best entries for the terms (see :class:`_Search`)."""
+    """The best entries for the terms (see :class:`bot.services.kb_search.Search`), in the
+    bot's batch of searches (without one, as in the command line's: on a read of its own)."""
     if not terms:
         return []
-    return await _searches(ctx.db).submit(_Search(tuple(terms), limit, strict, skip))
+    search = Search(tuple(terms), limit, strict, skip)
+    if ctx.kb_searches is None:
+        (found,) = await run_searches(ctx.db, [search])
+        return found
+    return await ctx.kb_searches.submit(search)
 
 
 async def search(ctx: Context, text: str) -> list[Match]:

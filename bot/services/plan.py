@@ -24,8 +24,10 @@ from bot.domain.service_plan import (
 )
 from bot.errors import UserError
 from bot.services.context import Context
+from bot.services.readers import to_one
 from bot.sla.calendar import CalendarRangeError
 from bot.slack import plan_blocks
+from bot.slack.blocks import Block
 from bot.slack.i18n import Translator
 from storage import outbox
 from storage import plan as plan_store
@@ -118,14 +120,16 @@ async def sync(ctx: Context) -> datetime | None:
 
 
 def _notices(ctx: Context, customer: Customer, task_id: int, occ: StoredTask) -> list[NewNotice]:
-    if occ.task is PlanTask.SURVEY:
-        text, blocks = plan_blocks.survey_request(ctx.tr, task_id, customer.name)
-    else:
-        text, blocks = plan_blocks.task_request(
-            ctx.tr, task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
+    def say(tr: Translator) -> tuple[str, list[Block]]:  # in each reader's language when sent
+        if occ.task is PlanTask.SURVEY:
+            return plan_blocks.survey_request(tr, task_id, customer.name)
+        return plan_blocks.task_request(
+            tr, task_id, customer.name, occ.task, occ.nominal, occ.overdue_at
         )
+
+    said = to_one(ctx.config, say)
     return [
-        NewNotice(None, NoticeKind.DM, {"user": user, "text": text, "blocks": blocks})
+        NewNotice(None, NoticeKind.DM, {"user": user, **said})
         for user in who_does(ctx, customer, occ.task)
     ]
 

@@ -13,7 +13,7 @@ from bot.domain.review import Month, Review, parse_month
 from bot.domain.service_plan import first_working_day, previous_month
 from bot.services.context import Context
 from bot.services.review import month_review
-from bot.services.review_files import MissingFontError, chart_png, tickets_csv
+from bot.services.review_files import MissingFontError, chart_png, chart_title, tickets_csv
 from bot.slack.review_blocks import review_blocks, review_text
 from storage import plan as plan_store
 
@@ -33,12 +33,12 @@ async def share_files(
     ctx: Context, client: AsyncWebClient, review: Review, channel: str
 ) -> list[str]:
     """Upload the chart and the CSV into ``channel`` as one message; the files' ids."""
-    png = await chart_png(review)
+    png = await chart_png(review, ctx.tr)
     data = await tickets_csv(ctx, review)
     png_name, csv_name = file_names(review)
     response = await client.files_upload_v2(
         file_uploads=[
-            {"content": png, "filename": png_name, "title": f"售后服务月报 {review.month}"},
+            {"content": png, "filename": png_name, "title": chart_title(ctx.tr, review)},
             {
                 "content": data,
                 "filename": csv_name,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from bot.config import Config
 from bot.domain.notices import NoticeKind
 from bot.domain.roles import check_role
 from bot.domain.tickets import Ticket, ref_of
@@ -16,6 +18,8 @@ from bot.services import kb
 from bot.services.arming import plan_rearming, rearm
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
+from bot.services.patience import PATIENCE, patiently
+from bot.services.readers import Said, to_one
 from bot.sla.policy import ClockKind, Severity, Terms
 from bot.slack import paging as blocks_pages
 from bot.slack import ticket_card as blocks_ticket
@@ -95,13 +99,23 @@ async def run_step(
 class StepIntake:
     """Steps asked for together share a transaction (:mod:`bot.services.group_commit`)."""
 
-    def __init__(self, ctx: Context, *, max_batch: int = 64) -> None:
+    def __init__(self, ctx: Context, *, max_batch: int = 64, patience: float = PATIENCE) -> None:
         self._batcher: Batcher[StepRequest, StepOutcome | UserError] = Batcher(
             lambda items: run_steps(ctx, items), max_batch=max_batch
         )
+        self._patience = patience
 
     async def run(self, request: StepRequest) -> StepOutcome:
-        """The step's outcome; a refusal or a bad request raises its :class:`UserError`."""
+        """The step's outcome; a refusal or a bad request raises its :class:`UserError`. A
+        step with a request key is tried again while the database is away
+        (:mod:`bot.services.patience`): the key makes the tries apply it once."""
+        if request.request_key is None:
+            return await self._run_once(request)
+        return await patiently(
+            lambda: self._run_once(request), patience=self._patience, what="a step"
+        )
+
+    async def _run_once(self, request: StepRequest) -> StepOutcome:
         result = await self._batcher.submit(request)
         if isinstance(result, UserError):
             raise result
@@ -178,7 +192,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                 NewNotice(number, kind, payload)
                 for kind, payload in _follow_ups(ctx, change, request.user_id, now)
             ]
-            notices += settle_notices(ctx.tr, change, request.user_id)
+            notices += settle_notices(ctx.config, change, request.user_id)
         channels = {number: ticket.post_channel for number, ticket in loaded.items()}
         await outbox.enqueue_many(conn, notices, now=now, channels=channels)
         await requests.remember_replies(
@@ -204,17 +218,27 @@ def _terms(ctx: Context, ticket: Ticket) -> Terms:
     return ctx.config.policy.terms(ticket.severity, in_warranty=ticket.in_warranty)
 
 
-def settle_notices(tr: Translator, change: Change, user_id: str) -> list[NewNotice]:
+def settle_notices(config: Config, change: Change, user_id: str) -> list[NewNotice]:
     """The prompts the change answered (a sign-off, an approval): their messages say so
-    and lose their buttons, updated in place."""
+    and lose their buttons, updated in place (in the thread, in the workspace's language;
+    in a DM, in its reader's)."""
     t = change.ticket
-    outcome = story_line(tr, change, user_id)
-    notices = []
-    for prompt in settled(change):
-        said = blocks_ticket.answered_prompt(tr, t, prompt, outcome)
-        payload = {"prompt": prompt.value, "text": said.text, "blocks": said.blocks}
-        notices.append(NewNotice(t.number, NoticeKind.SETTLE, payload))
-    return notices
+
+    def answered(prompt: Prompt) -> Callable[[Translator], Said]:
+        def say(tr: Translator) -> Said:
+            outcome = story_line(tr, change, user_id)
+            return blocks_ticket.answered_prompt(tr, t, prompt, outcome)
+
+        return say
+
+    return [
+        NewNotice(
+            t.number,
+            NoticeKind.SETTLE,
+            {"prompt": prompt.value, **to_one(config, answered(prompt))},
+        )
+        for prompt in settled(change)
+    ]
 
 
 def _follow_ups(
@@ -223,26 +247,26 @@ def _follow_ups(
     """Messages beyond the thread line: the reporter's sign-off, outcomes, escalation pages."""
     t = change.ticket
     notices: list[tuple[NoticeKind, dict[str, object]]] = []
+    config = ctx.config
     if change.kind == "resolve":
         ask = blocks_ticket.confirm_request(ctx.tr, t)
         signoff = Prompt.SIGNOFF.value
         notices.append(
             (NoticeKind.THREAD, {"text": ask.text, "blocks": ask.blocks, "prompt": signoff})
         )
-        notices.append(
-            (
-                NoticeKind.DM,
-                {"user": t.reporter_id, "text": ask.text, "blocks": ask.blocks, "prompt": signoff},
-            )
-        )
+        # what one person reads: in their language when sent (bot.services.readers)
+        asked = to_one(config, partial(blocks_ticket.confirm_request, ticket=t))
+        notices.append((NoticeKind.DM, {"user": t.reporter_id, "prompt": signoff, **asked}))
     elif change.kind in ("accept", "decline"):
-        text = blocks_ticket.approval_outcome(ctx.tr, t)
-        notices.append((NoticeKind.DM, {"user": t.reporter_id, "text": text}))
+        told = to_one(config, partial(blocks_ticket.approval_outcome, ticket=t))
+        notices.append((NoticeKind.DM, {"user": t.reporter_id, **told}))
     elif change.kind == "escalate":
-        text, body = blocks_pages.escalation_page(t, user_id)
-        for manager in ctx.config.roles.managers:
-            page = {"user": manager, "text": text, "blocks": body, "manager": True}
-            notices.append((NoticeKind.PAGE, page | {"assignee": t.assignee_id}))
+        for manager in config.roles.managers:
+            page = partial(
+                blocks_pages.escalation_page, ticket=t, by=user_id, now=now, to=ctx.actor(manager)
+            )
+            paged = {"user": manager, "manager": True, "assignee": t.assignee_id}
+            notices.append((NoticeKind.PAGE, paged | to_one(config, page)))
     elif change.kind == "severity" and _terms(ctx, t).clock is ClockKind.ELAPSED:
         notices.append(
             (

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import sleep_until_woken
+from bot.config import Config
 from bot.domain.notices import NoticeKind
 from bot.domain.roles import Actor
 from bot.domain.rotation import OnCall
@@ -39,7 +40,7 @@ from bot.sla.stages import (
     shows_deadline,
     unfired,
 )
-from bot.slack.i18n import Translator
+from bot.slack.i18n import translator
 from bot.slack.thread_text import story_line
 from storage import outbox
 from storage import stage_timers as timer_store
@@ -168,7 +169,7 @@ class TimerEngine:
                     closes.append(close)
                     version = close.ticket.version
                     arms = [a for a in arms if a.outcome is not None]  # closed: nothing more
-                    notices += _close_notices(self.ctx.tr, close)
+                    notices += _close_notices(self.ctx.config, close)
                 rearms.append(timer_store.Rearm(number, version, arms))
                 notices += fired_notices
                 sent += due
@@ -249,10 +250,11 @@ def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Cha
     return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
 
 
-def _close_notices(tr: Translator, change: Change) -> list[NewNotice]:
+def _close_notices(config: Config, change: Change) -> list[NewNotice]:
     number = change.ticket.number
+    tr = translator(config.language, config.tz)  # the thread's: the workspace's language
     return [
         NewNotice(number, NoticeKind.TICKET_MESSAGE, {}),
         NewNotice(number, NoticeKind.THREAD, {"text": story_line(tr, change, "")}),
-        *settle_notices(tr, change, ""),  # the sign-off asked in vain: its messages say so
+        *settle_notices(config, change, ""),  # the sign-off asked in vain: its messages say so
     ]

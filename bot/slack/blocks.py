@@ -5,9 +5,10 @@ the reader's language for what only they see, the workspace's for what a channel
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from datetime import date, datetime, timedelta
-from typing import Any
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
 
 import regex
 
@@ -26,14 +27,6 @@ SEVERITY_EMOJI = {
     Severity.B: ":large_orange_circle:",
     Severity.C: ":large_yellow_circle:",
     Severity.D: ":white_circle:",
-}
-# English words of the pages' builders (bot/slack/paging.py, issue 13); everything else says
-# milestones through ``tr.milestone``.
-MILESTONE_LABELS = {
-    "respond": "Respond",
-    "diagnose": "Diagnose",
-    "plan": "Plan",
-    "resolve": "Resolve",
 }
 # After a deadline that depends on estimated holidays (no official plan for the year yet).
 PROVISIONAL_MARK = N_("(provisional)")
@@ -98,28 +91,6 @@ def _fit_markup(text: str, limit: int) -> str:
     if lt > gt:
         head = head[:lt]
     return head + "…"
-
-
-def slack_date(when: datetime) -> str:
-    """A Slack date token: each reader sees ``YYYY-MM-DD HH:MM`` in their own timezone (the
-    same token as ``Translator.date_token``, with a UTC fallback)."""
-    fallback = when.strftime("%Y-%m-%d %H:%M %Z")
-    return f"<!date^{int(when.timestamp())}^{{date_num}} {{time}}|{fallback}>"
-
-
-def time_left(due: datetime, now: datetime) -> str:
-    delta = due - now
-    late = delta < timedelta(0)
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours else []
-    if not days and not hours and not mins:
-        return "overdue" if late else "under 1m left"
-    parts += [f"{mins}m"] if mins else []
-    span = " ".join(parts[:2])
-    return f"overdue by {span}" if late else f"{span} left"
 
 
 # ----- the ticket message ------------------------------------------------------------
@@ -256,3 +227,95 @@ def deadline_fields(
             mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""
             fields.append(mrkdwn(f"{by}{mark}\n{when} ({left})"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
+
+
+def given_back(headline: str, typed: Sequence[tuple[str, str]]) -> list[Block]:
+    """A message about something that could not be done, with what the person typed shown as
+    typed (plain text, under its label when it has one), for them to send again."""
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn(f":warning: {headline}")}]
+    for label, text in typed:
+        if label:
+            blocks.append({"type": "section", "text": mrkdwn(f"*{escape(label)}*")})
+        if text:
+            blocks.append({"type": "section", "text": plain(text)})
+    return blocks
+
+
+# ----- forms --------------------------------------------------------------------------------
+
+LABEL_MAX = 2000  # Slack's limit of an input's label
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    *,
+    close: str,
+    submit: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> View:
+    """A modal view; titles and button texts cut to Slack's 24 characters."""
+    view: View = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, TITLE_MAX),
+        "close": plain(close, TITLE_MAX),
+        "blocks": blocks,
+    }
+    if submit is not None:
+        view["submit"] = plain(submit, TITLE_MAX)
+    if metadata is not None:
+        view["private_metadata"] = json.dumps(dict(metadata))
+    return view
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    max_length: int | None = None,
+    initial: str = "",
+    optional: bool = False,
+) -> Block:
+    """A text input (action id ``value``). An initial value is cut to the input's limit:
+    Slack refuses one over it."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": multiline,
+    }
+    if max_length is not None:
+        element["max_length"] = max_length
+    if initial:
+        element["initial_value"] = initial[: max_length or 3000]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, LABEL_MAX),
+        "element": element,
+    }
+
+
+def choice_input(
+    block_id: str,
+    label: str,
+    kind: Literal["radio_buttons", "checkboxes"],
+    options: Sequence[tuple[str, str]],
+    *,
+    optional: bool = False,
+) -> Block:
+    """Radio buttons or checkboxes (action id ``value``) of ``(text, value)`` options."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, LABEL_MAX),
+        "element": {
+            "type": kind,
+            "action_id": "value",
+            "options": [{"text": plain(text), "value": value} for text, value in options],
+        },
+    }

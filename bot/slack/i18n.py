@@ -143,6 +143,13 @@ MILESTONES: Mapping[str, str] = {
     "plan": N_("Plan"),
     "resolve": N_("Resolve"),
 }
+# A milestone as a verb in a sentence ("#3 diagnose is not met yet", "#3 尚未确定原因").
+MILESTONE_VERBS: Mapping[str, tuple[str, str]] = {
+    "respond": C_("milestone in a sentence", "respond"),
+    "diagnose": C_("milestone in a sentence", "diagnose"),
+    "plan": C_("milestone in a sentence", "plan"),
+    "resolve": C_("milestone in a sentence", "resolve"),
+}
 
 
 class Translator:
@@ -182,6 +189,11 @@ class Translator:
         """A milestone's name (``respond`` → Respond / 响应)."""
         msgid = MILESTONES.get(name)
         return self(msgid) if msgid is not None else name
+
+    def milestone_verb(self, name: str) -> str:
+        """A milestone said in a sentence (``diagnose`` → diagnose / 确定原因)."""
+        found = MILESTONE_VERBS.get(name)
+        return self._catalog.pgettext(*found) if found is not None else name
 
     def _fill(self, text: str, params: Mapping[str, object]) -> str:
         if not params:

@@ -4,11 +4,9 @@ words are said by the reader's translator ``tr``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from bot.domain.kb import (
     ANSWER_MAX,
@@ -19,7 +17,7 @@ from bot.domain.kb import (
     EntryKind,
     QueryProblem,
 )
-from bot.slack.blocks import Block, View, escape, mrkdwn, plain
+from bot.slack.blocks import Block, View, escape, modal, mrkdwn, plain, text_input
 from bot.slack.i18n import N_, Translator
 
 
@@ -191,13 +189,9 @@ def entry_view(tr: Translator, shown: Shown) -> View:
     if entry.retired:
         retired = tr("_Retired: searches skip it._")
         blocks.append({"type": "context", "elements": [mrkdwn(retired)]})
-    return {
-        "type": "modal",
-        "callback_id": "kb_entry",
-        "title": plain(tr("Knowledge base %(ref)s", ref=str(entry.ref)), 24),
-        "close": plain(tr("Close"), 24),
-        "blocks": blocks,
-    }
+    return modal(
+        "kb_entry", tr("Knowledge base %(ref)s", ref=str(entry.ref)), blocks, close=tr("Close")
+    )
 
 
 def article_modal(tr: Translator, entry: Entry | None = None, *, title: str = "") -> View:
@@ -208,28 +202,25 @@ def article_modal(tr: Translator, entry: Entry | None = None, *, title: str = ""
         "answer": entry.answer if entry else "",
     }
     limits = {"title": TITLE_MAX, "problem": PROBLEM_MAX, "answer": ANSWER_MAX}
-    blocks: list[Block] = []
-    for key, label in ARTICLE_FIELDS.items():
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": "value",
-            "multiline": key != "title",
-            "max_length": limits[key],
-        }
-        if initial[key]:
-            element["initial_value"] = initial[key][: limits[key]]
-        shown_label = plain(tr(label))
-        blocks.append({"type": "input", "block_id": key, "label": shown_label, "element": element})
+    blocks = [
+        text_input(
+            key,
+            tr(label),
+            multiline=key != "title",
+            max_length=limits[key],
+            initial=initial[key],
+        )
+        for key, label in ARTICLE_FIELDS.items()
+    ]
     heading = tr("Edit %(ref)s", ref=str(entry.ref)) if entry else tr("New article")
-    return {
-        "type": "modal",
-        "callback_id": KbAction.ARTICLE_FORM.value,
-        "private_metadata": json.dumps({"number": entry.number if entry else None}),
-        "title": plain(heading, 24),
-        "submit": plain(tr("Save"), 24),
-        "close": plain(tr("Cancel"), 24),
-        "blocks": blocks,
-    }
+    return modal(
+        KbAction.ARTICLE_FORM.value,
+        heading,
+        blocks,
+        submit=tr("Save"),
+        close=tr("Cancel"),
+        metadata={"number": entry.number if entry else None},
+    )
 
 
 def article_errors_text(tr: Translator, errors: Mapping[str, str]) -> dict[str, str]:

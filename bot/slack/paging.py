@@ -1,6 +1,12 @@
-"""Block Kit for reminders, pages and breach notices (SPEC §5), and the /oncall answer.
+"""Block Kit for reminders, pages and breach notices (SPEC §5).
 
-Every message names the ticket as ``#N``; user text (the summary) goes through ``escape``.
+Every message names the ticket as ``#N``; user text (the summary) goes through ``escaped``.
+Each builder takes the translator ``tr`` of who reads it: the paged person's own language
+for a page, the workspace's for the ticket's thread and the managers channel.
+
+A page offers the steps it asks for (an engineer's page: acknowledge; a manager's: take the
+ticket or escalate it further) by the ticket card's own rule (:func:`bot.slack.blocks.offered`:
+the step fits the ticket now and the paged person's role may take it), and Open ticket.
 """
 
 from __future__ import annotations
@@ -9,187 +15,206 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.rotation import OnCall
+from bot.domain.roles import Actor
 from bot.domain.tickets import Ticket
 from bot.sla.stages import Stage, StageKind
 from bot.slack.blocks import (
-    MILESTONE_LABELS,
     SEVERITY_EMOJI,
+    TICKET_BUTTONS,
     Block,
-    escape,
+    button,
+    escaped,
     mrkdwn,
+    offered,
     plain,
-    slack_date,
-    time_left,
 )
+from bot.slack.i18n import Translator, mention
 from bot.slack.ids import Action
+from bot.slack.ticket_card import OPEN_BUTTON
+
+# Pages that ask an engineer to acknowledge (the respond milestone's); the others ask the
+# managers to take the ticket or escalate it.
+ENGINEER_PAGES = frozenset({StageKind.PAGE_PRIMARY, StageKind.PAGE_SECONDARY})
+ASKS_ENGINEER = (Action.ACK,)
+ASKS_MANAGER = (Action.TAKE, Action.ESCALATE)
+MAX_GROUP = 24  # pages in one message (Slack takes 50 blocks: a header, two per page)
+SUMMARY_MAX = 80  # of the summary in a page's title
 
 
-def _label(stage: Stage) -> str:
-    return MILESTONE_LABELS.get(stage.milestone.value, stage.milestone.value).lower()
+def _who(tr: Translator, user: str | None) -> str:
+    return mention(user) if user else tr("_no one on call_")
 
 
-def _who(user: str | None) -> str:
-    return f"<@{user}>" if user else "_no one on call_"
-
-
-def _title(ticket: Ticket) -> str:
-    summary = ticket.summary if len(ticket.summary) <= 80 else ticket.summary[:79] + "…"
+def _title(tr: Translator, ticket: Ticket) -> str:
     emoji = SEVERITY_EMOJI[ticket.severity]
-    return f"{emoji} *{ticket.ref}* (class {ticket.severity}) {escape(summary)}"
-
-
-def _when(due: datetime, now: datetime) -> str:
-    return f"{slack_date(due)} ({time_left(due, now)})"
-
-
-def reminder(ticket: Ticket, stage: Stage, *, due: datetime, now: datetime, who: str | None) -> str:
-    """The thread reply of a reminder, naming the owner (or the on-call engineer)."""
-    return (
-        f":alarm_clock: {ticket.ref}: {stage.number}% of the {_label(stage)} time is gone; "
-        f"{_label(stage)} is due {_when(due, now)}. {_who(who)}"
+    title = tr(
+        "*%(ref)s* (class %(severity)s) %(summary)s",
+        ref=ticket.ref,
+        severity=ticket.severity.value,
+        summary=escaped(ticket.summary, SUMMARY_MAX),
     )
+    return f"{emoji} {title}"
 
 
-def page_text(ticket: Ticket, stage: Stage, *, due: datetime, now: datetime) -> str:
+def _when(tr: Translator, due: datetime, now: datetime) -> str:
+    return f"{tr.date_token(due)} ({tr.time_left(due, now)})"
+
+
+def reminder(
+    tr: Translator, ticket: Ticket, stage: Stage, *, due: datetime, now: datetime, who: str | None
+) -> str:
+    """The thread reply of a reminder, naming the owner (or the on-call engineer)."""
+    said = tr(
+        "%(ref)s: %(percent)s%% of the %(milestone)s time is gone; due %(when)s. %(who)s",
+        ref=ticket.ref,
+        percent=stage.number,
+        milestone=tr.milestone_verb(stage.milestone.value),
+        when=_when(tr, due, now),
+        who=_who(tr, who),
+    )
+    return f":alarm_clock: {said}"
+
+
+def page_text(tr: Translator, ticket: Ticket, stage: Stage, *, due: datetime, now: datetime) -> str:
     """One line saying why this page was sent (also the notification's fallback text)."""
-    label = _label(stage)
     kind = stage.kind
+    params: dict[str, object] = {
+        "ref": ticket.ref,
+        "when": _when(tr, due, now),
+        "milestone": tr.milestone_verb(stage.milestone.value),
+    }
     if kind is StageKind.PAGE_PRIMARY:
-        return (
-            f"{ticket.ref} class {ticket.severity} needs a response: respond by {_when(due, now)}."
+        return tr(
+            "%(ref)s class %(severity)s needs a response: respond by %(when)s.",
+            severity=ticket.severity.value,
+            **params,
         )
     if kind is StageKind.PAGE_SECONDARY:
-        return f"{ticket.ref} is not acknowledged: the respond target passed {_when(due, now)}."
+        return tr("%(ref)s is not acknowledged: the respond target passed %(when)s.", **params)
     if kind is StageKind.REPEAT:
-        return (
-            f"{ticket.ref} {label} is still not met: due {_when(due, now)} (repeat {stage.number})."
+        return tr(
+            "%(ref)s %(milestone)s is still not met: due %(when)s (repeat %(n)d).",
+            n=stage.number,
+            **params,
         )
     if kind is StageKind.BREACH:
-        return f"{ticket.ref} breached its {label} promise: due {_when(due, now)}."
-    return f"{ticket.ref} {label} is not met yet: due {_when(due, now)}."
+        return tr("%(ref)s breached its %(milestone)s promise: due %(when)s.", **params)
+    return tr("%(ref)s %(milestone)s is not met yet: due %(when)s.", **params)
 
 
 def page(
+    tr: Translator,
     ticket: Ticket,
     stage: Stage,
     *,
     due: datetime,
     now: datetime,
+    to: Actor | None,
     link: str | None = None,
-    manager: bool = False,
 ) -> tuple[str, list[Block]]:
-    """A direct message that pages someone: the ticket and why (with its due time and the
-    time left), and what they may do (an engineer: Acknowledge; a manager: Take, Escalate;
-    both: Open ticket). Two blocks, so that 24 pages fit one grouped message."""
-    why = page_text(ticket, stage, due=due, now=now)
-    fallback = f":rotating_light: {why}"
+    """A direct message that pages ``to``: the ticket and why (with its due time and the time
+    left), and the steps the page asks for that ``to`` may take (an engineer's page:
+    Acknowledge; a manager's: Take, Escalate), and Open ticket; ``to`` None: a channel's
+    (whoever presses is checked then). Two blocks, so that 24 pages fit one grouped
+    message."""
+    why = page_text(tr, ticket, stage, due=due, now=now)
+    asks = ASKS_ENGINEER if asks_engineer(stage) else ASKS_MANAGER
+    buttons = page_buttons(tr, ticket, now, to, asks, link)
+    head = f":rotating_light: {_title(tr, ticket)}\n{why}"
+    return f":rotating_light: {why}", _page_blocks(ticket, head, buttons)
+
+
+def asks_engineer(stage: Stage) -> bool:
+    """Whether a page of this stage asks an engineer to acknowledge (else the managers)."""
+    return stage.kind in ENGINEER_PAGES
+
+
+def escalation_page(
+    tr: Translator, ticket: Ticket, by: str, *, now: datetime, to: Actor
+) -> tuple[str, list[Block]]:
+    """The managers' page when someone escalates a ticket: Take, Escalate, Open ticket."""
+    text = tr(
+        "%(who)s escalated %(ref)s (class %(severity)s).",
+        who=mention(by),
+        ref=ticket.ref,
+        severity=ticket.severity.value,
+    )
+    text = f":rotating_light: {text}"
+    buttons = page_buttons(tr, ticket, now, to, ASKS_MANAGER, None)
+    return text, _page_blocks(ticket, f"{text}\n{_title(tr, ticket)}", buttons)
+
+
+def _page_blocks(ticket: Ticket, head: str, buttons: list[Block]) -> list[Block]:
     n = ticket.number
-    blocks: list[Block] = [
-        {
-            "type": "section",
-            "block_id": f"page_{n}_head",
-            "text": mrkdwn(f":rotating_light: {_title(ticket)}\n{why}"),
-        },
-        {
-            "type": "actions",
-            "block_id": f"page_{n}",
-            "elements": manager_buttons(ticket, link) if manager else buttons(ticket, link),
-        },
+    return [
+        {"type": "section", "block_id": f"page_{n}_head", "text": mrkdwn(head)},
+        {"type": "actions", "block_id": f"page_{n}", "elements": buttons},
     ]
-    return fallback, blocks
 
 
-def escalation_page(ticket: Ticket, by: str) -> tuple[str, list[Block]]:
-    """The managers' page when an engineer escalates a ticket: Take, Escalate, Open ticket."""
-    text = f":rotating_light: <@{by}> escalated {ticket.ref} (class {ticket.severity})."
-    n = ticket.number
-    blocks: list[Block] = [
-        {
-            "type": "section",
-            "block_id": f"page_{n}_head",
-            "text": mrkdwn(f"{text}\n{_title(ticket)}"),
-        },
-        {"type": "actions", "block_id": f"page_{n}", "elements": manager_buttons(ticket, None)},
+def page_buttons(
+    tr: Translator,
+    ticket: Ticket,
+    now: datetime,
+    to: Actor | None,
+    asks: Sequence[Action],
+    link: str | None,
+) -> list[Block]:
+    """The steps ``asks`` that the card's rule offers ``to`` now (labelled and styled as on
+    the card; ``to`` None: a message many share), then Open ticket (linked to the ticket's
+    message when it is posted)."""
+    found = [
+        button(tr(label), action_id, str(ticket.number), style)
+        for action_id, label, style in TICKET_BUTTONS
+        if action_id in asks and offered(ticket, action_id, now, to)
     ]
-    return text, blocks
+    opener = button(tr.marked(OPEN_BUTTON), Action.OPEN, str(ticket.number))
+    return [*found, opener | {"url": link} if link else opener]
 
 
-def _opener(ticket: Ticket, link: str | None) -> dict[str, Any]:
-    opener: dict[str, Any] = {
-        "type": "button",
-        "action_id": Action.OPEN,
-        "text": plain("Open ticket"),
-        "value": str(ticket.number),
-    }
-    return opener | {"url": link} if link else opener
-
-
-def buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
-    """An engineer's page: Acknowledge, Open ticket."""
-    ack = {
-        "type": "button",
-        "action_id": Action.ACK,
-        "style": "primary",
-        "text": plain("Acknowledge"),
-        "value": str(ticket.number),
-    }
-    return [ack, _opener(ticket, link)]
-
-
-def manager_buttons(ticket: Ticket, link: str | None) -> list[dict[str, Any]]:
-    """A manager's page: Take, Escalate, Open ticket (managers do not acknowledge)."""
-    value = str(ticket.number)
-    take = {
-        "type": "button",
-        "action_id": Action.TAKE,
-        "style": "primary",
-        "text": plain("Take"),
-        "value": value,
-    }
-    escalate = {
-        "type": "button",
-        "action_id": Action.ESCALATE,
-        "text": plain("Escalate"),
-        "value": value,
-    }
-    return [take, escalate, _opener(ticket, link)]
-
-
-MAX_GROUP = 24  # pages in one message (Slack takes 50 blocks: a header, two per page)
-
-
-def group(pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block]]:
+def group(tr: Translator, pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple[str, list[Block]]:
     """Pages to one person that fell due together, as one message naming every ticket (each
     with its class, summary and buttons), as alerting tools group alerts."""
     if len(pages) == 1:
         text, body = pages[0]
         return text, list(body)
-    blocks: list[Block] = [
-        {"type": "header", "text": plain(f"{len(pages)} tickets need you")},
-    ]
+    need = tr.plural("%(n)d ticket needs you", "%(n)d tickets need you", len(pages))
+    blocks: list[Block] = [{"type": "header", "text": plain(need)}]
     for _, body in pages:
         blocks += body
-    text = f":rotating_light: {len(pages)} tickets need you: " + " ".join(
+    text = f":rotating_light: {need}: " + " ".join(
         t.removeprefix(":rotating_light: ") for t, _ in pages
     )
     return text[:3000], blocks
 
 
-def settled_note(ticket: Ticket, payload: dict[str, Any]) -> str | None:
+def settled_note(tr: Translator, ticket: Ticket, payload: dict[str, Any]) -> str | None:
     """What a page for ``ticket`` should say now that its step was taken (None: not yet):
     the milestone it names met; for a manager's page, also someone taking the ticket (its
     owner changed since the page); for every page, the ticket resolved or closed."""
+    ref = ticket.ref
     if ticket.resolved_at is not None or ticket.closed_at is not None:
-        return f":white_check_mark: {ticket.ref} is {ticket.state.value}."
-    who = f" by <@{ticket.assignee_id}>" if ticket.assignee_id else ""
+        return ":white_check_mark: " + tr("%(ref)s is %(state)s.", ref=ref, state=ticket.state)
+    who = mention(ticket.assignee_id) if ticket.assignee_id else None
     milestone = payload.get("milestone")
     if milestone is not None and ticket.met_at().get(str(milestone)) is not None:
-        verb = "acknowledged" if milestone == "respond" else f"{milestone} met"
-        return f":white_check_mark: {ticket.ref} {verb}{who}."
+        if milestone == "respond":
+            said = (
+                tr("%(ref)s acknowledged by %(who)s.", ref=ref, who=who)
+                if who
+                else tr("%(ref)s acknowledged.", ref=ref)
+            )
+        else:
+            verb = tr.milestone_verb(str(milestone))
+            said = (
+                tr("%(ref)s: %(milestone)s met by %(who)s.", ref=ref, milestone=verb, who=who)
+                if who
+                else tr("%(ref)s: %(milestone)s met.", ref=ref, milestone=verb)
+            )
+        return f":white_check_mark: {said}"
     taken = ticket.assignee_id and ticket.assignee_id != payload.get("assignee")
     if payload.get("manager") and taken:
-        return f":white_check_mark: {ticket.ref} taken{who}."
+        return ":white_check_mark: " + tr("%(ref)s taken by %(who)s.", ref=ref, who=who)
     return None
 
 
@@ -222,42 +247,56 @@ def with_link(blocks: Sequence[Block], link: str) -> list[Block]:
 
 
 def breach_notice(
-    ticket: Ticket, stage: Stage, *, due: datetime, now: datetime
+    tr: Translator, ticket: Ticket, stage: Stage, *, due: datetime, now: datetime
 ) -> tuple[str, list[Block]]:
     """The notice in the managers channel when a promise is broken."""
-    why = page_text(ticket, stage, due=due, now=now)
+    why = page_text(tr, ticket, stage, due=due, now=now)
+    buttons = page_buttons(tr, ticket, now, None, ASKS_MANAGER, None)
+    head = tr("*Breach*")
     blocks: list[Block] = [
-        {"type": "section", "text": mrkdwn(f":fire: *Breach* {_title(ticket)}\n{why}")},
-        {
-            "type": "actions",
-            "block_id": f"breach_{ticket.number}",
-            "elements": manager_buttons(ticket, None),
-        },
+        {"type": "section", "text": mrkdwn(f":fire: {head} {_title(tr, ticket)}\n{why}")},
+        {"type": "actions", "block_id": f"breach_{ticket.number}", "elements": buttons},
     ]
-    return f":fire: Breach: {why}", blocks
+    return ":fire: " + tr("Breach: %(why)s", why=why), blocks
+
+
+def managers_notice(
+    tr: Translator, ticket: Ticket, stage: Stage, *, due: datetime, now: datetime
+) -> tuple[str, list[Block]]:
+    """What the managers channel is told of a stage: a breach, or a page to the managers."""
+    if stage.kind is StageKind.BREACH:
+        return breach_notice(tr, ticket, stage, due=due, now=now)
+    return page(tr, ticket, stage, due=due, now=now, to=None)
 
 
 def thread_note(
-    ticket: Ticket, stage: Stage, *, due: datetime, now: datetime, who: str | None
+    tr: Translator, ticket: Ticket, stage: Stage, *, due: datetime, now: datetime, who: str | None
 ) -> str:
     """What the ticket's thread says about an escalation step."""
-    kind = stage.kind
+    kind, ref = stage.kind, ticket.ref
     if kind is StageKind.PAGE_PRIMARY:
-        return f":warning: {ticket.ref}: no one is on call to page; respond by {_when(due, now)}."
+        said = tr(
+            "%(ref)s: no one is on call to page; respond by %(when)s.",
+            ref=ref,
+            when=_when(tr, due, now),
+        )
+        return f":warning: {said}"
     if kind is StageKind.PAGE_SECONDARY:
-        paged = f"paging the secondary {_who(who)}" if who else "no secondary to page"
-        return f":rotating_light: {ticket.ref} is not acknowledged in time; {paged}."
-    label = _label(stage)
-    return f":fire: {ticket.ref} breached its {label} promise (due {slack_date(due)}). {_who(who)}"
-
-
-def oncall_answer(current: OnCall, following: OnCall) -> str:
-    """The /oncall reply: who is on call now and who is next."""
-    note = " (override)" if current.override else ""
-    lines = [
-        f"*On call now*: primary {_who(current.primary)}{note}, "
-        f"secondary {_who(current.secondary)}, until {slack_date(current.until)}",
-        f"*Next*: primary {_who(following.primary)}, secondary {_who(following.secondary)}, "
-        f"from {slack_date(following.since)}",
-    ]
-    return "\n".join(lines)
+        said = (
+            tr(
+                "%(ref)s is not acknowledged in time; paging the secondary %(who)s.",
+                ref=ref,
+                who=mention(who),
+            )
+            if who
+            else tr("%(ref)s is not acknowledged in time; no secondary to page.", ref=ref)
+        )
+        return f":rotating_light: {said}"
+    said = tr(
+        "%(ref)s breached its %(milestone)s promise (due %(when)s). %(who)s",
+        ref=ref,
+        milestone=tr.milestone_verb(stage.milestone.value),
+        when=tr.date_token(due),
+        who=_who(tr, who),
+    )
+    return f":fire: {said}"

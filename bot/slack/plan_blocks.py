@@ -4,12 +4,11 @@ What the bot sends is in the workspace's language, a form in its reader's (``tr`
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.service_plan import COMMENT_MAX, REASON_MAX, PlanTask, TaskState
-from bot.slack.blocks import TITLE_MAX, Block, View, escape, mrkdwn, plain
+from bot.slack.blocks import Block, View, choice_input, escape, modal, mrkdwn, plain, text_input
 from bot.slack.i18n import N_, Translator, mention
 
 
@@ -128,67 +127,42 @@ def survey_request(tr: Translator, task_id: int, customer: str) -> tuple[str, li
     ]
 
 
-def _metadata(task_id: int, channel: str | None, ts: str | None) -> str:
-    return json.dumps({"task": task_id, "channel": channel, "ts": ts})
+def _metadata(task_id: int, channel: str | None, ts: str | None) -> dict[str, object]:
+    return {"task": task_id, "channel": channel, "ts": ts}
 
 
 def skip_modal(tr: Translator, task_id: int, channel: str | None, ts: str | None) -> View:
-    return {
-        "type": "modal",
-        "callback_id": PlanForm.SKIP.value,
-        "private_metadata": _metadata(task_id, channel, ts),
-        "title": plain(tr("Skip this task"), TITLE_MAX),
-        "submit": plain(tr("Skip"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": plain(tr("Why is it skipped?")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": REASON_MAX,
-                },
-            }
-        ],
-    }
+    reason = text_input("reason", tr("Why is it skipped?"), multiline=True, max_length=REASON_MAX)
+    return modal(
+        PlanForm.SKIP.value,
+        tr("Skip this task"),
+        [reason],
+        submit=tr("Skip"),
+        close=tr("Cancel"),
+        metadata=_metadata(task_id, channel, ts),
+    )
 
 
 def survey_modal(
     tr: Translator, task_id: int, customer: str, channel: str | None, ts: str | None
 ) -> View:
-    options = [{"text": plain(tr(label)), "value": str(n)} for n, label in RATINGS.items()]
+    ratings = [(tr(label), str(n)) for n, label in RATINGS.items()]
     asked = tr("How satisfied are you with our service to %(customer)s?", customer=customer)
-    return {
-        "type": "modal",
-        "callback_id": PlanForm.SURVEY.value,
-        "private_metadata": _metadata(task_id, channel, ts),
-        "title": plain(tr("Service survey"), TITLE_MAX),
-        "submit": plain(tr("Send"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "rating",
-                "label": plain(asked, 2000),
-                "element": {"type": "radio_buttons", "action_id": "value", "options": options},
-            },
-            {
-                "type": "input",
-                "block_id": "comment",
-                "optional": True,
-                "label": plain(tr("Comments or wishes")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": COMMENT_MAX,
-                },
-            },
-        ],
-    }
+    comment = text_input(
+        "comment",
+        tr("Comments or wishes"),
+        multiline=True,
+        max_length=COMMENT_MAX,
+        optional=True,
+    )
+    return modal(
+        PlanForm.SURVEY.value,
+        tr("Service survey"),
+        [choice_input("rating", asked, "radio_buttons", ratings), comment],
+        submit=tr("Send"),
+        close=tr("Cancel"),
+        metadata=_metadata(task_id, channel, ts),
+    )
 
 
 def task_closed(

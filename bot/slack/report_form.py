@@ -3,22 +3,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket
+from bot.domain.tickets import SUMMARY_MAX, ReportDraft, Ticket
 from bot.domain.triage import QUESTIONS, Question, classify
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
-    TITLE_MAX,
     Block,
     View,
     cut,
     deadline_fields,
+    given_back,
+    modal,
     mrkdwn,
     plain,
+    text_input,
 )
 from bot.slack.i18n import Translator, channel_link
 from bot.slack.ids import Action, Callback
@@ -43,7 +44,7 @@ def report_modal(
     """The report form with the triage questions asked one at a time (SPEC §4).
     ``under_summary``: the knowledge base's matches for what is typed (bot/slack/kb.py); the
     summary dispatches its value as it is typed so they can follow it."""
-    summary_input = _text_input("summary", tr("Summary"), summary, SUMMARY_MAX, multiline=False)
+    summary_input = text_input("summary", tr("Summary"), initial=summary)
     summary_input["dispatch_action"] = True
     summary_input["element"]["dispatch_action_config"] = {
         "trigger_actions_on": ["on_enter_pressed", "on_character_entered"]
@@ -51,10 +52,8 @@ def report_modal(
     blocks: list[Block] = [
         summary_input,
         *under_summary,
-        _text_input("details", tr("What happened?"), details, DETAILS_MAX, multiline=True),
-        _text_input(
-            "system", tr("Affected system"), system, SYSTEM_MAX, multiline=False, optional=True
-        ),
+        text_input("details", tr("What happened?"), multiline=True, initial=details),
+        text_input("system", tr("Affected system"), initial=system, optional=True),
         {"type": "divider"},
     ]
     for index, question in enumerate(QUESTIONS[: len(answers) + 1]):
@@ -78,15 +77,14 @@ def report_modal(
                 ),
             }
         )
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT,
-        "title": plain(tr("Report a problem"), TITLE_MAX),
-        "submit": plain(tr("Open ticket"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "private_metadata": json.dumps(dict(metadata or {})),
-        "blocks": blocks,
-    }
+    return modal(
+        Callback.REPORT,
+        tr("Report a problem"),
+        blocks,
+        submit=tr("Open ticket"),
+        close=tr("Cancel"),
+        metadata=metadata or {},
+    )
 
 
 def question_block_id(question: Question) -> str:
@@ -114,45 +112,32 @@ def _question_block(tr: Translator, question: Question, answer: bool | None) -> 
     }
 
 
-def _text_input(
-    block_id: str, label: str, value: str, limit: int, *, multiline: bool, optional: bool = False
-) -> Block:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": "value",
-        "multiline": multiline,
-    }
-    if value:
-        # Slack refuses an initial value over the input's limit; the check on submit says so.
-        element["initial_value"] = value[:3000]
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label),
-        "element": element,
-    }
-
-
 def report_pending(tr: Translator) -> View:
     """The answer when storing the report takes longer than Slack waits."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT_PENDING,
-        "title": plain(tr("Report a problem"), TITLE_MAX),
-        "close": plain(tr("Close"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "section",
-                "text": mrkdwn(
-                    tr(
-                        "Your report is being saved. You will get its ticket number by direct "
-                        "message in a moment."
-                    )
-                ),
-            }
-        ],
-    }
+    saving = tr(
+        "Your report is being saved. You will get its ticket number by direct message in a moment."
+    )
+    return modal(
+        Callback.REPORT_PENDING,
+        tr("Report a problem"),
+        [{"type": "section", "text": mrkdwn(saving)}],
+        close=tr("Close"),
+    )
+
+
+def report_not_stored(tr: Translator, draft: ReportDraft) -> list[Block]:
+    """The direct message when a report could not be stored while the database was away:
+    what the reporter wrote, shown as typed, to send again."""
+    headline = tr(
+        "Your report could not be saved: the database was unavailable for too long, and no "
+        "ticket was opened. Here is what you wrote; please send it again with /report."
+    )
+    fields = [
+        (tr("Summary"), draft.summary),
+        (tr("What happened?"), draft.details),
+        (tr("Affected system"), draft.system),
+    ]
+    return given_back(headline, [(label, text) for label, text in fields if text])
 
 
 def report_confirmation(
@@ -173,13 +158,9 @@ def report_confirmation(
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(text)}]
     if deadlines:
         blocks.append(deadline_fields(tr, deadlines, now, provisional=provisional))
-    return {
-        "type": "modal",
-        "callback_id": Callback.REPORT_DONE,
-        "title": plain(tr("Ticket %(ref)s", ref=ticket.ref), TITLE_MAX),
-        "close": plain(tr("Done"), TITLE_MAX),
-        "blocks": blocks,
-    }
+    return modal(
+        Callback.REPORT_DONE, tr("Ticket %(ref)s", ref=ticket.ref), blocks, close=tr("Done")
+    )
 
 
 # ----- mentions ----------------------------------------------------------------------------

@@ -5,23 +5,22 @@ workspace for what is posted in a channel or sent for the bot."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.kb import joins_knowledge_base
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Prompt
 from bot.sla.policy import SIGNOFF_WAIT_DAYS
 from bot.slack.blocks import (
-    TITLE_MAX,
     Block,
     View,
     button,
+    choice_input,
     escape,
     escaped,
+    modal,
     mrkdwn,
-    plain,
+    text_input,
 )
 from bot.slack.i18n import C_, N_, Translator, mention
 from bot.slack.ids import Action, Callback
@@ -77,119 +76,67 @@ def confirm_request(tr: Translator, ticket: Ticket) -> Notice:
 
 
 def rating_modal(tr: Translator, ticket: Ticket) -> View:
-    options = [{"text": plain("★" * n + "☆" * (5 - n)), "value": str(n)} for n in range(5, 0, -1)]
-    return {
-        "type": "modal",
-        "callback_id": Callback.RATING,
-        "private_metadata": json.dumps({"ticket": ticket.number}),
-        "title": plain(tr("Rate %(ref)s", ref=ticket.ref), TITLE_MAX),
-        "submit": plain(tr("Send"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "rating",
-                "label": plain(tr("How was the service?")),
-                "element": {"type": "radio_buttons", "action_id": "value", "options": options},
-            },
-            {
-                "type": "input",
-                "block_id": "comment",
-                "optional": True,
-                "label": plain(tr("Anything to add?")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": 2000,
-                },
-            },
+    stars = [("★" * n + "☆" * (5 - n), str(n)) for n in range(5, 0, -1)]
+    return modal(
+        Callback.RATING,
+        tr("Rate %(ref)s", ref=ticket.ref),
+        [
+            choice_input("rating", tr("How was the service?"), "radio_buttons", stars),
+            text_input(
+                "comment", tr("Anything to add?"), multiline=True, max_length=2000, optional=True
+            ),
         ],
-    }
+        submit=tr("Send"),
+        close=tr("Cancel"),
+        metadata={"ticket": ticket.number},
+    )
 
 
 def checklist_modal(tr: Translator, ticket: Ticket, resolution: str = "") -> View:
     """The maintenance checklist of JZB10-2008 §4.1 and the resolution text."""
-    options = [{"text": plain(tr(label)), "value": key} for key, label in CHECKLIST]
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": "value",
-        "multiline": True,
-        "max_length": 3000,
-    }
-    if resolution:
-        element["initial_value"] = resolution[:3000]
-    return {
-        "type": "modal",
-        "callback_id": Callback.CHECKLIST,
-        "private_metadata": json.dumps({"ticket": ticket.number}),
-        "title": plain(tr("Resolve %(ref)s", ref=ticket.ref), TITLE_MAX),
-        "submit": plain(tr("Resolve"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "blocks": [
+    checklist = [(tr(label), key) for key, label in CHECKLIST]
+    keep_out = [(tr("Leave this ticket out of the knowledge base"), KB_KEEP_OUT_VALUE)]
+    return modal(
+        Callback.CHECKLIST,
+        tr("Resolve %(ref)s", ref=ticket.ref),
+        [
             {"type": "section", "text": mrkdwn(f"*{ticket.ref}* {escaped(ticket.summary, 2900)}")},
-            {
-                "type": "input",
-                "block_id": "checklist",
-                "optional": True,
-                "label": plain(tr("Maintenance checklist")),
-                "element": {"type": "checkboxes", "action_id": "value", "options": options},
-            },
-            {
-                "type": "input",
-                "block_id": "update_time",
-                "optional": True,
-                "label": plain(tr("When the customer gets the update")),
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200},
-            },
-            {
-                "type": "input",
-                "block_id": "resolution",
-                "label": plain(tr("What was done")),
-                "element": element,
-            },
-            {
-                "type": "input",
-                "block_id": KB_KEEP_OUT_BLOCK,
-                "optional": True,
-                "label": plain(tr("Knowledge base")),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": "value",
-                    "options": [
-                        {
-                            "text": plain(tr("Leave this ticket out of the knowledge base")),
-                            "value": KB_KEEP_OUT_VALUE,
-                        }
-                    ],
-                },
-            },
+            choice_input(
+                "checklist", tr("Maintenance checklist"), "checkboxes", checklist, optional=True
+            ),
+            text_input(
+                "update_time",
+                tr("When the customer gets the update"),
+                max_length=200,
+                optional=True,
+            ),
+            text_input(
+                "resolution",
+                tr("What was done"),
+                multiline=True,
+                max_length=3000,
+                initial=resolution,
+            ),
+            choice_input(
+                KB_KEEP_OUT_BLOCK, tr("Knowledge base"), "checkboxes", keep_out, optional=True
+            ),
         ],
-    }
+        submit=tr("Resolve"),
+        close=tr("Cancel"),
+        metadata={"ticket": ticket.number},
+    )
 
 
 def decline_modal(tr: Translator, ticket: Ticket) -> View:
-    return {
-        "type": "modal",
-        "callback_id": Callback.DECLINE,
-        "private_metadata": json.dumps({"ticket": ticket.number}),
-        "title": plain(tr("Decline %(ref)s", ref=ticket.ref), TITLE_MAX),
-        "submit": plain(tr("Decline"), TITLE_MAX),
-        "close": plain(tr("Cancel"), TITLE_MAX),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": plain(tr("Why is it declined?")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": 2000,
-                },
-            }
-        ],
-    }
+    reason = text_input("reason", tr("Why is it declined?"), multiline=True, max_length=2000)
+    return modal(
+        Callback.DECLINE,
+        tr("Decline %(ref)s", ref=ticket.ref),
+        [reason],
+        submit=tr("Decline"),
+        close=tr("Cancel"),
+        metadata={"ticket": ticket.number},
+    )
 
 
 def approval_request(tr: Translator, ticket: Ticket) -> Notice:

@@ -8,23 +8,20 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.kb import SEARCH_ONLY_COLUMN, SEARCH_ONLY_INDEX, SEARCH_ONLY_TABLE_PREFIX
+from storage.kb import SEARCH_ONLY_TABLES
 from storage.tables import Base
 
 target_metadata = Base.metadata
 
 
 def _modelled(_object: object, name: str | None, type_: str, reflected: bool, _to: object) -> bool:
-    """The knowledge base's full-text index (FTS5 tables, a tsvector column and its GIN index)
-    is made by migration 0008_kb outside the models: leave it out of the comparison."""
+    """The knowledge base's full-text index (its postings and term counts) is made by
+    migration 0012_kb_postings outside the models: leave it out of the comparison."""
     if not reflected or name is None:
         return True
     if type_ == "table":
-        return not name.startswith(SEARCH_ONLY_TABLE_PREFIX)
-    return not (
-        (type_ == "column" and name == SEARCH_ONLY_COLUMN)
-        or (type_ == "index" and name == SEARCH_ONLY_INDEX)
-    )
+        return not name.startswith(SEARCH_ONLY_TABLES)
+    return True
 
 
 def _run(connection: Connection) -> None:

@@ -237,6 +237,30 @@ async def test_bad_searches_get_one_line_and_change_nothing(running: Running) ->
         assert "\n" not in str(answer["text"]) and "blocks" not in answer
     assert await count(running, KbEntryRow) == 1
     assert slack.modal("U0ENG1") is None
+    # the report form typed with no words, or 5,000 characters, stores nothing; a long text is
+    # cut to its first 500 characters to look for matches, not refused
+    await slack.slash_command(user="U0CUST", command="/report", channel="C0CUST1")
+    form = await slack.wait_for(lambda: slack.modal("U0CUST"))
+    for typed, offers in (
+        ("？！。，……", False),
+        ("   ", False),
+        ("气象卫星" * 1250, False),
+        ("登录超时" * 1250, True),
+    ):
+        before = slack.views[form.id].hash
+        sent = await slack.block_action(
+            user="U0CUST", action_id="value", block_id="summary", view_id=form.id, value=typed
+        )
+        assert sent.status == 200
+        if offers:
+            await slack.wait_for(lambda: slack.views[form.id].hash != before)  # noqa: B023
+        blocks = slack.views[form.id].view["blocks"]
+        offered = [b for b in blocks if b.get("block_id", "").startswith("kb_offer")]
+        assert bool(offered) is offers, typed[:10]
+    assert await count(running, KbEntryRow) == 1
+    assert await count(running, KbAnswerRow) == 0
+    assert await count(running, TicketRow) == 0
+    assert slack.messages("C0SUPPORT") == []
 
 
 async def test_report_this_from_a_mention_offers_the_same_matches(running: Running) -> None:

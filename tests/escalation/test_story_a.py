@@ -79,7 +79,8 @@ async def test_class_a_story(running: Running, clock: FakeClock) -> None:
     assert dms(slack, "U0MGR1") == []
     await at(45)
     [manager_page] = dms(slack, "U0MGR1")
-    assert "#1 diagnose is not met yet" in manager_page.text and "15m left" in manager_page.text
+    assert "#1 diagnose is not met yet" in manager_page.text
+    assert "15 minutes left" in manager_page.text
     # A manager takes or escalates (managers do not acknowledge).
     assert set(buttons(manager_page)) == {"ticket_take", "ticket_escalate", "ticket_open"}
     assert "75% of the diagnose time" in thread(slack)[-1].text

@@ -3,7 +3,7 @@ engineer whose Slack is in English (U0ENG3)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 
 import pytest
@@ -17,12 +17,13 @@ from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, r
 ENGLISH_READER = "U0ENG3"
 
 
-def team(workspace: str) -> tuple[Config, SlackStandIn]:
-    """A workspace speaking ``workspace`` whose people use Slack in Chinese (one in English)."""
+def team(workspace: str, locales: Mapping[str, str] | None = None) -> tuple[Config, SlackStandIn]:
+    """A workspace speaking ``workspace`` whose people use Slack in Chinese (one in English),
+    or each in the locale ``locales`` gives (zh-CN for the others)."""
     config = parse_config({**CONFIG, "language": workspace})
-    users = [
-        replace(user, locale="en-US" if user.id == ENGLISH_READER else "zh-CN") for user in USERS
-    ]
+    if locales is None:
+        locales = {ENGLISH_READER: "en-US"}
+    users = [replace(user, locale=locales.get(user.id, "zh-CN")) for user in USERS]
     slack = SlackStandIn(
         bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=users, channels=CHANNELS
     )

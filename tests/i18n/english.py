@@ -16,6 +16,7 @@ _NOT_WORDS = [
     re.compile(
         r"\b(?:Escalator|Slack|HTTP|JZB10-2008|YYYY-MM-DD|YYYY-MM|ISO 8601|SQLite|PostgreSQL)\b"
     ),
+    re.compile(r"\b(?:UTF-8|YAML)\b"),  # the knowledge-base files' encoding and front matter
     re.compile(r"\b(?:pg_dump|sandbox|[0-9]+(?:m|h|d|s|mo|w))\b"),
 ]
 _WORD = re.compile(r"[A-Za-z]{2,}")

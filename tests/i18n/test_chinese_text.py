@@ -274,3 +274,45 @@ def test_the_service_plan_and_the_months_review_read_in_chinese() -> None:
     assert "2026-11 售后服务月报" in joined and "中位数 40 分钟" in joined and "电话交流" in joined
     english = "\n".join(texts_of(review_blocks(EN, review)))
     assert "To respond: median 40 min, 90% within 1 h (3)" in english
+
+
+def test_pages_reminders_and_breach_notices_read_in_chinese() -> None:
+    from bot.domain.roles import Actor
+    from bot.sla.policy import Milestone
+    from bot.sla.stages import Stage, StageKind
+    from bot.slack import paging
+
+    ticket = worked_ticket()
+    engineer, manager = Actor("U0ENG1", engineer=True), Actor("U0MGR1", manager=True)
+    due = NOW + timedelta(minutes=14, seconds=30)
+    texts: list[str] = []
+    for milestone in Milestone:
+        for kind in StageKind:
+            stage = Stage(milestone, kind, NOW, 75 if kind is StageKind.REMINDER else 2)
+            for who in ("U0ENG3", None):
+                texts.append(paging.reminder(ZH, ticket, stage, due=due, now=NOW, who=who))  # type: ignore[arg-type]
+                texts.append(paging.thread_note(ZH, ticket, stage, due=due, now=NOW, who=who))  # type: ignore[arg-type]
+            for to in (engineer, manager):
+                text, body = paging.page(ZH, ticket, stage, due=due, now=NOW, to=to)  # type: ignore[arg-type]
+                texts += [text, *texts_of(body)]
+            text, body = paging.managers_notice(ZH, ticket, stage, due=due, now=NOW)  # type: ignore[arg-type]
+            texts += [text, *texts_of(body)]
+    pages = [paging.escalation_page(ZH, ticket, "U0ENG1", now=NOW, to=manager)] * 3  # type: ignore[arg-type]
+    text, body = paging.group(ZH, pages)
+    texts += [text, *texts_of(body)]
+    payloads: list[dict[str, object]] = [{"milestone": m} for m in ("respond", "diagnose", "plan")]
+    payloads.append({"manager": True, "assignee": "U0ENG2"})
+    met = make_ticket(acknowledged_at=NOW, cause_at=NOW, plan_at=NOW, assignee_id="U0ENG1")
+    for payload in payloads:
+        texts += [note for note in [paging.settled_note(ZH, met, payload)] if note]
+    resolved = make_ticket(state=TicketState.RESOLVED, resolved_at=NOW)
+    texts.append(paging.settled_note(ZH, resolved, {}) or "")
+    chinese_only(*texts)
+    joined = "\n".join(texts)
+    assert "3 张工单需要你处理" in joined and "还剩 14 分钟" in joined
+    assert "尚未确定原因" in joined and "未能在承诺时限内给出解决方案,已违约" in joined
+    assert "#1 已由 <@U0ENG1> 确认。" in joined and "正在呼叫副值班 <@U0ENG3>" in joined
+    assert "*违约*" in joined and "认领" in joined and "升级" in joined and "打开工单" in joined
+    primary = Stage(Milestone.RESPOND, StageKind.PAGE_PRIMARY, NOW)
+    english, _ = paging.page(EN, ticket, primary, due=due, now=NOW, to=engineer)  # type: ignore[arg-type]
+    assert "needs a response" in english and "14 minutes left" in english

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import Message, UserError
-from bot.slack.i18n import Language, language_of_slack_locale, translator
+from bot.slack.i18n import Language, Translator, language_of_slack_locale, translator
 from bot.slack.text_limits import ELLIPSIS, cut
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -83,3 +83,24 @@ def test_the_manifest_describes_the_app_in_both_languages_within_slacks_lengths(
     assert len(about["description"]) <= 140 and 174 <= len(about["long_description"]) <= 4000
     assert len(shortcut["name"]) <= 24
     assert "users:read" in data["oauth_config"]["scopes"]["bot"]
+
+
+def test_a_notice_to_one_person_carries_its_words_in_each_language() -> None:
+    from bot.config import parse_config
+    from bot.services.readers import to_one, words_for
+    from tests.conftest import CONFIG_DATA
+
+    def say(tr: Translator) -> tuple[str, list[dict[str, object]]]:
+        text = tr("There is no ticket %(ref)s.", ref="#9")
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+    payload = to_one(parse_config({**CONFIG_DATA, "language": "zh-CN"}), say)
+    assert payload["text"] == "没有工单 #9。" and set(payload["words"]) == {"en"}
+    assert words_for(payload, Language.EN)["text"] == "There is no ticket #9."
+    assert words_for(payload, Language.EN)["blocks"][0]["text"]["text"] == "There is no ticket #9."
+    # the reader's language not known: the workspace's
+    assert words_for(payload, None) == {"text": "没有工单 #9。", "blocks": payload["blocks"]}
+    # a notice owed before notices carried their words: as it was stored
+    assert words_for({"text": "old"}, Language.EN) == {"text": "old"}
+    english = to_one(parse_config({**CONFIG_DATA, "language": "en"}), lambda tr: tr("Respond"))
+    assert english == {"text": "Respond", "words": {"zh-CN": {"text": "响应"}}}

@@ -1,78 +1,37 @@
 """The knowledge base on a real database: ranking over the test corpus, resolved tickets
-joining and leaving, articles, reports answered at once, and the PostgreSQL statements.
+joining and leaving, articles, imports, reports answered at once (the index itself:
+test_kb_index.py).
 
-The tests run on SQLite, and also on PostgreSQL when ESCALATOR_TEST_DATABASE names a server
-(postgresql+asyncpg://…)."""
+Each test has a database of its own: a SQLite file, or a PostgreSQL database when
+ESCALATOR_TEST_DATABASE names a server (`bash .ci/test-postgres.sh .venv/bin/pytest …`)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
 
-from bot.config import Config
-from bot.domain.kb import KEEP_OUT, BadQuery, EntryKind, EntryRef, QueryProblem
+from bot.domain.kb import BadQuery, EntryKind, EntryRef, QueryProblem
+from bot.domain.kb_markdown import ArticleFile
 from bot.domain.tickets import ReportDraft
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import kb
 from bot.services.context import Context
 from bot.services.intake import report
+from bot.services.kb_search import KbSearches
 from bot.services.steps import load, run_step
 from bot.sla.policy import Severity
-from storage import kb as kb_store
-from storage.db import Database
-from storage.migrate import migrate
 from tests.fakes import FakeClock
+from tests.integration.kb_support import resolve, store_corpus
 from tests.integration.support import opened
 from tests.kb_corpus import SOLVED, WORDINGS
 
-PG_URL = os.environ.get("ESCALATOR_TEST_DATABASE", "")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL.startswith("postgresql"),
-            reason="ESCALATOR_TEST_DATABASE names no PostgreSQL",
-        ),
-    ),
-]
 
-
-@pytest.fixture(params=BACKENDS)
-async def kb_ctx(
-    request: pytest.FixtureRequest, db_url: str, config: Config, clock: FakeClock
-) -> AsyncIterator[Context]:
-    url = db_url if request.param == "sqlite" else PG_URL
-    database = Database(url)
-    if not database.is_sqlite:
-        async with database.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await migrate(database)
-    yield Context(db=database, config=config, clock=clock)
-    await database.close()
-
-
-async def store_corpus(ctx: Context, first: int = 1000) -> dict[int, str]:
-    """The corpus as solved tickets numbered from ``first`` (above the tickets a test opens)."""
-    keys: dict[int, str] = {}
-    async with ctx.db.write() as conn:
-        for number, solved in enumerate(SOLVED, start=first):
-            await kb_store.put_entry(
-                conn,
-                EntryRef(EntryKind.TICKET, number),
-                kb_store.EntryText(solved.summary, solved.details, solved.cause, solved.resolution),
-                author_id="U0ENG1",
-                now=ctx.clock.now(),
-            )
-            keys[number] = solved.key
-    return keys
+@pytest.fixture
+def kb_ctx(ctx: Context) -> Context:
+    """The test's database, its searches batched as the running bot's are (bot.app.build)."""
+    return Context(db=ctx.db, config=ctx.config, clock=ctx.clock, kb_searches=KbSearches(ctx.db))
 
 
 async def test_the_right_problem_is_in_the_first_three_for_85_percent_of_new_wordings(
@@ -80,15 +39,21 @@ async def test_the_right_problem_is_in_the_first_three_for_85_percent_of_new_wor
 ) -> None:
     keys = await store_corpus(kb_ctx)
     assert len(SOLVED) >= 40 and len(WORDINGS) >= 40
-    if not kb_ctx.db.is_sqlite:  # the statistics that leave the commonest terms out
-        async with kb_ctx.db.write() as conn:
-            await conn.execute(text("ANALYZE kb_entries"))
     searched = offered = 0
     for wording, key in WORDINGS:
         searched += key in [keys[m.entry.number] for m in (await kb.search(kb_ctx, wording))[:3]]
         offered += key in [keys[m.entry.number] for m in await kb.offer(kb_ctx, wording)]
     assert searched / len(WORDINGS) >= 0.85
     assert offered / len(WORDINGS) >= 0.85
+
+
+async def test_searches_without_the_batch_find_the_same(kb_ctx: Context, ctx: Context) -> None:
+    """The command line's context has no batch of searches: each reads on its own."""
+    await store_corpus(kb_ctx)
+    assert ctx.kb_searches is None
+    for wording, _ in WORDINGS[:10]:
+        assert await kb.search(ctx, wording) == await kb.search(kb_ctx, wording)
+        assert await kb.offer(ctx, wording) == await kb.offer(kb_ctx, wording)
 
 
 async def test_matches_come_best_first_and_at_most_five(kb_ctx: Context) -> None:
@@ -114,19 +79,6 @@ async def test_bad_searches_read_nothing(kb_ctx: Context) -> None:
     assert await kb.offer(kb_ctx, "？！…") == []
 
 
-async def resolve(ctx: Context, number: int, text: str, *, keep_out: bool = False) -> None:
-    await run_step(ctx, number=number, step=Step("ack"), user_id="U0ENG1")
-    await run_step(
-        ctx, number=number, step=Step("cause", text="备份目录磁盘空间不足"), user_id="U0ENG1"
-    )
-    await run_step(
-        ctx,
-        number=number,
-        step=Step("resolve", text=text, details=((KEEP_OUT, keep_out),)),
-        user_id="U0ENG1",
-    )
-
-
 async def test_a_resolved_ticket_joins_and_leaves_when_reopened(kb_ctx: Context) -> None:
     number = await opened(kb_ctx, 1)
     await resolve(kb_ctx, number, "清理旧备份并扩容磁盘")
@@ -143,6 +95,7 @@ async def test_a_resolved_ticket_joins_and_leaves_when_reopened(kb_ctx: Context)
     )
     (again,) = await kb.search(kb_ctx, "新硬盘")
     assert again.entry.ref == match.entry.ref and not again.entry.retired
+    assert await kb.search(kb_ctx, "扩容") == []  # the first resolution's words are gone
     # an engineer may retire a solved ticket's entry as an article's (`/kb retire #N`)
     await kb.retire(kb_ctx, user_id="U0ENG2", ref=again.entry.ref)
     assert await kb.search(kb_ctx, "新硬盘") == []
@@ -235,17 +188,20 @@ async def test_reports_answered_at_once_are_counted_once_by_month(
     assert await kb.answered_at_once(kb_ctx, "2026-12") == 1
 
 
-def test_the_postgresql_statements_compile_for_postgresql() -> None:
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    search = str(kb_store.search_statement("postgresql").compile(dialect=dialect))
-    assert "ts_rank" in search and "@@" in search and "CAST(%(query)s AS tsquery)" in search
-    assert "kb_fts" not in search
-    sqlite_search = str(kb_store.search_statement("sqlite"))
-    assert "bm25(kb_fts" in sqlite_search and "MATCH" in sqlite_search
+async def test_imports_keep_the_index_right(kb_ctx: Context) -> None:
+    def article(number: int | None, title: str, *, retired: bool = False) -> ArticleFile:
+        return ArticleFile(number, title, "问题", "答案", retired)
 
-
-def test_the_tsvector_and_tsquery_values_are_made_from_the_terms() -> None:
-    terms = kb_store.index_terms("备份失败", "备份", "", "")
-    assert kb_store.tsvector_literal(terms) == "'备份':1A,4B '份失':2A '失败':3A"
-    assert kb_store.tsquery_literal(["备份", "o'k"]) == "'备份' | 'o''k'"
-    assert kb_store.fts5_query(["备份", 'a"b']) == '"备份" OR "a""b"'
+    await kb.import_articles(kb_ctx, [article(4, "打印机脱机"), article(None, "VPN 断线")])
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "打印机脱机")] == ["KB-4"]
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "vpn")] == ["KB-5"]
+    # KB-4 imported again with new words: found by them, no longer by the old ones
+    await kb.import_articles(kb_ctx, [article(4, "扫描仪报错")])
+    assert await kb.search(kb_ctx, "打印机脱机") == []
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "扫描仪")] == ["KB-4"]
+    # imported retired: out of searches, whether it was in use or new
+    await kb.import_articles(kb_ctx, [article(4, "扫描仪报错", retired=True)])
+    await kb.import_articles(kb_ctx, [article(9, "传真机卡纸", retired=True)])
+    assert await kb.search(kb_ctx, "扫描仪") == []
+    assert await kb.search(kb_ctx, "传真机") == []
+    assert [str(m.entry.ref) for m in await kb.search(kb_ctx, "vpn")] == ["KB-5"]

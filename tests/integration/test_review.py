@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import random
 import warnings
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,14 +17,21 @@ from sqlalchemy import select, update
 from bot.config import parse_config
 from bot.domain.review import Month, parse_month, spread
 from bot.domain.service_plan import PlanTask
+from bot.domain.tickets import ReportDraft, kept
+from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.intake import report
 from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
+from bot.services.steps import run_step
+from bot.sla.policy import Severity
+from bot.slack.i18n import Language, translator
 from storage import plan as plan_store
 from storage.db import Database
 from storage.tables import TicketRow
+from storage.tickets import TICKETS, to_ticket
 from tests.conftest import CONFIG_DATA
 from tests.fakes import FakeClock
 from tests.integration.review_support import known_month
@@ -90,7 +100,7 @@ async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) ->
     data = await tickets_csv(ctx, review)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][0] == "编号 number" and len(rows) == 4
+    assert rows[0][:3] == ["number", "class", "state"] and len(rows) == 4
     first, second, third = rows[1:]
     assert first[:4] == ["#1", "A", "closed", ""]
     assert first[4] == "数据库停了"
@@ -98,6 +108,12 @@ async def test_the_csv_has_the_months_tickets(ctx: Context, clock: FakeClock) ->
     assert first[9] == "2026-11-23 10:15" and first[17] == "4"
     assert second[4] == "'=cmd|' /C calc'!A0"  # not a formula in a spreadsheet
     assert third[3] == "Highway Monitoring Center" and third[2] == "acknowledged"
+    # a Chinese workspace's CSV: the header and the states in Chinese, the data as typed
+    chinese = replace(ctx, config=parse_config({**CONFIG_DATA, "language": "zh-CN"}))
+    rows = list(csv.reader(io.StringIO((await tickets_csv(chinese, review)).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["编号", "类别", "状态"] and rows[0][-1] == "评分"
+    assert rows[1][:3] == ["#1", "A", "已关闭"] and rows[3][2] == "已确认"
+    assert rows[1][4] == "数据库停了" and rows[1][7] == "2026-11-23 10:00"
 
 
 async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeClock) -> None:
@@ -105,9 +121,11 @@ async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeCloc
     review = await month_review(ctx, NOVEMBER)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
-        png = await chart_png(review)
-    image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.size == (1100, 750)
+        pngs = [await chart_png(review, translator(language)) for language in Language]
+    for png in pngs:
+        image = Image.open(io.BytesIO(png))
+        assert image.format == "PNG" and image.size == (1100, 750)
+    assert pngs[0] != pngs[1]  # labelled in each language
 
 
 async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClock) -> None:
@@ -146,3 +164,56 @@ async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClo
     kept = december.total.plan
     assert (kept.due, kept.done, kept.skipped, kept.overdue) == (4, 0, 1, 1)
     assert december.total.surveys.count == 0
+
+
+async def test_the_sql_counts_promises_kept_as_the_domain_rule_does(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """The review counts promises kept in SQL (storage/review.py); the rule itself is
+    bot.domain.tickets.kept. A month of tickets worked at random, some acknowledged late,
+    some reopened, some left running: the two give the same counts for every milestone."""
+    rng = random.Random(20261129)
+    severities = [Severity.A, Severity.B, Severity.C, Severity.D]
+    for n in range(24):
+        draft = ReportDraft(
+            summary=f"problem {n}",
+            details="details",
+            system="",
+            severity=rng.choice(severities),
+            reporter_id="U0REP",
+            origin_channel="C0RANDOM",
+        )
+        await report(ctx, draft=draft, intake_key=None)
+        await clock.advance(timedelta(minutes=rng.randint(1, 20)))
+        if rng.random() < 0.6:  # acknowledged at once, in time or nearly
+            await run_step(ctx, number=n + 1, step=Step("ack"), user_id="U0ENG1")
+        await clock.advance(timedelta(minutes=rng.randint(1, 90)))
+    story = [
+        Step("ack"),
+        Step("cause", text="found"),
+        Step("plan", text="the plan"),
+        Step("resolve", text="done"),
+        Step("reopen", text="again"),
+        Step("ack"),
+    ]
+    for _ in range(60):
+        number = rng.randint(1, 24)
+        await clock.advance(timedelta(minutes=rng.randint(1, 240)))
+        for step in story[: rng.randint(1, len(story))]:
+            with contextlib.suppress(UserError):  # not this ticket's next step: no change
+                await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+    review = await month_review(ctx, NOVEMBER)
+    now = clock.now()
+    expected = {name: [0, 0] for name in review.total.kept}
+    async with ctx.db.read() as conn:
+        tickets = [to_ticket(row) for row in await conn.execute(select(TICKETS))]
+    assert {t.reported_at.month for t in tickets} == {11}
+    for ticket in tickets:
+        promised = ctx.promised(ticket, ctx.schedule(ticket)).deadlines
+        assert promised is not None
+        for name, in_time in kept(ticket, promised, now).items():
+            expected[name][0] += int(in_time)
+            expected[name][1] += 1
+    got = {name: [k.met, k.due] for name, k in review.total.kept.items()}
+    assert got == expected
+    assert any(due > met for met, due in got.values())  # some promises were broken

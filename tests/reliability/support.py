@@ -421,13 +421,14 @@ def ledger(
             result.owed[("thread", str(item.ticket), text)] += 1
         elif item.kind == "page":  # pages due together go as one message: counted by id
             result.owed[("page", str(item.payload["user"]), str(item.id))] += 1
-        elif item.kind == "dm":
-            result.owed[("dm", str(item.payload["user"]), text)] += 1
+        elif item.kind == "dm":  # in its reader's language: counted by id, as pages are
+            result.owed[("dm", str(item.payload["user"]), str(item.id))] += 1
         elif item.kind == "ephemeral":
             result.owed[("ephemeral", str(item.payload.get("user")), text)] += 1
         else:
             result.owed[("channel", str(item.payload.get("channel")), text)] += 1
     page_ids = {item.id for item in items if item.kind == "page"}
+    dm_ids = {item.id for item in items if item.kind == "dm"}
     result.ticket_messages = dict.fromkeys(tickets, 0)
     bot_messages = [m for m in slack.all_messages() if m.user == slack.bot_user_id]
     for msg in bot_messages:
@@ -435,10 +436,12 @@ def ledger(
             number = thread_ticket.get((msg.channel, msg.thread_ts or ""))
             result.got[("thread", str(number), msg.text)] += 1
         elif msg.channel in dm_user:
-            pages = delivered(msg) & page_ids
-            for notice in sorted(pages):
+            ids = delivered(msg)
+            for notice in sorted(ids & page_ids):
                 result.got[("page", dm_user[msg.channel], str(notice))] += 1
-            if not pages:
+            for notice in sorted(ids & dm_ids):
+                result.got[("dm", dm_user[msg.channel], str(notice))] += 1
+            if not ids & (page_ids | dm_ids):  # a message no notice owed: an extra
                 result.got[("dm", dm_user[msg.channel], msg.text)] += 1
         elif (number := _ticket_of(msg)) is not None and number in tickets:
             result.ticket_messages[number] += 1

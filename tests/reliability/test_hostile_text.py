@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
+from bot.domain.roles import Actor
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, SYSTEM_MAX, Ticket, TicketState
 from bot.domain.workflow import Change, Prompt
@@ -163,14 +164,23 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
         assert_safe_message(ticket.ref, shown)
         assert_safe_message("Open tickets", list_blocks(tr, listed, NOW, "Open tickets"))
         assert_safe_view(home_view(tr, HomeData(listed, listed, (on_call, on_call)), NOW))
-    for kind in StageKind:
-        stage = Stage(Milestone.DIAGNOSE, kind, NOW, 75)
-        due = NOW + timedelta(hours=1)
-        assert_safe_message(blocks_pages.reminder(ticket, stage, due=due, now=NOW, who="U0ENG1"))
-        assert_safe_message(*blocks_pages.page(ticket, stage, due=due, now=NOW, link=None))
-        assert_safe_message(*blocks_pages.breach_notice(ticket, stage, due=due, now=NOW))
-        assert_safe_message(*blocks_pages.escalation_page(ticket, "U0ENG1"))
-        assert_safe_message(blocks_pages.thread_note(ticket, stage, due=due, now=NOW, who="U0ENG3"))
+    engineer = Actor("U0ENG1", engineer=True)
+    for tr in TRANSLATORS:
+        for kind in StageKind:
+            stage = Stage(Milestone.DIAGNOSE, kind, NOW, 75)
+            due = NOW + timedelta(hours=1)
+            said = blocks_pages.reminder(tr, ticket, stage, due=due, now=NOW, who="U0ENG1")
+            assert_safe_message(said)
+            assert_safe_message(
+                *blocks_pages.page(tr, ticket, stage, due=due, now=NOW, to=engineer, link=None)
+            )
+            assert_safe_message(*blocks_pages.managers_notice(tr, ticket, stage, due=due, now=NOW))
+            assert_safe_message(
+                *blocks_pages.escalation_page(tr, ticket, "U0ENG1", now=NOW, to=engineer)
+            )
+            assert_safe_message(
+                blocks_pages.thread_note(tr, ticket, stage, due=due, now=NOW, who="U0ENG3")
+            )
 
 
 def _builders_are_safe(tr: Translator, ticket: Ticket, note: str, offer: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.config import Config
 from storage.db import BUSY_TIMEOUT_MS
-from storage.tables import OutboxRow, TimerRow
+from storage.tables import OutboxRow, TicketRow, TimerRow
 from tests.escalation.support import settle, timer_config
 from tests.fakes import FakeClock
 from tests.harness import Running, running_bot
@@ -34,7 +34,7 @@ from tests.reliability.support import (
 from tests.reliability.test_faults import outbox_state
 
 # The outage is SQLite's write lock held by another process (a file's lock); PostgreSQL's
-# outage is covered by the notifier's reconnection test (tests/integration/test_notify.py).
+# outage (connections refused and ended) is tests/reliability/test_outage_pg.py.
 pytestmark = pytest.mark.sqlite_only
 
 # Seconds: longer than two writers wait for the lock, one after the other (the reports
@@ -101,6 +101,9 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
     assert sum(errors) >= 1  # a pass did fail, and its worker carried on
 
     items, tickets = await outbox_state(running)
+    # Every report became a ticket: the four sent during the outage were answered "being
+    # saved" and stored once the lock was gone (none lost, none twice).
+    assert len(tickets) == 10, sorted(tickets)
     result = ledger(running.slack, items, tickets)
     print(f"outage: {result.summary()}")
     assert result.missing == {} and result.twice == {}, result.summary()
@@ -118,3 +121,71 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
         if r.payload.get("stage")
     )
     assert max(sent_stages.values()) == 1  # each stage's notices stored once
+
+
+async def test_a_report_the_database_never_takes_is_given_back_to_its_reporter(
+    db_url: str, clock: FakeClock
+) -> None:
+    """The lock outlasts the report's patience: no ticket, and the reporter gets by direct
+    message what they wrote (shown as typed), to send again."""
+    path = Path(db_url.split("///", 1)[1])
+    async with running_bot(db_url, timer_config(), clock, patience=0.5) as running:
+        lock = await asyncio.to_thread(hold_write_lock, path)
+        try:
+            body = report_body("VGONE01", "Payroll <stuck> & *late*", details="Since 9:00")
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{running.url}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(body, FORM),
+                ) as response,
+            ):
+                assert response.status == 200
+                answer = await response.json()
+            assert answer["view"]["callback_id"] == "report_pending"
+            slack = running.slack
+            told = await slack.wait_for(
+                lambda: next(iter(slack.messages(slack.dm_channel("U0REP"))), None),
+                timeout=4 * BUSY_TIMEOUT_MS / 1000,
+            )
+        finally:
+            lock.rollback()
+            lock.close()
+        shown = [b["text"] for b in told.blocks or [] if b["text"]["type"] == "plain_text"]
+        assert [t["text"] for t in shown] == ["Payroll <stuck> & *late*", "Since 9:00"]
+        _, tickets = await outbox_state(running)
+        assert tickets == {}
+
+
+async def test_a_command_the_database_never_takes_is_given_back_as_typed(
+    db_url: str, clock: FakeClock
+) -> None:
+    """`/ticket 原因 1 …` while the lock outlasts a step's patience: "Working on it…", then the
+    command as typed (to send again), and the ticket unchanged."""
+    path = Path(db_url.split("///", 1)[1])
+    async with running_bot(db_url, timer_config(), clock, patience=0.5) as running:
+        slack = running.slack
+        async with aiohttp.ClientSession() as http:
+            assert await report(http, running, 1) == 200
+        await settle(running.bot.ctx)
+        typed = "原因 1 磁盘满了 <!channel> *备份*"
+        lock = await asyncio.to_thread(hold_write_lock, path)
+        try:
+            sent = await slack.slash_command(
+                user="U0ENG1", command="/ticket", text=typed, channel="C0SUPPORT"
+            )
+            assert sent.status == 200
+            answer = await slack.wait_for(
+                lambda: next(iter(slack.responses()), None), timeout=4 * BUSY_TIMEOUT_MS / 1000
+            )
+        finally:
+            lock.rollback()
+            lock.close()
+        shown = [
+            b["text"]["text"] for b in answer.body["blocks"] if b["text"]["type"] == "plain_text"
+        ]
+        assert shown == [f"/ticket {typed}"]
+        async with running.bot.ctx.db.orm() as session:
+            ticket = await session.get(TicketRow, 1)
+        assert ticket is not None and ticket.cause == ""

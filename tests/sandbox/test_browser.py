@@ -433,7 +433,8 @@ async def test_the_months_review_shows_its_chart_in_the_channel(
     await composer.press("Enter")
     chart = page.locator("#messages .msg img.msg-file-image")
     await expect(chart).to_have_count(1)
-    await expect(chart).to_have_attribute("alt", "售后服务月报 2026-11")
+    # titled in the workspace's language, as the CSV is
+    await expect(chart).to_have_attribute("alt", "Support report 2026-11")
     size = await chart.evaluate(
         """(img) => new Promise((done) => {
             const report = () => done([img.naturalWidth, img.naturalHeight]);

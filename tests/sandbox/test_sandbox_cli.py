@@ -80,7 +80,6 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
             timeout=60,
         )
     assert result.returncode == 1
-    assert result.stderr.strip().startswith(
-        f"escalator: sandbox: cannot listen on 127.0.0.1:{port}"
-    )
+    # in the configured language: Chinese by default
+    assert result.stderr.strip().startswith(f"escalator: sandbox:无法监听 127.0.0.1:{port}")
     assert "Traceback" not in result.stderr

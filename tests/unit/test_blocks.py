@@ -43,9 +43,9 @@ def test_deadlines_use_slack_date_tokens_and_time_left() -> None:
 
 
 def test_time_left_reads_naturally() -> None:
-    assert blocks.time_left(NOW + timedelta(hours=2, minutes=5), NOW) == "2h 5m left"
-    assert blocks.time_left(NOW - timedelta(minutes=3), NOW) == "overdue by 3m"
-    assert blocks.time_left(NOW + timedelta(days=1, hours=1), NOW) == "1d 1h left"
+    assert EN.time_left(NOW + timedelta(hours=2, minutes=5), NOW) == "2 hours 5 minutes left"
+    assert EN.time_left(NOW - timedelta(minutes=3), NOW) == "overdue by 3 minutes"
+    assert EN.time_left(NOW + timedelta(days=1, hours=1), NOW) == "1 day 1 hour left"
 
 
 def test_modal_shows_one_open_question_then_the_class() -> None:
@@ -76,7 +76,7 @@ def test_met_milestones_show_when_and_whether_in_time() -> None:
     )
     assert "Respond* :white_check_mark:" in body and "(late)" in body
     assert "Diagnose by" in body and "40 minutes left" in body
-    assert blocks.time_left(NOW + timedelta(seconds=30), NOW) == "under 1m left"
+    assert EN.time_left(NOW + timedelta(seconds=30), NOW) == "under a minute left"
 
 
 def test_show_has_the_cards_body_without_its_buttons() -> None:

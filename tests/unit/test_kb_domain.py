@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bot.domain.kb import (
+    BM25_K1,
     QUERY_MAX,
     BadQuery,
     EntryKind,
     EntryRef,
+    LengthNorm,
     QueryProblem,
     article_errors,
     best_first,
@@ -21,6 +25,7 @@ from bot.domain.kb import (
     ranked_terms,
     shared_enough,
     tokens,
+    weighted,
 )
 
 
@@ -114,6 +119,15 @@ def test_the_commonest_terms_are_left_out_of_the_ranking_beyond_the_budget() -> 
     assert ranked_terms(["x", "y"], {"x": 50_000, "y": 60_000}) == ["x", "y"]
 
 
+def test_a_cap_on_each_terms_postings_lets_common_terms_into_the_budget() -> None:
+    terms = ["a", "b", "c", "d", "e", "f"]
+    counts = {"a": 5, "b": 50, "c": 500, "d": 5000, "e": 9000, "f": 60_000}
+    assert ranked_terms(terms, counts, 6000) == ["a", "b", "c", "d"]
+    # read at most 1,000 postings of a term: d, e and f cost 1,000 each
+    assert ranked_terms(terms, counts, 3600, cap=1000) == ["a", "b", "c", "d", "e", "f"]
+    assert ranked_terms(terms, counts, 2600, cap=1000) == ["a", "b", "c", "d", "e"]
+
+
 def test_article_fields_are_required_and_limited() -> None:
     assert article_errors(title="t", problem="p", answer="a") == {}
     assert article_errors(title=" ", problem="p" * 3001, answer="") == {
@@ -141,6 +155,35 @@ def test_bm25_weighs_rare_terms_titles_and_repeats() -> None:
     assert scores[0] < scores[1] < scores[2]
     assert scores[1] < scores[3]
     assert best_first(["备份", "失败"], counts, 1000, docs)[-1] == 0
+
+
+def test_weighted_frequencies_and_length_count_the_title_twice() -> None:
+    assert weighted(["备份", "失败"], ["备份", "磁盘", "备份"]) == (
+        {"备份": 4, "失败": 2, "磁盘": 1},
+        7,
+    )
+    assert weighted([], []) == ({}, 0)
+
+
+def test_bm25_is_the_sum_postgresql_makes_from_postings() -> None:
+    """idf * (k1 + 1) * tf / (tf + base + per_unit * length), over the average length."""
+    docs = [(("备份",), ("失败", "备份")), ((), ("备份", "x", "y", "z"))]
+    counts, entries = {"备份": 30, "失败": 400}, 1000
+    norm = LengthNorm.over((4 + 4) / 2)  # weighted lengths: 2 + 2 and 4
+    expected = []
+    for title, body in docs:
+        freq, length = weighted(title, body)
+        expected.append(
+            sum(
+                math.log((entries - counts[t] + 0.5) / (counts[t] + 0.5) + 1)
+                * (BM25_K1 + 1)
+                * freq[t]
+                / (freq[t] + norm.base + norm.per_unit * length)
+                for t in ("备份", "失败")
+                if t in freq
+            )
+        )
+    assert bm25_scores(["备份", "失败"], counts, entries, docs) == pytest.approx(expected)
 
 
 def test_ties_keep_the_index_order_and_unknown_counts_weigh_alike() -> None:

@@ -1,33 +1,48 @@
-"""Pages: grouped into one message, settled when their step was taken."""
+"""Pages: grouped into one message, settled when their step was taken; the buttons a page
+offers follow the ticket card's rule (the step fits the ticket, the paged person may take it)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.roles import Actor
 from bot.domain.tickets import TicketState
+from bot.sla.policy import Milestone
+from bot.sla.stages import Stage, StageKind
 from bot.slack import paging
-from tests.unit.test_blocks import NOW, ticket
+from bot.slack.blocks import Block
+from tests.unit.test_blocks import EN, NOW, ticket
+
+ENGINEER = Actor("U0ENG1", engineer=True)
+MANAGER = Actor("U0MGR1", manager=True)
+
+
+def offered(blocks: list[Block]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
 def test_a_group_names_every_ticket_with_its_own_buttons_within_slacks_block_limit() -> None:
     pages = [
-        paging.escalation_page(ticket(number=n, summary=f"Lane {n} down"), "U0ENG1")
+        paging.escalation_page(
+            EN, ticket(number=n, summary=f"Lane {n} down"), "U0ENG1", now=NOW, to=MANAGER
+        )
         for n in range(1, paging.MAX_GROUP + 1)
     ]
-    text, body = paging.group(pages)
+    text, body = paging.group(EN, pages)
     assert text.startswith(f":rotating_light: {paging.MAX_GROUP} tickets need you")
     assert len(body) <= 50  # Slack's limit for one message
     actions = [b["block_id"] for b in body if b["type"] == "actions"]
     assert actions == [f"page_{n}" for n in range(1, paging.MAX_GROUP + 1)]
-    assert paging.group(pages[:1]) == (pages[0][0], pages[0][1])  # one page: as it is
+    assert paging.group(EN, pages[:1]) == (pages[0][0], pages[0][1])  # one page: as it is
 
 
 def test_an_engineers_page_settles_when_its_milestone_is_met() -> None:
     payload = {"milestone": "respond"}
-    assert paging.settled_note(ticket(), payload) is None
+    assert paging.settled_note(EN, ticket(), payload) is None
     acked = ticket(acknowledged_at=NOW + timedelta(minutes=3), assignee_id="U0ENG1")
-    assert paging.settled_note(acked, payload) == ":white_check_mark: #7 acknowledged by <@U0ENG1>."
-    _, body = paging.escalation_page(ticket(), "U0ENG2")
+    note = paging.settled_note(EN, acked, payload)
+    assert note == ":white_check_mark: #7 acknowledged by <@U0ENG1>."
+    _, body = paging.escalation_page(EN, ticket(), "U0ENG2", now=NOW, to=MANAGER)
     settled = paging.settle(body, 7, "done")
     assert [b["type"] for b in settled] == ["section", "context"]  # the buttons are gone
     assert settled[1]["elements"][0]["text"] == "done"
@@ -35,10 +50,44 @@ def test_an_engineers_page_settles_when_its_milestone_is_met() -> None:
 
 def test_a_managers_page_settles_when_someone_takes_the_ticket_or_it_is_resolved() -> None:
     payload = {"manager": True, "assignee": "U0ENG1"}
-    assert paging.settled_note(ticket(assignee_id="U0ENG1"), payload) is None
+    assert paging.settled_note(EN, ticket(assignee_id="U0ENG1"), payload) is None
     taken = ticket(assignee_id="U0MGR1")
-    assert paging.settled_note(taken, payload) == ":white_check_mark: #7 taken by <@U0MGR1>."
+    assert paging.settled_note(EN, taken, payload) == ":white_check_mark: #7 taken by <@U0MGR1>."
     resolved = ticket(state=TicketState.RESOLVED, resolved_at=NOW)
-    assert paging.settled_note(resolved, payload) == ":white_check_mark: #7 is resolved."
-    buttons = [e["action_id"] for e in paging.manager_buttons(ticket(), None)]
-    assert buttons == ["ticket_take", "ticket_escalate", "ticket_open"]
+    assert paging.settled_note(EN, resolved, payload) == ":white_check_mark: #7 is resolved."
+    _, body = paging.escalation_page(EN, ticket(), "U0ENG1", now=NOW, to=MANAGER)
+    assert offered(body) == ["ticket_take", "ticket_escalate", "ticket_open"]
+
+
+def test_a_page_offers_what_it_asks_that_the_paged_person_may_do_and_that_fits_the_ticket() -> None:
+    primary = Stage(Milestone.RESPOND, StageKind.PAGE_PRIMARY, NOW)
+    managers = Stage(Milestone.DIAGNOSE, StageKind.PAGE_MANAGERS, NOW)
+    due = NOW + timedelta(minutes=15)
+    _, body = paging.page(EN, ticket(), primary, due=due, now=NOW, to=ENGINEER)
+    assert offered(body) == ["ticket_ack", "ticket_open"]
+    _, body = paging.page(EN, ticket(), managers, due=due, now=NOW, to=MANAGER)
+    assert offered(body) == ["ticket_take", "ticket_escalate", "ticket_open"]
+    # the roles' rule: a manager does not acknowledge, so a manager paged as the on-call
+    # primary is offered only Open ticket; someone who is both is offered Acknowledge
+    _, body = paging.page(EN, ticket(), primary, due=due, now=NOW, to=MANAGER)
+    assert offered(body) == ["ticket_open"]
+    both = Actor("U0BOTH", engineer=True, manager=True)
+    _, body = paging.page(EN, ticket(), primary, due=due, now=NOW, to=both)
+    assert offered(body) == ["ticket_ack", "ticket_open"]
+    # the state's rule: a closed ticket is neither taken nor escalated
+    closed = ticket(state=TicketState.CLOSED, closed_at=NOW)
+    _, body = paging.escalation_page(EN, closed, "U0ENG1", now=NOW, to=MANAGER)
+    assert offered(body) == ["ticket_open"]
+    # the managers channel (shared): the steps that fit, whoever presses is checked then
+    _, body = paging.managers_notice(EN, ticket(), managers, due=due, now=NOW)
+    assert offered(body) == ["ticket_take", "ticket_escalate", "ticket_open"]
+
+
+def test_pages_say_times_in_words_and_links_open_the_ticket() -> None:
+    stage = Stage(Milestone.DIAGNOSE, StageKind.PAGE_MANAGERS, NOW)
+    text, body = paging.page(
+        EN, ticket(), stage, due=NOW + timedelta(minutes=15), now=NOW, to=MANAGER, link="https://x"
+    )
+    assert "#7 diagnose is not met yet" in text and "(15 minutes left)" in text
+    opener = [e for b in body if b["type"] == "actions" for e in b["elements"]][-1]
+    assert opener["url"] == "https://x" and opener["text"]["text"] == "Open ticket"

@@ -18,15 +18,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.notices import NoticeKind
 from bot.services.context import Context
 from bot.services.delivery.recovery import already_posted, metadata
+from bot.services.readers import Readers, words_for
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
+from bot.slack.i18n import Language, Translator, translator
 from storage import outbox
 from storage import pages as page_store
 from storage import tickets as ticket_store
-from storage.outbox import Claimed, Notice
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
+# How long a DM or a page waits for Slack to tell its reader's language (once a day per
+# person); a slower answer sends it in the workspace's language and fills the cache.
+ASK_LANGUAGE_WITHIN = 3.0  # seconds
 
 
 class Undeliverable(Exception):
@@ -52,9 +57,10 @@ GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "ch
 
 
 class Sender:
-    def __init__(self, ctx: Context, client: AsyncWebClient) -> None:
+    def __init__(self, ctx: Context, client: AsyncWebClient, readers: Readers) -> None:
         self.ctx = ctx
         self.client = client
+        self.readers = readers
         self._dm_channels: dict[str, str] = {}
         self._rendered: dict[tuple[str, str], str] = {}  # page message -> what it shows
 
@@ -70,10 +76,14 @@ class Sender:
         if kind is NoticeKind.PAGE:
             return await self._pages(claim)
         if kind is NoticeKind.DM:
-            channel = await self._dm_channel(str(notice.payload["user"]))
-            return await self._post(claim, channel=channel, **_content(notice))
+            user = str(notice.payload["user"])
+            channel = await self._dm_channel(user)
+            words = words_for(notice.payload, await self._language(user))
+            return await self._post(claim, channel=channel, **words)
         channel = str(notice.payload.get("channel"))
-        return await self._post(claim, channel=channel, unfurl_links=False, **_content(notice))
+        return await self._post(
+            claim, channel=channel, unfurl_links=False, **words_for(notice.payload, None)
+        )
 
     async def _post(
         self, claim: Claimed, *, channel: str, thread_ts: str | None = None, **content: Any
@@ -127,7 +137,7 @@ class Sender:
         first; when that was set aside (Slack refused it), the line goes to the channel as a
         plain message naming the ticket."""
         notice = claim.head
-        content = _content(notice)
+        content = words_for(notice.payload, None)
         location = notice.location
         if location is None and notice.ticket_number is not None:
             async with self.ctx.db.read() as conn:
@@ -152,9 +162,12 @@ class Sender:
                 conn, notice.ticket_number, str(notice.payload.get("prompt"))
             )
         updated: list[tuple[str, str]] = []
-        for channel, ts in asked:
+        for channel, ts, reader in asked:  # a DM in its reader's language
+            language = await self._language(reader) if reader else None
             try:
-                await self.client.chat_update(channel=channel, ts=ts, **_content(notice))
+                await self.client.chat_update(
+                    channel=channel, ts=ts, **words_for(notice.payload, language)
+                )
             except SlackApiError as exc:
                 if exc.response.get("error") not in GONE_MESSAGE_ERRORS:
                     raise
@@ -168,18 +181,20 @@ class Sender:
         user = str(claim.head.payload["user"])
         channel = await self._dm_channel(user)
         pages = [(n.ticket_number, n.payload) for n in claim.notices]
-        text, body, linked = await self._render(pages)
+        text, body, linked = await self._render(pages, await self._language(user))
         sent = await self._post(claim, channel=channel, text=text, blocks=body)
         tickets = sorted({n for n, _ in pages if n is not None})
         self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
         return Sent(sent.channel, sent.ts, sent.ids, {"tickets": tickets, "linked": linked})
 
     async def _render(
-        self, pages: list[tuple[int | None, dict[str, Any]]]
+        self, pages: list[tuple[int | None, dict[str, Any]]], language: Language | None
     ) -> tuple[str, list[dict[str, Any]], list[int]]:
-        """One message of pages as they stand now: each ticket's Open button linked to its
-        ticket message once posted, and a page whose step was taken saying so, without its
-        buttons. Also which tickets were linked."""
+        """One message of pages as they stand now, in ``language`` (the reader's; None: the
+        workspace's): each ticket's Open button linked to its ticket message once posted,
+        and a page whose step was taken saying so, without its buttons. Also which tickets
+        were linked."""
+        tr = self._translator(language)
         numbers = sorted({n for n, _ in pages if n is not None})
         async with self.ctx.db.read() as conn:
             tickets = {n: await ticket_store.get_ticket(conn, n) for n in numbers}
@@ -187,15 +202,16 @@ class Sender:
         links = await self._links(places)
         rendered: list[tuple[str, list[dict[str, Any]]]] = []
         for number, payload in pages:
-            body = list(payload.get("blocks") or [])
+            words = words_for(payload, language)
+            body = list(words.get("blocks") or [])
             ticket = tickets.get(number) if number is not None else None
             if number is not None and number in links:
                 body = blocks_pages.with_link(body, links[number])
-            note = None if ticket is None else blocks_pages.settled_note(ticket, payload)
+            note = None if ticket is None else blocks_pages.settled_note(tr, ticket, payload)
             if number is not None and note is not None:
                 body = blocks_pages.settle(body, number, note)
-            rendered.append((str(payload.get("text", "")), body))
-        text, body = blocks_pages.group(rendered)
+            rendered.append((str(words.get("text") or ""), body))
+        text, body = blocks_pages.group(tr, rendered)
         return text, body, sorted(links)
 
     async def _links(self, places: dict[int, tuple[str, str] | None]) -> dict[int, str]:
@@ -225,13 +241,24 @@ class Sender:
                 if not pages:
                     continue
                 place = (str(message["channel"]), str(message["ts"]))
-                text, body, _ = await self._render(list(pages))
+                reader = pages[0][1].get("user")
+                language = await self._language(str(reader)) if reader else None
+                text, body, _ = await self._render(list(pages), language)
                 if self._rendered.get(place) == _fingerprint(body):
                     continue
                 await self.client.chat_update(channel=place[0], ts=place[1], text=text, blocks=body)
                 self._rendered[place] = _fingerprint(body)
         except SLACK_ERRORS as error:
             log.warning("page not updated: %s", error, extra={"ticket": number})
+
+    async def _language(self, user: str) -> Language | None:
+        """The language ``user`` reads in Slack (None: not known, the workspace's)."""
+        return await self.readers.language(self.client, user, within=ASK_LANGUAGE_WITHIN)
+
+    def _translator(self, language: Language | None) -> Translator:
+        if language is None:
+            return self.ctx.tr
+        return translator(language, self.ctx.config.tz)
 
     async def _dm_channel(self, user: str) -> str:
         """The bot's DM channel with ``user`` (stable, so asked of Slack once per user)."""
@@ -241,14 +268,6 @@ class Sender:
             channel = str(opened["channel"]["id"])
             self._dm_channels[user] = channel
         return channel
-
-
-def _content(notice: Notice) -> dict[str, Any]:
-    payload = notice.payload
-    content: dict[str, Any] = {"text": payload.get("text")}
-    if payload.get("blocks"):
-        content["blocks"] = payload["blocks"]
-    return content
 
 
 def _fingerprint(body: list[dict[str, Any]]) -> str:

@@ -29,7 +29,9 @@ from bot.metrics import Metrics
 from bot.services.context import Context
 from bot.services.delivery.pacer import ChannelPacer, Pacing
 from bot.services.delivery.sending import SLACK_ERRORS, Sender, Sent, Undeliverable
+from bot.services.readers import Readers
 from bot.slack import paging as blocks_pages
+from bot.slack.i18n import channel_link, mention
 from storage import outbox
 from storage import tickets as ticket_store
 from storage.outbox import Claimed, NewNotice
@@ -93,6 +95,7 @@ class Delivery:
         metrics: Metrics,
         settings: DeliverySettings | None = None,
         *,
+        readers: Readers | None = None,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.ctx = ctx
@@ -100,7 +103,9 @@ class Delivery:
         self.settings = settings or DeliverySettings()
         pacing = self.settings.pacing
         self.pacer = ChannelPacer(rate=pacing.rate, burst=pacing.burst)
-        self.sender = Sender(ctx, client)
+        # each reader's language for their DMs and pages (shared with the handlers: one
+        # users.info a day per person)
+        self.sender = Sender(ctx, client, readers or Readers(ctx))
         self._pause = pause
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}  # conversation -> its send
@@ -317,17 +322,30 @@ class Delivery:
         if claim.conversation == managers or key in self._told:
             return None
         self._told.add(key)
-        ref = f"#{head.ticket_number}" if head.ticket_number is not None else "a notice"
+        tr = self.ctx.tr  # the managers channel's: the workspace's language
         where = (
-            f"<@{claim.conversation.removeprefix('user:')}>"
+            mention(claim.conversation.removeprefix("user:"))
             if claim.conversation.startswith("user:")
-            else f"<#{claim.conversation}>"
+            else channel_link(claim.conversation)
         )
-        text = (
-            f":warning: Slack refused a message about {ref} to {where} ({error}); it is set "
-            "aside and nothing else waits for it. Further refusals like it are counted in "
-            "/metrics."
+        said = (
+            tr(
+                "Slack refused a message about %(ref)s to %(where)s (%(error)s); it is set "
+                "aside and nothing else waits for it. Further refusals like it are counted "
+                "in `/metrics`.",
+                ref=f"#{head.ticket_number}",
+                where=where,
+                error=error,
+            )
+            if head.ticket_number is not None
+            else tr(
+                "Slack refused a message to %(where)s (%(error)s); it is set aside and "
+                "nothing else waits for it. Further refusals like it are counted in `/metrics`.",
+                where=where,
+                error=error,
+            )
         )
+        text = f":warning: {said}"
         return NewNotice(
             head.ticket_number, NoticeKind.MANAGERS, {"channel": managers, "text": text}
         )

@@ -1,0 +1,99 @@
+"""PostgreSQL away for a while under load: the test's database refuses connections and every
+connection the bot holds is ended, as in a server restart, while reports arrive and timers fall
+due. Reports wait it out (answered "being saved"), the workers fail their passes, log and carry
+on; once the database is back, every report is a ticket and every notice goes out, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import make_url
+
+from tests.databases import PostgresServer
+from tests.escalation.support import settle, timer_config
+from tests.fakes import FakeClock
+from tests.harness import Running, running_bot
+from tests.reliability.support import (
+    FORM,
+    LIMIT,
+    bolt_idle,
+    ledger,
+    report_body,
+    signed_headers,
+    until,
+)
+from tests.reliability.test_faults import outbox_state
+
+pytestmark = pytest.mark.postgres_only
+
+OUTAGE = 8.0  # seconds the database is away
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+async def running(db_url: str, clock: FakeClock) -> AsyncIterator[Running]:
+    async with running_bot(db_url, timer_config(), clock) as run:
+        yield run
+
+
+async def report(http: aiohttp.ClientSession, running: Running, n: int) -> dict[str, object]:
+    body = report_body(f"VPGO{n:04d}", f"Outage report {n}", yes=True)
+    async with http.post(
+        f"{running.url}/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
+    ) as response:
+        assert response.status == 200
+        answer: dict[str, object] = await response.json()
+        return answer
+
+
+async def test_postgresql_away_loses_no_report_and_sends_nothing_twice(
+    running: Running, clock: FakeClock, db_url: str, pg_server: PostgresServer | None
+) -> None:
+    assert pg_server is not None
+    name = make_url(db_url).database
+    away = (
+        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+    )
+    async with aiohttp.ClientSession() as http:
+        for n in range(4):
+            await report(http, running, n)
+        await settle(running.bot.ctx)
+        await asyncio.to_thread(pg_server.admin, *away)
+        try:
+            late = [asyncio.create_task(report(http, running, 100 + n)) for n in range(3)]
+            for _ in range(4):
+                await clock.advance(4 * MIN)
+                await asyncio.sleep(OUTAGE / 4)
+        finally:
+            await asyncio.to_thread(
+                pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'
+            )
+        answers = await asyncio.gather(*late)
+    views = [a.get("view") for a in answers]
+    assert all(isinstance(v, dict) and v["callback_id"] == "report_pending" for v in views)
+    await bolt_idle()
+    await settle(running.bot.ctx, rounds=int(LIMIT * 100))
+
+    async def healthy() -> bool:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
+            return got.status == 200
+
+    await until(healthy, what="/healthz to answer 200 again")
+
+    async def all_stored() -> bool:
+        _, tickets = await outbox_state(running)
+        return len(tickets) == 7
+
+    await until(all_stored, what="the reports sent during the outage to be stored")
+    items, tickets = await outbox_state(running)
+    result = ledger(running.slack, items, tickets)
+    print(f"postgres outage: {result.summary()}")
+    assert result.missing == {} and result.twice == {}, result.summary()
+    assert set(result.ticket_messages.values()) == {1}
+    assert result.thread_order_ok
