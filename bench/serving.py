@@ -41,8 +41,11 @@ def signed(body: str) -> dict[str, str]:
 
 
 async def wait_up(url: str) -> None:
+    """Wait for the server to answer, up to two minutes: with 100,000 open tickets a start
+    re-arms them all from the calendar first (bot.services.calendar_start), about half a
+    minute on a loaded machine."""
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(1200):
             try:
                 async with http.get(url) as response:
                     if response.status < 500:

@@ -40,6 +40,7 @@ from bot.services.intake import ReportIntake
 from bot.services.kb_search import KbSearches
 from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
+from bot.services.queries import show_reads
 from bot.services.readers import Readers
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
@@ -246,6 +247,7 @@ async def build(
         clock=clock,
         wake_delivery=wake_delivery,
         wake_engine=wake_engine,
+        shows=show_reads(db),
         kb_searches=KbSearches(db),
     )
     # each person's language, asked of Slack once a day: for what they alone read, whether

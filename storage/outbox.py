@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.notices import NoticeKind
-from storage.tables import OutboxRow, TicketRow, table_of
+from storage.tables import OutboxRow, TicketRow, UTCDateTime, table_of
 
 _ENQUEUE = insert(table_of(OutboxRow))
 URGENT, ROUTINE = 0, 1  # priorities within a conversation
@@ -95,24 +96,35 @@ class NewNotice:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+_POST_CHANNELS = select(TicketRow.number, TicketRow.post_channel).where(
+    TicketRow.number.in_(bindparam("numbers", expanding=True))
+)
+
+
 async def enqueue_many(
-    conn: AsyncConnection, notices: Sequence[NewNotice], *, now: datetime
+    conn: AsyncConnection,
+    notices: Sequence[NewNotice],
+    *,
+    now: datetime,
+    channels: Mapping[int, str] | None = None,
 ) -> None:
     """Store many notices with one statement, in the order given (their order within each
-    conversation). A ticket's message and thread lines go to the ticket's channel."""
+    conversation). A ticket's message and thread lines go to the ticket's channel, read
+    unless the caller knows it (``channels``, by ticket number: it never changes)."""
     if not notices:
         return
+    known: Mapping[int, str] = channels or {}
     numbers = {
         n.ticket_number
         for n in notices
-        if n.ticket_number is not None and n.kind in TICKET_CHANNEL_KINDS
+        if n.ticket_number is not None
+        and n.kind in TICKET_CHANNEL_KINDS
+        and n.ticket_number not in known
     }
-    channels: dict[int, str] = {}
+    channels = dict(known)
     if numbers:
-        found = await conn.execute(
-            select(TicketRow.number, TicketRow.post_channel).where(TicketRow.number.in_(numbers))
-        )
-        channels = {number: channel for number, channel in found}
+        found = await conn.execute(_POST_CHANNELS, {"numbers": sorted(numbers)})
+        channels |= {number: channel for number, channel in found}
     await conn.execute(
         _ENQUEUE,
         [
@@ -150,7 +162,7 @@ _COLUMNS = (
 )
 
 
-def _free(now: datetime) -> Any:
+def _free(now: datetime | BindParameter[datetime]) -> Any:
     """Unsent, due, and not leased (or its lease ran out)."""
     return and_(
         OutboxRow.sent_at.is_(None),
@@ -159,9 +171,10 @@ def _free(now: datetime) -> Any:
     )
 
 
-def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
-    """The heads of the conversations due at ``now``: rows with no earlier unsent row (by
-    priority, then id) in their conversation, in that order, locked for the claim."""
+def _claim() -> Select[Any]:
+    """The heads of the conversations due at ``:now`` and not in ``:skip``: rows with no
+    earlier unsent row (by priority, then id) in their conversation, in that order, locked
+    for the claim (at most ``:limit``). Built once: it runs after every step and report."""
     earlier = (
         exists()
         .where(
@@ -174,17 +187,23 @@ def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Sel
         )
         .correlate(OutboxRow)
     )
-    query = (
+    return (
         select(*_COLUMNS)
         .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
-        .where(_free(now), ~earlier)
+        .where(_free(bindparam("now", type_=UTCDateTime())), ~earlier)
+        .where(OutboxRow.conversation.not_in(bindparam("skip", expanding=True)))
         .order_by(OutboxRow.priority, OutboxRow.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=OutboxRow)
     )
-    if skip:
-        query = query.where(OutboxRow.conversation.not_in(list(skip)))
-    return query
+
+
+_CLAIM = _claim()
+
+
+def claim_query(now: datetime, *, limit: int, skip: Collection[str] = ()) -> Select[Any]:
+    """The claim of :func:`claim_heads` with its values bound (to read its SQL)."""
+    return _CLAIM.params(now=now, limit=limit, skip=list(skip))
 
 
 async def claim_heads(
@@ -203,7 +222,8 @@ async def claim_heads(
     takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
     from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
     with it: they go out as one message."""
-    heads = list(await conn.execute(claim_query(now, limit=limit, skip=skip)))
+    params = {"now": now, "limit": limit, "skip": list(skip)}
+    heads = list(await conn.execute(_CLAIM, params))
     if not heads:
         return []
     followers: dict[str, list[Any]] = {}
@@ -302,17 +322,17 @@ async def sent_prompts(
     return found
 
 
+_NEXT_DUE = select(
+    func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > bindparam("after")),
+    func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > bindparam("after")),
+).where(OutboxRow.sent_at.is_(None))
+
+
 async def next_due_at(conn: AsyncConnection, *, after: datetime) -> datetime | None:
     """The first instant after ``after`` when an unsent row may be tried (its next attempt,
     or the end of a lease). Rows due already but not claimed wait for one of those, or for
     a new row."""
-    rows = await conn.execute(
-        select(
-            func.min(OutboxRow.next_attempt_at).filter(OutboxRow.next_attempt_at > after),
-            func.min(OutboxRow.lease_until).filter(OutboxRow.lease_until > after),
-        ).where(OutboxRow.sent_at.is_(None))
-    )
-    attempt_at, lease_until = rows.one()
+    attempt_at, lease_until = (await conn.execute(_NEXT_DUE, {"after": after})).one()
     candidates = [t for t in (attempt_at, lease_until) if t is not None]
     return min(candidates) if candidates else None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,8 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.domain.service_plan import TaskState
-from bot.domain.tickets import Ticket
-from bot.sla.deadlines import Deadlines
+from bot.domain.tickets import NextDue, Promise, Ticket
 from storage.tables import PlanTaskRow, SurveyAnswerRow, TicketRow, table_of
 
 TICKETS = table_of(TicketRow)
@@ -69,12 +68,19 @@ def _seconds_default(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) 
 
 # ---- deadlines --------------------------------------------------------------------------
 
-# The columns that hold a ticket's deadlines as promised, as of ``deadlines_version``.
+# The columns that hold a ticket's deadlines as promised and its next one due, as of
+# ``deadlines_version``.
 DEADLINE_COLUMNS = (
     *(f"{name}_due" for name in MILESTONES),
     "first_acknowledged_at",
+    "next_due_at",
+    "next_due_milestone",
     "deadlines_version",
 )
+# ``next_due_at`` of a ticket with no deadline to meet: after every real one, so that the
+# lists, ordered by it, show those tickets last (a column that is never NULL keeps the
+# order an index walk on SQLite and PostgreSQL alike). ``next_due_milestone`` is NULL then.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 _STORE_DEADLINES = (
     update(TICKETS)
     .where(TICKETS.c.number == bindparam("n"), TICKETS.c.version == bindparam("v"))
@@ -82,28 +88,34 @@ _STORE_DEADLINES = (
 )
 
 
-def deadline_values(ticket: Ticket, deadlines: Deadlines | None) -> dict[str, Any]:
+def deadline_values(ticket: Ticket, promise: Promise) -> dict[str, Any]:
     """The :data:`DEADLINE_COLUMNS` of the ticket: its deadlines as promised
     (:func:`bot.domain.tickets.promised_deadlines`; None: not known, an instant beyond the
-    calendar's years, stored as none) and its first acknowledgement, as of its version."""
+    calendar's years, stored as none), its first acknowledgement and its next deadline
+    (:func:`bot.domain.tickets.next_due`; none: :data:`NO_DUE`), as of its version."""
+    deadlines = promise.deadlines
     values: dict[str, Any] = {
         f"{name}_due": getattr(deadlines, name) if deadlines is not None else None
         for name in MILESTONES
     }
     values["first_acknowledged_at"] = ticket.first_acknowledged_at
+    values["next_due_milestone"], values["next_due_at"] = promise.next_due or (None, NO_DUE)
     values["deadlines_version"] = ticket.version
     return values
 
 
-async def store_deadlines(
-    conn: AsyncConnection, rows: Sequence[tuple[Ticket, Deadlines | None]]
-) -> None:
+def stored_next_due(milestone: str | None, at: datetime) -> NextDue | None:
+    """The next deadline of a ticket as :func:`deadline_values` stored it."""
+    return (milestone, at) if milestone is not None else None
+
+
+async def store_deadlines(conn: AsyncConnection, rows: Sequence[tuple[Ticket, Promise]]) -> None:
     """Store each ticket's :func:`deadline_values`; a ticket that has moved on since keeps
     what it has (a later write stores its own). A step stores them with the ticket itself
     (``storage.tickets.save_tickets``)."""
     params = [
-        {"n": ticket.number, "v": ticket.version, **deadline_values(ticket, deadlines)}
-        for ticket, deadlines in rows
+        {"n": ticket.number, "v": ticket.version, **deadline_values(ticket, promise)}
+        for ticket, promise in rows
     ]
     if params:
         await conn.execute(_STORE_DEADLINES, params)

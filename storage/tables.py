@@ -129,6 +129,10 @@ class TicketRow(Base):
     plan_due: Mapped[datetime | None]
     resolve_due: Mapped[datetime | None]
     first_acknowledged_at: Mapped[datetime | None]  # kept through reopens, for the review
+    # The earliest unmet deadline as it stands (bot.domain.tickets.next_due), which
+    # `/ticket list` and the Home tab order by; storage.review.NO_DUE when there is none.
+    next_due_at: Mapped[datetime | None]
+    next_due_milestone: Mapped[str | None] = mapped_column(String(16))
     deadlines_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
@@ -137,6 +141,9 @@ class TicketRow(Base):
         # anyway, so the entry is rewritten on each step as it would be for a narrow index.
         Index("ix_tickets_reported", *REVIEW_COLUMNS),
         Index("ix_tickets_state", "state"),
+        # The lists: in order of time left, all open tickets or one class's.
+        Index("ix_tickets_next_due", "next_due_at", "number"),
+        Index("ix_tickets_severity_next_due", "severity", "next_due_at", "number"),
         Index("ix_tickets_assignee", "assignee_id"),
         Index("ix_tickets_reporter", "reporter_id"),
         Index("ix_tickets_message", "message_channel", "message_ts"),

@@ -4,16 +4,18 @@ and the lists (`/ticket list`, App Home)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import BindParameter
 
-from bot.domain.tickets import Ticket
-from storage.tables import TicketRow
+from bot.domain.tickets import NextDue, Ticket
+from storage.review import stored_next_due
 from storage.tickets import BY_NUMBERS, EVENTS, TICKETS, to_ticket
 
 SHOWN_EVENTS = 60  # the newest events `show` reads: more than its History section holds
@@ -57,6 +59,10 @@ _NEWEST_EVENTS: Select[Any] = (
 )
 
 
+# What `show` reads of one ticket: the ticket and its newest events (None: no such ticket).
+Shown = tuple[Ticket, list[Row[Any]]] | None
+
+
 async def ticket_and_events(
     conn: AsyncConnection, number: int
 ) -> tuple[Ticket | None, list[Row[Any]]]:
@@ -89,26 +95,47 @@ async def ticket_at_message(conn: AsyncConnection, channel: str, ts: str) -> Tic
     return to_ticket(row) if row else None
 
 
+@dataclass(frozen=True)
+class TicketList:
+    """The first tickets of a list in order of time left, each with its next deadline
+    (none: no deadline to meet), and how many tickets the list holds in all."""
+
+    tickets: list[tuple[Ticket, NextDue | None]]
+    total: int
+
+
 async def list_tickets(
     conn: AsyncConnection,
     *,
-    states: Sequence[str] | None = None,
+    not_in: Sequence[str],
     severity: str | None = None,
     involving: str | None = None,
-    reported_between: tuple[datetime, datetime] | None = None,
-    limit: int = 500,
-) -> list[Ticket]:
-    query = select(TICKETS)
-    if states is not None:
-        query = query.where(TicketRow.state.in_(list(states)))
+    due_by: datetime | None = None,
+    limit: int,
+) -> TicketList:
+    """Tickets in none of the states ``not_in``, of class ``severity``, assigned to or
+    reported by ``involving``, with a deadline by ``due_by``: the first ``limit`` by their
+    next deadline (those with none last), then by number, and the count of them all, with
+    one statement (an index walk in order, ``ix_tickets_next_due``)."""
+    where: list[ColumnElement[bool]] = [TICKETS.c.state.not_in(list(not_in))]
     if severity is not None:
-        query = query.where(TicketRow.severity == severity)
+        where.append(TICKETS.c.severity == severity)
     if involving is not None:
-        query = query.where(
-            (TicketRow.assignee_id == involving) | (TicketRow.reporter_id == involving)
-        )
-    if reported_between is not None:
-        start, end = reported_between
-        query = query.where(TicketRow.reported_at >= start, TicketRow.reported_at < end)
-    rows = await conn.execute(query.order_by(TicketRow.number).limit(limit))
-    return [to_ticket(row) for row in rows]
+        where.append((TICKETS.c.assignee_id == involving) | (TICKETS.c.reporter_id == involving))
+    if due_by is not None:
+        where.append(TICKETS.c.next_due_at <= due_by)
+    total = select(func.count()).select_from(TICKETS).where(*where).scalar_subquery()
+    query = (
+        select(TICKETS, total.label("listed_total"))
+        .where(*where)
+        .order_by(TICKETS.c.next_due_at, TICKETS.c.number)
+        .limit(limit)
+    )
+    rows = (await conn.execute(query)).all()
+    return TicketList(
+        [
+            (to_ticket(row), stored_next_due(row.next_due_milestone, row.next_due_at))
+            for row in rows
+        ],
+        rows[0].listed_total if rows else 0,
+    )

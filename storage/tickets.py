@@ -13,8 +13,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
 
-from bot.domain.tickets import NewTicket, Ticket, TicketState
-from bot.sla.deadlines import Deadlines, Pause
+from bot.domain.tickets import NewTicket, Promise, Ticket, TicketState
+from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
 from storage.review import DEADLINE_COLUMNS, deadline_values
 from storage.tables import Counter, TicketEventRow, TicketRow, table_of
@@ -236,12 +236,13 @@ async def save_tickets(
     *,
     now: datetime,
     loaded: Mapping[int, Ticket] | None = None,
-    promised: Mapping[int, Deadlines | None] | None = None,
+    promised: Mapping[int, Promise] | None = None,
 ) -> None:
     """Write back the fields a step may change; each ``ticket.version`` is its new version.
     ``loaded``: the tickets as read in this transaction; the fields they hold already are
-    not written again. ``promised``: each ticket's deadlines as promised, stored with it for
-    the month's review (``storage.review.deadline_values``) in the same statement. One
+    not written again. ``promised``: each ticket's deadlines as promised and next one due,
+    stored with it for the month's review and the lists (``storage.review.deadline_values``)
+    in the same statement. One
     statement for all the tickets with the same changed fields."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for ticket in tickets:

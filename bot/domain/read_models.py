@@ -35,9 +35,20 @@ class Listed:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """The first tickets of a list, in order of time left, and how many it holds in all."""
+
+    items: list[Listed]
+    total: int
+
+
+@dataclass(frozen=True)
 class HomeData:
     mine: list[Listed]
     team: list[Listed] | None  # for engineers and managers
     on_call: tuple[OnCall, OnCall]  # now and next
     # Service-plan tasks past their cadence: (customer, task, due day, overdue since).
     overdue_plan: list[tuple[str, PlanTask, date, datetime]] = field(default_factory=list)
+    # How many tickets each list holds when that is more than it has items (None: as many).
+    mine_total: int | None = None
+    team_total: int | None = None

@@ -247,6 +247,46 @@ def promised_deadlines(
     return deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
 
 
+NextDue = tuple[str, datetime]  # a milestone by name, and when it is due
+
+
+def next_due(ticket: Ticket, deadlines: Deadlines | None) -> NextDue | None:
+    """The earliest deadline, as it stands, of a milestone not met yet (none once resolved
+    or closed, while waiting, or when the deadlines are not known): what ``/ticket list``
+    and the Home tab order by and show."""
+    if deadlines is None or (
+        ticket.state not in ACTIVE and ticket.state is not TicketState.AWAITING_APPROVAL
+    ):
+        return None
+    met = ticket.met_at()
+    pending = {name: due for name, due in deadlines.as_dict().items() if met.get(name) is None}
+    if not pending:
+        return None
+    name = min(pending, key=lambda n: pending[n])
+    return name, pending[name]
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What is stored of a ticket's deadlines (``storage.review.deadline_values``): the
+    deadlines as promised, for the month's review (:func:`promised_deadlines`), and the next
+    one due as they stand, for the lists (:func:`next_due`)."""
+
+    deadlines: Deadlines | None
+    next_due: NextDue | None
+
+
+def promise(
+    ticket: Ticket, deadlines: Deadlines | None, *, policy: Policy, calendar: WorkCalendar
+) -> Promise:
+    """The :class:`Promise` of a ticket whose deadlines as they stand are ``deadlines`` (None:
+    not known, an instant beyond the calendar's years)."""
+    if deadlines is None:
+        return Promise(None, None)
+    promised = promised_deadlines(ticket, deadlines, policy=policy, calendar=calendar)
+    return Promise(promised, next_due(ticket, deadlines))
+
+
 def kept(ticket: Ticket, promised: Deadlines, now: datetime) -> dict[str, bool]:
     """The month's figures: each milestone that is due by ``now`` (met, or past its
     deadline) and whether it was met in time, by name.

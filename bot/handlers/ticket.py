@@ -75,12 +75,13 @@ async def execute(
                 shown_blocks += related
         return {"text": f"{view.ticket.ref}", "blocks": shown_blocks}
     if command.verb == "list":
-        items = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
+        listing = await queries.list_tickets(ctx, choice=command.argument, user_id=user_id)
         if command.argument in LIST_TITLES:
             title = tr(LIST_TITLES[command.argument])
         else:
             title = tr("Open class %(severity)s tickets", severity=command.argument)
-        return {"text": title, "blocks": list_blocks(tr, items, now, title)}
+        blocks = list_blocks(tr, listing.items, now, title, listing.total)
+        return {"text": title, "blocks": blocks}
     if command.verb == "report":
         check_duty(Duty.READ_REPORT, ctx.actor(user_id))
         month = parse_month(command.argument) if command.argument else this_month(ctx)

@@ -18,7 +18,7 @@ from bot.domain.escalation import Audience, recipients
 from bot.domain.notices import NoticeKind
 from bot.domain.roles import Actor
 from bot.domain.rotation import OnCall
-from bot.domain.tickets import Ticket, deadlines_of
+from bot.domain.tickets import Promise, Ticket, deadlines_of
 from bot.services.context import Context
 from bot.services.estimates import tell_estimated
 from bot.services.readers import to_one
@@ -67,7 +67,7 @@ class Rearming:
 
     rearms: list[timer_store.Rearm]
     estimated: set[int]
-    promised: dict[int, Deadlines | None]
+    promised: dict[int, Promise]
 
     @property
     def next_due(self) -> datetime | None:
@@ -85,7 +85,7 @@ def plan_rearming(
     are not armed again. Pass the tickets as saved (their new versions)."""
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
-    promised: dict[int, Deadlines | None] = {}
+    promised: dict[int, Promise] = {}
     for ticket in tickets:
         deadlines, stages = plan_for(ctx, ticket, now)
         promised[ticket.number] = ctx.promised(ticket, deadlines)

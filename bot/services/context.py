@@ -10,12 +10,14 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain.roles import Actor
-from bot.domain.tickets import Ticket, deadlines_of, promised_deadlines
+from bot.domain.tickets import Promise, Ticket, deadlines_of, promise
+from bot.services.group_commit import Batcher
 from bot.services.kb_search import KbSearches
 from bot.sla.calendar import CalendarRangeError
 from bot.sla.deadlines import Deadlines
 from bot.slack.i18n import Translator, translator
 from storage.db import Database
+from storage.ticket_reads import Shown
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class Context:
     # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)
+    # The reads behind `show`, batched (bot.services.queries.show_reads); None: each alone.
+    shows: Batcher[int, Shown] | None = None
     # The running bot's batch of knowledge-base searches (bot.app.build makes it); without
     # one (the command line, some tests) each search reads on its own.
     kb_searches: KbSearches | None = None
@@ -60,12 +64,11 @@ class Context:
             log.error("deadlines unknown: %s", error, extra={"ticket": ticket.number})
             return Deadlines(respond=None, diagnose=None, plan=None, resolve=None)
 
-    def promised(self, ticket: Ticket, deadlines: Deadlines | None) -> Deadlines | None:
-        """What the month's review holds the ticket to (respond as first promised)."""
-        if deadlines is None:
-            return None
+    def promised(self, ticket: Ticket, deadlines: Deadlines | None) -> Promise:
+        """What is stored of the ticket's deadlines as they stand (``deadlines``): what the
+        month's review holds it to (respond as first promised) and its next one due."""
         config = self.config
-        return promised_deadlines(ticket, deadlines, policy=config.policy, calendar=config.calendar)
+        return promise(ticket, deadlines, policy=config.policy, calendar=config.calendar)
 
     def deadlines(self, ticket: Ticket) -> dict[str, datetime]:
         """The ticket's deadlines, by milestone name, for the ones that apply."""

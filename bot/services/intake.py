@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.notices import NoticeKind
 from bot.domain.record import snapshot
 from bot.domain.rotation import OnCall
-from bot.domain.tickets import NewTicket, ReportDraft, Ticket, TicketState, open_ticket
+from bot.domain.tickets import NewTicket, Promise, ReportDraft, Ticket, TicketState, open_ticket
 from bot.domain.workflow import Prompt
 from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
@@ -107,7 +107,10 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
         arms, fired = await _first_stages(ctx, conn, created, now)
         await timer_store.arm_new(conn, arms, version=1, now=now)
         await outbox.enqueue_many(
-            conn, [n for t in created for n in _first_notices(ctx, t)] + fired, now=now
+            conn,
+            [n for t in created for n in _first_notices(ctx, t)] + fired,
+            now=now,
+            channels={t.number: t.post_channel for t in created},
         )
     by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
     fresh_iter = iter(created)
@@ -143,14 +146,14 @@ async def _first_stages(
     notices: list[NewNotice] = []
     plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
     oncall: OnCall | None = None
-    stored_deadlines: list[tuple[Ticket, Deadlines | None]] = []
+    stored_deadlines: list[tuple[Ticket, Promise]] = []
     for ticket in created:
         # New tickets of one batch share the report time: one plan per class and state.
         shape = (ticket.severity, ticket.in_warranty, ticket.state)
         if shape not in plans:
             plans[shape] = plan_for(ctx, ticket, now)
         deadlines, stages = plans[shape]
-        stored_deadlines.append((ticket, deadlines))  # a new ticket: as promised
+        stored_deadlines.append((ticket, ctx.promised(ticket, deadlines)))
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
@@ -164,7 +167,7 @@ async def _first_stages(
         year for deadlines, _ in plans.values() if deadlines for year in deadlines.estimated_years
     }
     await tell_estimated(conn, ctx.config, estimated, now=now)
-    await review_store.store_deadlines(conn, stored_deadlines)  # for the month's review
+    await review_store.store_deadlines(conn, stored_deadlines)  # for the review and lists
     return arms, notices
 
 

@@ -4,47 +4,46 @@ bot.services.review)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
-from weakref import WeakKeyDictionary
+from datetime import timedelta
 
-from sqlalchemy.engine import Row
-
-from bot.domain.read_models import EventView, HomeData, Listed, TicketView
+from bot.domain.read_models import EventView, HomeData, Listed, Listing, TicketView
 from bot.domain.roles import Duty, may_do
-from bot.domain.tickets import ACTIVE, OPEN_STATES, Ticket, TicketState, ref_of
+from bot.domain.tickets import OPEN_STATES, TicketState, ref_of
 from bot.errors import UserError
 from bot.services.context import Context
 from bot.services.group_commit import Batcher
 from bot.services.oncall import who_is_on_call
 from bot.services.plan import overdue_for
+from bot.sla.policy import Severity
+from bot.slack.views import MAX_LISTED
 from storage import ticket_reads
 from storage.db import Database
+from storage.ticket_reads import Shown
 
 SOON = timedelta(hours=1)
+CLASSES = frozenset(s.value for s in Severity)
+NOT_LISTED = sorted(set(TicketState) - OPEN_STATES)  # the lists show open tickets
 
 
-Shown = tuple[Ticket, list[Row[Any]]] | None
-# Shows asked for together are read with one statement (one batcher per database).
-_SHOWS: WeakKeyDictionary[Database, Batcher[int, Shown]] = WeakKeyDictionary()
+def show_reads(db: Database) -> Batcher[int, Shown]:
+    """The reads behind ``show``: shows asked for together are read with one statement. One
+    per database, built by the composition root (``bot.app.build``: ``Context.shows``)."""
 
+    async def read(numbers: Sequence[int]) -> list[Shown]:
+        async with db.read() as conn:
+            found = await ticket_reads.tickets_and_events(conn, sorted(set(numbers)))
+        return [found.get(n) for n in numbers]
 
-def _shows(db: Database) -> Batcher[int, Shown]:
-    batcher = _SHOWS.get(db)
-    if batcher is None:
-
-        async def read(numbers: Sequence[int]) -> list[Shown]:
-            async with db.read() as conn:
-                found = await ticket_reads.tickets_and_events(conn, sorted(set(numbers)))
-            return [found.get(n) for n in numbers]
-
-        batcher = _SHOWS[db] = Batcher(read)
-    return batcher
+    return Batcher(read)
 
 
 async def show(ctx: Context, number: int) -> TicketView:
     """The ticket with its newest events; shows that arrive together share one read."""
-    shown = await _shows(ctx.db).submit(number)
+    if ctx.shows is not None:
+        shown = await ctx.shows.submit(number)
+    else:  # a context without the batcher (a script, a test): a read of its own
+        async with ctx.db.read() as conn:
+            shown = (await ticket_reads.tickets_and_events(conn, [number])).get(number)
     if shown is None:
         raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
     ticket, rows = shown
@@ -55,43 +54,22 @@ async def show(ctx: Context, number: int) -> TicketView:
     return TicketView(ticket, ctx.deadlines(ticket), events)
 
 
-def unmet(ctx: Context, ticket: Ticket) -> dict[str, datetime]:
-    """The deadlines of milestones not met yet (none once resolved or closed)."""
-    if ticket.state not in ACTIVE and ticket.state is not TicketState.AWAITING_APPROVAL:
-        return {}
-    met = ticket.met_at()
-    return {name: due for name, due in ctx.deadlines(ticket).items() if met.get(name) is None}
-
-
-def next_due(ctx: Context, ticket: Ticket) -> tuple[str, datetime] | None:
-    pending = unmet(ctx, ticket)
-    if not pending:
-        return None
-    name = min(pending, key=lambda n: pending[n])
-    return name, pending[name]
-
-
-async def list_tickets(ctx: Context, *, choice: str, user_id: str) -> list[Listed]:
+async def list_tickets(
+    ctx: Context, *, choice: str, user_id: str, limit: int = MAX_LISTED
+) -> Listing:
     """``open``, ``mine`` (assigned to or reported by the user), ``breaching`` (a milestone
-    overdue or due within the hour), or a class."""
+    overdue or due within the hour), or a class: the first ``limit`` by time left (the
+    tickets with no deadline to meet last), and how many in all, read with one statement."""
     async with ctx.db.read() as conn:
-        tickets = await ticket_reads.list_tickets(
+        found = await ticket_reads.list_tickets(
             conn,
-            states=[s.value for s in OPEN_STATES],
-            severity=choice if choice in ("A", "B", "C", "D") else None,
+            not_in=NOT_LISTED,
+            severity=choice if choice in CLASSES else None,
             involving=user_id if choice == "mine" else None,
+            due_by=ctx.clock.now() + SOON if choice == "breaching" else None,
+            limit=limit,
         )
-    listed = [Listed(t, next_due(ctx, t)) for t in tickets]
-    if choice == "breaching":
-        limit = ctx.clock.now() + SOON
-        listed = [item for item in listed if item.next_due and item.next_due[1] <= limit]
-    return sorted(listed, key=_by_time_left)
-
-
-def _by_time_left(item: Listed) -> tuple[int, datetime | int, int]:
-    if item.next_due is None:
-        return (1, 0, item.ticket.number)
-    return (0, item.next_due[1], item.ticket.number)
+    return Listing([Listed(ticket, due) for ticket, due in found.tickets], found.total)
 
 
 async def home(ctx: Context, user_id: str) -> HomeData:
@@ -101,4 +79,11 @@ async def home(ctx: Context, user_id: str) -> HomeData:
     overdue = [
         (t.customer, t.task, t.nominal, t.overdue_at) for t in await overdue_for(ctx, user_id)
     ]
-    return HomeData(mine=mine, team=team, on_call=await who_is_on_call(ctx), overdue_plan=overdue)
+    return HomeData(
+        mine=mine.items,
+        team=team.items if team is not None else None,
+        on_call=await who_is_on_call(ctx),
+        overdue_plan=overdue,
+        mine_total=mine.total,
+        team_total=team.total if team is not None else None,
+    )

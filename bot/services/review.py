@@ -8,10 +8,9 @@ from datetime import datetime
 
 from bot.domain.review import CLASSES, Group, Month, Review, spread
 from bot.domain.review import MILESTONES as DOMAIN_MILESTONES
-from bot.domain.tickets import Ticket, deadlines_of
+from bot.domain.tickets import Promise, Ticket, deadlines_of
 from bot.services.context import Context
 from bot.sla.calendar import CalendarRangeError
-from bot.sla.deadlines import Deadlines
 from storage import kb as kb_store
 from storage import review as review_store
 from storage import tickets as ticket_store
@@ -46,18 +45,18 @@ async def refresh_deadlines(ctx: Context, start: datetime, end: datetime) -> int
             if not numbers:
                 return refreshed
             tickets = await ticket_store.lock_tickets(conn, numbers)
-            rows: list[tuple[Ticket, Deadlines | None]] = []
+            rows: list[tuple[Ticket, Promise]] = []
             for ticket in tickets.values():
                 try:
-                    found: Deadlines | None = deadlines_of(
+                    found = ctx.promised(
                         ticket,
-                        policy=ctx.config.policy,
-                        calendar=ctx.config.calendar,
-                        as_promised=True,
+                        deadlines_of(
+                            ticket, policy=ctx.config.policy, calendar=ctx.config.calendar
+                        ),
                     )
                 except CalendarRangeError as error:
                     log.warning("deadlines unknown: %s", error, extra={"ticket": ticket.number})
-                    found = None
+                    found = Promise(None, None)
                 rows.append((ticket, found))
             await review_store.store_deadlines(conn, rows)
         refreshed += len(numbers)

@@ -193,7 +193,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                 for kind, payload in _follow_ups(ctx, change, request.user_id, now)
             ]
             notices += settle_notices(ctx.config, change, request.user_id)
-        await outbox.enqueue_many(conn, notices, now=now)
+        channels = {number: ticket.post_channel for number, ticket in loaded.items()}
+        await outbox.enqueue_many(conn, notices, now=now, channels=channels)
         await requests.remember_replies(
             conn,
             [

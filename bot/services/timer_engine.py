@@ -182,7 +182,8 @@ class TimerEngine:
                 at=now,
             )
             await timer_store.rearm_many(conn, rearms, stored, now=now)
-            await outbox.enqueue_many(conn, notices, now=now)
+            channels = {number: ticket.post_channel for number, ticket in tickets.items()}
+            await outbox.enqueue_many(conn, notices, now=now, channels=channels)
             for number in failed:
                 await timer_store.mark_failed(
                     conn,

@@ -91,6 +91,9 @@ class StageOutcome(StrEnum):
 
 _NUMBERED = (StageKind.REMINDER, StageKind.REPEAT)
 _RANK = {kind: rank for rank, kind in enumerate(StageKind)}
+# A stage key's text before its number, by milestone and kind (worked out once: a step
+# makes about twenty stages per ticket, and an enum's ``.value`` is a descriptor call).
+_KEY_BASE = {(m, k): f"{m.value}:{k.value}" for m in Milestone for k in StageKind}
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Stage:
     key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
 
     def __post_init__(self) -> None:
-        base = f"{self.milestone.value}:{self.kind.value}"
+        base = _KEY_BASE[self.milestone, self.kind]
         key = f"{base}:{self.number}" if self.kind in _NUMBERED else base
         object.__setattr__(self, "key", f"{key}@{self.round}" if self.round else key)
 
@@ -225,7 +228,7 @@ def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetim
 
 
 def order(stage: Stage) -> tuple[datetime, int, str]:
-    return stage.due, _RANK[stage.kind], stage.milestone.value
+    return stage.due, _RANK[stage.kind], stage.milestone  # a StrEnum: compares as its value
 
 
 def unfired(stages: Iterable[Stage], fired: Collection[str]) -> list[Stage]:

@@ -85,16 +85,21 @@ def _event_line(
     return f"• {tr.date_token(at)} {who} {did}{detail}"
 
 
-def list_blocks(tr: Translator, items: list[Listed], now: datetime, title: str) -> list[Block]:
-    if not items:
+def list_blocks(
+    tr: Translator, items: list[Listed], now: datetime, title: str, total: int | None = None
+) -> list[Block]:
+    """The list's first :data:`MAX_LISTED` items; ``total``: how many it holds in all (when
+    ``items`` holds only the first of them)."""
+    count = len(items) if total is None else max(total, len(items))
+    if not count:
         return [{"type": "section", "text": mrkdwn(tr("*%(title)s*: none.", title=title))}]
     blocks: list[Block] = [
-        {"type": "section", "text": mrkdwn(tr("*%(title)s* (%(n)d)", title=title, n=len(items)))}
+        {"type": "section", "text": mrkdwn(tr("*%(title)s* (%(n)d)", title=title, n=count))}
     ]
     for item in items[:MAX_LISTED]:
         blocks.append({"type": "section", "text": mrkdwn(listed_line(tr, item, now))})
-    if len(items) > MAX_LISTED:
-        more = len(items) - MAX_LISTED
+    if count > MAX_LISTED:
+        more = count - MAX_LISTED
         text = tr.plural("…and %(n)d more", "…and %(n)d more", more)
         blocks.append({"type": "context", "elements": [mrkdwn(text)]})
     return blocks
@@ -130,10 +135,11 @@ def home_view(tr: Translator, data: HomeData, now: datetime) -> View:
     if data.overdue_plan:
         blocks += overdue_lines(tr, data.overdue_plan)
         blocks.append({"type": "divider"})
-    blocks += list_blocks(tr, data.mine, now, tr("Your open tickets"))[:20]
+    blocks += list_blocks(tr, data.mine, now, tr("Your open tickets"), data.mine_total)[:20]
     if data.team is not None:
         blocks.append({"type": "divider"})
-        blocks += list_blocks(tr, data.team, now, tr("All open tickets, by time left"))[:25]
+        team_title = tr("All open tickets, by time left")
+        blocks += list_blocks(tr, data.team, now, team_title, data.team_total)[:25]
     return {"type": "home", "blocks": blocks[:100]}
 
 

@@ -167,7 +167,7 @@ async def test_migration_0012_builds_the_postings_of_the_entries_there_and_goes_
         async with db.engine.begin() as conn:
             await conn.run_sync(run)
 
-    await to("0010_delivery")
+    await to("0011_next_due")
     async with db.write() as conn:
         for number, solved in enumerate(SOLVED[:12], start=1):
             terms = index_terms(solved.summary, solved.details, solved.cause, solved.resolution)
@@ -199,7 +199,7 @@ async def test_migration_0012_builds_the_postings_of_the_entries_there_and_goes_
     assert await index_rows(ctx) == built
     assert (await kb.search(ctx, SOLVED[0].summary))[0].entry.number == 1
     assert 2 not in [m.entry.number for m in await kb.search(ctx, SOLVED[1].summary)]  # retired
-    await to("0010_delivery", down=True)
+    await to("0011_next_due", down=True)
     term = index_terms(SOLVED[0].summary, "", "", "").title[0]
     async with db.read() as conn:
         if db.is_sqlite:

@@ -209,7 +209,7 @@ async def test_the_sql_counts_promises_kept_as_the_domain_rule_does(
         tickets = [to_ticket(row) for row in await conn.execute(select(TICKETS))]
     assert {t.reported_at.month for t in tickets} == {11}
     for ticket in tickets:
-        promised = ctx.promised(ticket, ctx.schedule(ticket))
+        promised = ctx.promised(ticket, ctx.schedule(ticket)).deadlines
         assert promised is not None
         for name, in_time in kept(ticket, promised, now).items():
             expected[name][0] += int(in_time)

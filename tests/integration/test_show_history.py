@@ -2,6 +2,9 @@
 behind `show` and behind a batch of steps take one statement each."""
 
 import asyncio
+import dataclasses
+
+from sqlalchemy import event
 
 from bot.domain.workflow import Step
 from bot.errors import UserError
@@ -91,3 +94,27 @@ async def test_a_step_batch_reads_the_replies_of_earlier_requests_with_its_ticke
         assert (tickets, timers) == await lock_with_timers(conn, [number])
     assert replies == {"cmd:1": "You acknowledged #1.", "cmd:2": ""}
     assert list(tickets) == [number]
+
+
+async def test_shows_asked_together_share_the_batcher_built_with_the_context(
+    ctx: Context,
+) -> None:
+    """The reads behind `show` are batched by the batcher the composition root hands on the
+    context (``Context.shows``): shows asked together are one read of their tickets."""
+    first, second = await opened(ctx, 1), await opened(ctx, 2)
+    batched = dataclasses.replace(ctx, shows=queries.show_reads(ctx.db))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM tickets" in statement and "ticket_events" not in statement:
+            statements.append(statement)
+
+    event.listen(ctx.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        shown = await asyncio.gather(*(queries.show(batched, n) for n in (first, second, first)))
+    finally:
+        event.remove(ctx.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert [view.ticket.number for view in shown] == [first, second, first]
+    assert len(statements) == 1
+    alone = await asyncio.gather(*(queries.show(ctx, n) for n in (first, second)))
+    assert [view.ticket.number for view in alone] == [first, second]  # no batcher: each alone

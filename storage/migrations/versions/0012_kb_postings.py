@@ -11,7 +11,7 @@ Built here from the terms each entry already stores; storage.kb_postings keeps t
 every write. Downgraded, 0008_kb's index comes back, filled from the same terms.
 
 Revision ID: 0012_kb_postings
-Revises: 0010_delivery
+Revises: 0011_next_due
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_kb_postings"
-down_revision = "0010_delivery"
+down_revision = "0011_next_due"
 branch_labels = None
 depends_on = None
 
