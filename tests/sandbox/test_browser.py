@@ -351,7 +351,15 @@ async def test_a_modal_with_every_input_submits_what_was_entered(
         "who.v": "U0ENG2",
         "when.v": "2026-12-01",
     }
-    submitted = standin.views[body["view_id"]].state_values
+    view = standin.views[body["view_id"]]
+    # The request was sent: wait for the stand-in to have taken it (it may not have yet).
+    submitted = await standin.wait_for(
+        lambda: (
+            view.state_values
+            if (view.state_values.get("class", {}).get("v") or {}).get("selected_option")
+            else None
+        )
+    )
     assert submitted["class"]["v"]["selected_option"]["value"] == "B"
     assert submitted["who"]["v"]["selected_user"] == "U0ENG2"
 
