@@ -41,7 +41,7 @@ from bot.services.kb_search import KbSearches
 from bot.services.patience import PATIENCE
 from bot.services.plan_worker import PlanWorker
 from bot.services.queries import show_reads
-from bot.services.readers import Readers
+from bot.services.readers import Readers, paged_people
 from bot.services.steps import StepIntake
 from bot.services.timer_engine import TimerEngine
 from bot.services.watchdog import Watchdog
@@ -68,6 +68,7 @@ class Escalator:
     # PostgreSQL: wakes the other replicas' workers and is woken by them (storage/notify.py)
     notifier: Notifier | None = None
     watchdog: Watchdog | None = None
+    readers: Readers | None = None  # each person's language (asked at start: warm_readers)
     restart_delay: float = 1.0  # seconds before a stopped worker is started again
     down: set[str] = field(default_factory=set)  # workers stopped, waiting to be restarted
 
@@ -106,6 +107,19 @@ class Escalator:
             workers["watchdog"] = self.watchdog.run
         for name, run in workers.items():
             self._tasks.append(asyncio.create_task(self._supervise(name, run), name=name))
+        self._tasks.append(asyncio.create_task(self._warm_readers(), name="warm-readers"))
+
+    async def _warm_readers(self) -> None:
+        """Once at start: the languages of the people the config names, so that the first
+        page to each of them is not held up asking Slack (a failure leaves the workspace's)."""
+        if self.readers is None:
+            return
+        try:
+            people = paged_people(self.ctx.config)
+            known = await self.readers.warm(self.client, people)
+            log.info("languages of %d of %d configured people known", known, len(people))
+        except Exception:
+            log.exception("asking the configured people's languages failed")
 
     async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
         up = self.metrics.worker_up.labels(worker=name)
@@ -297,6 +311,7 @@ async def build(
         notifier=notifier,
         watchdog=Watchdog(ctx, metrics, every=watchdog_every),
         restart_delay=restart_delay,
+        readers=readers,
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,10 +44,12 @@ KEEP_UNKNOWN = timedelta(hours=1)  # after Slack did not answer: the workspace's
 # How long an answer waits for Slack to tell a person's language; a slower answer comes in
 # the workspace's language while the lookup goes on and fills the cache for next time.
 ASK_WITHIN = 0.5  # seconds
+WARM_WITHIN = 5.0  # seconds each at start (Readers.warm): nobody is waiting for these
 
 
 class Readers:
-    """Each person's language, asked of Slack once a day."""
+    """Each person's language, asked of Slack once a day; at start, of the people the config
+    names (:meth:`warm`, :func:`paged_people`), so pages to them never wait to ask."""
 
     def __init__(
         self, ctx: Context, *, keep: timedelta = KEEP, ask_within: float = ASK_WITHIN
@@ -94,6 +96,15 @@ class Readers:
         done, _ = await asyncio.wait({asking}, timeout=wait)
         return asking.result() if asking in done else None
 
+    async def warm(self, client: AsyncWebClient, user_ids: Iterable[str]) -> int:
+        """Ask Slack the language of ``user_ids`` one after the other (each at most
+        ``WARM_WITHIN`` seconds), so that the first page or DM to each of them does not wait
+        for ``users.info``; the number of people whose language is known after it."""
+        found = 0
+        for user_id in dict.fromkeys(user_ids):
+            found += await self.language(client, user_id, within=WARM_WITHIN) is not None
+        return found
+
     async def _ask(self, client: AsyncWebClient, user_id: str) -> Language | None:
         try:
             answer = await client.users_info(user=user_id, include_locale=True)
@@ -105,6 +116,16 @@ class Readers:
         language = language_of_slack_locale(user.get("locale"))
         self._known[user_id] = (language, self._ctx.clock.now() + self._keep)
         return language
+
+
+def paged_people(config: Config) -> list[str]:
+    """The people pages and DMs go to most, as the config names them: on call, engineers,
+    managers, and the customers' plan owners and contacts."""
+    named = [*config.oncall.primary, *config.oncall.secondary, *config.roles.engineers]
+    named += config.roles.managers
+    for customer in config.customers:
+        named += [*([customer.owner] if customer.owner else []), *customer.contacts]
+    return list(dict.fromkeys(named))
 
 
 # What a notice to one person says: its text, or its text and blocks.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -29,10 +29,18 @@ MIN = timedelta(minutes=1)
 
 @asynccontextmanager
 async def workspace(
-    db_url: str, clock: FakeClock, language: str, locales: Mapping[str, str]
+    db_url: str,
+    clock: FakeClock,
+    language: str,
+    locales: Mapping[str, str],
+    prepare: Callable[[SlackStandIn], object] | None = None,
 ) -> AsyncIterator[Running]:
+    """The bot in a workspace speaking ``language``; ``prepare`` sets Slack's faults before
+    the bot starts (it asks the configured people's languages at start)."""
     config, slack = team(language, locales)
     await slack.start()
+    if prepare is not None:
+        prepare(slack)
     try:
         async with running_bot(db_url, config, clock, slack=slack) as running:
             yield running
@@ -274,9 +282,12 @@ async def test_a_page_goes_in_the_workspaces_language_when_slack_refuses_to_say_
 ) -> None:
     """users.info refused (an install without ``users:read``): the page reads in the
     workspace's language."""
-    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}) as running:
-        slack, ctx = running.slack, running.bot.ctx
+
+    def refuse(slack: SlackStandIn) -> None:
         slack.fail("users.info", status=400, times=None)
+
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}, refuse) as running:
+        slack, ctx = running.slack, running.bot.ctx
         number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
         await settle(ctx)
         [page] = dms(slack, "U0ENG1")
@@ -289,10 +300,36 @@ async def test_a_page_is_not_held_up_by_a_slow_answer_of_the_readers_language(
 ) -> None:
     """Slack holds users.info open longer than the delivery waits for it: the page goes,
     in the workspace's language."""
-    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}) as running:
-        slack, ctx = running.slack, running.bot.ctx
+
+    def hold(slack: SlackStandIn) -> None:
         slack.hang("users.info", ASK_LANGUAGE_WITHIN + 2, times=None)
+
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}, hold) as running:
+        slack, ctx = running.slack, running.bot.ctx
         number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
         await settle(ctx)
         [page] = dms(slack, "U0ENG1")
         assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+
+
+async def test_the_people_the_config_names_are_asked_at_start_so_a_page_does_not_ask(
+    db_url: str, clock: FakeClock
+) -> None:
+    """At start the bot asks Slack the language of the people pages go to (on call,
+    engineers, managers, plan owners, contacts): the first page to each is written in
+    theirs without a users.info of its own."""
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}) as running:
+        slack, ctx = running.slack, running.bot.ctx
+        config = ctx.config
+        named = {*config.oncall.primary, *config.roles.engineers, *config.roles.managers}
+
+        def asked() -> list[str]:
+            return [str(c.params.get("user")) for c in slack.calls("users.info")]
+
+        await slack.wait_for(lambda: named <= set(asked()) or None)
+        before = asked().count("U0ENG1")
+        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
+        await settle(ctx)
+        [page] = dms(slack, "U0ENG1")
+        assert f"#{number}" in page.text and english(page)
+        assert before == 1 and asked().count("U0ENG1") == 1
