@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.sandbox.standin import SlackStandIn, StoredMessage
+from bot.services.readers import paged_people
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import ticket
 from tests.fakes import FakeClock
-from tests.harness import Running
-from tests.i18n.conftest import ENGLISH_READER
+from tests.harness import Running, running_bot
+from tests.i18n.conftest import ENGLISH_READER, team
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -225,19 +226,33 @@ async def test_the_c_story_in_english_by_chinese_subcommands(en_running: Running
 
 
 async def test_when_slack_does_not_say_a_persons_language_the_workspaces_is_used(
-    zh_running: Running, clock: FakeClock
+    db_url: str, clock: FakeClock
 ) -> None:
-    slack = zh_running.slack
-    slack.fail("users.info", status=400)  # refused for good (a 500 would be retried)
-    assert (await say(slack, ENGLISH_READER, "查看 5")) == "没有工单 #5。"
-    assert [call.fault for call in slack.calls("users.info")] == ["http_400"]
-    # asked again only after an hour; then Slack answers and the person reads English
-    assert (await say(slack, ENGLISH_READER, "show 5")) == "没有工单 #5。"
-    await clock.advance(timedelta(hours=1, minutes=1))
-    assert (await say(slack, ENGLISH_READER, "show 5")) == "There is no ticket #5."
-    # a Slack that hangs does not hold the answer up: the workspace's language meanwhile
-    slack.hang("users.info", 5.0)
-    assert (await say(slack, "U0ENG2", "show 5")) == "没有工单 #5。"
+    """The reporter (not named in the config, so not asked at start) reads English in a
+    Chinese workspace, once Slack says so."""
+    config, slack = team("zh-CN", {"U0REP": "en-US"})
+    await slack.start()
+    try:
+        async with running_bot(db_url, config, clock, slack=slack):
+            # the configured people are asked at start; the refusal is for the reporter's ask
+            named = set(paged_people(config))
+            await slack.wait_for(
+                lambda: named <= {c.params.get("user") for c in slack.calls("users.info")} or None
+            )
+            slack.fail("users.info", status=400)  # refused for good (a 500 would be retried)
+            assert (await say(slack, "U0REP", "查看 5")) == "没有工单 #5。"
+            mine = [c.fault for c in slack.calls("users.info") if c.params.get("user") == "U0REP"]
+            assert mine == ["http_400"]
+            # asked again only after an hour; then Slack answers and the person reads English
+            assert (await say(slack, "U0REP", "show 5")) == "没有工单 #5。"
+            await clock.advance(timedelta(hours=1, minutes=1))
+            assert (await say(slack, "U0REP", "show 5")) == "There is no ticket #5."
+            # a Slack that hangs does not hold the answer up: the workspace's language meanwhile
+            await clock.advance(timedelta(days=1, minutes=1))
+            slack.hang("users.info", 5.0, times=None)
+            assert (await say(slack, "U0REP", "show 5")) == "没有工单 #5。"
+    finally:
+        await slack.stop()
 
 
 async def test_the_report_form_its_errors_and_the_sign_off_read_in_each_readers_language(
