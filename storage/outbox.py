@@ -107,12 +107,13 @@ async def enqueue_many(
     *,
     now: datetime,
     channels: Mapping[int, str] | None = None,
-) -> None:
+) -> frozenset[str]:
     """Store many notices with one statement, in the order given (their order within each
     conversation). A ticket's message and thread lines go to the ticket's channel, read
-    unless the caller knows it (``channels``, by ticket number: it never changes)."""
+    unless the caller knows it (``channels``, by ticket number: it never changes). Returns
+    the conversations the notices went to (for the delivery worker's wake)."""
     if not notices:
-        return
+        return frozenset()
     known: Mapping[int, str] = channels or {}
     numbers = {
         n.ticket_number
@@ -125,26 +126,27 @@ async def enqueue_many(
     if numbers:
         found = await conn.execute(_POST_CHANNELS, {"numbers": sorted(numbers)})
         channels |= {number: channel for number, channel in found}
-    await conn.execute(
-        _ENQUEUE,
-        [
-            {
-                "ticket_number": n.ticket_number,
-                "kind": n.kind,
-                "payload": n.payload,
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-                "conversation": conversation_of(
-                    n.kind,
-                    n.payload,
-                    None if n.ticket_number is None else channels.get(n.ticket_number),
-                ),
-                "priority": priority_of(n.kind),
-            }
-            for n in notices
-        ],
-    )
+    conversations = [
+        conversation_of(
+            n.kind, n.payload, None if n.ticket_number is None else channels.get(n.ticket_number)
+        )
+        for n in notices
+    ]
+    rows = [
+        {
+            "ticket_number": n.ticket_number,
+            "kind": n.kind,
+            "payload": n.payload,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "conversation": conversation,
+            "priority": priority_of(n.kind),
+        }
+        for n, conversation in zip(notices, conversations, strict=True)
+    ]
+    await conn.execute(_ENQUEUE, rows)
+    return frozenset(conversations)
 
 
 _EARLIER = aliased(OutboxRow)

@@ -106,7 +106,7 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
         )
         arms, fired = await _first_stages(ctx, conn, created, now)
         await timer_store.arm_new(conn, arms, version=1, now=now)
-        await outbox.enqueue_many(
+        owed = await outbox.enqueue_many(
             conn,
             [n for t in created for n in _first_notices(ctx, t)] + fired,
             now=now,
@@ -130,7 +130,7 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             extra={"ticket": ticket.number, "user": ticket.reporter_id},
         )
     if created:
-        ctx.wake_delivery()
+        ctx.wake_delivery(owed)
         first_due = min((arm.due_at for _, arm in arms if arm.outcome is None), default=None)
         if first_due is not None:
             ctx.wake_engine(first_due)
