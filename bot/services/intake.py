@@ -107,9 +107,9 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
             at=now,
         )
-        arms, fired = await _first_stages(ctx, conn, created, now, plans)
+        arms, fired, owed = await _first_stages(ctx, conn, created, now, plans)
         await timer_store.arm_new(conn, arms, version=1, now=now)
-        owed = await outbox.enqueue_many(
+        owed |= await outbox.enqueue_many(
             conn,
             [n for t in created for n in _first_notices(ctx, t)] + fired,
             now=now,
@@ -160,9 +160,10 @@ class _Plans:
 
 async def _first_stages(
     ctx: Context, conn: AsyncConnection, created: Sequence[Ticket], now: datetime, plans: _Plans
-) -> tuple[list[tuple[int, Arm]], list[NewNotice]]:
+) -> tuple[list[tuple[int, Arm]], list[NewNotice], frozenset[str]]:
     """The new tickets' timers, with the stages due at once (the on-call page of an A or B
-    report) fired here rather than by the engine a moment later."""
+    report) fired here rather than by the engine a moment later, and the conversations
+    owed a notice of an estimated year."""
     arms: list[tuple[int, Arm]] = []
     notices: list[NewNotice] = []
     oncall: OnCall | None = None
@@ -183,8 +184,8 @@ async def _first_stages(
         if deadlines
         for year in deadlines.estimated_years
     }
-    await tell_estimated(conn, ctx.config, estimated, now=now)
-    return arms, notices
+    told = await tell_estimated(conn, ctx.config, estimated, now=now)
+    return arms, notices, told
 
 
 def _new_ticket(ctx: Context, draft: ReportDraft, now: datetime) -> NewTicket:

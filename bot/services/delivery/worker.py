@@ -112,18 +112,17 @@ class Delivery:
         self._told: set[tuple[str, str]] = set()  # (conversation, error) told to managers
         self._taken_over = False
         self._failures = 0
-        # What the last claim left (see _must_claim): a claim runs again only when something
-        # it could take may have come since. None: look (at start, after an unknown wake).
-        self._left: frozenset[str] | None = None  # the conversations it skipped
+        # _left: what the last claim skipped, if it took all it could; _look: claim next turn
+        self._left: frozenset[str] | None = None
+        self._look = True
         self._owed: set[str] = set()  # conversations given new rows since
-        self._until: datetime | None = None  # when the worker planned to look again
-        self._due: tuple[datetime | None] | None = None  # the outbox's next due, once read
+        self._until: datetime | None = None  # when it planned to look again
+        self._due: tuple[datetime | None] | None = None  # the outbox's next due, as read
 
     def wake(self, conversations: Collection[str] | None = None) -> None:
-        """Notices are owed, in ``conversations`` (None: anywhere, or something else
-        changed): look again."""
+        """Notices are owed in ``conversations`` (None: anywhere, or unknown): look again."""
         if conversations is None:
-            self._left = None
+            self._look = True
         else:
             self._owed.update(conversations)
         self._wake.set()
@@ -146,7 +145,7 @@ class Delivery:
                             continue
                     until = self._until = await self._next_wake()
                 except Exception:
-                    self._left = None
+                    self._look = True
                     await self._back_off()
                     continue
                 self._failures = 0
@@ -172,10 +171,11 @@ class Delivery:
         conversation given new rows since, and every one that claim skipped, is still
         skipped (sending, or waiting for Slack's posting rate) and its planned time to look
         again has not come. A wake then costs no write transaction."""
-        if self._left is None or self._until is None or self.ctx.clock.now() >= self._until:
+        until, left = self._until, self._left
+        if self._look or left is None or until is None or self.ctx.clock.now() >= until:
             return True
         skip = self._skip()
-        return not (self._left <= skip and self._owed <= skip)
+        return not (left <= skip and self._owed <= skip)
 
     def _skip(self) -> set[str]:
         return {*self._in_flight, *self.pacer.busy(self.settings.pacing.max_wait)}
@@ -208,6 +208,7 @@ class Delivery:
             return []
         skip = self._skip()
         self._owed.clear()
+        self._look = False
         self._until = self._due = None
         async with self.ctx.db.write(background=True) as conn:
             claims = await outbox.claim_heads(
@@ -242,9 +243,7 @@ class Delivery:
             except Exception:  # the lease runs out; the next claim looks in Slack first
                 log.exception("outcome not written", extra={"ticket": claim.head.ticket_number})
             else:
-                # sent: the conversation's next row (if any) is due as it frees; anything
-                # else changed when a row is due (a retry, a lease, a notice to managers)
-                recorded = outcome.sent is not None
+                recorded = outcome.sent is not None  # else a retry, or a notice to managers
                 try:
                     await self._refresh_pages(claim, outcome)
                 except Exception:  # pages are brought up to date again at the next change
@@ -252,7 +251,7 @@ class Delivery:
         finally:
             self._in_flight.pop(claim.conversation, None)
             if not recorded:
-                self._left = None
+                self._look = True
             self._wake.set()
 
     async def _refresh_pages(self, claim: Claimed, outcome: Outcome) -> None:
@@ -337,7 +336,7 @@ class Delivery:
                     extra={"ticket": head.ticket_number},
                 )
         if not held:
-            self._left = None  # another process holds it now: look again
+            self._look = True  # another process holds it now: look again
             self.metrics.leases_lost.inc()
             log.warning(
                 "lease lost before the outcome was written kind=%s",
