@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
 from bot.domain.notices import NoticeKind
@@ -185,6 +187,39 @@ async def test_a_wake_for_conversations_waiting_their_turn_takes_no_claim(
     assert passes >= 3
     (message,) = running.slack.messages("C0SUPPORT")
     assert len(running.slack.messages("C0SUPPORT", message.ts)) == 2
+
+
+async def test_a_wake_that_comes_while_a_claim_runs_is_not_lost(
+    running: Running, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notice committed just after a claim read the outbox, its wake arriving while that
+    claim still runs: the worker claims again and sends it (it does not take the claim's
+    view of what it left for the newest word)."""
+    ctx, delivery = running.bot.ctx, running.bot.delivery
+    await settle(ctx)
+    real = outbox.claim_heads
+    calls = 0
+
+    async def late(conn: AsyncConnection, **kwargs: Any) -> list[outbox.Claimed]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # as if the row was committed after this claim's read
+            delivery.wake()
+            return []
+        return await real(conn, **kwargs)
+
+    managers = ctx.config.channels.managers
+    async with ctx.db.write() as conn:
+        await outbox.enqueue_many(
+            conn,
+            [NewNotice(None, NoticeKind.MANAGERS, {"channel": managers, "text": "late word"})],
+            now=clock.now(),
+        )
+    monkeypatch.setattr(outbox, "claim_heads", late)
+    delivery.wake({"user:U0NOBODY"})
+    await settle(ctx)
+    assert calls >= 2
+    assert [m.text for m in running.slack.messages(managers)] == ["late word"]
 
 
 async def test_an_archived_support_channel_is_set_aside_told_once_and_pages_still_go(
