@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,7 +33,7 @@ from bot.handlers import report as report_handlers
 from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
-from bot.services.context import Context
+from bot.services.context import Context, WakeDelivery
 from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
@@ -315,10 +315,10 @@ async def build(
     )
 
 
-def _late(ref: list[Delivery]) -> Callable[[], None]:
-    def wake() -> None:
+def _late(ref: list[Delivery]) -> WakeDelivery:
+    def wake(conversations: Collection[str] | None = None) -> None:
         if ref:
-            ref[0].wake()
+            ref[0].wake(conversations)
 
     return wake
 
@@ -331,9 +331,9 @@ def _late_engine(ref: list[TimerEngine]) -> Callable[[datetime | None], None]:
     return wake
 
 
-def _also(wake: Callable[[], None], notifier: Notifier) -> Callable[[], None]:
-    def wake_all() -> None:
-        wake()
+def _also(wake: WakeDelivery, notifier: Notifier) -> WakeDelivery:
+    def wake_all(conversations: Collection[str] | None = None) -> None:
+        wake(conversations)
         notifier.notice_owed()
 
     return wake_all

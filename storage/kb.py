@@ -220,8 +220,8 @@ async def retire(conn: AsyncConnection, ref: EntryRef, *, by: str, now: datetime
 
 async def index_stats(conn: AsyncConnection, terms: Sequence[str]) -> IndexStats:
     """How many entries in use hold each of the terms, and how many there are, for
-    :func:`search`. One read serves the terms of several searches."""
-    return IndexStats(await kb_postings.counts(conn, terms), await kb_postings.totals(conn))
+    :func:`search`. One statement serves the terms of several searches."""
+    return IndexStats(*await kb_postings.counts_and_totals(conn, terms))
 
 
 async def search(

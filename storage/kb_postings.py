@@ -81,6 +81,13 @@ _COUNTS = text(
     "SELECT term, entries FROM kb_terms WHERE term IN :terms AND entries > 0"
 ).bindparams(bindparam("terms", expanding=True))
 _READ_TOTALS = text("SELECT name, value FROM counters WHERE name IN (:entries_name, :length_name)")
+# Both in one statement (a search's one read of the index's statistics): the totals' rows
+# first (part 0), then the terms' (part 1).
+_READ_STATS = text(
+    "SELECT 0 AS part, name AS key, value AS n FROM counters"
+    " WHERE name IN (:entries_name, :length_name)"
+    " UNION ALL SELECT 1, term, entries FROM kb_terms WHERE term IN :terms AND entries > 0"
+).bindparams(bindparam("terms", expanding=True))
 
 
 @cache
@@ -202,6 +209,23 @@ async def totals(conn: AsyncConnection) -> Totals:
     )
     values = {str(r.name): int(r.value) for r in rows}
     return Totals(values.get(ENTRIES_COUNTER, 0), values.get(LENGTH_COUNTER, 0))
+
+
+async def counts_and_totals(
+    conn: AsyncConnection, terms: Sequence[str]
+) -> tuple[dict[str, int], Totals]:
+    """:func:`counts` and :func:`totals` in one statement."""
+    if not terms:
+        return {}, await totals(conn)
+    rows = await conn.execute(
+        _READ_STATS,
+        {"terms": list(terms), "entries_name": ENTRIES_COUNTER, "length_name": LENGTH_COUNTER},
+    )
+    held: dict[str, int] = {}
+    values: dict[str, int] = {}
+    for part, key, n in rows:
+        (held if part else values)[str(key)] = int(n)
+    return held, Totals(values.get(ENTRIES_COUNTER, 0), values.get(LENGTH_COUNTER, 0))
 
 
 def search_params(

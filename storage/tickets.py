@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,8 +50,35 @@ async def insert_many(
     rows: Sequence[tuple[NewTicket, int, str | None]],
     *,
     now: datetime,
+    promised: Callable[[Ticket], Promise] | None = None,
 ) -> list[Ticket]:
-    """Insert new tickets (ticket, number, intake key) with one statement."""
+    """Insert new tickets (ticket, number, intake key) with one statement. ``promised``:
+    each new ticket's deadlines as promised, stored in the same INSERT (for the month's
+    review and the lists; ``storage.review.deadline_values``)."""
+    tickets = [
+        Ticket(
+            number=number,
+            summary=new.summary,
+            details=new.details,
+            system=new.system,
+            severity=new.severity,
+            state=new.state,
+            reporter_id=new.reporter_id,
+            origin_channel=new.origin_channel,
+            post_channel=new.post_channel,
+            customer=new.customer,
+            in_warranty=new.in_warranty,
+            assignee_id=None,
+            reported_at=new.reported_at,
+            acknowledged_at=None,
+            cause_at=None,
+            plan_at=None,
+            resolved_at=None,
+            closed_at=None,
+            version=1,
+        )
+        for new, number, _ in rows
+    ]
     values: list[dict[str, Any]] = [
         {
             "number": number,
@@ -78,32 +105,12 @@ async def insert_many(
         }
         for new, number, key in rows
     ]
+    if promised is not None:
+        for row, ticket in zip(values, tickets, strict=True):
+            row |= deadline_values(ticket, promised(ticket))
     if values:
         await conn.execute(_INSERT_TICKETS, values)
-    return [
-        Ticket(
-            number=number,
-            summary=new.summary,
-            details=new.details,
-            system=new.system,
-            severity=new.severity,
-            state=new.state,
-            reporter_id=new.reporter_id,
-            origin_channel=new.origin_channel,
-            post_channel=new.post_channel,
-            customer=new.customer,
-            in_warranty=new.in_warranty,
-            assignee_id=None,
-            reported_at=new.reported_at,
-            acknowledged_at=None,
-            cause_at=None,
-            plan_at=None,
-            resolved_at=None,
-            closed_at=None,
-            version=1,
-        )
-        for new, number, _ in rows
-    ]
+    return tickets
 
 
 async def find_by_intake_keys(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Ticket]:

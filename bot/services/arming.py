@@ -104,13 +104,14 @@ async def rearm(
     stored: Mapping[int, Sequence[StoredTimer]],
     *,
     now: datetime,
-) -> None:
+) -> frozenset[str]:
     """Store the planned stages in the caller's transaction, replacing the pending ones, and
     owe the managers a notice of a year whose holidays are estimated that a deadline now
-    depends on (once per year). The deadlines as promised are the caller's to store (with
-    the tickets: ``save_tickets(promised=…)``; or ``review_store.store_deadlines``)."""
+    depends on (once per year); returns the conversations so owed. The deadlines as promised
+    are the caller's to store (with the tickets: ``save_tickets(promised=…)``; or
+    ``review_store.store_deadlines``)."""
     await timer_store.rearm_many(conn, rearming.rearms, stored, now=now)
-    await tell_estimated(conn, ctx.config, rearming.estimated, now=now)
+    return await tell_estimated(conn, ctx.config, rearming.estimated, now=now)
 
 
 async def replace_timers(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Config
@@ -22,7 +23,14 @@ from storage.ticket_reads import Shown
 log = logging.getLogger(__name__)
 
 
-def _nothing() -> None:
+class WakeDelivery(Protocol):
+    """Tells the delivery worker notices are owed: in ``conversations`` (as
+    ``storage.outbox.enqueue_many`` returns them), or anywhere (None)."""
+
+    def __call__(self, conversations: Collection[str] | None = None) -> None: ...
+
+
+def _nothing(conversations: Collection[str] | None = None) -> None:
     return None
 
 
@@ -35,7 +43,7 @@ class Context:
     db: Database
     config: Config
     clock: Clock
-    wake_delivery: Callable[[], None] = field(default=_nothing)
+    wake_delivery: WakeDelivery = field(default=_nothing)
     # A timer due at the given instant (None: unknown) was armed; the engine wakes when that
     # is earlier than what it sleeps for.
     wake_engine: Callable[[datetime | None], None] = field(default=_no_timer)

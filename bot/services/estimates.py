@@ -38,15 +38,16 @@ def _notice(config: Config, text: str) -> NewNotice:
 
 async def tell_estimated(
     conn: AsyncConnection, config: Config, years: Iterable[int], *, now: datetime
-) -> None:
+) -> frozenset[str]:
     """In the caller's transaction: owe the managers' channel a notice for each of ``years``
-    (years whose holidays are estimated) that they were not told of before."""
+    (years whose holidays are estimated) that they were not told of before. Returns the
+    conversations owed (for the delivery worker's wake)."""
     notices = [
         _notice(config, calendar_text.estimated_year(_tr(config), year))
         for year in sorted(set(years))
         if await requests.first_time(conn, estimated_key(year), now=now)
     ]
-    await outbox.enqueue_many(conn, notices, now=now)
+    return await outbox.enqueue_many(conn, notices, now=now)
 
 
 async def tell_official(

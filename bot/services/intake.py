@@ -33,7 +33,6 @@ from bot.slack.i18n import Translator, channel_link, mention
 from bot.slack.ticket_card import approval_request
 from bot.slack.triage_text import meaning
 from storage import outbox
-from storage import review as review_store
 from storage import stage_timers as timer_store
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -96,17 +95,21 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
                 if key is not None:
                     seen.add(key)
         numbers = await ticket_store.take_numbers(conn, len(fresh)) if fresh else range(0)
+        plans = _Plans(ctx, now)
         created = await ticket_store.insert_many(
-            conn, [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)], now=now
+            conn,
+            [(new, n, key) for (new, key), n in zip(fresh, numbers, strict=True)],
+            now=now,
+            promised=plans.promised,  # stored with the tickets, for the review and lists
         )
         await ticket_store.append_events(
             conn,
             [NewEvent(t.number, t.reporter_id, "reported", {}, snapshot(t)) for t in created],
             at=now,
         )
-        arms, fired = await _first_stages(ctx, conn, created, now)
+        arms, fired, owed = await _first_stages(ctx, conn, created, now, plans)
         await timer_store.arm_new(conn, arms, version=1, now=now)
-        await outbox.enqueue_many(
+        owed |= await outbox.enqueue_many(
             conn,
             [n for t in created for n in _first_notices(ctx, t)] + fired,
             now=now,
@@ -130,30 +133,42 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             extra={"ticket": ticket.number, "user": ticket.reporter_id},
         )
     if created:
-        ctx.wake_delivery()
+        ctx.wake_delivery(owed)
         first_due = min((arm.due_at for _, arm in arms if arm.outcome is None), default=None)
         if first_due is not None:
             ctx.wake_engine(first_due)
     return outcomes
 
 
+class _Plans:
+    """The new tickets' deadlines and stages (:func:`bot.services.arming.plan_for`). New
+    tickets of one batch share the report time: one plan per class and state."""
+
+    def __init__(self, ctx: Context, now: datetime) -> None:
+        self.ctx, self.now = ctx, now
+        self.by_shape: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
+
+    def of(self, ticket: Ticket) -> tuple[Deadlines | None, list[Stage]]:
+        shape = (ticket.severity, ticket.in_warranty, ticket.state)
+        if shape not in self.by_shape:
+            self.by_shape[shape] = plan_for(self.ctx, ticket, self.now)
+        return self.by_shape[shape]
+
+    def promised(self, ticket: Ticket) -> Promise:
+        return self.ctx.promised(ticket, self.of(ticket)[0])
+
+
 async def _first_stages(
-    ctx: Context, conn: AsyncConnection, created: Sequence[Ticket], now: datetime
-) -> tuple[list[tuple[int, Arm]], list[NewNotice]]:
+    ctx: Context, conn: AsyncConnection, created: Sequence[Ticket], now: datetime, plans: _Plans
+) -> tuple[list[tuple[int, Arm]], list[NewNotice], frozenset[str]]:
     """The new tickets' timers, with the stages due at once (the on-call page of an A or B
-    report) fired here rather than by the engine a moment later."""
+    report) fired here rather than by the engine a moment later, and the conversations
+    owed a notice of an estimated year."""
     arms: list[tuple[int, Arm]] = []
     notices: list[NewNotice] = []
-    plans: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
     oncall: OnCall | None = None
-    stored_deadlines: list[tuple[Ticket, Promise]] = []
     for ticket in created:
-        # New tickets of one batch share the report time: one plan per class and state.
-        shape = (ticket.severity, ticket.in_warranty, ticket.state)
-        if shape not in plans:
-            plans[shape] = plan_for(ctx, ticket, now)
-        deadlines, stages = plans[shape]
-        stored_deadlines.append((ticket, ctx.promised(ticket, deadlines)))
+        deadlines, stages = plans.of(ticket)
         send, skip = catch_up([s for s in stages if s.due <= now])
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
         arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
@@ -164,11 +179,13 @@ async def _first_stages(
             assert oncall is not None
             notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)
     estimated = {
-        year for deadlines, _ in plans.values() if deadlines for year in deadlines.estimated_years
+        year
+        for deadlines, _ in plans.by_shape.values()
+        if deadlines
+        for year in deadlines.estimated_years
     }
-    await tell_estimated(conn, ctx.config, estimated, now=now)
-    await review_store.store_deadlines(conn, stored_deadlines)  # for the review and lists
-    return arms, notices
+    told = await tell_estimated(conn, ctx.config, estimated, now=now)
+    return arms, notices, told
 
 
 def _new_ticket(ctx: Context, draft: ReportDraft, now: datetime) -> NewTicket:

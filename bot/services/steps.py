@@ -176,7 +176,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             at=now,
         )
         await kb.follow_steps(conn, [c for _, c, _ in changes], now=now)
-        await rearm(conn, ctx, rearming, stored, now=now)
+        owed = await rearm(conn, ctx, rearming, stored, now=now)
         notices: list[NewNotice] = []
         for request, change, _ in changes:
             number = request.number
@@ -194,7 +194,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
             ]
             notices += settle_notices(ctx.config, change, request.user_id)
         channels = {number: ticket.post_channel for number, ticket in loaded.items()}
-        await outbox.enqueue_many(conn, notices, now=now, channels=channels)
+        owed |= await outbox.enqueue_many(conn, notices, now=now, channels=channels)
         await requests.remember_replies(
             conn,
             [
@@ -208,7 +208,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         log.info(
             "ticket %s", change.kind, extra={"ticket": request.number, "user": request.user_id}
         )
-    ctx.wake_delivery()
+    ctx.wake_delivery(owed)
     if rearming.next_due is not None:
         ctx.wake_engine(rearming.next_due)
     return results

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
 from bot.domain.notices import NoticeKind
@@ -138,6 +140,86 @@ async def test_a_row_waiting_behind_a_failed_one_does_not_make_the_worker_spin(
     await clock.advance(timedelta(minutes=10))  # past the retry: all go, in order
     await settle(ctx)
     assert len(running.slack.messages("C0SUPPORT")) == 2
+
+
+async def test_a_wake_for_conversations_waiting_their_turn_takes_no_claim(
+    running: Running, clock: FakeClock
+) -> None:
+    """Reports and steps tell the worker which conversations they owed notices to. While
+    every one of them is still waiting for Slack's posting rate, the wake costs no claim (no
+    write transaction); a wake for another conversation, or for anything, claims; and once
+    the channel's turn comes its rows go out, in order, none lost."""
+    ctx, delivery = running.bot.ctx, running.bot.delivery
+    now = [0.0]  # the pacer's time stands still: one post, then a ten-second wait
+    delivery.pacer = ChannelPacer(rate=0.1, burst=1, monotonic=lambda: now[0])
+    passes = 0
+    real = delivery._claim
+
+    async def counted() -> list[asyncio.Task[None]]:
+        nonlocal passes
+        passes += 1
+        return await real()
+
+    delivery._claim = counted  # type: ignore[method-assign]
+    await open_ticket(ctx, Severity.C)
+    for _ in range(500):  # the ticket's message went; its thread line waits for its turn
+        rows = await _unsent(running)
+        if len(running.slack.messages("C0SUPPORT")) == 1 and rows and not delivery.busy:
+            break
+        await asyncio.sleep(0.01)
+    assert {r.conversation for r in await _unsent(running)} == {"C0SUPPORT"}
+    await asyncio.sleep(0.05)
+    passes = 0
+    for _ in range(10):
+        delivery.wake({"C0SUPPORT"})
+        await asyncio.sleep(0.01)
+    assert passes == 0, f"{passes} claims while the only conversation owed waited its turn"
+    delivery.wake({"user:U0NOBODY"})  # a conversation the last claim did not skip
+    await asyncio.sleep(0.05)
+    assert passes == 1
+    delivery.wake()  # owed anywhere (another replica, a retry): look
+    await asyncio.sleep(0.05)
+    assert passes == 2
+    assert {r.conversation for r in await _unsent(running)} == {"C0SUPPORT"}
+    now[0] = 100.0  # the channel's turn has come
+    delivery.wake({"C0SUPPORT"})
+    await settle(ctx)
+    assert passes >= 3
+    (message,) = running.slack.messages("C0SUPPORT")
+    assert len(running.slack.messages("C0SUPPORT", message.ts)) == 2
+
+
+async def test_a_wake_that_comes_while_a_claim_runs_is_not_lost(
+    running: Running, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notice committed just after a claim read the outbox, its wake arriving while that
+    claim still runs: the worker claims again and sends it (it does not take the claim's
+    view of what it left for the newest word)."""
+    ctx, delivery = running.bot.ctx, running.bot.delivery
+    await settle(ctx)
+    real = outbox.claim_heads
+    calls = 0
+
+    async def late(conn: AsyncConnection, **kwargs: Any) -> list[outbox.Claimed]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # as if the row was committed after this claim's read
+            delivery.wake()
+            return []
+        return await real(conn, **kwargs)
+
+    managers = ctx.config.channels.managers
+    async with ctx.db.write() as conn:
+        await outbox.enqueue_many(
+            conn,
+            [NewNotice(None, NoticeKind.MANAGERS, {"channel": managers, "text": "late word"})],
+            now=clock.now(),
+        )
+    monkeypatch.setattr(outbox, "claim_heads", late)
+    delivery.wake({"user:U0NOBODY"})
+    await settle(ctx)
+    assert calls >= 2
+    assert [m.text for m in running.slack.messages(managers)] == ["late word"]
 
 
 async def test_an_archived_support_channel_is_set_aside_told_once_and_pages_still_go(

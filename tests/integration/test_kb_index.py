@@ -137,6 +137,10 @@ async def test_the_index_ranks_by_the_bm25_the_domain_defines(kb_ctx: Context) -
     async with kb_ctx.db.read() as conn:
         stats = await kb_store.index_stats(conn, terms)
         assert stats.entries == len(texts)
+        # one statement reads what the two reads of counts and totals read
+        assert stats.counts == await kb_postings.counts(conn, terms) and stats.counts
+        assert stats.totals == await kb_postings.totals(conn)
+        assert stats.totals.length > 0
         params = kb_postings.search_params(terms, stats.counts, stats.totals, limit=10)
         rows = (await conn.execute(kb_postings.search_statement(len(terms)), params)).all()
     assert params["cap"] == TERM_POSTINGS_CAP

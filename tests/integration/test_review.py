@@ -30,6 +30,7 @@ from bot.sla.policy import Severity
 from bot.slack.i18n import Language, translator
 from storage import plan as plan_store
 from storage.db import Database
+from storage.review import deadline_values
 from storage.tables import TicketRow
 from storage.tickets import TICKETS, to_ticket
 from tests.conftest import CONFIG_DATA
@@ -217,3 +218,29 @@ async def test_the_sql_counts_promises_kept_as_the_domain_rule_does(
     got = {name: [k.met, k.due] for name, k in review.total.kept.items()}
     assert got == expected
     assert any(due > met for met, due in got.values())  # some promises were broken
+
+
+async def test_a_report_stores_its_deadlines_in_the_tickets_own_insert(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A report stores each new ticket's deadlines as promised and its next one due (what
+    the month's review and the lists read) in the INSERT of the ticket itself: what
+    storage.review.deadline_values gives for the ticket as the rules work it out."""
+    for severity in (Severity.A, Severity.B, Severity.C, Severity.D):
+        draft = ReportDraft(
+            summary=f"class {severity.value}",
+            details="details",
+            system="",
+            severity=severity,
+            reporter_id="U0REP",
+            origin_channel="C0RANDOM",
+        )
+        await report(ctx, draft=draft, intake_key=None)
+    async with ctx.db.read() as conn:
+        rows = list(await conn.execute(select(TICKETS).order_by(TICKETS.c.number)))
+    assert len(rows) == 4
+    for row in rows:
+        ticket = to_ticket(row)
+        expected = deadline_values(ticket, ctx.promised(ticket, ctx.schedule(ticket)))
+        assert expected["respond_due"] is not None and expected["deadlines_version"] == 1
+        assert {name: getattr(row, name) for name in expected} == expected

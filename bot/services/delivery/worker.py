@@ -16,7 +16,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -112,8 +112,19 @@ class Delivery:
         self._told: set[tuple[str, str]] = set()  # (conversation, error) told to managers
         self._taken_over = False
         self._failures = 0
+        # _left: what the last claim skipped, if it took all it could; _look: claim next turn
+        self._left: frozenset[str] | None = None
+        self._look = True
+        self._owed: set[str] = set()  # conversations given new rows since
+        self._until: datetime | None = None  # when it planned to look again
+        self._due: tuple[datetime | None] | None = None  # the outbox's next due, as read
 
-    def wake(self) -> None:
+    def wake(self, conversations: Collection[str] | None = None) -> None:
+        """Notices are owed in ``conversations`` (None: anywhere, or unknown): look again."""
+        if conversations is None:
+            self._look = True
+        else:
+            self._owed.update(conversations)
         self._wake.set()
 
     @property
@@ -127,12 +138,14 @@ class Delivery:
             while True:
                 self._wake.clear()
                 try:
-                    claimed = await self._claim()
-                    if claimed:
-                        self._failures = 0
-                        continue
-                    until = await self._next_wake()
+                    if self._must_claim():
+                        claimed = await self._claim()
+                        if claimed:
+                            self._failures = 0
+                            continue
+                    until = self._until = await self._next_wake()
                 except Exception:
+                    self._look = True
                     await self._back_off()
                     continue
                 self._failures = 0
@@ -153,10 +166,26 @@ class Delivery:
         log.exception("delivery pass failed (%d in a row); again in %.1f s", self._failures, wait)
         await self._pause(wait)
 
+    def _must_claim(self) -> bool:
+        """Whether a claim may find a row the last one could not: not when every
+        conversation given new rows since, and every one that claim skipped, is still
+        skipped (sending, or waiting for Slack's posting rate) and its planned time to look
+        again has not come. A wake then costs no write transaction."""
+        until, left = self._until, self._left
+        if self._look or left is None or until is None or self.ctx.clock.now() >= until:
+            return True
+        skip = self._skip()
+        return not (left <= skip and self._owed <= skip)
+
+    def _skip(self) -> set[str]:
+        return {*self._in_flight, *self.pacer.busy(self.settings.pacing.max_wait)}
+
     async def _next_wake(self) -> datetime:
         now = self.ctx.clock.now()
-        async with self.ctx.db.read() as conn:
-            due = await outbox.next_due_at(conn, after=now)
+        if self._due is None or (self._due[0] is not None and self._due[0] <= now):
+            async with self.ctx.db.read() as conn:
+                self._due = (await outbox.next_due_at(conn, after=now),)
+        (due,) = self._due
         until = min(due, now + IDLE_WAIT) if due else now + IDLE_WAIT
         busy = self.pacer.busy(self.settings.pacing.max_wait)
         if busy:  # rows may wait for these conversations' turns: look again then
@@ -175,8 +204,12 @@ class Delivery:
                 log.info("took back %d notices this process held before it stopped", taken)
         room = settings.in_flight - len(self._in_flight)
         if room <= 0:
+            self._left = None  # a send's end makes room
             return []
-        skip = {*self._in_flight, *self.pacer.busy(settings.pacing.max_wait)}
+        skip = self._skip()
+        self._owed.clear()
+        self._look = False
+        self._until = self._due = None
         async with self.ctx.db.write(background=True) as conn:
             claims = await outbox.claim_heads(
                 conn,
@@ -187,6 +220,10 @@ class Delivery:
                 skip=skip,
                 group_limit=blocks_pages.MAX_GROUP,
             )
+        # Found all it could: what it skipped, and what it now sends, may have more later.
+        self._left = (
+            frozenset(skip | {c.conversation for c in claims}) if len(claims) < room else None
+        )
         tasks = []
         for claim in claims:
             task = asyncio.create_task(self._deliver(claim), name=f"send {claim.conversation}")
@@ -195,6 +232,7 @@ class Delivery:
         return tasks
 
     async def _deliver(self, claim: Claimed) -> None:
+        recorded = False
         try:
             wait = self.pacer.reserve(claim.conversation)
             if wait:
@@ -205,12 +243,15 @@ class Delivery:
             except Exception:  # the lease runs out; the next claim looks in Slack first
                 log.exception("outcome not written", extra={"ticket": claim.head.ticket_number})
             else:
+                recorded = outcome.sent is not None  # else a retry, or a notice to managers
                 try:
                     await self._refresh_pages(claim, outcome)
                 except Exception:  # pages are brought up to date again at the next change
                     log.exception("pages not refreshed", extra={"ticket": claim.head.ticket_number})
         finally:
             self._in_flight.pop(claim.conversation, None)
+            if not recorded:
+                self._look = True
             self._wake.set()
 
     async def _refresh_pages(self, claim: Claimed, outcome: Outcome) -> None:
@@ -295,6 +336,7 @@ class Delivery:
                     extra={"ticket": head.ticket_number},
                 )
         if not held:
+            self._look = True  # another process holds it now: look again
             self.metrics.leases_lost.inc()
             log.warning(
                 "lease lost before the outcome was written kind=%s",
