@@ -64,6 +64,42 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
     return conn
 
 
+async def recovered(running: Running, *, tickets: int, what: str) -> None:
+    """After an outage: every worker back at work (each retries on its own pace), every report
+    sent a ticket (those answered "being saved" stored once the database was back: none
+    lost, none twice), and every notice owed sent once, threads in order."""
+    await bolt_idle()
+    await settle(running.bot.ctx, rounds=int(LIMIT * 100))
+
+    async def healthy() -> bool:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
+            return got.status == 200
+
+    async def all_stored() -> bool:
+        return len((await outbox_state(running))[1]) == tickets
+
+    await until(healthy, what="/healthz to answer 200 again")
+    await until(all_stored, what="the reports sent during the outage to be stored")
+    await settle(running.bot.ctx)
+    items, stored = await outbox_state(running)
+    result = ledger(running.slack, items, stored)
+    print(f"{what}: {result.summary()}")
+    assert result.missing == {} and result.twice == {}, result.summary()
+    assert set(result.ticket_messages.values()) == {1}
+    assert result.thread_order_ok
+
+
+async def worker_errors(running: Running) -> float:
+    """The failed passes of the workers, from /metrics."""
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
+        metrics = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("escalator_worker_errors_total")
+    )
+
+
 async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twice(
     running: Running, clock: FakeClock, db_url: str
 ) -> None:
@@ -82,33 +118,9 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
             lock.rollback()
             lock.close()
         await asyncio.gather(*late)
-    await bolt_idle()
-    await settle(running.bot.ctx, rounds=int(LIMIT * 100))
-
-    async def healthy() -> bool:  # every worker back at work (each retries on its own pace)
-        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as answer:
-            return answer.status == 200
-
-    await until(healthy, what="/healthz to answer 200 again")
-    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
-        metrics = await response.text()
-    errors = [
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("escalator_worker_errors_total")
-    ]
-    print(f"outage: {sum(errors):.0f} worker passes failed")
-    assert sum(errors) >= 1  # a pass did fail, and its worker carried on
-
-    items, tickets = await outbox_state(running)
-    # Every report became a ticket: the four sent during the outage were answered "being
-    # saved" and stored once the lock was gone (none lost, none twice).
-    assert len(tickets) == 10, sorted(tickets)
-    result = ledger(running.slack, items, tickets)
-    print(f"outage: {result.summary()}")
-    assert result.missing == {} and result.twice == {}, result.summary()
-    assert set(result.ticket_messages.values()) == {1}
-    assert result.thread_order_ok
+    await recovered(running, tickets=10, what="outage")
+    # a pass did fail, and its worker carried on
+    assert await worker_errors(running) >= 1
     async with running.bot.ctx.db.orm() as session:
         fired = (
             await session.scalars(select(TimerRow).where(TimerRow.fired_at.is_not(None)))

@@ -19,14 +19,10 @@ from tests.fakes import FakeClock
 from tests.harness import Running, running_bot
 from tests.reliability.support import (
     FORM,
-    LIMIT,
-    bolt_idle,
-    ledger,
     report_body,
     signed_headers,
-    until,
 )
-from tests.reliability.test_faults import outbox_state
+from tests.reliability.test_outage import recovered
 
 pytestmark = pytest.mark.postgres_only
 
@@ -77,23 +73,4 @@ async def test_postgresql_away_loses_no_report_and_sends_nothing_twice(
         answers = await asyncio.gather(*late)
     views = [a.get("view") for a in answers]
     assert all(isinstance(v, dict) and v["callback_id"] == "report_pending" for v in views)
-    await bolt_idle()
-    await settle(running.bot.ctx, rounds=int(LIMIT * 100))
-
-    async def healthy() -> bool:
-        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
-            return got.status == 200
-
-    await until(healthy, what="/healthz to answer 200 again")
-
-    async def all_stored() -> bool:
-        _, tickets = await outbox_state(running)
-        return len(tickets) == 7
-
-    await until(all_stored, what="the reports sent during the outage to be stored")
-    items, tickets = await outbox_state(running)
-    result = ledger(running.slack, items, tickets)
-    print(f"postgres outage: {result.summary()}")
-    assert result.missing == {} and result.twice == {}, result.summary()
-    assert set(result.ticket_messages.values()) == {1}
-    assert result.thread_order_ok
+    await recovered(running, tickets=7, what="postgres outage")
