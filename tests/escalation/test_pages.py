@@ -34,6 +34,20 @@ def notes(message: StoredMessage) -> list[str]:
     return found
 
 
+async def press(
+    slack: SlackStandIn, user: str, action_id: str, number: int, page: StoredMessage
+) -> None:
+    """``user`` presses ``action_id`` in the page's section of ticket ``number``."""
+    sent = await slack.block_action(
+        user=user,
+        action_id=action_id,
+        block_id=f"page_{number}",
+        channel=page.channel,
+        message_ts=page.ts,
+    )
+    assert sent.status == 200
+
+
 async def test_pages_due_together_go_as_one_message_naming_every_ticket(
     running: Running, clock: FakeClock
 ) -> None:
@@ -59,14 +73,7 @@ async def test_a_page_whose_step_was_taken_says_so_and_loses_its_buttons(
     first, second = (o.ticket.number for o in await report_many(ctx, items))
     await settle(ctx)
     [message] = pages(slack, "U0ENG1")
-    sent = await slack.block_action(
-        user="U0ENG1",
-        action_id="ticket_ack",
-        block_id=f"page_{first}",
-        channel=message.channel,
-        message_ts=message.ts,
-    )
-    assert sent.status == 200
+    await press(slack, "U0ENG1", "ticket_ack", first, message)
 
     def settled() -> bool:
         [page] = pages(slack, "U0ENG1")
@@ -93,13 +100,6 @@ async def test_a_managers_escalation_page_offers_take_escalate_and_open(
     assert sent.status == 200, sent.body
     [page] = await slack.wait_for(lambda: pages(slack, "U0MGR1"))
     assert actions(page) == {f"page_{number}": ["ticket_take", "ticket_escalate", "ticket_open"]}
-    sent = await slack.block_action(
-        user="U0MGR1",
-        action_id="ticket_take",
-        block_id=f"page_{number}",
-        channel=page.channel,
-        message_ts=page.ts,
-    )
-    assert sent.status == 200
+    await press(slack, "U0MGR1", "ticket_take", number, page)
     await slack.wait_for(lambda: not actions(pages(slack, "U0MGR1")[0]))
     assert notes(pages(slack, "U0MGR1")[0]) == [f":white_check_mark: #{number} taken by <@U0MGR1>."]

@@ -277,22 +277,29 @@ async def test_a_plan_task_is_sent_and_closed_in_its_readers_language(
         await slack.stop()
 
 
+async def first_page(
+    db_url: str, clock: FakeClock, prepare: Callable[[SlackStandIn], object]
+) -> tuple[SlackStandIn, int, StoredMessage]:
+    """An A report in a Chinese workspace whose engineer U0ENG1 reads English, with Slack's
+    faults ``prepare`` sets: the stand-in, the ticket's number and the engineer's page."""
+    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}, prepare) as running:
+        slack, ctx = running.slack, running.bot.ctx
+        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
+        await settle(ctx)
+        [page] = dms(slack, "U0ENG1")
+        return slack, number, page
+
+
 async def test_a_page_goes_in_the_workspaces_language_when_slack_refuses_to_say_the_readers(
     db_url: str, clock: FakeClock
 ) -> None:
     """users.info refused (an install without ``users:read``): the page reads in the
     workspace's language."""
-
-    def refuse(slack: SlackStandIn) -> None:
-        slack.fail("users.info", status=400, times=None)
-
-    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}, refuse) as running:
-        slack, ctx = running.slack, running.bot.ctx
-        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
-        await settle(ctx)
-        [page] = dms(slack, "U0ENG1")
-        assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
-        assert {c.fault for c in slack.calls("users.info")} == {"http_400"}
+    slack, number, page = await first_page(
+        db_url, clock, lambda slack: slack.fail("users.info", status=400, times=None)
+    )
+    assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+    assert {c.fault for c in slack.calls("users.info")} == {"http_400"}
 
 
 async def test_a_page_is_not_held_up_by_a_slow_answer_of_the_readers_language(
@@ -300,16 +307,10 @@ async def test_a_page_is_not_held_up_by_a_slow_answer_of_the_readers_language(
 ) -> None:
     """Slack holds users.info open longer than the delivery waits for it: the page goes,
     in the workspace's language."""
-
-    def hold(slack: SlackStandIn) -> None:
-        slack.hang("users.info", ASK_LANGUAGE_WITHIN + 2, times=None)
-
-    async with workspace(db_url, clock, "zh-CN", {"U0ENG1": "en-US"}, hold) as running:
-        slack, ctx = running.slack, running.bot.ctx
-        number = await report_through_the_form(slack, SUMMARY, "所有车道无法收费", [True])
-        await settle(ctx)
-        [page] = dms(slack, "U0ENG1")
-        assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+    _, number, page = await first_page(
+        db_url, clock, lambda slack: slack.hang("users.info", ASK_LANGUAGE_WITHIN + 2, times=None)
+    )
+    assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
 
 
 async def test_the_people_the_config_names_are_asked_at_start_so_a_page_does_not_ask(

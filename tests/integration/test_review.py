@@ -17,12 +17,11 @@ from sqlalchemy import select, update
 from bot.config import parse_config
 from bot.domain.review import Month, parse_month, spread
 from bot.domain.service_plan import PlanTask
-from bot.domain.tickets import ReportDraft, kept
+from bot.domain.tickets import kept
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
-from bot.services.intake import report
 from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
 from bot.services.steps import run_step
@@ -36,6 +35,7 @@ from storage.tickets import TICKETS, to_ticket
 from tests.conftest import CONFIG_DATA
 from tests.fakes import FakeClock
 from tests.integration.review_support import known_month
+from tests.integration.support import opened
 
 NOVEMBER = Month(2026, 11)
 
@@ -176,15 +176,7 @@ async def test_the_sql_counts_promises_kept_as_the_domain_rule_does(
     rng = random.Random(20261129)
     severities = [Severity.A, Severity.B, Severity.C, Severity.D]
     for n in range(24):
-        draft = ReportDraft(
-            summary=f"problem {n}",
-            details="details",
-            system="",
-            severity=rng.choice(severities),
-            reporter_id="U0REP",
-            origin_channel="C0RANDOM",
-        )
-        await report(ctx, draft=draft, intake_key=None)
+        await opened(ctx, n, rng.choice(severities))
         await clock.advance(timedelta(minutes=rng.randint(1, 20)))
         if rng.random() < 0.6:  # acknowledged at once, in time or nearly
             await run_step(ctx, number=n + 1, step=Step("ack"), user_id="U0ENG1")
@@ -227,15 +219,7 @@ async def test_a_report_stores_its_deadlines_in_the_tickets_own_insert(
     the month's review and the lists read) in the INSERT of the ticket itself: what
     storage.review.deadline_values gives for the ticket as the rules work it out."""
     for severity in (Severity.A, Severity.B, Severity.C, Severity.D):
-        draft = ReportDraft(
-            summary=f"class {severity.value}",
-            details="details",
-            system="",
-            severity=severity,
-            reporter_id="U0REP",
-            origin_channel="C0RANDOM",
-        )
-        await report(ctx, draft=draft, intake_key=None)
+        await opened(ctx, ord(severity.value), severity)
     async with ctx.db.read() as conn:
         rows = list(await conn.execute(select(TICKETS).order_by(TICKETS.c.number)))
     assert len(rows) == 4
