@@ -9,41 +9,44 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import BindParameter
 
+from bot.domain.read_models import EventView
 from bot.domain.tickets import NextDue, Ticket
 from storage.review import stored_next_due
 from storage.tickets import BY_NUMBERS, EVENTS, TICKETS, to_ticket
 
-SHOWN_EVENTS = 60  # the newest events `show` reads: more than its History section holds
+SHOWN_EVENTS = 20  # the newest events `show` lists in its History (README: why 20)
 _NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
 _OLDER = EVENTS.alias("older")
-# The id of a ticket's SHOWN_EVENTS-th newest event (none when it has fewer): per ticket, an
-# index seek and SHOWN_EVENTS steps back along ix_ticket_events_ticket_number, so `show`
-# reads only the events it returns (a window over every event of the batch's tickets, joined
-# back to them, cost SQLite a scan of them all per ticket).
+# The id of a ticket's (SHOWN_EVENTS + 1)-th newest event (none when it has fewer): per
+# ticket, an index seek and that many steps back along ix_ticket_events_ticket_number, so
+# `show` reads only the events it lists and one more, which says there are older ones (a
+# window over every event of the batch's tickets, joined back to them, cost SQLite a scan
+# of them all per ticket).
 _OLDEST_SHOWN = (
     select(_OLDER.c.id)
     .where(_OLDER.c.ticket_number == TICKETS.c.number)
     .order_by(_OLDER.c.id.desc())
     .limit(1)
-    .offset(SHOWN_EVENTS - 1)
+    .offset(SHOWN_EVENTS)
     .correlate(TICKETS)
     .scalar_subquery()
 )
-# The events of the tickets, newest SHOWN_EVENTS each, oldest first; the tickets are read on
-# their own (_BY_NUMBERS), not repeated on every event row.
+# The events of the tickets, newest SHOWN_EVENTS + 1 each, oldest first; the tickets are
+# read on their own (_BY_NUMBERS), not repeated on every event row. Of an event's record
+# only what its line shows: the text given and the class set, taken out of the JSON by the
+# database (decoding every record in Python was most of the work of `show`).
 _NEWEST_EVENTS: Select[Any] = (
     select(
         TICKETS.c.number,
-        EVENTS.c.at.label("event_at"),
-        EVENTS.c.actor_id.label("event_actor"),
-        EVENTS.c.kind.label("event_kind"),
-        EVENTS.c.before.label("event_before"),
-        EVENTS.c.after.label("event_after"),
+        EVENTS.c.at,
+        EVENTS.c.actor_id,
+        EVENTS.c.kind,
+        EVENTS.c.after["text"].as_string(),
+        EVENTS.c.after["severity"].as_string(),
     )
     .select_from(
         TICKETS.join(
@@ -59,31 +62,32 @@ _NEWEST_EVENTS: Select[Any] = (
 )
 
 
-# What `show` reads of one ticket: the ticket and its newest events (None: no such ticket).
-Shown = tuple[Ticket, list[Row[Any]]] | None
+# What `show` reads of one ticket: the ticket, its newest events, and whether it has older
+# ones (None: no such ticket).
+Shown = tuple[Ticket, list[EventView], bool] | None
 
 
-async def ticket_and_events(
-    conn: AsyncConnection, number: int
-) -> tuple[Ticket | None, list[Row[Any]]]:
-    """The ticket and its newest :data:`SHOWN_EVENTS` events, oldest first (event rows have
-    ``event_at``, ``event_actor``, ``event_kind``, ``event_before`` and ``event_after``)."""
-    return (await tickets_and_events(conn, [number])).get(number, (None, []))
+async def ticket_and_events(conn: AsyncConnection, number: int) -> Shown:
+    """The ticket, its newest :data:`SHOWN_EVENTS` events (oldest first), and whether it has
+    older ones."""
+    return (await tickets_and_events(conn, [number])).get(number)
 
 
 async def tickets_and_events(
     conn: AsyncConnection, numbers: Sequence[int]
-) -> dict[int, tuple[Ticket, list[Row[Any]]]]:
+) -> dict[int, tuple[Ticket, list[EventView], bool]]:
     """:func:`ticket_and_events` of several tickets, with two statements for them all (a
     ticket that does not exist is absent)."""
     params = {"numbers": list(numbers)}
-    found: dict[int, tuple[Ticket, list[Row[Any]]]] = {
-        row.number: (to_ticket(row), []) for row in await conn.execute(BY_NUMBERS, params)
+    tickets = {row.number: to_ticket(row) for row in await conn.execute(BY_NUMBERS, params)}
+    events: dict[int, list[EventView]] = {number: [] for number in tickets}
+    if tickets:
+        for number, at, actor, kind, text, severity in await conn.execute(_NEWEST_EVENTS, params):
+            events[number].append(EventView(at, actor, kind, text, severity))
+    return {
+        number: (ticket, events[number][-SHOWN_EVENTS:], len(events[number]) > SHOWN_EVENTS)
+        for number, ticket in tickets.items()
     }
-    if found:
-        for row in await conn.execute(_NEWEST_EVENTS, params):
-            found[row.number][1].append(row)
-    return found
 
 
 async def ticket_at_message(conn: AsyncConnection, channel: str, ts: str) -> Ticket | None:

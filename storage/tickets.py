@@ -249,7 +249,7 @@ async def save_tickets(
     ``loaded``: the tickets as read in this transaction; the fields they hold already are
     not written again. ``promised``: each ticket's deadlines as promised and next one due,
     stored with it for the month's review and the lists (``storage.review.deadline_values``)
-    in the same statement. One
+    in the same statement (a ticket absent from it keeps those stored). One
     statement for all the tickets with the same changed fields."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for ticket in tickets:
@@ -260,8 +260,9 @@ async def save_tickets(
             old = _changed_fields(before, now)
             names = tuple(n for n in _CHANGEABLE if fields[n] != old[n] or n in _ALWAYS)
         row = {n: fields[n] for n in names}
-        if promised is not None:
-            row |= deadline_values(ticket, promised[ticket.number])
+        promise = promised.get(ticket.number) if promised is not None else None
+        if promise is not None:
+            row |= deadline_values(ticket, promise)
             names += DEADLINE_COLUMNS
         row["ticket_number"] = ticket.number
         groups.setdefault(names, []).append(row)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from bot.domain.rotation import OnCall
 from bot.domain.service_plan import PlanTask
@@ -14,18 +13,22 @@ from bot.domain.tickets import Ticket
 
 @dataclass(frozen=True)
 class EventView:
+    """One line of a ticket's history: who did what when, with the text they gave (a note,
+    a cause) and the class a reclassification set, if any."""
+
     at: datetime
     actor_id: str
     kind: str
-    before: dict[str, Any]
-    after: dict[str, Any]
+    text: str | None = None
+    severity: str | None = None
 
 
 @dataclass(frozen=True)
 class TicketView:
     ticket: Ticket
     deadlines: dict[str, datetime]
-    events: list[EventView]
+    events: list[EventView]  # the newest, oldest first
+    earlier: bool = False  # the ticket has older events than these
 
 
 @dataclass(frozen=True)

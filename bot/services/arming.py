@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -80,13 +80,23 @@ def plan_rearming(
     tickets: Sequence[Ticket],
     stored: Mapping[int, Sequence[StoredTimer]],
     now: datetime,
+    *,
+    loaded: Mapping[int, Ticket] | None = None,
 ) -> Rearming:
     """Each ticket's next stage by the pure rules; stages that fired already (``stored``)
-    are not armed again. Pass the tickets as saved (their new versions)."""
+    are not armed again. Pass the tickets as saved (their new versions), and ``loaded``, as
+    they were read in this transaction: a ticket no field of which moved (a note) keeps its
+    deadlines and its pending stage, with its new version, without asking the rules again
+    (its ``promised`` is absent: what is stored stands)."""
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
     promised: dict[int, Promise] = {}
     for ticket in tickets:
+        before = loaded.get(ticket.number) if loaded is not None else None
+        if before is not None and replace(before, version=ticket.version) == ticket:
+            pending = [Arm(t.key, t.due_at) for t in stored[ticket.number] if t.fired_at is None]
+            rearms.append(timer_store.Rearm(ticket.number, ticket.version, pending))
+            continue
         deadlines, stages = plan_for(ctx, ticket, now)
         promised[ticket.number] = ctx.promised(ticket, deadlines)
         if deadlines is not None:

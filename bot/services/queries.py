@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.domain.read_models import EventView, HomeData, Listed, Listing, TicketView
+from bot.domain.read_models import HomeData, Listed, Listing, TicketView
 from bot.domain.roles import Duty, may_do
 from bot.domain.tickets import OPEN_STATES, TicketState, ref_of
 from bot.errors import UserError
@@ -43,15 +43,11 @@ async def show(ctx: Context, number: int) -> TicketView:
         shown = await ctx.shows.submit(number)
     else:  # a context without the batcher (a script, a test): a read of its own
         async with ctx.db.read() as conn:
-            shown = (await ticket_reads.tickets_and_events(conn, [number])).get(number)
+            shown = await ticket_reads.ticket_and_events(conn, number)
     if shown is None:
         raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
-    ticket, rows = shown
-    events = [
-        EventView(r.event_at, r.event_actor, r.event_kind, r.event_before, r.event_after)
-        for r in rows
-    ]
-    return TicketView(ticket, ctx.deadlines(ticket), events)
+    ticket, events, earlier = shown
+    return TicketView(ticket, ctx.deadlines(ticket), events, earlier)
 
 
 async def list_tickets(

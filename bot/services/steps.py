@@ -166,7 +166,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
         if not changes:
             return results
         changed = [*{change.ticket.number: change.ticket for _, change, _ in changes}.values()]
-        rearming = plan_rearming(ctx, changed, stored, now)
+        rearming = plan_rearming(ctx, changed, stored, now, loaded=loaded)
         await ticket_store.save_tickets(
             conn, changed, now=now, loaded=loaded, promised=rearming.promised
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.read_models import HomeData, Listed, TicketView
+from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
     Block,
@@ -60,29 +60,32 @@ def show_blocks(view: TicketView, now: datetime, tr: Translator) -> list[Block]:
             blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escaped(value, 2800)}")})
     lines: list[str] = []
     room = 2_900  # a section holds 3,000 characters: keep whole lines, the newest ones
+    earlier = view.earlier
     for event in reversed(view.events):
-        line = _event_line(tr, event.at, event.actor_id, event.kind, event.after)
+        line = _event_line(tr, event)
         if len(line) + 1 > room:
+            earlier = True
             break
         lines.append(line)
         room -= len(line) + 1
     history = "\n".join(reversed(lines))
     title = tr("History")
     blocks.append({"type": "section", "text": mrkdwn(f"*{title}*\n{history}")})
+    if earlier:
+        older = tr("Older events are in the ticket's thread.")
+        blocks.append({"type": "context", "elements": [mrkdwn(older)]})
     return blocks[:50]
 
 
-def _event_line(
-    tr: Translator, at: datetime, actor: str, kind: str, after: dict[str, object]
-) -> str:
+def _event_line(tr: Translator, event: EventView) -> str:
     detail = ""
-    if "text" in after:
-        detail = f": {escaped(str(after['text']), 200)}"
-    elif "severity" in after and kind != "reported":
-        detail = ": " + tr("class %(severity)s", severity=str(after["severity"]))
-    who = f"<@{actor}>" if actor else "Escalator"
-    did = tr(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
-    return f"• {tr.date_token(at)} {who} {did}{detail}"
+    if event.text is not None:
+        detail = f": {escaped(event.text, 200)}"
+    elif event.severity is not None and event.kind != "reported":
+        detail = ": " + tr("class %(severity)s", severity=event.severity)
+    who = f"<@{event.actor_id}>" if event.actor_id else "Escalator"
+    did = tr(EVENT_WORDS[event.kind]) if event.kind in EVENT_WORDS else event.kind
+    return f"• {tr.date_token(event.at)} {who} {did}{detail}"
 
 
 def list_blocks(

@@ -74,13 +74,12 @@ def test_lists_home_and_history_read_in_chinese() -> None:
     chinese_only(*texts)
     assert any("还剩 14 分钟" in t for t in texts) and any("……还有 5 张" in t for t in texts)
     events = [
-        EventView(NOW, "U0ENG1", kind, {}, {"text": USER_TEXT, "severity": "A"})
-        for kind in ("reported", *sorted(WHO_MAY))
+        EventView(NOW, "U0ENG1", kind, USER_TEXT, "A") for kind in ("reported", *sorted(WHO_MAY))
     ]
-    shown = show_blocks(TicketView(ticket, {}, events), NOW, ZH)  # type: ignore[arg-type]
-    history = texts_of(shown)[-1]
+    shown = show_blocks(TicketView(ticket, {}, events, earlier=True), NOW, ZH)  # type: ignore[arg-type]
+    history, older = texts_of(shown)[-2:]
     assert history.startswith("*处理记录*")
-    chinese_only(history)
+    chinese_only(history, older)
     chinese_only(*[t for t in texts_of(shown) if t.startswith("*原因*")])
 
 

@@ -25,9 +25,36 @@ async def test_a_long_history_shows_its_newest_events_in_order(ctx: Context) -> 
         ctx, [StepRequest(number, Step("note", text=f"note {i}"), "U0ENG1") for i in range(notes)]
     )
     view = await queries.show(ctx, number)
-    texts = [e.after.get("text") for e in view.events]
-    assert len(view.events) == SHOWN_EVENTS
+    texts = [e.text for e in view.events]
+    assert len(view.events) == SHOWN_EVENTS and view.earlier
     assert texts == [f"note {i}" for i in range(notes - SHOWN_EVENTS, notes)]
+
+
+async def test_a_history_of_exactly_the_shown_length_has_nothing_earlier(ctx: Context) -> None:
+    number = await opened(ctx, 1)  # its first event: reported
+    await run_steps(
+        ctx,
+        [
+            StepRequest(number, Step("note", text=f"n{i}"), "U0ENG1")
+            for i in range(SHOWN_EVENTS - 1)
+        ],
+    )
+    view = await queries.show(ctx, number)
+    assert len(view.events) == SHOWN_EVENTS and not view.earlier
+    assert view.events[0].kind == "reported" and view.events[0].text is None
+    await run_steps(ctx, [StepRequest(number, Step("note", text="one more"), "U0ENG1")])
+    view = await queries.show(ctx, number)
+    assert view.earlier and view.events[0].text == "n0" and view.events[-1].text == "one more"
+
+
+async def test_a_history_line_says_the_class_a_reclassification_set(ctx: Context) -> None:
+    number = await opened(ctx, 1)
+    await run_steps(
+        ctx, [StepRequest(number, Step("severity", severity=Severity.A, text="down"), "U0ENG1")]
+    )
+    view = await queries.show(ctx, number)
+    assert [(e.kind, e.text, e.severity) for e in view.events][-1] == ("severity", "down", "A")
+    assert not view.earlier
 
 
 async def test_a_short_history_shows_every_event_oldest_first(ctx: Context) -> None:
@@ -58,10 +85,11 @@ async def test_shows_asked_together_each_get_their_own_ticket(ctx: Context) -> N
     assert isinstance(shown_first, queries.TicketView)
     assert shown_second.ticket.number == second
     assert [e.kind for e in shown_second.events] == ["reported", "ack"]
+    assert not shown_second.earlier and shown_first.earlier
     assert again == shown_second
     assert isinstance(missing, UserError) and "#999" in str(missing)
     assert shown_first.ticket.number == first
-    assert [e.after.get("text") for e in shown_first.events] == [
+    assert [e.text for e in shown_first.events] == [
         f"first {i}" for i in range(70 - SHOWN_EVENTS, 70)
     ]
 

@@ -154,7 +154,7 @@ def test_every_builder_shows_user_text_as_text_within_slack_limits(
     for tr in TRANSLATORS:  # each language's words around the same user text
         _builders_are_safe(tr, ticket, note, offer)
     events = [
-        EventView(NOW, "U0ENG1", kind, {}, {"text": note, "severity": "A"})
+        EventView(NOW, "U0ENG1", kind, note, "A")
         for kind in ("note", "cause", "severity", "reported")
     ] * 10
     listed = [Listed(ticket, ("respond", NOW + timedelta(minutes=5)))] * 60
