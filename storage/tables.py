@@ -39,9 +39,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTCDateTime column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:  # most are UTC already (the clock's)
+                if value.tzinfo is None:
+                    raise ValueError("naive datetime given to a UTCDateTime column")
+                value = value.astimezone(UTC)
+            return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
         return process
 
