@@ -31,6 +31,8 @@ from bench.serving import (  # noqa: E402
     FLOOR,
     SECRET,
     SERVE,
+    STACK_FLOOR,
+    STACK_FLOOR_ROW,
     TOKEN,
     Run,
     measure,
@@ -204,9 +206,12 @@ async def bench(requests: int, concurrency: int) -> None:
             run = await measure(SERVE, standin_env(slack, path), drive, requests)
             rows.append((f"{count:,}", run))
             stored.append(f"{stored_tickets(path) - count:,} of {requests + 200:,}")
+        stack = await measure(
+            STACK_FLOOR, standin_env(slack, f"{tmp}/intake-100.db"), drive, requests
+        )
         floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
     await slack.stop()
-    print_table("escalator serve, tickets before", rows, floors)
+    print_table("escalator serve, tickets before", [*rows, (STACK_FLOOR_ROW, stack)], floors)
     print(f"\nreports stored (warm-up included): {', '.join(stored)}")
     small, large = rows[0][1], rows[1][1]
     print(f"rate with 100,000 / rate with 100: {large.rate / small.rate:.2f}")

@@ -1,8 +1,16 @@
-"""What the HTTP benches share: the servers they start (``escalator serve`` and the bare Bolt
-floor), a timed run against one of them with its CPU per request, and the table that puts
-each row's CPU beside the floor's from the same run.
+"""What the HTTP benches share: the servers they start (``escalator serve``, the bare Bolt
+floor, and the stack's floor), a timed run against one of them with its CPU per request, and
+the table that puts each row's CPU beside the floor's from the same run.
 
     python bench/serving.py --floor-server --port P   # the floor alone
+    python bench/serving.py --stack-floor-server --port P   # Bolt and one statement per request
+
+The stack's floor is what the chosen stack costs before any of Escalator's work: the same
+Bolt app, each request answered after one statement on the database the bench seeded,
+through SQLAlchemy's async engine and aiosqlite on kept connections as Escalator keeps them
+(``storage.db.Database``): a `/ticket` command reads its ticket's row, a report form is one
+write transaction (``BEGIN IMMEDIATE``, an ``UPDATE``, ``COMMIT``). Requests that arrive
+together share the statement (``bot.services.group_commit.Batcher``), as Escalator's do.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +124,8 @@ async def measure(command: list[str], env: dict[str, str], drive: Drive, request
 
 SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
 FLOOR = [sys.executable, str(Path(__file__).resolve()), "--floor-server"]
+STACK_FLOOR = [sys.executable, str(Path(__file__).resolve()), "--stack-floor-server"]
+STACK_FLOOR_ROW = "stack floor (Bolt + 1 statement via SQLAlchemy/aiosqlite)"
 
 
 def floor_cpu(floors: list[Run]) -> float | None:
@@ -167,26 +177,50 @@ def print_table(
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
 
 
-def floor_server(port: int) -> None:
+def floor_server(port: int, *, statement: bool = False) -> None:
     """A bare Bolt app that only acks the report submission and the `/ticket` command (it
-    checks the signature, as Escalator does before Bolt sees a request)."""
+    checks the signature, as Escalator does before Bolt sees a request); with ``statement``,
+    the stack's floor (module docstring): one statement on ``DATABASE_URL`` first."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
+    from sqlalchemy import text
+
+    from bot.services.group_commit import Batcher
+    from storage.db import Database
+    from storage.tickets import BY_NUMBERS
 
     app = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
         signing_secret=SECRET,
         process_before_response=True,  # as Escalator runs Bolt: no polling for the ack
     )
+    db = Database(os.environ["DATABASE_URL"])
+    count = text("UPDATE counters SET value = value WHERE name = 'ticket'")
+
+    async def write(items: Sequence[None]) -> list[None]:
+        async with db.write() as conn:
+            await conn.execute(count)
+        return [None for _ in items]
+
+    async def read(numbers: Sequence[int]) -> list[None]:
+        async with db.read() as conn:
+            (await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})).all()
+        return [None for _ in numbers]
+
+    writes, reads = Batcher(write), Batcher(read)
 
     @app.view("report")
     async def ack_only(ack: AsyncAck) -> None:
+        if statement:
+            await writes.submit(None)
         await ack()
 
     @app.command("/ticket")
-    async def ack_command(ack: AsyncAck) -> None:
+    async def ack_command(ack: AsyncAck, command: dict[str, str]) -> None:
+        if statement:
+            await reads.submit(int(command["text"].split()[1]))
         await ack()
 
     async def events(request: web.Request) -> web.Response:
@@ -215,9 +249,12 @@ def standin_env(slack: SlackStandIn, database: str) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--floor-server", action="store_true", required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--floor-server", action="store_true")
+    which.add_argument("--stack-floor-server", action="store_true")
     parser.add_argument("--port", type=int, default=0)
-    floor_server(parser.parse_args().port)
+    args = parser.parse_args()
+    floor_server(args.port, statement=args.stack_floor_server)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from bench.serving import (  # noqa: E402
     FLOOR,
     SECRET,
     SERVE,
+    STACK_FLOOR,
+    STACK_FLOOR_ROW,
     TOKEN,
     Drive,
     Run,
@@ -127,10 +129,12 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
                     await measure(SERVE, env, driver(mix, count), requests),
                 )
             )
+        env = standin_env(slack, f"{tmp}/commands-{mixes[-1]}-100000.db")
+        stack = await measure(STACK_FLOOR, env, driver("note", 100_000), requests)
         env = standin_env(slack, f"{tmp}/floor.db")
         floors.append(await measure(FLOOR, env, driver("note", 100), requests))
     await slack.stop()
-    print_table("mix", rows, floors, per="cmd")
+    print_table("mix", [*rows, (STACK_FLOOR_ROW, stack)], floors, per="cmd")
     print()
     for (name, small), (_, large) in zip(rows[::2], rows[1::2], strict=True):
         mix = name.split(",")[0]

@@ -140,22 +140,47 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
     return outcomes
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A new ticket's deadlines, and its stages at the report time: those due at once to
+    send and to pass over (:func:`catch_up`), and the next one to arm."""
+
+    deadlines: Deadlines | None
+    send: list[Stage]
+    skip: list[Stage]
+    next: list[Stage]
+
+
 class _Plans:
-    """The new tickets' deadlines and stages (:func:`bot.services.arming.plan_for`). New
-    tickets of one batch share the report time: one plan per class and state."""
+    """The new tickets' plans (:func:`bot.services.arming.plan_for`) and what is stored of
+    their deadlines. New tickets of one batch share the report time: one of each per class
+    and state."""
 
     def __init__(self, ctx: Context, now: datetime) -> None:
         self.ctx, self.now = ctx, now
-        self.by_shape: dict[tuple[object, ...], tuple[Deadlines | None, list[Stage]]] = {}
+        self.by_shape: dict[tuple[object, ...], _Plan] = {}
+        self.promises: dict[tuple[object, ...], Promise] = {}
 
-    def of(self, ticket: Ticket) -> tuple[Deadlines | None, list[Stage]]:
-        shape = (ticket.severity, ticket.in_warranty, ticket.state)
-        if shape not in self.by_shape:
-            self.by_shape[shape] = plan_for(self.ctx, ticket, self.now)
-        return self.by_shape[shape]
+    @staticmethod
+    def _shape(ticket: Ticket) -> tuple[object, ...]:
+        return (ticket.severity, ticket.in_warranty, ticket.state)
+
+    def of(self, ticket: Ticket) -> _Plan:
+        shape = self._shape(ticket)
+        plan = self.by_shape.get(shape)
+        if plan is None:
+            deadlines, stages = plan_for(self.ctx, ticket, self.now)
+            send, skip = catch_up([s for s in stages if s.due <= self.now])
+            plan = _Plan(deadlines, send, skip, next_stage(stages, after=self.now))
+            self.by_shape[shape] = plan
+        return plan
 
     def promised(self, ticket: Ticket) -> Promise:
-        return self.ctx.promised(ticket, self.of(ticket)[0])
+        shape = self._shape(ticket)
+        found = self.promises.get(shape)
+        if found is None:
+            found = self.promises[shape] = self.ctx.promised(ticket, self.of(ticket).deadlines)
+        return found
 
 
 async def _first_stages(
@@ -168,21 +193,20 @@ async def _first_stages(
     notices: list[NewNotice] = []
     oncall: OnCall | None = None
     for ticket in created:
-        deadlines, stages = plans.of(ticket)
-        send, skip = catch_up([s for s in stages if s.due <= now])
-        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in send]
-        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in skip]
-        arms += [(ticket.number, Arm(s.key, s.due)) for s in next_stage(stages, after=now)]
-        if send and oncall is None:
+        plan = plans.of(ticket)
+        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SENT)) for s in plan.send]
+        arms += [(ticket.number, Arm(s.key, s.due, StageOutcome.SUPERSEDED)) for s in plan.skip]
+        arms += [(ticket.number, Arm(s.key, s.due)) for s in plan.next]
+        if plan.send and oncall is None:
             oncall = (await rotation_at(conn, ctx.config, now)).at(now)
-        for stage in send:
+        for stage in plan.send:
             assert oncall is not None
-            notices += stage_notices(ctx.config, ticket, stage, deadlines, now, oncall)
+            notices += stage_notices(ctx.config, ticket, stage, plan.deadlines, now, oncall)
     estimated = {
         year
-        for deadlines, _ in plans.by_shape.values()
-        if deadlines
-        for year in deadlines.estimated_years
+        for plan in plans.by_shape.values()
+        if plan.deadlines
+        for year in plan.deadlines.estimated_years
     }
     told = await tell_estimated(conn, ctx.config, estimated, now=now)
     return arms, notices, told

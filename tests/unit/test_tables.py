@@ -45,3 +45,23 @@ def test_other_databases_keep_the_two_layers() -> None:
         ours(shanghai) if ours is not None else UTCDateTime().process_bind_param(shanghai, dialect)
     )
     assert bound == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["2026-11-23 02:00:00.000000", "2026-11-23 02:00:00", "0999-01-02 08:04:05.000006", None],
+)
+def test_the_stored_text_reads_back_as_sqlalchemys_marked_utc(stored: str | None) -> None:
+    ours = UTCDateTime().dialect_impl(SQLITE).result_processor(SQLITE, None)
+    theirs = DateTime().dialect_impl(SQLITE).result_processor(SQLITE, None)
+    assert ours is not None and theirs is not None
+    expected = None if stored is None else theirs(stored).replace(tzinfo=UTC)
+    read = ours(stored)
+    assert read == expected
+    assert read is None or read.tzinfo is UTC
+
+
+def test_a_stored_text_with_an_offset_reads_back_in_utc() -> None:
+    ours = UTCDateTime().dialect_impl(SQLITE).result_processor(SQLITE, None)
+    assert ours is not None
+    assert ours("2026-11-23 10:00:00+08:00") == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
