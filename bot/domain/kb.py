@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 QUERY_MAX = 500  # characters a search may hold; a longer text is refused, not cut
 QUERY_TERMS_MAX = 48  # distinct terms a search sends to the index
@@ -128,12 +129,15 @@ def query_terms(text: str) -> list[str]:
     return distinct[:QUERY_TERMS_MAX]
 
 
-def offer_terms(text: str) -> list[str]:
-    """Terms for the matches offered as a report is typed: a long text is cut, not refused."""
+@lru_cache(maxsize=1024)
+def offer_terms(text: str) -> tuple[str, ...]:
+    """Terms for the matches offered as a report is typed: a long text is cut, not refused.
+    Remembered for the last texts asked: an engineer's `/ticket show` asks them of the same
+    ticket's text again and again."""
     try:
-        return query_terms(text[:QUERY_MAX])
+        return tuple(query_terms(text[:QUERY_MAX]))
     except BadQuery:
-        return []
+        return ()
 
 
 def shared_enough(query: Sequence[str], entry_terms: Iterable[str]) -> bool:
