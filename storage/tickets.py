@@ -55,30 +55,7 @@ async def insert_many(
     """Insert new tickets (ticket, number, intake key) with one statement. ``promised``:
     each new ticket's deadlines as promised, stored in the same INSERT (for the month's
     review and the lists; ``storage.review.deadline_values``)."""
-    tickets = [
-        Ticket(
-            number=number,
-            summary=new.summary,
-            details=new.details,
-            system=new.system,
-            severity=new.severity,
-            state=new.state,
-            reporter_id=new.reporter_id,
-            origin_channel=new.origin_channel,
-            post_channel=new.post_channel,
-            customer=new.customer,
-            in_warranty=new.in_warranty,
-            assignee_id=None,
-            reported_at=new.reported_at,
-            acknowledged_at=None,
-            cause_at=None,
-            plan_at=None,
-            resolved_at=None,
-            closed_at=None,
-            version=1,
-        )
-        for new, number, _ in rows
-    ]
+    tickets = [new.numbered(number) for new, number, _ in rows]
     values: list[dict[str, Any]] = [
         {
             "number": number,

@@ -6,13 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.tickets import Ticket, TicketState
+from bot.domain.tickets import NewTicket, Ticket, TicketState
 from bot.sla.policy import Severity
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai
 
-_BASE = Ticket(
-    number=1,
+_BASE = NewTicket(
     summary="down",
     details="all down",
     system="",
@@ -23,15 +22,8 @@ _BASE = Ticket(
     post_channel="C0SUPPORT",
     customer=None,
     in_warranty=True,
-    assignee_id=None,
     reported_at=NOW,
-    acknowledged_at=None,
-    cause_at=None,
-    plan_at=None,
-    resolved_at=None,
-    closed_at=None,
-    version=1,
-)
+).numbered(1)
 
 
 def make_ticket(**changes: Any) -> Ticket:

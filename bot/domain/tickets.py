@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -70,6 +70,22 @@ class NewTicket:
     in_warranty: bool
     reported_at: datetime
 
+    def numbered(self, number: int) -> Ticket:
+        """The ticket once stored as ``number``: nobody assigned, nothing met yet, version 1."""
+        return Ticket(
+            number=number,
+            assignee_id=None,
+            acknowledged_at=None,
+            cause_at=None,
+            plan_at=None,
+            resolved_at=None,
+            closed_at=None,
+            version=1,
+            **{name: getattr(self, name) for name in _NEW_FIELDS},
+        )
+
+
+_NEW_FIELDS = tuple(f.name for f in fields(NewTicket))
 
 _FIELD_WORDS = {
     "summary": Message("the summary"),

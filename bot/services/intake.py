@@ -142,45 +142,37 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
 
 @dataclass(frozen=True)
 class _Plan:
-    """A new ticket's deadlines, and its stages at the report time: those due at once to
-    send and to pass over (:func:`catch_up`), and the next one to arm."""
+    """A new ticket's deadlines, its stages at the report time (those due at once to send
+    and to pass over, :func:`catch_up`, and the next one to arm), and its promise."""
 
     deadlines: Deadlines | None
     send: list[Stage]
     skip: list[Stage]
     next: list[Stage]
+    promise: Promise  # what is stored of its deadlines
 
 
 class _Plans:
-    """The new tickets' plans (:func:`bot.services.arming.plan_for`) and what is stored of
-    their deadlines. New tickets of one batch share the report time: one of each per class
-    and state."""
+    """The new tickets' plans (:func:`bot.services.arming.plan_for`). New tickets of one
+    batch share the report time: one plan per class and state."""
 
     def __init__(self, ctx: Context, now: datetime) -> None:
         self.ctx, self.now = ctx, now
         self.by_shape: dict[tuple[object, ...], _Plan] = {}
-        self.promises: dict[tuple[object, ...], Promise] = {}
-
-    @staticmethod
-    def _shape(ticket: Ticket) -> tuple[object, ...]:
-        return (ticket.severity, ticket.in_warranty, ticket.state)
 
     def of(self, ticket: Ticket) -> _Plan:
-        shape = self._shape(ticket)
+        shape = (ticket.severity, ticket.in_warranty, ticket.state)
         plan = self.by_shape.get(shape)
         if plan is None:
             deadlines, stages = plan_for(self.ctx, ticket, self.now)
             send, skip = catch_up([s for s in stages if s.due <= self.now])
-            plan = _Plan(deadlines, send, skip, next_stage(stages, after=self.now))
-            self.by_shape[shape] = plan
+            after = next_stage(stages, after=self.now)
+            promise = self.ctx.promised(ticket, deadlines)
+            plan = self.by_shape[shape] = _Plan(deadlines, send, skip, after, promise)
         return plan
 
     def promised(self, ticket: Ticket) -> Promise:
-        shape = self._shape(ticket)
-        found = self.promises.get(shape)
-        if found is None:
-            found = self.promises[shape] = self.ctx.promised(ticket, self.of(ticket).deadlines)
-        return found
+        return self.of(ticket).promise
 
 
 async def _first_stages(

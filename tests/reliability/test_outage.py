@@ -64,6 +64,14 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
     return conn
 
 
+async def meanwhile(clock: FakeClock, seconds: float) -> None:
+    """The outage's ``seconds`` go by while the clock moves 16 minutes: reminders and
+    secondary pages fall due while the database is away."""
+    for _ in range(4):
+        await clock.advance(4 * MIN)
+        await asyncio.sleep(seconds / 4)
+
+
 async def recovered(running: Running, *, tickets: int, what: str) -> None:
     """After an outage: every worker back at work (each retries on its own pace), every report
     sent a ticket (those answered "being saved" stored once the database was back: none
@@ -111,9 +119,7 @@ async def test_a_database_outage_under_load_loses_nothing_and_sends_nothing_twic
         try:
             # Meanwhile: reports arrive, and reminders and secondary pages fall due.
             late = [asyncio.create_task(report(http, running, 100 + n)) for n in range(4)]
-            for _ in range(4):
-                await clock.advance(4 * MIN)
-                await asyncio.sleep(OUTAGE / 4)
+            await meanwhile(clock, OUTAGE)
         finally:
             lock.rollback()
             lock.close()

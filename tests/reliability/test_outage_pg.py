@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -22,12 +21,11 @@ from tests.reliability.support import (
     report_body,
     signed_headers,
 )
-from tests.reliability.test_outage import recovered
+from tests.reliability.test_outage import meanwhile, recovered
 
 pytestmark = pytest.mark.postgres_only
 
 OUTAGE = 8.0  # seconds the database is away
-MIN = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -63,9 +61,7 @@ async def test_postgresql_away_loses_no_report_and_sends_nothing_twice(
         await asyncio.to_thread(pg_server.admin, *away)
         try:
             late = [asyncio.create_task(report(http, running, 100 + n)) for n in range(3)]
-            for _ in range(4):
-                await clock.advance(4 * MIN)
-                await asyncio.sleep(OUTAGE / 4)
+            await meanwhile(clock, OUTAGE)
         finally:
             await asyncio.to_thread(
                 pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'
