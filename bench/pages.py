@@ -31,8 +31,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import SECRET, TOKEN, free_port, signed, submission, wait_up  # noqa: E402
+from bench.intake import submission  # noqa: E402
 from bench.machine import Meter  # noqa: E402
+from bench.serving import SECRET, TOKEN, free_port, signed, wait_up  # noqa: E402
 from bot.sandbox.standin import (  # noqa: E402
     RecordedCall,
     SlackStandIn,

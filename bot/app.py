@@ -34,7 +34,7 @@ from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context, WakeDelivery
-from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, retry_handlers
+from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, web_client
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.kb_search import KbSearches
@@ -151,6 +151,7 @@ class Escalator:
             await asyncio.wait_for(self.ctx.db.close(), timeout=STOP_WAIT)
         except TimeoutError:
             log.error("the database did not close within %.0f s", STOP_WAIT)
+        await _close_session(self.client)
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.start_workers()
@@ -235,13 +236,17 @@ async def build(
     db = Database(settings.database_url)
     if run_migrations:
         await migrate(db)
-    client = AsyncWebClient(
-        token=settings.require_bot_token(),
-        base_url=settings.slack_api_url,
-        retry_handlers=retry_handlers(),
-    )
-    config = await resolve_channels(client, config)
     delivery_settings = delivery or DeliverySettings()
+    client = web_client(
+        settings.require_bot_token(),
+        settings.slack_api_url,
+        timeout=delivery_settings.call_timeout,
+    )
+    try:
+        config = await resolve_channels(client, config)
+    except BaseException:
+        await _close_session(client)
+        raise
     if instance is not None:
         delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
     metrics = Metrics()
@@ -313,6 +318,11 @@ async def build(
         restart_delay=restart_delay,
         readers=readers,
     )
+
+
+async def _close_session(client: AsyncWebClient) -> None:
+    if client.session is not None:
+        await client.session.close()
 
 
 def _late(ref: list[Delivery]) -> WakeDelivery:

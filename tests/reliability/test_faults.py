@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
+from bot.config import Config
 from bot.sandbox.standin import ANY_METHOD, Fault
+from bot.services.delivery import DeliverySettings, Pacing
 from storage.tables import OutboxRow, TicketRow
 from tests.fakes import FakeClock
-from tests.harness import Running
+from tests.harness import Running, running_bot
 from tests.reliability.support import (
     FORM,
     LIMIT,
@@ -135,11 +138,18 @@ async def test_every_notice_arrives_once_and_in_order_after_slack_recovers(
     check(result)
 
 
+@pytest.fixture
+async def impatient(db_url: str, config: Config, clock: FakeClock) -> AsyncIterator[Running]:
+    """The bot of ``running``, with a Web API call given 1 s (Slack answers after 3)."""
+    settings = DeliverySettings(pacing=Pacing(rate=500.0, burst=500), call_timeout=1.0)
+    async with running_bot(db_url, config, clock, delivery=settings) as run:
+        yield run
+
+
 async def test_a_call_slack_answers_too_late_is_not_posted_twice(
-    running: Running, clock: FakeClock
+    impatient: Running, clock: FakeClock
 ) -> None:
-    slack = running.slack
-    running.bot.client.timeout = 1  # seconds; Slack answers after 3
+    running, slack = impatient, impatient.slack
     slack.hang("chat.postMessage", seconds=3.0, times=1)
     async with aiohttp.ClientSession() as http:
         await report(http, running, 1)
@@ -148,3 +158,5 @@ async def test_a_call_slack_answers_too_late_is_not_posted_twice(
     await drain(running, clock)
     items, tickets = await outbox_state(running)
     check(ledger(slack, items, tickets))
+    # the bot gave up after 1 s and looked in the channel before posting again
+    assert slack.calls("conversations.history")

@@ -87,7 +87,9 @@ class StandInHttp:
         except ApiError as exc:
             params, token, parse_error = {}, None, exc
         fault = self._faults.take(method, params)
-        call = self._ws.record_call(method, params, None if fault is None else fault.label)
+        call = self._ws.record_call(
+            method, params, None if fault is None else fault.label, connection=_peer(request)
+        )
         if fault is not None and fault.kind == "hang":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), fault.seconds)
@@ -200,3 +202,9 @@ def _delete_original(ws: Workspace, target: ResponseTarget, ts: str) -> None:
 
 def _flag(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
+
+
+def _peer(request: web.Request) -> str:
+    """The caller's end of the connection a request came on, as host:port."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if peer else ""

@@ -41,6 +41,7 @@ class RecordedCall:
     fault: str | None = None
     status: int = 200
     response: JsonDict | None = None
+    connection: str = ""  # the caller's address and port: calls on one kept connection share it
 
     @property
     def ok(self) -> bool:

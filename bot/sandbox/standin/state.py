@@ -150,8 +150,12 @@ class Workspace:
 
     # ---- calls -------------------------------------------------------------------------
 
-    def record_call(self, method: str, params: JsonDict, fault: str | None = None) -> RecordedCall:
-        call = RecordedCall(method=method, params=params, time=self.now(), fault=fault)
+    def record_call(
+        self, method: str, params: JsonDict, fault: str | None = None, connection: str = ""
+    ) -> RecordedCall:
+        call = RecordedCall(
+            method=method, params=params, time=self.now(), fault=fault, connection=connection
+        )
         self._calls.append(call)
         self.emit(Change("call"))
         return call

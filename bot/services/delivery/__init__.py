@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.delivery.channels import resolve_channels
 from bot.services.delivery.pacer import ChannelPacer, Pacing
@@ -22,6 +24,7 @@ __all__ = [
     "Pacing",
     "resolve_channels",
     "retry_handlers",
+    "web_client",
 ]
 
 
@@ -32,3 +35,18 @@ def retry_handlers() -> list[AsyncRetryHandler]:
         AsyncServerErrorRetryHandler(max_retry_count=2),
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
     ]
+
+
+def web_client(token: str, base_url: str, *, timeout: float) -> AsyncWebClient:
+    """The bot's Web API client, with :func:`retry_handlers`, over one HTTP session for all its
+    calls: connections and DNS answers are kept. Without a session slack_sdk opens one per
+    call, so every message paid a new connection (with TLS to Slack, its handshake too);
+    docs/benchmarks.md has what it cost. ``timeout`` bounds each call in seconds (the
+    session's, as slack_sdk's own ``timeout`` applies only to sessions it opens). Make it
+    inside the running loop; whoever makes it closes ``client.session`` at the end."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=retry_handlers(),
+        session=aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)),
+    )

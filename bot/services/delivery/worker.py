@@ -71,7 +71,8 @@ class DeliverySettings:
     """The worker's knobs (``build()`` takes them; tests pass their own)."""
 
     pacing: Pacing = field(default_factory=Pacing)
-    # About as long as a send can take (slack_sdk's 30 s timeout, plus a pacing wait); the
+    call_timeout: float = 30.0  # seconds one Web API call may take (slack_sdk's default)
+    # About as long as a send can take (the call's 30 s timeout, plus a pacing wait); the
     # write-back checks the lease is still held, and a restarted process takes its own back.
     lease: timedelta = timedelta(seconds=40)
     max_attempts: int = 8  # unknown errors: retried with backoff, then set aside
