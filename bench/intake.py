@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.serving import (  # noqa: E402
     FLOOR,
+    REPORT_ROWS,
+    REPORT_ROWS_ROW,
     SECRET,
     SERVE,
     STACK_FLOOR,
@@ -209,9 +211,13 @@ async def bench(requests: int, concurrency: int) -> None:
         stack = await measure(
             STACK_FLOOR, standin_env(slack, f"{tmp}/intake-100.db"), drive, requests
         )
+        report_rows = await measure(
+            REPORT_ROWS, standin_env(slack, f"{tmp}/intake-100.db"), drive, requests
+        )
         floors.append(await measure(FLOOR, standin_env(slack, f"{tmp}/floor.db"), drive, requests))
     await slack.stop()
-    print_table("escalator serve, tickets before", [*rows, (STACK_FLOOR_ROW, stack)], floors)
+    floor_rows = [(STACK_FLOOR_ROW, stack), (REPORT_ROWS_ROW, report_rows)]
+    print_table("escalator serve, tickets before", [*rows, *floor_rows], floors)
     print(f"\nreports stored (warm-up included): {', '.join(stored)}")
     small, large = rows[0][1], rows[1][1]
     print(f"rate with 100,000 / rate with 100: {large.rate / small.rate:.2f}")

@@ -11,6 +11,15 @@ through SQLAlchemy's async engine and aiosqlite on kept connections as Escalator
 (``storage.db.Database``): a `/ticket` command reads its ticket's row, a report form is one
 write transaction (``BEGIN IMMEDIATE``, an ``UPDATE``, ``COMMIT``). Requests that arrive
 together share the statement (``bot.services.group_commit.Batcher``), as Escalator's do.
+
+    python bench/serving.py --report-rows-server --port P   # Bolt and a report's rows
+
+The report's rows floor is the least a report can cost while it stores what Escalator
+stores: the same Bolt app, each report form answered after the rows Escalator's report use
+case writes for one report (its ticket, its first event, its timers and the messages owed,
+copied from one report the use case stored at start) are inserted with plain SQLAlchemy
+Core, one ``executemany`` per table, with the ticket numbers taken as Escalator takes them;
+batched as above.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -33,6 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.machine import Meter  # noqa: E402
 from bot.sandbox.standin import SlackStandIn, app_requests  # noqa: E402
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from storage.db import Database
 
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
@@ -126,6 +141,8 @@ SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
 FLOOR = [sys.executable, str(Path(__file__).resolve()), "--floor-server"]
 STACK_FLOOR = [sys.executable, str(Path(__file__).resolve()), "--stack-floor-server"]
 STACK_FLOOR_ROW = "stack floor (Bolt + 1 statement via SQLAlchemy/aiosqlite)"
+REPORT_ROWS = [sys.executable, str(Path(__file__).resolve()), "--report-rows-server"]
+REPORT_ROWS_ROW = "report's rows floor (Bolt + a report's 8 rows via SQLAlchemy Core)"
 
 
 def floor_cpu(floors: list[Run]) -> float | None:
@@ -177,10 +194,11 @@ def print_table(
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
 
 
-def floor_server(port: int, *, statement: bool = False) -> None:
+def floor_server(port: int, *, statement: bool = False, report_rows: bool = False) -> None:
     """A bare Bolt app that only acks the report submission and the `/ticket` command (it
     checks the signature, as Escalator does before Bolt sees a request); with ``statement``,
-    the stack's floor (module docstring): one statement on ``DATABASE_URL`` first."""
+    the stack's floor (module docstring): one statement on ``DATABASE_URL`` first; with
+    ``report_rows``, a report's rows first."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -189,7 +207,7 @@ def floor_server(port: int, *, statement: bool = False) -> None:
 
     from bot.services.group_commit import Batcher
     from storage.db import Database
-    from storage.tickets import BY_NUMBERS
+    from storage.tickets import BY_NUMBERS, take_numbers
 
     app = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
@@ -199,9 +217,19 @@ def floor_server(port: int, *, statement: bool = False) -> None:
     db = Database(os.environ["DATABASE_URL"])
     count = text("UPDATE counters SET value = value WHERE name = 'ticket'")
 
+    rows: list[tuple[Table, str, list[dict[str, Any]]]] = []
+
     async def write(items: Sequence[None]) -> list[None]:
         async with db.write() as conn:
-            await conn.execute(count)
+            if not rows:
+                await conn.execute(count)
+                return [None for _ in items]
+            numbers = await take_numbers(conn, len(items))
+            for table, column, template in rows:  # the ticket first: the others refer to it
+                copies = [{**row, column: n} for n in numbers for row in template]
+                if column == "number":
+                    copies = [{**row, "intake_key": f"floor:{row[column]}"} for row in copies]
+                await conn.execute(table.insert(), copies)
         return [None for _ in items]
 
     async def read(numbers: Sequence[int]) -> list[None]:
@@ -223,6 +251,9 @@ def floor_server(port: int, *, statement: bool = False) -> None:
             await reads.submit(int(command["text"].split()[1]))
         await ack()
 
+    if report_rows:
+        rows.extend(asyncio.run(_one_reports_rows(db)))
+
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
@@ -233,6 +264,53 @@ def floor_server(port: int, *, statement: bool = False) -> None:
     web_app.router.add_post("/slack/events", events)
     web_app.router.add_get("/healthz", health)
     web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def _one_reports_rows(db: Database) -> list[tuple[Table, str, list[dict[str, Any]]]]:
+    """The rows Escalator's report use case stores for one class A report (stored here once,
+    with the default config), without their generated ids and empty columns: (table, ticket
+    column, rows)."""
+    from sqlalchemy import select
+
+    from bot.clock import SystemClock
+    from bot.config import load_config
+    from bot.domain.tickets import ReportDraft
+    from bot.services.context import Context
+    from bot.services.intake import report
+    from bot.sla.policy import Severity
+    from storage.tables import OutboxRow, TicketEventRow, TicketRow, TimerRow, table_of
+
+    draft = ReportDraft(
+        summary="Bench problem",
+        details="Orders stop at checkout " * 8,
+        system="billing",
+        severity=Severity.A,
+        reporter_id="U0REP",
+        origin_channel="C0SUPPORT",
+    )
+    ctx = Context(db=db, config=load_config(None), clock=SystemClock())
+    number = (await report(ctx, draft=draft, intake_key="floor:template")).ticket.number
+    found: list[tuple[Table, str, list[dict[str, Any]]]] = []
+    async with db.read() as conn:
+        for model, column in (
+            (TicketRow, "number"),
+            (TicketEventRow, "ticket_number"),
+            (TimerRow, "ticket_number"),
+            (OutboxRow, "ticket_number"),
+        ):
+            table = table_of(model)
+            result = await conn.execute(select(table).where(table.c[column] == number))
+            stored = result.mappings().all()
+            # what the database fills in itself is left to it: ids, and columns left empty
+            keys = [
+                c.key
+                for c in table.c
+                if c.key != "id" and any(r[c.key] is not None for r in stored)
+            ]
+            template = [{k: row[k] for k in keys} for row in stored]
+            found.append((table, column, template))
+    await db.close()
+    return found
 
 
 def standin_env(slack: SlackStandIn, database: str) -> dict[str, str]:
@@ -252,9 +330,14 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--floor-server", action="store_true")
     which.add_argument("--stack-floor-server", action="store_true")
+    which.add_argument("--report-rows-server", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    floor_server(args.port, statement=args.stack_floor_server)
+    floor_server(
+        args.port,
+        statement=args.stack_floor_server or args.report_rows_server,
+        report_rows=args.report_rows_server,
+    )
 
 
 if __name__ == "__main__":
