@@ -47,7 +47,9 @@ from bot.sandbox.standin import SlackStandIn, app_requests  # noqa: E402
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
+    from bot.services.context import Context
     from storage.db import Database
+    from storage.tables import Base
 
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
@@ -143,6 +145,8 @@ STACK_FLOOR = [sys.executable, str(Path(__file__).resolve()), "--stack-floor-ser
 STACK_FLOOR_ROW = "stack floor (Bolt + 1 statement via SQLAlchemy/aiosqlite)"
 REPORT_ROWS = [sys.executable, str(Path(__file__).resolve()), "--report-rows-server"]
 REPORT_ROWS_ROW = "report's rows floor (Bolt + a report's 8 rows via SQLAlchemy Core)"
+COMMAND_ROWS = [sys.executable, str(Path(__file__).resolve()), "--command-rows-server"]
+COMMAND_ROWS_ROW = "command's rows floor (Bolt + show's reads, a note's rows), note mix"
 
 
 def floor_cpu(floors: list[Run]) -> float | None:
@@ -194,20 +198,25 @@ def print_table(
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
 
 
-def floor_server(port: int, *, statement: bool = False, report_rows: bool = False) -> None:
+Template = list[tuple["Table", str, list[dict[str, Any]]]]  # (table, ticket column, rows)
+
+
+def floor_server(port: int, mode: str = "bare") -> None:
     """A bare Bolt app that only acks the report submission and the `/ticket` command (it
-    checks the signature, as Escalator does before Bolt sees a request); with ``statement``,
-    the stack's floor (module docstring): one statement on ``DATABASE_URL`` first; with
-    ``report_rows``, a report's rows first."""
+    checks the signature, as Escalator does before Bolt sees a request). Other ``mode``s
+    first do, on ``DATABASE_URL``, the work of a floor of the module docstring:
+    ``statement``, the stack's floor; ``report_rows``, a report's rows; ``command_rows``, a
+    command's rows."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from bot.services.group_commit import Batcher
     from storage.db import Database
-    from storage.tickets import BY_NUMBERS, take_numbers
+    from storage.ticket_reads import NEWEST_EVENTS
+    from storage.tickets import BY_NUMBERS, TICKETS, take_numbers
 
     app = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"]),
@@ -216,8 +225,17 @@ def floor_server(port: int, *, statement: bool = False, report_rows: bool = Fals
     )
     db = Database(os.environ["DATABASE_URL"])
     count = text("UPDATE counters SET value = value WHERE name = 'ticket'")
-
-    rows: list[tuple[Table, str, list[dict[str, Any]]]] = []
+    touch = (
+        TICKETS.update()
+        .where(TICKETS.c.number == bindparam("n"))
+        .values(version=TICKETS.c.version + 1, updated_at=bindparam("at"))
+    )
+    rows: Template = []
+    if mode == "report_rows":
+        rows = asyncio.run(_one_reports_rows(db))
+    elif mode == "command_rows":
+        rows = asyncio.run(_one_notes_rows(db))
+    keys = iter(range(10**9))
 
     async def write(items: Sequence[None]) -> list[None]:
         async with db.write() as conn:
@@ -232,27 +250,42 @@ def floor_server(port: int, *, statement: bool = False, report_rows: bool = Fals
                 await conn.execute(table.insert(), copies)
         return [None for _ in items]
 
-    async def read(numbers: Sequence[int]) -> list[None]:
-        async with db.read() as conn:
-            (await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})).all()
+    async def note(numbers: Sequence[int]) -> list[None]:
+        async with db.write() as conn:
+            await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})  # the tickets, locked
+            at = rows[0][2][0]["at"]
+            await conn.execute(touch, [{"n": n, "at": at} for n in numbers])
+            for table, column, template in rows:
+                copies = [{**row, column: n} for n in numbers for row in template]
+                if column == "key":  # the request's key, which makes a retry apply once
+                    copies = [{**row, "key": f"floor:{next(keys)}"} for row in copies]
+                await conn.execute(table.insert(), copies)
         return [None for _ in numbers]
 
-    writes, reads = Batcher(write), Batcher(read)
+    async def read(numbers: Sequence[int]) -> list[None]:
+        params = {"numbers": list(numbers)}
+        async with db.read() as conn:
+            (await conn.execute(BY_NUMBERS, params)).all()
+            if mode == "command_rows":  # and the events `show` lists
+                (await conn.execute(NEWEST_EVENTS, params)).all()
+        return [None for _ in numbers]
+
+    writes, reads, notes = Batcher(write), Batcher(read), Batcher(note)
 
     @app.view("report")
     async def ack_only(ack: AsyncAck) -> None:
-        if statement:
+        if mode != "bare":
             await writes.submit(None)
         await ack()
 
     @app.command("/ticket")
     async def ack_command(ack: AsyncAck, command: dict[str, str]) -> None:
-        if statement:
-            await reads.submit(int(command["text"].split()[1]))
+        verb, number = command["text"].split()[:2]
+        if mode == "command_rows" and verb == "note":
+            await notes.submit(int(number))
+        elif mode != "bare":
+            await reads.submit(int(number))
         await ack()
-
-    if report_rows:
-        rows.extend(asyncio.run(_one_reports_rows(db)))
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
@@ -266,19 +299,23 @@ def floor_server(port: int, *, statement: bool = False, report_rows: bool = Fals
     web.run_app(web_app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-async def _one_reports_rows(db: Database) -> list[tuple[Table, str, list[dict[str, Any]]]]:
-    """The rows Escalator's report use case stores for one class A report (stored here once,
-    with the default config), without their generated ids and empty columns: (table, ticket
-    column, rows)."""
-    from sqlalchemy import select
-
+def _context(db: Database) -> Context:
     from bot.clock import SystemClock
     from bot.config import load_config
-    from bot.domain.tickets import ReportDraft
     from bot.services.context import Context
+
+    return Context(
+        db=db, config=load_config(os.environ.get("ESCALATOR_CONFIG")), clock=SystemClock()
+    )
+
+
+async def _one_reports_rows(db: Database) -> Template:
+    """The rows Escalator's report use case stores for one class A report (stored here once):
+    (table, ticket column, rows)."""
+    from bot.domain.tickets import ReportDraft
     from bot.services.intake import report
     from bot.sla.policy import Severity
-    from storage.tables import OutboxRow, TicketEventRow, TicketRow, TimerRow, table_of
+    from storage.tables import OutboxRow, TicketEventRow, TicketRow, TimerRow
 
     draft = ReportDraft(
         summary="Bench problem",
@@ -288,27 +325,64 @@ async def _one_reports_rows(db: Database) -> list[tuple[Table, str, list[dict[st
         reporter_id="U0REP",
         origin_channel="C0SUPPORT",
     )
-    ctx = Context(db=db, config=load_config(None), clock=SystemClock())
-    number = (await report(ctx, draft=draft, intake_key="floor:template")).ticket.number
-    found: list[tuple[Table, str, list[dict[str, Any]]]] = []
+    outcome = await report(_context(db), draft=draft, intake_key="floor:template")
+    of_ticket = (("ticket_number", outcome.ticket.number),)
+    return await _stored(
+        db,
+        [
+            (TicketRow, "number", (("number", outcome.ticket.number),)),
+            (TicketEventRow, "ticket_number", of_ticket),
+            (TimerRow, "ticket_number", of_ticket),
+            (OutboxRow, "ticket_number", of_ticket),
+        ],
+    )
+
+
+async def _one_notes_rows(db: Database) -> Template:
+    """The rows Escalator's note step adds (its event, the messages it owes, its request's
+    key), from one note on ticket 1 of a database as the benches seed it, with no message
+    owed yet (stored here once): (table, ticket column, rows). The step also updates the
+    ticket's row (version, time), which the caller does."""
+    from bot.services.steps import run_step
+    from bot.slack.ticket_parser import parse
+    from storage.tables import OutboxRow, ProcessedRequestRow, TicketEventRow
+
+    step = parse("note 1 checked the logs").step
+    assert step is not None
+    key = "floor:template"
+    await run_step(_context(db), number=1, step=step, user_id="U0ENG1", request_key=key)
+    return await _stored(
+        db,
+        [
+            (TicketEventRow, "ticket_number", (("ticket_number", 1), ("kind", "note"))),
+            (OutboxRow, "ticket_number", (("ticket_number", 1),)),
+            (ProcessedRequestRow, "key", (("key", key),)),
+        ],
+    )
+
+
+async def _stored(
+    db: Database, wanted: list[tuple[type[Base], str, tuple[tuple[str, Any], ...]]]
+) -> Template:
+    """Of each model, the rows with the given column values, without what the database fills
+    in itself (ids, and columns left empty); then the database is closed (its connections
+    belong to this event loop)."""
+    from sqlalchemy import and_, select
+
+    from storage.tables import table_of
+
+    found: Template = []
     async with db.read() as conn:
-        for model, column in (
-            (TicketRow, "number"),
-            (TicketEventRow, "ticket_number"),
-            (TimerRow, "ticket_number"),
-            (OutboxRow, "ticket_number"),
-        ):
+        for model, column, where in wanted:
             table = table_of(model)
-            result = await conn.execute(select(table).where(table.c[column] == number))
-            stored = result.mappings().all()
-            # what the database fills in itself is left to it: ids, and columns left empty
+            matching = and_(*(table.c[name] == value for name, value in where))
+            stored = (await conn.execute(select(table).where(matching))).mappings().all()
             keys = [
                 c.key
                 for c in table.c
                 if c.key != "id" and any(r[c.key] is not None for r in stored)
             ]
-            template = [{k: row[k] for k in keys} for row in stored]
-            found.append((table, column, template))
+            found.append((table, column, [{k: row[k] for k in keys} for row in stored]))
     await db.close()
     return found
 
@@ -331,13 +405,17 @@ def main() -> None:
     which.add_argument("--floor-server", action="store_true")
     which.add_argument("--stack-floor-server", action="store_true")
     which.add_argument("--report-rows-server", action="store_true")
+    which.add_argument("--command-rows-server", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    floor_server(
-        args.port,
-        statement=args.stack_floor_server or args.report_rows_server,
-        report_rows=args.report_rows_server,
-    )
+    if args.floor_server:
+        floor_server(args.port)
+    elif args.stack_floor_server:
+        floor_server(args.port, "statement")
+    elif args.report_rows_server:
+        floor_server(args.port, "report_rows")
+    else:
+        floor_server(args.port, "command_rows")
 
 
 if __name__ == "__main__":

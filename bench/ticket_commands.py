@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import seed  # noqa: E402
 from bench.serving import (  # noqa: E402
+    COMMAND_ROWS,
+    COMMAND_ROWS_ROW,
     FLOOR,
     SECRET,
     SERVE,
@@ -131,10 +133,17 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
             )
         env = standin_env(slack, f"{tmp}/commands-{mixes[-1]}-100000.db")
         stack = await measure(STACK_FLOOR, env, driver("note", 100_000), requests)
+        floor_rows = [(STACK_FLOOR_ROW, stack)]
+        if "note" in mixes:  # on 100 tickets seeded as for the note mix's row
+            path = f"{tmp}/commands-floor-100.db"
+            await asyncio.to_thread(seed, path, 100, str(config))
+            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
+            command_rows = await measure(COMMAND_ROWS, env, driver("note", 100), requests)
+            floor_rows.append((COMMAND_ROWS_ROW, command_rows))
         env = standin_env(slack, f"{tmp}/floor.db")
         floors.append(await measure(FLOOR, env, driver("note", 100), requests))
     await slack.stop()
-    print_table("mix", [*rows, (STACK_FLOOR_ROW, stack)], floors, per="cmd")
+    print_table("mix", [*rows, *floor_rows], floors, per="cmd")
     print()
     for (name, small), (_, large) in zip(rows[::2], rows[1::2], strict=True):
         mix = name.split(",")[0]

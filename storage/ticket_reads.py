@@ -39,7 +39,7 @@ _OLDEST_SHOWN = (
 # read on their own (_BY_NUMBERS), not repeated on every event row. Of an event's record
 # only what its line shows: the text given and the class set, taken out of the JSON by the
 # database (decoding every record in Python was most of the work of `show`).
-_NEWEST_EVENTS: Select[Any] = (
+NEWEST_EVENTS: Select[Any] = (
     select(
         TICKETS.c.number,
         EVENTS.c.at,
@@ -82,7 +82,7 @@ async def tickets_and_events(
     tickets = {row.number: to_ticket(row) for row in await conn.execute(BY_NUMBERS, params)}
     events: dict[int, list[EventView]] = {number: [] for number in tickets}
     if tickets:
-        for number, at, actor, kind, text, severity in await conn.execute(_NEWEST_EVENTS, params):
+        for number, at, actor, kind, text, severity in await conn.execute(NEWEST_EVENTS, params):
             events[number].append(EventView(at, actor, kind, text, severity))
     return {
         number: (ticket, events[number][-SHOWN_EVENTS:], len(events[number]) > SHOWN_EVENTS)
