@@ -17,6 +17,7 @@ SMALL_RUNS = {
     "sla.py": ["--adds", "2000"],
     "review.py": ["--tickets", "300", "--runs", "1"],
     "kb.py": ["--entries", "300", "--searches", "20"],
+    "pages.py": ["--reports", "5"],
     "web_api.py": ["--calls", "20", "--rounds", "1"],
 }
 
