@@ -13,13 +13,17 @@ write transaction (``BEGIN IMMEDIATE``, an ``UPDATE``, ``COMMIT``). Requests tha
 together share the statement (``bot.services.group_commit.Batcher``), as Escalator's do.
 
     python bench/serving.py --report-rows-server --port P   # Bolt and a report's rows
+    python bench/serving.py --command-rows-server --port P  # Bolt, show's reads, a note's rows
 
-The report's rows floor is the least a report can cost while it stores what Escalator
-stores: the same Bolt app, each report form answered after the rows Escalator's report use
-case writes for one report (its ticket, its first event, its timers and the messages owed,
-copied from one report the use case stored at start) are inserted with plain SQLAlchemy
-Core, one ``executemany`` per table, with the ticket numbers taken as Escalator takes them;
-batched as above.
+The rows floors are the least a request can cost while it reads and stores what Escalator
+reads and stores, with none of Escalator's own work. A report form is answered after the
+rows Escalator's report use case writes for a report (its ticket, its first event, its
+timers and the messages it owes, copied from one report the use case stored at start) are
+inserted with plain SQLAlchemy Core, one ``executemany`` per table, the ticket numbers
+taken as Escalator takes them. A `/ticket show` is answered after the two statements
+Escalator's ``show`` reads with; a `/ticket note` after its tickets are read in a write
+transaction, their version and time bumped, and the rows a note step adds (copied from one
+real note) inserted the same way. Batched as above.
 """
 
 from __future__ import annotations
