@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import Ticket
 from bot.sla.stages import StageOutcome
@@ -76,9 +77,16 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
-# Tickets with every timer of theirs, by the ticket index; rows of the tickets locked on
-# PostgreSQL (SQLite's write transaction holds the write lock already).
-_LOCK_WITH_TIMERS = (
+_NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
+# The tickets' rows locked, on PostgreSQL, before their timers are read (SQLite's write
+# transaction holds the write lock already). Not in the same statement: one that waited for
+# another transaction's lock on a ticket (the timer engine firing it) sees the ticket as that
+# transaction left it, but the timers as they were when the statement began (READ COMMITTED
+# reads the locked row again, not the rows joined to it). The re-arming would then drop a
+# fired timer and insert the next one again, which the engine had just stored.
+_LOCK_TICKETS = select(TICKETS.c.number).where(TICKETS.c.number.in_(_NUMBERS)).with_for_update()
+# Tickets with every timer of theirs, by the ticket index.
+_WITH_TIMERS = (
     select(
         TICKETS,
         TIMERS.c.id.label("timer_id"),
@@ -89,11 +97,10 @@ _LOCK_WITH_TIMERS = (
         TIMERS.c.outcome.label("timer_outcome"),
     )
     .outerjoin(TIMERS, TIMERS.c.ticket_number == TICKETS.c.number)
-    .where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
-    .with_for_update(of=TICKETS)
+    .where(TICKETS.c.number.in_(_NUMBERS))
 )
 # The same, with the replies recorded for the given request keys (SQLite: json_group_object).
-_LOCK_WITH_REPLIES = _LOCK_WITH_TIMERS.add_columns(
+_WITH_REPLIES = _WITH_TIMERS.add_columns(
     select(func.json_group_object(REQUESTS.c.key, REQUESTS.c.reply))
     .where(REQUESTS.c.key.in_(bindparam("keys", expanding=True)))
     .scalar_subquery()
@@ -121,8 +128,9 @@ _NEW_VERSION = (
 async def lock_with_timers(
     conn: AsyncConnection, ticket_numbers: Iterable[int]
 ) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]]]:
-    """Load tickets to change them, with their timers (as :func:`timers_of` gives them), in
-    one statement: what a step needs before it applies its rule and re-arms."""
+    """Lock tickets to change them and load them with their timers (as :func:`timers_of`
+    gives them): on SQLite in one statement, on PostgreSQL the lock first (see
+    ``_LOCK_TICKETS``). What a step needs before it applies its rule and re-arms."""
     tickets, timers, _ = await lock_for_steps(conn, ticket_numbers, [])
     return tickets, timers
 
@@ -132,21 +140,24 @@ async def lock_for_steps(
 ) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]], dict[str, str]]:
     """:func:`lock_with_timers`, and the replies recorded for the requests acted on before
     (as :func:`storage.requests.replies_for` gives them). On SQLite one statement reads all
-    three (the replies as one JSON object, a column of every row); elsewhere the replies
-    take a second."""
+    three (the replies as one JSON object, a column of every row); on PostgreSQL the lock,
+    the tickets with their timers and the replies take one each."""
     numbers = list(ticket_numbers)
     keys = list(request_keys)
     tickets: dict[int, Ticket] = {}
     timers: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
-    combined = bool(keys) and conn.dialect.name == "sqlite" and len(numbers) <= _CHUNK
+    sqlite = conn.dialect.name == "sqlite"
+    combined = bool(keys) and sqlite and len(numbers) <= _CHUNK
     replies: dict[str, str] = {}
     for start in range(0, len(numbers), _CHUNK):
         chunk = numbers[start : start + _CHUNK]
+        if not sqlite:
+            await conn.execute(_LOCK_TICKETS, {"numbers": chunk})
         if combined:
-            rows = (await conn.execute(_LOCK_WITH_REPLIES, {"numbers": chunk, "keys": keys})).all()
+            rows = (await conn.execute(_WITH_REPLIES, {"numbers": chunk, "keys": keys})).all()
             replies = json.loads(rows[0].replies) if rows and rows[0].replies else {}
         else:
-            rows = (await conn.execute(_LOCK_WITH_TIMERS, {"numbers": chunk})).all()
+            rows = (await conn.execute(_WITH_TIMERS, {"numbers": chunk})).all()
         _collect(rows, tickets, timers)
     if keys and not combined:
         replies = await replies_for(conn, keys)
