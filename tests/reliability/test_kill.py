@@ -50,11 +50,21 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         await asyncio.sleep(rng.uniform(0.5, 1.5))
         load.stopped.set()
         await task
-        await until(
-            lambda: not query(db, "select 1 from outbox where sent_at is null"),
-            limit=LIMIT + 60,
-            what="every notice to be sent after the last restart",
-        )
+        try:
+            await until(
+                lambda: not query(db, "select 1 from outbox where sent_at is null"),
+                limit=LIMIT + 60,
+                what="every notice to be sent after the last restart",
+            )
+        except AssertionError as waited:  # what is left, and why, to find it again
+            unsent = query(
+                db,
+                "select id, ticket_number, kind, conversation, attempts, next_attempt_at,"
+                " lease_until, last_error from outbox where sent_at is null order by id",
+            )
+            raise AssertionError(
+                f"seed {seed}: {waited}; unsent {unsent[:10]}; log: {bot.stderr()[-3000:]}"
+            ) from waited
     finally:
         load.stopped.set()
         if task is not None and not task.done():
