@@ -10,24 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.tickets import ReportDraft
 from bot.services.context import Context
-from bot.services.intake import report
-from bot.sla.policy import Severity
 from storage.stage_timers import TIMERS, lock_for_steps
+from tests.integration.support import opened
 
 
 @pytest.mark.postgres_only
 async def test_a_step_that_waited_for_the_engine_reads_the_timers_it_left(ctx: Context) -> None:
-    draft = ReportDraft(
-        summary="Checkout fails",
-        details="details",
-        system="",
-        severity=Severity.B,
-        reporter_id="U0REP",
-        origin_channel="C0RANDOM",
-    )
-    number = (await report(ctx, draft=draft, intake_key=None)).ticket.number
+    number = await opened(ctx, 1)
     now = ctx.clock.now()
     engine_locked = asyncio.Event()
     release = asyncio.Event()
