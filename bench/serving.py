@@ -50,6 +50,7 @@ from bot.sandbox.standin import SlackStandIn, app_requests  # noqa: E402
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
     from bot.services.context import Context
     from storage.db import Database
@@ -241,17 +242,24 @@ def floor_server(port: int, mode: str = "bare") -> None:
         rows = asyncio.run(_one_notes_rows(db))
     keys = iter(range(10**9))
 
+    async def insert_copies(conn: AsyncConnection, numbers: Sequence[int]) -> None:
+        """The template's rows once for each ticket number, a table at a time (the ticket
+        first: the others refer to it), with the keys that must be unique made so."""
+        for table, column, template in rows:
+            copies = [{**row, column: n} for n in numbers for row in template]
+            for copy in copies:
+                if column == "number":  # a report's intake key
+                    copy["intake_key"] = f"floor:{copy['number']}"
+                elif column == "key":  # a request's key, which makes a retry apply once
+                    copy["key"] = f"floor:{next(keys)}"
+            await conn.execute(table.insert(), copies)
+
     async def write(items: Sequence[None]) -> list[None]:
         async with db.write() as conn:
-            if not rows:
+            if rows:
+                await insert_copies(conn, await take_numbers(conn, len(items)))
+            else:
                 await conn.execute(count)
-                return [None for _ in items]
-            numbers = await take_numbers(conn, len(items))
-            for table, column, template in rows:  # the ticket first: the others refer to it
-                copies = [{**row, column: n} for n in numbers for row in template]
-                if column == "number":
-                    copies = [{**row, "intake_key": f"floor:{row[column]}"} for row in copies]
-                await conn.execute(table.insert(), copies)
         return [None for _ in items]
 
     async def note(numbers: Sequence[int]) -> list[None]:
@@ -259,11 +267,7 @@ def floor_server(port: int, mode: str = "bare") -> None:
             await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})  # the tickets, locked
             at = rows[0][2][0]["at"]
             await conn.execute(touch, [{"n": n, "at": at} for n in numbers])
-            for table, column, template in rows:
-                copies = [{**row, column: n} for n in numbers for row in template]
-                if column == "key":  # the request's key, which makes a retry apply once
-                    copies = [{**row, "key": f"floor:{next(keys)}"} for row in copies]
-                await conn.execute(table.insert(), copies)
+            await insert_copies(conn, numbers)
         return [None for _ in numbers]
 
     async def read(numbers: Sequence[int]) -> list[None]:

@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import Ticket
 from bot.sla.stages import StageOutcome
 from storage.requests import REQUESTS, replies_for
 from storage.tables import TicketRow, TimerRow, table_of
-from storage.tickets import TICKETS, to_ticket
+from storage.tickets import NUMBERS, TICKETS, to_ticket
 
 
 @dataclass(frozen=True)
@@ -77,14 +76,13 @@ async def timers_of(
 
 
 TIMERS = table_of(TimerRow)
-_NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
 # The tickets' rows locked, on PostgreSQL, before their timers are read (SQLite's write
 # transaction holds the write lock already). Not in the same statement: one that waited for
 # another transaction's lock on a ticket (the timer engine firing it) sees the ticket as that
 # transaction left it, but the timers as they were when the statement began (READ COMMITTED
 # reads the locked row again, not the rows joined to it). The re-arming would then drop a
 # fired timer and insert the next one again, which the engine had just stored.
-_LOCK_TICKETS = select(TICKETS.c.number).where(TICKETS.c.number.in_(_NUMBERS)).with_for_update()
+_LOCK_TICKETS = select(TICKETS.c.number).where(TICKETS.c.number.in_(NUMBERS)).with_for_update()
 # Tickets with every timer of theirs, by the ticket index.
 _WITH_TIMERS = (
     select(
@@ -97,7 +95,7 @@ _WITH_TIMERS = (
         TIMERS.c.outcome.label("timer_outcome"),
     )
     .outerjoin(TIMERS, TIMERS.c.ticket_number == TICKETS.c.number)
-    .where(TICKETS.c.number.in_(_NUMBERS))
+    .where(TICKETS.c.number.in_(NUMBERS))
 )
 # The same, with the replies recorded for the given request keys (SQLite: json_group_object).
 _WITH_REPLIES = _WITH_TIMERS.add_columns(
@@ -116,7 +114,7 @@ _STORED = select(
     TIMERS.c.version,
     TIMERS.c.fired_at,
     TIMERS.c.outcome,
-).where(TIMERS.c.ticket_number.in_(bindparam("numbers", expanding=True)))
+).where(TIMERS.c.ticket_number.in_(NUMBERS))
 _DROP = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
 _CHUNK = 500  # ticket numbers per IN list
 _INSERT = insert(TIMERS)
@@ -125,25 +123,29 @@ _NEW_VERSION = (
 )
 
 
-async def lock_with_timers(
+async def claimed_with_timers(
     conn: AsyncConnection, ticket_numbers: Iterable[int]
 ) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]]]:
-    """Lock tickets to change them and load them with their timers (as :func:`timers_of`
-    gives them): on SQLite in one statement, on PostgreSQL the lock first (see
-    ``_LOCK_TICKETS``). What a step needs before it applies its rule and re-arms."""
-    tickets, timers, _ = await lock_for_steps(conn, ticket_numbers, [])
+    """Tickets this transaction has locked already (the timer engine's claim), with their
+    timers (as :func:`timers_of` gives them), in one statement."""
+    tickets, timers, _ = await _with_timers(conn, list(ticket_numbers), [], lock=False)
     return tickets, timers
 
 
 async def lock_for_steps(
     conn: AsyncConnection, ticket_numbers: Iterable[int], request_keys: Sequence[str]
 ) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]], dict[str, str]]:
-    """:func:`lock_with_timers`, and the replies recorded for the requests acted on before
-    (as :func:`storage.requests.replies_for` gives them). On SQLite one statement reads all
-    three (the replies as one JSON object, a column of every row); on PostgreSQL the lock,
-    the tickets with their timers and the replies take one each."""
-    numbers = list(ticket_numbers)
-    keys = list(request_keys)
+    """Lock tickets to change them and load them with their timers, and the replies recorded
+    for the requests acted on before (as :func:`storage.requests.replies_for` gives them):
+    what a step needs before it applies its rule and re-arms. On SQLite one statement reads
+    all three (the replies as one JSON object, a column of every row); on PostgreSQL the
+    lock (``_LOCK_TICKETS``), the tickets with their timers and the replies take one each."""
+    return await _with_timers(conn, list(ticket_numbers), list(request_keys), lock=True)
+
+
+async def _with_timers(
+    conn: AsyncConnection, numbers: list[int], keys: list[str], *, lock: bool
+) -> tuple[dict[int, Ticket], dict[int, list[StoredTimer]], dict[str, str]]:
     tickets: dict[int, Ticket] = {}
     timers: dict[int, list[StoredTimer]] = {n: [] for n in numbers}
     sqlite = conn.dialect.name == "sqlite"
@@ -151,7 +153,7 @@ async def lock_for_steps(
     replies: dict[str, str] = {}
     for start in range(0, len(numbers), _CHUNK):
         chunk = numbers[start : start + _CHUNK]
-        if not sqlite:
+        if lock and not sqlite:
             await conn.execute(_LOCK_TICKETS, {"numbers": chunk})
         if combined:
             rows = (await conn.execute(_WITH_REPLIES, {"numbers": chunk, "keys": keys})).all()

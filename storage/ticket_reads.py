@@ -8,18 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.read_models import EventView
 from bot.domain.tickets import NextDue, Ticket
 from storage.review import stored_next_due
-from storage.tickets import BY_NUMBERS, EVENTS, TICKETS, to_ticket
+from storage.tickets import BY_NUMBERS, EVENTS, NUMBERS, TICKETS, to_ticket
 
 SHOWN_EVENTS = 20  # the newest events `show` lists in its History (README: why 20)
-_NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
 _OLDER = EVENTS.alias("older")
 # The id of a ticket's (SHOWN_EVENTS + 1)-th newest event (none when it has fewer): per
 # ticket, an index seek and that many steps back along ix_ticket_events_ticket_number, so
@@ -36,7 +34,7 @@ _OLDEST_SHOWN = (
     .scalar_subquery()
 )
 # The events of the tickets, newest SHOWN_EVENTS + 1 each, oldest first; the tickets are
-# read on their own (_BY_NUMBERS), not repeated on every event row. Of an event's record
+# read on their own (BY_NUMBERS), not repeated on every event row. Of an event's record
 # only what its line shows: the text given and the class set, taken out of the JSON by the
 # database (decoding every record in Python was most of the work of `show`).
 NEWEST_EVENTS: Select[Any] = (
@@ -57,7 +55,7 @@ NEWEST_EVENTS: Select[Any] = (
             ),
         )
     )
-    .where(TICKETS.c.number.in_(_NUMBERS))
+    .where(TICKETS.c.number.in_(NUMBERS))
     .order_by(TICKETS.c.number, EVENTS.c.id)
 )
 

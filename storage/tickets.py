@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.expression import BindParameter
 
 from bot.domain.tickets import NewTicket, Promise, Ticket, TicketState
 from bot.sla.deadlines import Pause
@@ -27,7 +28,9 @@ COUNTERS = table_of(Counter)
 _INSERT_TICKETS = insert(TICKETS)
 _INSERT_EVENTS = insert(EVENTS)
 _BY_NUMBER = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
-BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(bindparam("numbers", expanding=True)))
+# The ``numbers`` of the statements that take a list of ticket numbers.
+NUMBERS: BindParameter[list[int]] = bindparam("numbers", expanding=True)
+BY_NUMBERS = select(TICKETS).where(TICKETS.c.number.in_(NUMBERS))
 _LOCK_NUMBERS = BY_NUMBERS.with_for_update()
 _BY_INTAKE_KEYS = select(TICKETS).where(TICKETS.c.intake_key.in_(bindparam("keys", expanding=True)))
 _TAKE_NUMBERS = (

@@ -134,7 +134,7 @@ async def replace_timers(
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction, and store its deadlines as promised for the month's review. Pass the
     tickets as saved (their new versions), and their timers if the transaction has read them
-    already (``timer_store.lock_with_timers``); returns when the first armed stage is due,
+    already (``timer_store.claimed_with_timers``); returns when the first armed stage is due,
     for ``ctx.wake_engine(due)`` after the commit."""
     now = ctx.clock.now()
     if stored is None:

@@ -141,7 +141,7 @@ class TimerEngine:
             numbers = await timer_store.claim_due_tickets(conn, now=now, limit=self.batch)
             if not numbers:
                 return 0
-            tickets, stored = await timer_store.lock_with_timers(conn, numbers)
+            tickets, stored = await timer_store.claimed_with_timers(conn, numbers)
             oncall = (await rotation_at(conn, self.ctx.config, now)).at(now)
             rearms: list[timer_store.Rearm] = []
             notices: list[NewNotice] = []

@@ -13,7 +13,7 @@ from bot.services.context import Context
 from bot.services.steps import StepRequest, run_steps
 from bot.sla.policy import Severity
 from storage.requests import remember_replies, replies_for
-from storage.stage_timers import lock_for_steps, lock_with_timers, timers_of
+from storage.stage_timers import claimed_with_timers, lock_for_steps, timers_of
 from storage.ticket_reads import SHOWN_EVENTS
 from tests.integration.support import opened
 
@@ -98,7 +98,7 @@ async def test_a_step_batch_reads_tickets_with_their_timers(ctx: Context) -> Non
     """One statement gives what the step needs: the tickets and every timer of each."""
     first, second = await opened(ctx, 1), await opened(ctx, 2, Severity.C)
     async with ctx.db.write() as conn:
-        tickets, timers = await lock_with_timers(conn, [first, second, 999])
+        tickets, timers = await claimed_with_timers(conn, [first, second, 999])
         expected = await timers_of(conn, [first, second, 999])
     assert set(tickets) == {first, second}
     assert tickets[first].severity is Severity.B and tickets[second].severity is Severity.C
@@ -119,7 +119,7 @@ async def test_a_step_batch_reads_the_replies_of_earlier_requests_with_its_ticke
             conn, [number], ["cmd:1", "cmd:2", "cmd:new"]
         )
         assert replies == await replies_for(conn, ["cmd:1", "cmd:2", "cmd:new"])
-        assert (tickets, timers) == await lock_with_timers(conn, [number])
+        assert (tickets, timers) == await claimed_with_timers(conn, [number])
     assert replies == {"cmd:1": "You acknowledged #1.", "cmd:2": ""}
     assert list(tickets) == [number]
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from bot.config import Config
 from bot.sandbox.standin import ANY_METHOD, Fault
-from bot.services.delivery import DeliverySettings, Pacing
+from bot.services.delivery import DeliverySettings
 from storage.tables import OutboxRow, TicketRow
 from tests.fakes import FakeClock
-from tests.harness import Running, running_bot
+from tests.harness import FAST, Running, running_bot
 from tests.reliability.support import (
     FORM,
     LIMIT,
@@ -141,7 +141,7 @@ async def test_every_notice_arrives_once_and_in_order_after_slack_recovers(
 @pytest.fixture
 async def impatient(db_url: str, config: Config, clock: FakeClock) -> AsyncIterator[Running]:
     """The bot of ``running``, with a Web API call given 1 s (Slack answers after 3)."""
-    settings = DeliverySettings(pacing=Pacing(rate=500.0, burst=500), call_timeout=1.0)
+    settings = DeliverySettings(pacing=FAST, call_timeout=1.0)
     async with running_bot(db_url, config, clock, delivery=settings) as run:
         yield run
 
