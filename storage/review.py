@@ -16,6 +16,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -83,7 +84,14 @@ DEADLINE_COLUMNS = (
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 _STORE_DEADLINES = (
     update(TICKETS)
-    .where(TICKETS.c.number == bindparam("n"), TICKETS.c.version == bindparam("v"))
+    .where(
+        TICKETS.c.number == bindparam("n"),
+        TICKETS.c.version == bindparam("v"),
+        # a row that holds these already is not written again (the start's pass)
+        or_(
+            *(TICKETS.c[column].is_distinct_from(bindparam(column)) for column in DEADLINE_COLUMNS)
+        ),
+    )
     .values({column: bindparam(column) for column in DEADLINE_COLUMNS})
 )
 

@@ -214,14 +214,16 @@ async def rearm_many(
 ) -> None:
     """Replace the tickets' pending timers (``stored``, read by :func:`timers_of` in this
     transaction) with ``rearms``. A ticket whose next stage has not changed (a note, a take)
-    keeps its row, with the ticket's new version."""
+    keeps its row, with the ticket's new version (written only when it is new: the start's
+    pass over the open tickets mostly finds them as they were)."""
     drop: list[int] = []
     keep: list[dict[str, int]] = []
     rows: list[dict[str, object]] = []
     for r in rearms:
         pending = [t for t in stored.get(r.ticket_number, ()) if t.fired_at is None]
         if _same_stage(pending, r.arms):
-            keep.append({"timer_id": pending[0].id, "v": r.version})
+            if pending[0].version != r.version:
+                keep.append({"timer_id": pending[0].id, "v": r.version})
             continue
         drop += [timer.id for timer in pending]
         rows += [_row(r.ticket_number, arm, version=r.version, now=now) for arm in r.arms]

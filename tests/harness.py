@@ -64,12 +64,14 @@ async def running_bot(
     real_pacing: bool = False,
     slack: SlackStandIn | None = None,
     delivery: DeliverySettings | None = None,
+    follow_calendar: bool = True,
     **build_args: Any,
 ) -> AsyncIterator[Running]:
     """The bot and the stand-in over HTTP. Slack's posting rate (1 a second per channel) is
     lifted unless ``real_pacing`` (or ``delivery`` says otherwise); ``build_args`` go to
     ``build()``. Pass a started ``slack`` to start the bot again against the same workspace
-    (a restart); it is left running."""
+    (a restart); it is left running. The bot answers at once; unless ``follow_calendar`` is
+    False, this waits for the start's pass over the open tickets before yielding."""
     own_slack = slack is None
     if slack is None:
         slack = SlackStandIn(
@@ -93,6 +95,8 @@ async def running_bot(
     host, port = runner.addresses[0][:2]
     url = f"http://{host}:{port}"
     slack.bot_events_url = f"{url}/slack/events"
+    if follow_calendar and escalator.calendar_followed is not None:
+        await escalator.calendar_followed  # the start's pass over the open tickets
     try:
         yield Running(slack=slack, bot=escalator, url=url)
     finally:

@@ -182,7 +182,9 @@ async def test_health_and_metrics(running: Running) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{running.url}/healthz") as response:
             assert response.status == 200
-            assert (await response.json())["database"] == "ok"
+            health = await response.json()
+            assert health["database"] == "ok"
+            assert health["calendar"] == "followed"  # the start's pass (running waits for it)
         async with http.get(f"{running.url}/metrics") as response:
             text = await response.text()
     assert "escalator_outbox_pending" in text
