@@ -42,6 +42,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/ticket_commands.py
 	$(BIN)/python bench/web_api.py
+	$(BIN)/python bench/start.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/review.py
 	$(BIN)/python bench/kb.py
