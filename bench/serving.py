@@ -74,7 +74,7 @@ def signed(body: str) -> dict[str, str]:
 async def wait_up(url: str) -> None:
     """Wait, up to two minutes, for the server to answer and to have finished its start's
     pass over the open tickets (``"calendar"`` in ``/healthz``; the floors have none): with
-    100,000 open tickets the pass takes about 20 s, and the runs measure requests, not it."""
+    100,000 open tickets the pass takes about 23 s, and the runs measure requests, not it."""
     async with aiohttp.ClientSession() as http:
         for _ in range(1200):
             try:

@@ -115,7 +115,7 @@ class Escalator:
     async def _follow_calendar(self) -> None:
         """Once at start, open tickets follow the holiday calendar as it is now (SPEC §4).
         Requests and the workers do not wait for it: with 100,000 open tickets it takes about
-        half a minute, and the timer engine fires by the rules as they are now in any case
+        23 s here, and the timer engine fires by the rules as they are now in any case
         (a timer armed by the old calendar only wakes it to ask them)."""
         started = time.perf_counter()
         try:
