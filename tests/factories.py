@@ -11,7 +11,8 @@ from bot.sla.policy import Severity
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai
 
-_BASE = NewTicket(
+# A report as the use case stores it (open, class A, at NOW), before it has a number.
+NEW_TICKET = NewTicket(
     summary="down",
     details="all down",
     system="",
@@ -23,7 +24,8 @@ _BASE = NewTicket(
     customer=None,
     in_warranty=True,
     reported_at=NOW,
-).numbered(1)
+)
+_BASE = NEW_TICKET.numbered(1)
 
 
 def make_ticket(**changes: Any) -> Ticket:

@@ -90,38 +90,17 @@ async def claim_heads(
     the conversations in ``skip`` (at Slack's posting rate). A row with an earlier unsent row
     in its conversation (by priority, then id) is never claimed; the query holds the rows it
     takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite writers hold the file's write lock
-    from BEGIN IMMEDIATE). A head that is a page takes the other pages due to that person
-    with it: they go out as one message."""
+    from BEGIN IMMEDIATE). A head takes the rows that go out with it (:func:`_followers`):
+    the other pages due to its person, the other refreshes of its ticket's message."""
     params = {"now": now, "limit": limit, "skip": list(skip)}
     heads = list(await conn.execute(_CLAIM, params))
     if not heads:
         return []
-    followers: dict[str, list[Any]] = {}
-    grouped = [h for h in heads if NoticeKind(h.kind) in GROUPED_KINDS]
-    if grouped:
-        more = await conn.execute(
-            select(*_COLUMNS)
-            .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
-            .where(
-                _free(now),
-                OutboxRow.conversation.in_([h.conversation for h in grouped]),
-                OutboxRow.kind.in_([str(k) for k in GROUPED_KINDS]),
-                OutboxRow.priority == URGENT,
-                OutboxRow.id.not_in([h.id for h in grouped]),
-            )
-            .order_by(OutboxRow.id)
-            .limit(group_limit * len(grouped))
-            .with_for_update(skip_locked=True, of=OutboxRow)
-        )
-        for row in more:
-            found = followers.setdefault(row.conversation, [])
-            if len(found) < group_limit - 1:
-                found.append(row)
+    followers = await _followers(conn, heads, now=now, group_limit=group_limit)
     claims: list[Claimed] = []
-    grouping = {h.id for h in grouped}
     for head in heads:
         token = uuid.uuid4().hex
-        members = [head, *followers.get(head.conversation, [])] if head.id in grouping else [head]
+        members = [head, *followers.get(head.id, [])]
         claims.append(Claimed(tuple(_notice(r, token) for r in members), token))
     for claim in claims:
         await conn.execute(
@@ -130,6 +109,57 @@ async def claim_heads(
             .values(lease_until=now + lease, lease_owner=owner, lease_token=claim.token)
         )
     return claims
+
+
+async def _followers(
+    conn: AsyncConnection, heads: list[Any], *, now: datetime, group_limit: int
+) -> dict[int, list[Any]]:
+    """The free rows that go out with a head (by the head's id), locked as the heads are:
+    the other pages due to the person a page head goes to (one message), and the other
+    refreshes of the ticket whose message a head posts or updates. A ticket's message is
+    drawn as the ticket is when it is sent, after this claim, so one call shows every step
+    that owed a refresh before it: ten notes on a ticket cost one update, not ten in the
+    channel's line of one message a second."""
+    pages = {h.conversation: h.id for h in heads if NoticeKind(h.kind) in GROUPED_KINDS}
+    cards = {
+        h.ticket_number: h.id
+        for h in heads
+        if NoticeKind(h.kind) is NoticeKind.TICKET_MESSAGE and h.ticket_number is not None
+    }
+    if not pages and not cards:
+        return {}
+    rows = await conn.execute(
+        select(*_COLUMNS)
+        .outerjoin(TicketRow, TicketRow.number == OutboxRow.ticket_number)
+        .where(
+            _free(now),
+            OutboxRow.id.not_in([h.id for h in heads]),
+            or_(
+                and_(
+                    OutboxRow.conversation.in_(list(pages)),
+                    OutboxRow.kind.in_([str(k) for k in GROUPED_KINDS]),
+                    OutboxRow.priority == URGENT,
+                ),
+                and_(
+                    OutboxRow.kind == str(NoticeKind.TICKET_MESSAGE),
+                    OutboxRow.ticket_number.in_(list(cards)),
+                ),
+            ),
+        )
+        .order_by(OutboxRow.id)
+        .limit(group_limit * (len(pages) + len(cards)))
+        .with_for_update(skip_locked=True, of=OutboxRow)
+    )
+    followers: dict[int, list[Any]] = {}
+    for row in rows:
+        if NoticeKind(row.kind) is NoticeKind.TICKET_MESSAGE:
+            head = cards[row.ticket_number]
+        else:
+            head = pages[row.conversation]
+        found = followers.setdefault(head, [])
+        if len(found) < group_limit - 1:
+            found.append(row)
+    return followers
 
 
 def _notice(row: Any, token: str) -> Notice:

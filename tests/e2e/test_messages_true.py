@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.config import Config
 from bot.domain.tickets import ReportDraft
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from bot.services.intake import report
@@ -19,7 +20,7 @@ from storage.tables import TimerRow
 from tests.e2e.test_intake import answer
 from tests.e2e.test_tickets import events, latest, open_ticket, say, ticket
 from tests.fakes import FakeClock
-from tests.harness import Running
+from tests.harness import Running, running_bot
 
 
 def elements(message: StoredMessage) -> list[str]:
@@ -283,3 +284,31 @@ async def test_the_months_figures_count_the_first_acknowledgement_after_a_reopen
     await clock.advance(timedelta(hours=1))  # the new round is overdue and unacknowledged
     text = await say(slack, "U0MGR1", "report 2026-11")
     assert "Respond: 1/1 in time" in text
+
+
+STEP_WORDS = ["the disk is full", "free the disk", "freed"]  # said in the steps' lines
+
+
+async def test_steps_taken_within_the_channels_second_cost_one_update_of_the_card(
+    db_url: str, config: Config, clock: FakeClock
+) -> None:
+    """At Slack's real pace (a message a second in the ticket's channel), steps that owe a
+    refresh of the card while it waits its turn are shown by one update, drawn as the ticket
+    is when it goes out; each step's line in the thread still comes, in order."""
+    async with running_bot(db_url, config, clock, real_pacing=True) as running:
+        slack = running.slack
+        card = await open_ticket(running)
+        steps = ["ack 1", "cause 1 the disk is full", "plan 1 free the disk", "note 1 freed"]
+        for step in steps:
+            await say(slack, "U0ENG1", step)
+        await slack.wait_for(
+            lambda: any("freed" in m.text for m in slack.messages(card.channel, card.ts)),
+            timeout=30,  # a line a second
+        )
+        shown = await once(slack, card, lambda m: "planned" in json.dumps(m.blocks))
+        thread = [m.text for m in slack.messages(card.channel, card.ts)[1:]]
+    updates = [c for c in slack.calls("chat.update") if c.params.get("ts") == card.ts]
+    assert 1 <= len(updates) < len(steps), f"{len(updates)} updates for {len(steps)} steps"
+    assert len(shown.edits) == len(updates)
+    said = [next(i for i, line in enumerate(thread) if words in line) for words in STEP_WORDS]
+    assert said == sorted(said), thread  # every step's line, in the order of the steps

@@ -8,6 +8,7 @@ import asyncio
 import os
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,10 +17,12 @@ from sqlalchemy.dialects import postgresql
 
 from bot.domain.notices import NoticeKind
 from storage import outbox
+from storage import tickets as ticket_store
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import NewNotice
 from tests.conftest import START
+from tests.factories import NEW_TICKET
 
 LEASE = timedelta(seconds=40)
 PG_URL = os.environ.get("ESCALATOR_TEST_DATABASE", "")
@@ -147,3 +150,33 @@ def test_the_claim_is_valid_postgresql_with_skip_locked() -> None:
     )
     assert "NOT (EXISTS (SELECT" in sql
     assert sql.rstrip().endswith("FOR UPDATE OF outbox SKIP LOCKED")
+
+
+async def test_a_ticket_messages_refreshes_due_together_go_in_one_claim(
+    database: Database,
+) -> None:
+    """The card is drawn as the ticket is when sent: the refreshes of one ticket due with the
+    head go in its claim (one update), not a thread line between them or another ticket's."""
+    async with database.write() as conn:
+        numbers = await ticket_store.take_numbers(conn, 2)
+        rows = [(replace(NEW_TICKET, post_channel="C0SUPPORT"), n, None) for n in numbers]
+        await ticket_store.insert_many(conn, rows, now=START)
+    one, two = numbers
+
+    def card(number: int) -> NewNotice:
+        return NewNotice(number, NoticeKind.TICKET_MESSAGE, {})
+
+    line = NewNotice(one, NoticeKind.THREAD, {"text": "note"})
+    await enqueue(database, [card(one), line, card(one), card(two), card(one)])
+    [first] = await claim(database)
+    assert [(n.kind, n.ticket_number) for n in first.notices] == [
+        (NoticeKind.TICKET_MESSAGE, one)
+    ] * 3
+    async with database.write() as conn:
+        assert await outbox.mark_sent(conn, first.ids, first.token, now=START, result={})
+    [then] = await claim(database)
+    assert [(n.kind, n.ticket_number) for n in then.notices] == [(NoticeKind.THREAD, one)]
+    async with database.write() as conn:
+        assert await outbox.mark_sent(conn, then.ids, then.token, now=START, result={})
+    [last] = await claim(database)
+    assert [(n.kind, n.ticket_number) for n in last.notices] == [(NoticeKind.TICKET_MESSAGE, two)]
