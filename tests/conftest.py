@@ -1,6 +1,7 @@
 """Shared fixtures: a real database per test (a SQLite file, or a PostgreSQL database when
 ``ESCALATOR_TEST_DATABASE`` names a server: see tests/databases.py), the demo-like config,
-a fake clock."""
+a fake clock, a started Slack stand-in (``slack``: for tests that start the bot more than once
+against one workspace)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, parse_config
+from bot.sandbox.standin import SlackStandIn
 from bot.services.context import Context
 from storage.db import Database
 from storage.migrate import migrate
 from tests.databases import ON_POSTGRES, PostgresServer, server_url, sqlite_url
 from tests.fakes import FakeClock
+from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS
 
 # A Monday morning in Shanghai, inside working hours.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -43,6 +46,16 @@ def config() -> Config:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    standin = SlackStandIn(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
+    )
+    await standin.start()
+    yield standin
+    await standin.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

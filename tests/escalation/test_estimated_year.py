@@ -4,7 +4,6 @@ and official data in the config replaces the estimate at the next start."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from bot.sandbox.standin import SlackStandIn, StoredMessage
 from bot.sla.policy import Severity
 from tests.escalation.support import open_ticket, pending, settle, timer_config
 from tests.fakes import FakeClock
-from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, running_bot
+from tests.harness import running_bot
 
 SH = ZoneInfo("Asia/Shanghai")
 # Thursday, half an hour before closing; Friday 2027-01-01 is New Year's Day (estimated).
@@ -39,16 +38,6 @@ def official_config() -> Config:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(REPORTED.astimezone(UTC))
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    standin = SlackStandIn(
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
-    )
-    await standin.start()
-    yield standin
-    await standin.stop()
 
 
 def managers(slack: SlackStandIn) -> list[str]:

@@ -10,18 +10,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.sandbox.standin import SlackStandIn
 from tests.databases import query
 from tests.e2e.test_intake import answer, open_report
-from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, free_port
+from tests.harness import BOT_TOKEN, SIGNING_SECRET, free_port
 from tests.reliability.support import CONFIG as SERVED_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,16 +103,6 @@ async def until(check: object, limit: float = LIMIT) -> None:
             return
         assert time.monotonic() < deadline, "gave up waiting"
         await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    standin = SlackStandIn(
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
-    )
-    await standin.start()
-    yield standin
-    await standin.stop()
 
 
 def utc(text: object) -> datetime:

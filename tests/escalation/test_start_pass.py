@@ -6,7 +6,6 @@ to change and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +21,7 @@ from storage.tables import TicketRow, TimerRow
 from tests.escalation.support import timer_config
 from tests.factories import NEW_TICKET, NOW
 from tests.fakes import FakeClock
-from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, running_bot
+from tests.harness import Running, running_bot
 
 # Enough open tickets that the pass takes seconds (about 0.2-0.4 ms a ticket), while a
 # request takes milliseconds.
@@ -40,16 +39,6 @@ REPORT = replace(NEW_TICKET, summary="stored before this start", severity=Severi
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(NOW)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    standin = SlackStandIn(
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
-    )
-    await standin.start()
-    yield standin
-    await standin.stop()
 
 
 async def health(running: Running) -> dict[str, object]:

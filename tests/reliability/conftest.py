@@ -3,10 +3,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Config
-from bot.sandbox.standin import SlackStandIn
 from bot.services.delivery import DeliverySettings, Pacing
 from tests.fakes import FakeClock
-from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, Running, running_bot
+from tests.harness import Running, running_bot
 
 
 @pytest.fixture
@@ -16,13 +15,3 @@ async def running(db_url: str, config: Config, clock: FakeClock) -> AsyncIterato
     pacing = Pacing(rate=500.0, burst=500)
     async with running_bot(db_url, config, clock, delivery=DeliverySettings(pacing=pacing)) as r:
         yield r
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    standin = SlackStandIn(
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, users=USERS, channels=CHANNELS
-    )
-    await standin.start()
-    yield standin
-    await standin.stop()
