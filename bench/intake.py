@@ -31,18 +31,17 @@ from bench.serving import (  # noqa: E402
     FLOOR,
     REPORT_ROWS,
     REPORT_ROWS_ROW,
-    SECRET,
+    REPORTER,
     SERVE,
     STACK_FLOOR,
     STACK_FLOOR_ROW,
-    TOKEN,
     Run,
     measure,
     print_table,
     signed,
     standin_env,
+    started_standin,
 )
-from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 from tests.factories import make_ticket  # noqa: E402
 from tests.reliability.support import report_body  # noqa: E402
 
@@ -186,13 +185,7 @@ def stored_tickets(path: str) -> int:
 
 
 async def bench(requests: int, concurrency: int) -> None:
-    slack = SlackStandIn(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        users=[StandInUser(id="U0REP", name="rita", real_name="Rita Reporter")],
-        channels=[StandInChannel(id="C0SUPPORT", name="support")],
-    )
-    await slack.start()
+    slack = await started_standin(REPORTER)
 
     async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
         return await load([url], count, concurrency, offset=10_000_000 if warm_up else 0)

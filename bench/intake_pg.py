@@ -32,8 +32,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import load  # noqa: E402
 from bench.machine import Meter, process_cpu  # noqa: E402
-from bench.serving import FLOOR, SECRET, TOKEN, free_port, wait_up  # noqa: E402
-from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
+from bench.serving import (  # noqa: E402
+    FLOOR,
+    REPORTER,
+    SECRET,
+    TOKEN,
+    free_port,
+    started_standin,
+    wait_up,
+)
 from storage.notify import asyncpg_dsn  # noqa: E402
 
 
@@ -172,13 +179,7 @@ async def run_target(
 
 async def bench(requests: int, concurrency: int, only: str | None = None) -> None:
     server = server_url()
-    slack = SlackStandIn(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        users=[StandInUser(id="U0REP", name="rita", real_name="Rita Reporter")],
-        channels=[StandInChannel(id="C0SUPPORT", name="support")],
-    )
-    await slack.start()
+    slack = await started_standin(REPORTER)
     db_cpu = DatabaseCPU(server)
     await db_cpu.find()
     serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]

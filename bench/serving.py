@@ -47,7 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import Meter  # noqa: E402
-from bot.sandbox.standin import SlackStandIn, app_requests  # noqa: E402
+from bot.sandbox.standin import (  # noqa: E402
+    SlackStandIn,
+    StandInChannel,
+    StandInUser,
+    app_requests,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -59,6 +64,20 @@ if TYPE_CHECKING:
 
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
+REPORTER = StandInUser(id="U0REP", name="rita", real_name="Rita Reporter")
+ENGINEER = StandInUser(id="U0ENG1", name="erin", real_name="Erin Engineer")
+
+
+async def started_standin(*users: StandInUser) -> SlackStandIn:
+    """The Slack stand-in a bench's servers talk to: the support channel, and ``users``."""
+    slack = SlackStandIn(
+        bot_token=TOKEN,
+        signing_secret=SECRET,
+        users=list(users),
+        channels=[StandInChannel(id="C0SUPPORT", name="support")],
+    )
+    await slack.start()
+    return slack
 
 
 def free_port() -> int:

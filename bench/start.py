@@ -30,9 +30,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import seed  # noqa: E402
 from bench.machine import process_cpu  # noqa: E402
-from bench.serving import SECRET, SERVE, TOKEN, free_port, signed, standin_env  # noqa: E402
+from bench.serving import (  # noqa: E402
+    ENGINEER,
+    SERVE,
+    free_port,
+    signed,
+    standin_env,
+    started_standin,
+)
 from bench.ticket_commands import command_body  # noqa: E402
-from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser  # noqa: E402
 
 CONFIG = ROOT / "bench" / "ticket_commands.toml"
 LIMIT = 300.0  # seconds a start may take in all
@@ -96,13 +102,7 @@ async def one_start(env: dict[str, str]) -> dict[str, str]:
 
 
 async def bench(tickets: int) -> None:
-    slack = SlackStandIn(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        users=[StandInUser(id="U0ENG1", name="erin", real_name="Erin Engineer")],
-        channels=[StandInChannel(id="C0SUPPORT", name="support")],
-    )
-    await slack.start()
+    slack = await started_standin(ENGINEER)
     rows: list[tuple[str, dict[str, str]]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -37,20 +37,20 @@ from bench.intake import seed  # noqa: E402
 from bench.serving import (  # noqa: E402
     COMMAND_ROWS,
     COMMAND_ROWS_ROW,
+    ENGINEER,
     FLOOR,
-    SECRET,
     SERVE,
     STACK_FLOOR,
     STACK_FLOOR_ROW,
-    TOKEN,
     Drive,
     Run,
     measure,
     print_table,
     signed,
     standin_env,
+    started_standin,
 )
-from bot.sandbox.standin import SlackStandIn, StandInChannel, StandInUser, app_requests  # noqa: E402
+from bot.sandbox.standin import app_requests  # noqa: E402
 
 
 def command_body(n: int, text: str) -> str:
@@ -101,13 +101,7 @@ async def load(
 
 
 async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
-    slack = SlackStandIn(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        users=[StandInUser(id="U0ENG1", name="erin", real_name="Erin Engineer")],
-        channels=[StandInChannel(id="C0SUPPORT", name="support")],
-    )
-    await slack.start()
+    slack = await started_standin(ENGINEER)
     rows: list[tuple[str, Run]] = []
     floors: list[Run] = []
     config = ROOT / "bench" / "ticket_commands.toml"

@@ -21,8 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import SECRET, TOKEN  # noqa: E402
-from bot.sandbox.standin import SlackStandIn, StandInChannel  # noqa: E402
+from bench.serving import (  # noqa: E402
+    TOKEN,
+    started_standin,
+)
 
 WARM_UP = 50
 MODES = {"kept": "the bot's client (one session)", "per-call": "slack_sdk, no session"}
@@ -54,12 +56,7 @@ async def calls(mode: str, api_url: str, count: int) -> dict[str, float]:
 
 
 async def bench(count: int, rounds: int) -> None:
-    slack = SlackStandIn(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        channels=[StandInChannel(id="C0SUPPORT", name="support")],
-    )
-    await slack.start()
+    slack = await started_standin()
     rows: list[tuple[str, dict[str, float]]] = []
     try:
         for _ in range(rounds):
