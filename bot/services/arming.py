@@ -68,6 +68,7 @@ class Rearming:
     rearms: list[timer_store.Rearm]
     estimated: set[int]
     promised: dict[int, Promise]
+    deadlines: dict[int, Deadlines | None]  # as the rules gave them (absent: kept, a note)
 
     @property
     def next_due(self) -> datetime | None:
@@ -91,6 +92,7 @@ def plan_rearming(
     rearms: list[timer_store.Rearm] = []
     estimated: set[int] = set()
     promised: dict[int, Promise] = {}
+    worked_out: dict[int, Deadlines | None] = {}
     for ticket in tickets:
         before = loaded.get(ticket.number) if loaded is not None else None
         if before is not None and replace(before, version=ticket.version) == ticket:
@@ -98,13 +100,14 @@ def plan_rearming(
             rearms.append(timer_store.Rearm(ticket.number, ticket.version, pending))
             continue
         deadlines, stages = plan_for(ctx, ticket, now)
+        worked_out[ticket.number] = deadlines
         promised[ticket.number] = ctx.promised(ticket, deadlines)
         if deadlines is not None:
             estimated.update(deadlines.estimated_years)
         fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
-    return Rearming(rearms, estimated, promised)
+    return Rearming(rearms, estimated, promised, worked_out)
 
 
 async def rearm(
@@ -130,19 +133,20 @@ async def replace_timers(
     tickets: Sequence[Ticket],
     *,
     stored: Mapping[int, Sequence[StoredTimer]] | None = None,
-) -> datetime | None:
+) -> Rearming:
     """Recompute each ticket's next stage and replace its stored pending one, in the caller's
     transaction, and store its deadlines as promised for the month's review. Pass the
     tickets as saved (their new versions), and their timers if the transaction has read them
-    already (``timer_store.claimed_with_timers``); returns when the first armed stage is due,
-    for ``ctx.wake_engine(due)`` after the commit."""
+    already (``timer_store.claimed_with_timers``). Returns the re-arming: its ``next_due``
+    is for ``ctx.wake_engine(due)`` after the commit, its ``deadlines`` spare the caller
+    working them out again."""
     now = ctx.clock.now()
     if stored is None:
         stored = await timer_store.timers_of(conn, [t.number for t in tickets])
     rearming = plan_rearming(ctx, tickets, stored, now)
     await rearm(conn, ctx, rearming, stored, now=now)
     await review_store.store_deadlines(conn, [(t, rearming.promised[t.number]) for t in tickets])
-    return rearming.next_due
+    return rearming
 
 
 def stage_notices(

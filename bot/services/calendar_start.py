@@ -8,7 +8,7 @@ computes them from the calendar each time."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +17,7 @@ from bot.domain.tickets import Ticket, TicketState
 from bot.services.arming import replace_timers
 from bot.services.context import Context
 from bot.services.estimates import estimated_key, official_key, tell_official
+from bot.sla.deadlines import Deadlines
 from storage import outbox, requests
 from storage import tickets as ticket_store
 from storage.outbox import NewNotice
@@ -36,8 +37,8 @@ async def follow_calendar(ctx: Context, *, chunk: int = CHUNK) -> int:
         async with ctx.db.write(background=True) as conn:
             locked = await ticket_store.lock_tickets(conn, numbers[start : start + chunk])
             tickets = [t for t in locked.values() if t.state is not TicketState.CLOSED]
-            await replace_timers(conn, ctx, tickets)
-            await _refresh_cards(conn, ctx, tickets, became_official)
+            rearming = await replace_timers(conn, ctx, tickets)
+            await _refresh_cards(conn, ctx, tickets, rearming.deadlines, became_official)
     official = [year for year, changed in became_official.items() if changed]
     if official:
         async with ctx.db.write(background=True) as conn:
@@ -48,10 +49,10 @@ async def follow_calendar(ctx: Context, *, chunk: int = CHUNK) -> int:
     return len(numbers)
 
 
-def _years(ctx: Context, ticket: Ticket) -> set[int]:
+def _years(ctx: Context, ticket: Ticket, deadlines: Deadlines | None) -> set[int]:
     """The local years from the report to the last deadline (or agreed fix date)."""
     tz = ctx.config.calendar.tz
-    ends = [*ctx.deadlines(ticket).values(), ticket.reported_at]
+    ends = [*(deadlines.as_dict().values() if deadlines else ()), ticket.reported_at]
     first = ticket.reported_at.astimezone(tz).year
     last = max(due.astimezone(tz).year for due in ends)
     if ticket.fix_date is not None:
@@ -60,12 +61,16 @@ def _years(ctx: Context, ticket: Ticket) -> set[int]:
 
 
 async def _refresh_cards(
-    conn: AsyncConnection, ctx: Context, tickets: Sequence[Ticket], known: dict[int, bool]
+    conn: AsyncConnection,
+    ctx: Context,
+    tickets: Sequence[Ticket],
+    deadlines: Mapping[int, Deadlines | None],
+    known: dict[int, bool],
 ) -> None:
-    """Owe an update of the card of each ticket whose deadlines reach into a year that was
-    estimated when the managers were told and is official now."""
+    """Owe an update of the card of each ticket whose deadlines (as just worked out) reach
+    into a year that was estimated when the managers were told and is official now."""
     calendar = ctx.config.calendar
-    spans = {t.number: _years(ctx, t) for t in tickets}
+    spans = {t.number: _years(ctx, t, deadlines[t.number]) for t in tickets}
     unknown = {y for years in spans.values() for y in years} - known.keys()
     candidates = sorted(y for y in unknown if not calendar.is_estimated(y))
     keys = [estimated_key(y) for y in candidates] + [official_key(y) for y in candidates]
