@@ -21,10 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import (  # noqa: E402
-    TOKEN,
-    started_standin,
-)
+from bench.serving import TOKEN, started_standin  # noqa: E402
 
 WARM_UP = 50
 MODES = {"kept": "the bot's client (one session)", "per-call": "slack_sdk, no session"}
@@ -34,7 +31,7 @@ async def calls(mode: str, api_url: str, count: int) -> dict[str, float]:
     """In the child: ``count`` posts one after another; CPU and wall time per call."""
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.services.delivery import retry_handlers, web_client
+    from bot.services.delivery import close_client, retry_handlers, web_client
 
     if mode == "kept":
         client = web_client(TOKEN, api_url, timeout=30.0)
@@ -51,8 +48,7 @@ async def calls(mode: str, api_url: str, count: int) -> dict[str, float]:
             "wall_ms": (time.perf_counter() - wall) * 1000 / count,
         }
     finally:
-        if client.session is not None:
-            await client.session.close()
+        await close_client(client)
 
 
 async def bench(count: int, rounds: int) -> None:

@@ -34,7 +34,13 @@ from bot.handlers import ticket as ticket_handlers
 from bot.metrics import Metrics
 from bot.services.calendar_start import follow_calendar
 from bot.services.context import Context, WakeDelivery
-from bot.services.delivery import Delivery, DeliverySettings, resolve_channels, web_client
+from bot.services.delivery import (
+    Delivery,
+    DeliverySettings,
+    close_client,
+    resolve_channels,
+    web_client,
+)
 from bot.services.health import outbox_metrics
 from bot.services.intake import ReportIntake
 from bot.services.kb_search import KbSearches
@@ -170,7 +176,7 @@ class Escalator:
             await asyncio.wait_for(self.ctx.db.close(), timeout=STOP_WAIT)
         except TimeoutError:
             log.error("the database did not close within %.0f s", STOP_WAIT)
-        await _close_session(self.client)
+        await close_client(self.client)
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.start_workers()
@@ -264,7 +270,7 @@ async def build(
     try:
         config = await resolve_channels(client, config)
     except BaseException:
-        await _close_session(client)
+        await close_client(client)
         raise
     if instance is not None:
         delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
@@ -337,11 +343,6 @@ async def build(
         restart_delay=restart_delay,
         readers=readers,
     )
-
-
-async def _close_session(client: AsyncWebClient) -> None:
-    if client.session is not None:
-        await client.session.close()
 
 
 def _late(ref: list[Delivery]) -> WakeDelivery:

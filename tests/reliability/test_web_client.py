@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.config import Config
 from bot.sandbox.standin import SlackStandIn
-from bot.services.delivery import web_client
+from bot.services.delivery import close_client, web_client
 from tests.fakes import FakeClock
 from tests.harness import BOT_TOKEN, Running, running_bot
 from tests.reliability.support import FORM, report_body, signed_headers, until
@@ -20,8 +20,7 @@ async def test_calls_one_after_another_share_one_connection(slack: SlackStandIn)
         for n in range(3):
             await client.chat_postMessage(channel="C0SUPPORT", text=f"kept {n}")
     finally:
-        assert client.session is not None
-        await client.session.close()
+        await close_client(client)
     calls = slack.calls("chat.postMessage")
     assert len(calls) == 3
     assert all(call.connection for call in calls)

@@ -22,6 +22,7 @@ __all__ = [
     "Delivery",
     "DeliverySettings",
     "Pacing",
+    "close_client",
     "resolve_channels",
     "retry_handlers",
     "web_client",
@@ -43,10 +44,16 @@ def web_client(token: str, base_url: str, *, timeout: float) -> AsyncWebClient:
     call, so every message paid a new connection (with TLS to Slack, its handshake too);
     docs/benchmarks.md has what it cost. ``timeout`` bounds each call in seconds (the
     session's, as slack_sdk's own ``timeout`` applies only to sessions it opens). Make it
-    inside the running loop; whoever makes it closes ``client.session`` at the end."""
+    inside the running loop; whoever makes it closes it (:func:`close_client`) at the end."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         retry_handlers=retry_handlers(),
         session=aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)),
     )
+
+
+async def close_client(client: AsyncWebClient) -> None:
+    """Close the HTTP session of a client :func:`web_client` made (and its connections)."""
+    if client.session is not None:
+        await client.session.close()
