@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -77,14 +78,21 @@ class Escalator:
     readers: Readers | None = None  # each person's language (asked at start: warm_readers)
     restart_delay: float = 1.0  # seconds before a stopped worker is started again
     down: set[str] = field(default_factory=set)  # workers stopped, waiting to be restarted
-    calendar_followed: asyncio.Task[None] | None = None  # the start's pass, once started
-    calendar: str = "following"  # that pass, in /healthz: following, followed or failed
+    calendar_followed: asyncio.Task[bool] | None = None  # the start's pass, once started
+
+    @property
+    def calendar(self) -> str:
+        """The start's pass, as /healthz says it: following, followed or failed."""
+        task = self.calendar_followed
+        if task is None or not task.done():
+            return "following"
+        return "followed" if not task.cancelled() and task.result() else "failed"
 
     @property
     def verifier(self) -> SignatureVerifier:
         return SignatureVerifier(self.signing_secret)
 
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def web_app(self) -> web.Application:
         app = web.Application()
@@ -118,21 +126,20 @@ class Escalator:
             self._tasks.append(asyncio.create_task(self._supervise(name, run), name=name))
         self._tasks.append(asyncio.create_task(self._warm_readers(), name="warm-readers"))
 
-    async def _follow_calendar(self) -> None:
+    async def _follow_calendar(self) -> bool:
         """Once at start, open tickets follow the holiday calendar as it is now (SPEC §4).
         Requests and the workers do not wait for it: with 100,000 open tickets it takes about
         23 s here, and the timer engine fires by the rules as they are now in any case
-        (a timer armed by the old calendar only wakes it to ask them)."""
+        (a timer armed by the old calendar only wakes it to ask them). False if it failed."""
         started = time.perf_counter()
         try:
             count = await follow_calendar(self.ctx)
         except Exception:  # the timers stay as they were; the bot goes on
             log.exception("re-arming open tickets at start failed")
-            self.calendar = "failed"
-            return
-        self.calendar = "followed"
+            return False
         took = time.perf_counter() - started
         log.info("%d open tickets follow the calendar (%.1f s)", count, took)
+        return True
 
     async def _warm_readers(self) -> None:
         """Once at start: the languages of the people the config names, so that the first
