@@ -38,6 +38,7 @@ from bench.serving import (  # noqa: E402
     SECRET,
     TOKEN,
     free_port,
+    print_markdown,
     started_standin,
     wait_up,
 )
@@ -226,9 +227,7 @@ async def bench(requests: int, concurrency: int, only: str | None = None) -> Non
         "PG CPU ms/req",
         "steal %",
     )
-    widths = [max(len(r[i]) for r in [header, *results]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *results]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print_markdown(header, results)
     floor = float(results[-1][4])
     print("\nrate / floor: " + ", ".join(f"{r[0]} {float(r[4]) / floor:.2f}" for r in results[:-1]))
     print(f"concurrency {concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.intake import submission  # noqa: E402
 from bench.machine import Meter  # noqa: E402
-from bench.serving import SECRET, TOKEN, free_port, signed, wait_up  # noqa: E402
+from bench.serving import SECRET, TOKEN, free_port, print_markdown, signed, wait_up  # noqa: E402
 from bot.sandbox.standin import (  # noqa: E402
     RecordedCall,
     SlackStandIn,
@@ -191,9 +191,7 @@ async def bench(sizes: list[int], concurrency: int, root: Path) -> None:
         "server CPU ms/report",
         "steal %",
     )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *rows]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print_markdown(header, rows)
     print(
         "\nchannel posts out: the support channel's posts done when the last page went out; "
         "backlog left: what remained of the channel's own queue, at one post a second."

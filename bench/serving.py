@@ -227,8 +227,13 @@ def print_table(
                 run.steal,
             )
         )
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *lines]:
+    print_markdown(header, lines)
+
+
+def print_markdown(header: Sequence[str], lines: Sequence[Sequence[str]]) -> None:
+    """A table as Markdown, its columns padded to line up in a terminal too."""
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    for line in [header, ["-" * w for w in widths], *lines]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
 
 
@@ -293,7 +298,8 @@ def floor_server(port: int, mode: str = "bare") -> None:
 
     async def note(numbers: Sequence[int]) -> list[None]:
         async with db.write() as conn:
-            await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})  # the tickets, locked
+            await conn.execute(BY_NUMBERS, {"numbers": list(numbers)})  # the tickets (the
+            # write transaction holds SQLite's lock, as a step's does)
             at = rows[0][2][0]["at"]
             await conn.execute(touch, [{"n": n, "at": at} for n in numbers])
             await insert_copies(conn, numbers)
@@ -445,14 +451,13 @@ def main() -> None:
     which.add_argument("--command-rows-server", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    if args.floor_server:
-        floor_server(args.port)
-    elif args.stack_floor_server:
-        floor_server(args.port, "statement")
-    elif args.report_rows_server:
-        floor_server(args.port, "report_rows")
-    else:
-        floor_server(args.port, "command_rows")
+    modes = {
+        "floor_server": "bare",
+        "stack_floor_server": "statement",
+        "report_rows_server": "report_rows",
+        "command_rows_server": "command_rows",
+    }
+    floor_server(args.port, next(mode for flag, mode in modes.items() if getattr(args, flag)))
 
 
 if __name__ == "__main__":

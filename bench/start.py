@@ -34,14 +34,16 @@ from bench.serving import (  # noqa: E402
     ENGINEER,
     SERVE,
     free_port,
+    print_markdown,
     signed,
     standin_env,
     started_standin,
+    wait_up,
 )
 from bench.ticket_commands import command_body  # noqa: E402
 
 CONFIG = ROOT / "bench" / "ticket_commands.toml"
-LIMIT = 300.0  # seconds a start may take in all
+LIMIT = 300.0  # seconds a start may take to answer /healthz
 
 
 async def health(http: aiohttp.ClientSession, url: str) -> dict[str, object] | None:
@@ -81,14 +83,9 @@ async def one_start(env: dict[str, str]) -> dict[str, str]:
                     raise RuntimeError(f"show 1 answered {response.status}: {shown[:200]}")
             show_ms = (time.perf_counter() - sent) * 1000
             answered = time.perf_counter() - started
-            while True:
-                state = await health(http, f"{base}/healthz")
-                if state is not None and state.get("calendar") != "following":
-                    break
-                if time.perf_counter() - started > LIMIT:
-                    raise RuntimeError("the start's pass did not end")
-                await asyncio.sleep(0.1)
+            await wait_up(f"{base}/healthz")  # the pass is done
             done = time.perf_counter() - started
+            state = await health(http, f"{base}/healthz") or {}
             cpu = process_cpu(proc.pid)
     finally:
         proc.terminate()
@@ -115,9 +112,7 @@ async def bench(tickets: int) -> None:
         await slack.stop()
     header = ["start", "open tickets", *rows[0][1]]
     lines = [[name, f"{tickets:,}", *row.values()] for name, row in rows]
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-    for line in [header, ["-" * w for w in widths], *lines]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print_markdown(header, lines)
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
 
 
