@@ -41,6 +41,7 @@ catalogs: $(STAMP_RUN)
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/ticket_commands.py
+	$(BIN)/python bench/ratios.py
 	$(BIN)/python bench/web_api.py
 	$(BIN)/python bench/start.py
 	$(BIN)/python bench/sla.py

@@ -18,6 +18,7 @@ SMALL_RUNS = {
     "review.py": ["--tickets", "300", "--runs", "1"],
     "kb.py": ["--entries", "300", "--searches", "20"],
     "pages.py": ["--reports", "5"],
+    "ratios.py": ["--rounds", "1", "--requests", "60"],
     "start.py": ["--tickets", "500"],
     "web_api.py": ["--calls", "20", "--rounds", "1"],
 }
