@@ -39,6 +39,8 @@ def unavailable(url: str, error: BaseException) -> DatabaseUnavailable | None:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     elif isinstance(error, OSError | TimeoutError):
         reason = str(error) or type(error).__name__
+    elif _sqlstate(error) is not None:  # the server's refusal, as the driver raised it
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
     else:
         return None
     password = make_url(url).password
@@ -61,7 +63,8 @@ def transient(error: BaseException) -> bool:
     if isinstance(error, DatabaseUnavailable | OSError | TimeoutError):
         return True
     if not isinstance(error, DBAPIError):
-        return False
+        sqlstate = _sqlstate(error)
+        return sqlstate is not None and sqlstate.startswith(_TRANSIENT_SQLSTATES)
     if error.connection_invalidated:
         return True
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
@@ -70,3 +73,13 @@ def transient(error: BaseException) -> bool:
     # SQLite (no SQLSTATE): "database is locked" and other lock and I/O waits are
     # OperationalErrors; the driver's InterfaceError is a connection gone.
     return isinstance(error, OperationalError | InterfaceError)
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database server's error that reached us as the driver raised it.
+    SQLAlchemy 2.1 wraps what opening a connection raises in a DBAPIError; 2.0's asyncpg
+    adapter lets it through as asyncpg's own error (``InvalidPasswordError``,
+    ``ObjectNotInPrerequisiteStateError`` for a database not accepting connections...),
+    which carries the server's SQLSTATE all the same."""
+    sqlstate = getattr(error, "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
