@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test check bench reliability clean catalogs
+.PHONY: demo test test-floors check bench reliability clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ test: $(STAMP_TEST)
 
 check: test
 
+# The suite on the lowest SQLAlchemy, aiosqlite, slack-bolt and slack-sdk pyproject.toml
+# allows (.ci/floors.py), in a venv of its own; CI runs it after `make test`.
+FLOORS_VENV := .venv-floors
+test-floors:
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(PYTHON) .ci/floors.py > $(FLOORS_VENV)/floors.txt
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -e '.[test]' -c $(FLOORS_VENV)/floors.txt
+	$(FLOORS_VENV)/bin/python -m pip list 2>/dev/null | grep -iE '^(slack.bolt|slack.sdk|sqlalchemy|aiosqlite) '
+	@echo "==> the dependency floors, SQLite half"
+	env -u ESCALATOR_TEST_DATABASE $(FLOORS_VENV)/bin/pytest
+	bash .ci/test-postgres.sh $(FLOORS_VENV)/bin/pytest
+
 # After changing what the bot says: add new texts to the .po files (then translate them);
 # compiled .mo files are optional (the bot compiles a .po in memory when its .mo is missing).
 catalogs: $(STAMP_RUN)
@@ -55,4 +67,4 @@ reliability: $(STAMP_TEST)
 	ESCALATOR_LONG=1 bash .ci/test-postgres.sh $(BIN)/pytest -q -s -rxX tests/reliability
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FLOORS_VENV) .mypy_cache .ruff_cache .pytest_cache
