@@ -35,6 +35,7 @@ from bench.serving import (  # noqa: E402
     SERVE,
     STACK_FLOOR,
     STACK_FLOOR_ROW,
+    Drive,
     Run,
     measure,
     print_table,
@@ -184,12 +185,18 @@ def stored_tickets(path: str) -> int:
         db.close()
 
 
-async def bench(requests: int, concurrency: int) -> None:
-    slack = await started_standin(REPORTER)
+def driver(concurrency: int) -> Drive:
+    """Report forms against one server, the warm-up's numbered apart from the run's."""
 
     async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
         return await load([url], count, concurrency, offset=10_000_000 if warm_up else 0)
 
+    return drive
+
+
+async def bench(requests: int, concurrency: int) -> None:
+    slack = await started_standin(REPORTER)
+    drive = driver(concurrency)
     rows: list[tuple[str, Run]] = []
     floors: list[Run] = []
     stored: list[str] = []

@@ -1,7 +1,7 @@
 """Escalator's CPU per request as a multiple of the bare Bolt floor's, from alternating runs.
 
 One run's ratio says little on a shared VM: on 2026-11-30 the bare floor alone measured
-0.19 to 0.40 ms a request within the hour, and the same server 0.90 to 1.46 ms, so a
+0.17 to 0.49 ms a request within the hour, and the same server 0.90 to 1.51 ms, so a
 single pair can read anywhere from 3x to 6x. This script runs the floor and the rows it is
 compared with in turn, ``--rounds`` times, each on a fresh copy of the same seeded file,
 and prints for each row the median of its per-round ratios to the floor run of the same
@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,19 +48,8 @@ CONFIG = str(ROOT / "bench" / "ticket_commands.toml")
 TICKETS = 100
 
 
-def _intake(concurrency: int) -> Drive:
-    async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
-        return await intake.load([url], count, concurrency, offset=10_000_000 if warm_up else 0)
-
-    return drive
-
-
 def _commands(concurrency: int, mix: str) -> Drive:
-    async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
-        seed = 1 if warm_up else 2
-        return await ticket_commands.load(url, count, concurrency, TICKETS, seed, mix)
-
-    return drive
+    return ticket_commands.driver(concurrency, mix, TICKETS)
 
 
 # (row, server, seeded file, its load) in the order of a round; each group's first row is
@@ -67,15 +57,15 @@ def _commands(concurrency: int, mix: str) -> Drive:
 Plan = list[tuple[str, list[str], str, Callable[[int], Drive]]]
 GROUPS: list[Plan] = [
     [
-        ("bare floor (report form)", FLOOR, "reports", _intake),
-        ("intake", SERVE, "reports", _intake),
-        ("report's rows floor", REPORT_ROWS, "reports", _intake),
+        ("bare floor (report form)", FLOOR, "reports", intake.driver),
+        ("intake", SERVE, "reports", intake.driver),
+        ("report's rows floor", REPORT_ROWS, "reports", intake.driver),
     ],
     [
-        ("bare floor (/ticket)", FLOOR, "commands", lambda c: _commands(c, "note")),
-        ("show + note", SERVE, "commands", lambda c: _commands(c, "note")),
-        ("show + ack", SERVE, "commands", lambda c: _commands(c, "ack")),
-        ("command's rows floor", COMMAND_ROWS, "commands", lambda c: _commands(c, "note")),
+        ("bare floor (/ticket)", FLOOR, "commands", partial(_commands, mix="note")),
+        ("show + note", SERVE, "commands", partial(_commands, mix="note")),
+        ("show + ack", SERVE, "commands", partial(_commands, mix="ack")),
+        ("command's rows floor", COMMAND_ROWS, "commands", partial(_commands, mix="note")),
     ],
 ]
 

@@ -100,21 +100,24 @@ async def load(
         return latencies, time.perf_counter() - started, failures
 
 
+def driver(concurrency: int, mix: str, tickets: int) -> Drive:
+    """`/ticket` commands of the mix on tickets 1 to ``tickets``; the warm-up draws its own."""
+
+    async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
+        return await load(url, count, concurrency, tickets, seed_=1 if warm_up else 2, mix=mix)
+
+    return drive
+
+
 async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
     slack = await started_standin(ENGINEER)
     rows: list[tuple[str, Run]] = []
     floors: list[Run] = []
     config = ROOT / "bench" / "ticket_commands.toml"
 
-    def driver(mix: str, tickets: int) -> Drive:
-        async def drive(url: str, count: int, warm_up: bool) -> tuple[list[float], float, int]:
-            return await load(url, count, concurrency, tickets, seed_=1 if warm_up else 2, mix=mix)
-
-        return drive
-
     with tempfile.TemporaryDirectory() as tmp:
         env = standin_env(slack, f"{tmp}/floor.db")
-        floors.append(await measure(FLOOR, env, driver("note", 100), requests))
+        floors.append(await measure(FLOOR, env, driver(concurrency, "note", 100), requests))
         for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
             path = f"{tmp}/commands-{mix}-{count}.db"
             await asyncio.to_thread(seed, path, count, str(config))
@@ -122,20 +125,22 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
             rows.append(
                 (
                     f"show + {mix}, {count:,} tickets",
-                    await measure(SERVE, env, driver(mix, count), requests),
+                    await measure(SERVE, env, driver(concurrency, mix, count), requests),
                 )
             )
         env = standin_env(slack, f"{tmp}/commands-{mixes[-1]}-100000.db")
-        stack = await measure(STACK_FLOOR, env, driver("note", 100_000), requests)
+        stack = await measure(STACK_FLOOR, env, driver(concurrency, "note", 100_000), requests)
         floor_rows = [(STACK_FLOOR_ROW, stack)]
         if "note" in mixes:  # on 100 tickets seeded as for the note mix's row
             path = f"{tmp}/commands-floor-100.db"
             await asyncio.to_thread(seed, path, 100, str(config))
             env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
-            command_rows = await measure(COMMAND_ROWS, env, driver("note", 100), requests)
+            command_rows = await measure(
+                COMMAND_ROWS, env, driver(concurrency, "note", 100), requests
+            )
             floor_rows.append((COMMAND_ROWS_ROW, command_rows))
         env = standin_env(slack, f"{tmp}/floor.db")
-        floors.append(await measure(FLOOR, env, driver("note", 100), requests))
+        floors.append(await measure(FLOOR, env, driver(concurrency, "note", 100), requests))
     await slack.stop()
     print_table("mix", [*rows, *floor_rows], floors, per="cmd")
     print()
