@@ -2,8 +2,9 @@
 constraints file (one `name==version` a line).
 
 `make test-floors` installs these into a venv of their own and runs the suite there, so the
-ranges stay ones the code really works with (a change once used what only SQLAlchemy 2.1
-does, unseen while every run installed the newest).
+ranges stay ones the code really works with: the code once relied on what only SQLAlchemy
+2.1 does (wrapping asyncpg's errors of opening a connection), unseen while every run
+installed the newest.
 """
 
 from __future__ import annotations
