@@ -62,13 +62,10 @@ def transient(error: BaseException) -> bool:
     again. A fault of the statement itself (a constraint, bad SQL) is not."""
     if isinstance(error, DatabaseUnavailable | OSError | TimeoutError):
         return True
-    if not isinstance(error, DBAPIError):
-        sqlstate = _sqlstate(error)
-        return sqlstate is not None and sqlstate.startswith(_TRANSIENT_SQLSTATES)
-    if error.connection_invalidated:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    if isinstance(sqlstate, str):
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
         return sqlstate.startswith(_TRANSIENT_SQLSTATES)
     # SQLite (no SQLSTATE): "database is locked" and other lock and I/O waits are
     # OperationalErrors; the driver's InterfaceError is a connection gone.
@@ -76,10 +73,11 @@ def transient(error: BaseException) -> bool:
 
 
 def _sqlstate(error: BaseException) -> str | None:
-    """The SQLSTATE of a database server's error that reached us as the driver raised it.
-    SQLAlchemy 2.1 wraps what opening a connection raises in a DBAPIError; 2.0's asyncpg
-    adapter lets it through as asyncpg's own error (``InvalidPasswordError``,
-    ``ObjectNotInPrerequisiteStateError`` for a database not accepting connections...),
-    which carries the server's SQLSTATE all the same."""
-    sqlstate = getattr(error, "sqlstate", None)
+    """The SQLSTATE of a database server's error, wrapped by SQLAlchemy (a DBAPIError's
+    ``orig``) or as the driver raised it: SQLAlchemy 2.1 wraps what opening a connection
+    raises, 2.0's asyncpg adapter lets it through as asyncpg's own error
+    (``InvalidPasswordError``, ``ObjectNotInPrerequisiteStateError`` for a database not
+    accepting connections...). asyncpg calls it ``sqlstate``, psycopg2 ``pgcode``."""
+    driver = error.orig if isinstance(error, DBAPIError) else error
+    sqlstate = getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None)
     return sqlstate if isinstance(sqlstate, str) else None
