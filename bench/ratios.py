@@ -44,12 +44,14 @@ from bench.serving import (  # noqa: E402
     started_standin,
 )
 
-CONFIG = str(ROOT / "bench" / "ticket_commands.toml")
 TICKETS = 100
 
 
 def _commands(concurrency: int, mix: str) -> Drive:
     return ticket_commands.driver(concurrency, mix, TICKETS)
+
+
+_NOTES = partial(_commands, mix="note")
 
 
 # (row, server, seeded file, its load) in the order of a round; each group's first row is
@@ -62,10 +64,10 @@ GROUPS: list[Plan] = [
         ("report's rows floor", REPORT_ROWS, "reports", intake.driver),
     ],
     [
-        ("bare floor (/ticket)", FLOOR, "commands", partial(_commands, mix="note")),
-        ("show + note", SERVE, "commands", partial(_commands, mix="note")),
+        ("bare floor (/ticket)", FLOOR, "commands", _NOTES),
+        ("show + note", SERVE, "commands", _NOTES),
         ("show + ack", SERVE, "commands", partial(_commands, mix="ack")),
-        ("command's rows floor", COMMAND_ROWS, "commands", partial(_commands, mix="note")),
+        ("command's rows floor", COMMAND_ROWS, "commands", _NOTES),
     ],
 ]
 
@@ -77,7 +79,7 @@ async def bench(rounds: int, requests: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seeded = {"reports": f"{tmp}/reports.db", "commands": f"{tmp}/commands.db"}
         await asyncio.to_thread(intake.seed, seeded["reports"], TICKETS)
-        await asyncio.to_thread(intake.seed, seeded["commands"], TICKETS, CONFIG)
+        await asyncio.to_thread(intake.seed, seeded["commands"], TICKETS, ticket_commands.CONFIG)
         for n in range(rounds):
             for group in GROUPS:
                 floor: float | None = None
@@ -86,7 +88,7 @@ async def bench(rounds: int, requests: int, concurrency: int) -> None:
                     await asyncio.to_thread(shutil.copyfile, seeded[which], path)
                     env = standin_env(slack, path)
                     if which == "commands":
-                        env["ESCALATOR_CONFIG"] = CONFIG
+                        env["ESCALATOR_CONFIG"] = ticket_commands.CONFIG
                     run = await measure(server, env, driver(concurrency), requests)
                     if run.cpu_ms is None:
                         raise SystemExit("no CPU figures: this needs Linux's /proc")

@@ -40,9 +40,8 @@ from bench.serving import (  # noqa: E402
     started_standin,
     wait_up,
 )
-from bench.ticket_commands import command_body  # noqa: E402
+from bench.ticket_commands import CONFIG, command_body  # noqa: E402
 
-CONFIG = ROOT / "bench" / "ticket_commands.toml"
 LIMIT = 300.0  # seconds a start may take to answer /healthz
 
 
@@ -104,8 +103,8 @@ async def bench(tickets: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/start.db"
-            await asyncio.to_thread(seed, path, tickets, str(CONFIG))
-            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(CONFIG)}
+            await asyncio.to_thread(seed, path, tickets, CONFIG)
+            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": CONFIG}
             rows.append(("first (deadlines to store)", await one_start(env)))
             rows.append(("second (all as it should be)", await one_start(env)))
     finally:

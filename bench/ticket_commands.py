@@ -52,6 +52,9 @@ from bench.serving import (  # noqa: E402
 )
 from bot.sandbox.standin import app_requests  # noqa: E402
 
+# The config the command benches' servers run with: U0ENG1 an engineer, so `ack` is a real step.
+CONFIG = str(ROOT / "bench" / "ticket_commands.toml")
+
 
 def command_body(n: int, text: str) -> str:
     form = app_requests.slash_command_form(
@@ -113,15 +116,14 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
     slack = await started_standin(ENGINEER)
     rows: list[tuple[str, Run]] = []
     floors: list[Run] = []
-    config = ROOT / "bench" / "ticket_commands.toml"
 
     with tempfile.TemporaryDirectory() as tmp:
         env = standin_env(slack, f"{tmp}/floor.db")
         floors.append(await measure(FLOOR, env, driver(concurrency, "note", 100), requests))
         for mix, count in [(mix, count) for mix in mixes for count in (100, 100_000)]:
             path = f"{tmp}/commands-{mix}-{count}.db"
-            await asyncio.to_thread(seed, path, count, str(config))
-            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
+            await asyncio.to_thread(seed, path, count, CONFIG)
+            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": CONFIG}
             rows.append(
                 (
                     f"show + {mix}, {count:,} tickets",
@@ -133,8 +135,8 @@ async def bench(requests: int, concurrency: int, mixes: list[str]) -> None:
         floor_rows = [(STACK_FLOOR_ROW, stack)]
         if "note" in mixes:  # on 100 tickets seeded as for the note mix's row
             path = f"{tmp}/commands-floor-100.db"
-            await asyncio.to_thread(seed, path, 100, str(config))
-            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": str(config)}
+            await asyncio.to_thread(seed, path, 100, CONFIG)
+            env = {**standin_env(slack, path), "ESCALATOR_CONFIG": CONFIG}
             command_rows = await measure(
                 COMMAND_ROWS, env, driver(concurrency, "note", 100), requests
             )
