@@ -290,12 +290,16 @@ async def claim_posts(conn: AsyncConnection, *, now: datetime, lease_until: date
     return months
 
 
-async def finish_post(conn: AsyncConnection, month: str, *, outcome: str, now: datetime) -> None:
-    """Posted (``sent``) or passed over for a later month's (``superseded``)."""
+async def finish_post(
+    conn: AsyncConnection, month: str, *, outcome: str, now: datetime, error: str | None = None
+) -> None:
+    """Posted (``sent``) or passed over for a later month's (``superseded``); ``error``, what
+    went wrong after the post (its files not shared)."""
+    kept = {"last_error": error[:500]} if error else {}
     await conn.execute(
         update(POSTS)
         .where(POSTS.c.month == month)
-        .values(posted_at=now, outcome=outcome, lease_until=None)
+        .values(posted_at=now, outcome=outcome, lease_until=None, **kept)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.roles import may
@@ -22,7 +22,15 @@ from bot.slack.i18n import Translator
 from bot.slack.ticket_parser import help_text, parse, verb_of
 from bot.slack.views import home_view
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+def without_me(text: str, bot_user_id: str | None) -> str:
+    """A mention's text without the mentions of the bot itself (others stay, as Slack sent
+    them, for a step's @mention or a note's words)."""
+    if not bot_user_id:
+        return text.strip()
+    return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text).strip()
+
+
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
 
 
@@ -79,9 +87,9 @@ async def _in_ticket_thread(
 
 def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -> None:
     async def handle_mention(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, me: str | None
     ) -> None:
-        text = _MENTION.sub("", event.get("text", "")).strip()
+        text = without_me(event.get("text", ""), me)
         channel, user = event["channel"], event["user"]
         thread_ts = event.get("thread_ts")
         key = f"evt:{body.get('event_id')}"
@@ -116,9 +124,12 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
     # Events are answered at once (Slack retries an event it has no answer to in 3 s).
     @app.event("app_mention")
     async def mentioned(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        event: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
-        after_answer(handle_mention(event, body, client))
+        after_answer(handle_mention(event, body, client, context.bot_user_id))
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:

@@ -18,6 +18,7 @@ from bot.services import kb
 from bot.services.context import Context
 from bot.services.readers import Readers
 from bot.slack import kb as kb_blocks
+from bot.slack.blocks import typed
 from bot.slack.i18n import Translator
 from bot.slack.kb import KbAction, Shown
 
@@ -66,7 +67,7 @@ async def answer(
 ) -> dict[str, Any]:
     """The ephemeral answer to ``/kb …`` (and the form it opens, if any), in the language of
     the one who asked (``tr``)."""
-    text = str(body.get("text") or "").strip()
+    text = typed(str(body.get("text") or "")).strip()
     user_id = str(body["user_id"])
     verb, _, rest = text.partition(" ")
     verb, rest = verb.lower(), rest.strip()

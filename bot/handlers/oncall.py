@@ -14,6 +14,7 @@ from bot.services.context import Context
 from bot.services.oncall import override_primary, who_is_on_call
 from bot.services.readers import Readers
 from bot.sla.policy import parse_duration
+from bot.slack.blocks import quoted
 from bot.slack.oncall_text import oncall_answer, override_taken
 
 USAGE = Message("Write `/oncall` to see who is on call, or `/oncall override @user 4h`.")
@@ -37,7 +38,7 @@ def parse_override(text: str) -> tuple[str, timedelta]:
         raise UserError(
             "`%(word)s` is not a duration; write it like 90m, 4h or 1d: "
             "`/oncall override @user 4h`.",
-            word=words[2].replace("`", "'")[:30],
+            word=quoted(words[2]),
         ) from None
     return match.group(1) or match.group(2), length
 

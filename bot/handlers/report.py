@@ -27,7 +27,7 @@ from bot.services.readers import Readers
 from bot.services.steps import kept_text
 from bot.slack import kb as kb_blocks
 from bot.slack import report_form
-from bot.slack.blocks import View
+from bot.slack.blocks import View, typed
 from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
 
@@ -67,9 +67,9 @@ def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm
 
 
 def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
-    """The form opened on a message: the summary its first line (cut to fit), the details
-    all of it, so it can be sent as it opens."""
-    return _opening(*report_form.report_from_text(text), metadata)
+    """The form opened on a message (its text as Slack delivers it): the summary its first
+    line (cut to fit), the details all of it, as typed, so it can be sent as it opens."""
+    return _opening(*report_form.report_from_text(typed(text)), metadata)
 
 
 def register(
@@ -132,7 +132,8 @@ def register(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        form = _opening(body.get("text", "").strip(), "", {"channel": body.get("channel_id")})
+        summary = typed(body.get("text", "")).strip()
+        form = _opening(summary, "", {"channel": body.get("channel_id")})
         tr = await readers.of(client, body["user_id"])
         view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.review import Review, parse_month
@@ -20,11 +20,10 @@ from bot.services import kb, queries
 from bot.services.context import Context
 from bot.services.readers import Readers
 from bot.services.review import month_review, this_month
-from bot.services.review_files import MissingFontError
 from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.blocks import given_back
+from bot.slack.blocks import given_back, typed
 from bot.slack.i18n import N_, Translator
 from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text
@@ -141,8 +140,9 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         # the database is slow: answer when it is done
         tr = readers.known(user_id)
         await ack(text=tr("Working on it…"))
-        typed = f"/ticket {body.get('text', '')}".rstrip()
-        after_answer(_answer_later(respond, tr, typed, result))
+        after_answer(
+            _answer_later(respond, tr, f"/ticket {typed(body.get('text', ''))}".rstrip(), result)
+        )
 
 
 async def _answer_later(
@@ -172,8 +172,8 @@ async def _share_later(
     (``tr``; the figures reached them already)."""
     try:
         await share_files(ctx, client, review, channel)
-    except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
-        log.warning("review files not shared in %s: %s", channel, error)
+    except Exception as error:  # told to the manager, whatever it was
+        log.warning("review files not shared in %s: %s", channel, error, exc_info=True)
         problem = error.response.get("error") if isinstance(error, SlackApiError) else error
         await client.chat_postEphemeral(
             channel=channel,

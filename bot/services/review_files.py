@@ -126,6 +126,7 @@ def draw_chart(review: Review, tr: Translator) -> bytes:
         fontfamily=family,
         rotation=45 if many else 0,
         ha="right" if many else "center",
+        parse_math=False,  # names as written: "R$ 5 & Co" is no formula
     )
     for axes in (by_class, customers):
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -4,6 +4,7 @@ month's tickets (CSV) uploaded with slack_sdk's ``files_upload_v2``."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -29,18 +30,33 @@ def file_names(review: Review) -> tuple[str, str]:
     return f"review-{review.month}.png", f"tickets-{review.month}.csv"
 
 
+@dataclass(frozen=True)
+class ReviewFiles:
+    """The month's chart (PNG) and tickets (CSV), drawn before anything is sent."""
+
+    png: bytes
+    csv: bytes
+
+
+async def review_files(ctx: Context, review: Review) -> ReviewFiles:
+    return ReviewFiles(await chart_png(review, ctx.tr), await tickets_csv(ctx, review))
+
+
 async def share_files(
-    ctx: Context, client: AsyncWebClient, review: Review, channel: str
+    ctx: Context,
+    client: AsyncWebClient,
+    review: Review,
+    channel: str,
+    files: ReviewFiles | None = None,
 ) -> list[str]:
     """Upload the chart and the CSV into ``channel`` as one message; the files' ids."""
-    png = await chart_png(review, ctx.tr)
-    data = await tickets_csv(ctx, review)
+    files = files or await review_files(ctx, review)
     png_name, csv_name = file_names(review)
     response = await client.files_upload_v2(
         file_uploads=[
-            {"content": png, "filename": png_name, "title": chart_title(ctx.tr, review)},
+            {"content": files.png, "filename": png_name, "title": chart_title(ctx.tr, review)},
             {
-                "content": data,
+                "content": files.csv,
                 "filename": csv_name,
                 "title": ctx.tr("Tickets %(month)s (CSV)", month=str(review.month)),
             },
@@ -53,12 +69,22 @@ async def share_files(
     return ids
 
 
-async def post_review(ctx: Context, client: AsyncWebClient, review: Review, channel: str) -> None:
-    """The review as a message in ``channel``, then its chart and CSV."""
+async def post_review(
+    ctx: Context, client: AsyncWebClient, review: Review, channel: str
+) -> str | None:
+    """The review as a message in ``channel``, then its chart and CSV. The files are drawn
+    first, so a chart that cannot be drawn posts nothing; once the message is posted, a
+    failed upload is returned (and logged), not raised: the review is not posted twice."""
+    files = await review_files(ctx, review)
     await client.chat_postMessage(
         channel=channel, text=review_text(ctx.tr, review), blocks=review_blocks(ctx.tr, review)
     )
-    await share_files(ctx, client, review, channel)
+    try:
+        await share_files(ctx, client, review, channel, files)
+    except Exception as error:  # the message is out: say so, do not post it again
+        log.warning("review %s posted in %s without its files: %s", review.month, channel, error)
+        return f"files not shared: {error}"
+    return None
 
 
 def _post_due(ctx: Context, month: Month) -> datetime:
@@ -103,18 +129,28 @@ async def post_due_reviews(
     channel = ctx.config.report.channel
     try:
         review = await month_review(ctx, latest)
-        await post_review(ctx, client, review, channel)
-    except (SlackApiError, SlackClientError, MissingFontError, OSError) as error:
+        unshared = await post_review(ctx, client, review, channel)
+    except Exception as error:  # nothing was posted: try again later, less and less often
         async with ctx.db.read() as conn:
             attempts = await plan_store.post_attempts(conn, str(latest))
         retry = now + min(RETRY_FIRST * 2 ** min(attempts, 6), RETRY_MAX)
-        log.warning("review %s not posted in %s: %s", latest, channel, error)
+        known = isinstance(error, SlackApiError | SlackClientError | MissingFontError | OSError)
+        log.log(
+            logging.WARNING if known else logging.ERROR,
+            "review %s not posted in %s: %s",
+            latest,
+            channel,
+            error,
+            exc_info=not known,
+        )
         async with ctx.db.write(background=True) as conn:
             await plan_store.arm_post(conn, str(latest), retry)
             await plan_store.post_failed(conn, str(latest), error=str(error), retry_at=retry)
         return 0
     async with ctx.db.write(background=True) as conn:
         await plan_store.arm_post(conn, str(latest), now)  # when it was not armed (downtime)
-        await plan_store.finish_post(conn, str(latest), outcome=SENT, now=ctx.clock.now())
+        await plan_store.finish_post(
+            conn, str(latest), outcome=SENT, now=ctx.clock.now(), error=unshared
+        )
     await arm_next_review(ctx)
     return 1

@@ -37,6 +37,39 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack's own tokens in the text it delivers: <@U…|name>, <#C…|name>, <!here>, <url|text>.
+_TOKEN = regex.compile(r"<([^<>]*)>")
+_SPECIAL = frozenset({"here", "channel", "everyone"})
+
+
+def typed(text: str) -> str:
+    """What a person typed, from the text Slack delivers of it (a slash command's text, a
+    mention, a message a shortcut was used on): there ``&``, ``<`` and ``>`` come as
+    entities, and mentions, channels and links as ``<…>`` tokens. A mention comes back as
+    ``@name``, a channel as ``#name``, a link as the text it was made of, so it is stored
+    as typed and shown as text (:func:`escape` in mrkdwn, unchanged in plain text). Text
+    from a form's inputs comes as typed and needs none of this."""
+
+    def token(match: regex.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target[:2] in ("@U", "@W"):
+            return f"@{label or target[1:]}"
+        if target.startswith("#C"):
+            return f"#{label or target[1:]}"
+        if target.startswith("!"):
+            name = target[1:].partition("^")[0]
+            return f"@{name}" if name in _SPECIAL or not label else label
+        return label or target  # a link Slack made of what was typed
+
+    return _TOKEN.sub(token, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def quoted(word: str, limit: int = 30) -> str:
+    """A word of a command, as Slack delivers it, to quote back between backticks in a
+    mrkdwn answer: as typed, cut to ``limit``, then escaped (no backtick to end the quote)."""
+    return escaped(typed(word).replace("`", "'"), limit)
+
+
 def cut(text: str, limit: int) -> str:
     """``text`` in at most ``limit`` characters: whole, or cut between two characters as a
     reader sees them (grapheme clusters: an emoji with its modifiers, a letter with its

@@ -5,10 +5,14 @@ reader's for `/ticket report`, the workspace's for the review posted each month)
 from __future__ import annotations
 
 from bot.domain.review import CLASSES, Group, Rated, Review, Spread
-from bot.slack.blocks import Block, escape, mrkdwn, plain
+from bot.slack.blocks import Block, escaped, mrkdwn, plain
 from bot.slack.i18n import Translator
 
 MAX_CUSTOMERS = 20  # lines in the message; the CSV and the chart hold them all
+# What the lines of customers may fill of a section's 3,000 characters, leaving room for
+# the line that says how many more the CSV has.
+SECTION_ROOM = 2900
+NAME_ROOM = 200  # of a customer's name in its line (the CSV has it whole)
 
 
 def span(tr: Translator, seconds: float | None) -> str:
@@ -61,7 +65,7 @@ def _customer_line(tr: Translator, name: str, group: Group) -> str:
         tr("plan %(done)s/%(due)s done", done=plan.done, due=plan.due)
         + (tr(", %(n)s overdue", n=plan.overdue) if plan.overdue else ""),
     ]
-    who = escape(name) if name else tr("No customer")
+    who = escaped(name, NAME_ROOM) if name else tr("No customer")
     return f"• *{who}*: " + " · ".join(parts)
 
 
@@ -155,12 +159,17 @@ def review_blocks(tr: Translator, review: Review) -> list[Block]:
     ]
     customers = list(review.by_customer.items())
     if customers:
-        lines = [_customer_line(tr, name, group) for name, group in customers[:MAX_CUSTOMERS]]
-        if len(customers) > MAX_CUSTOMERS:
-            more = len(customers) - MAX_CUSTOMERS
-            lines.append(
-                tr.plural("…and %(n)d more (see the CSV)", "…and %(n)d more (see the CSV)", more)
+        text = tr("*By customer*")
+        shown = 0
+        for name, group in customers[:MAX_CUSTOMERS]:
+            line = _customer_line(tr, name, group)
+            if len(text) + len(line) + 1 > SECTION_ROOM:  # long names: whole lines only
+                break
+            text += "\n" + line
+            shown += 1
+        if more := len(customers) - shown:
+            text += "\n" + tr.plural(
+                "…and %(n)d more (see the CSV)", "…and %(n)d more (see the CSV)", more
             )
-        text = tr("*By customer*") + "\n" + "\n".join(lines)
-        blocks.append({"type": "section", "text": mrkdwn(text[:2990])})
+        blocks.append({"type": "section", "text": mrkdwn(text)})
     return blocks

@@ -9,6 +9,7 @@ from datetime import date
 from bot.domain.workflow import Step
 from bot.errors import Message, UserError
 from bot.sla.policy import Severity
+from bot.slack.blocks import quoted, typed
 from bot.slack.i18n import N_, Translator
 
 # The right form of each subcommand, in the reader's language (the Chinese catalog writes
@@ -92,14 +93,15 @@ def _use(verb: str) -> Message:
 
 
 def parse(text: str) -> TicketCommand:
-    """Parse the text after `/ticket`. Raises UserError saying what is wrong and the form."""
+    """Parse the text after `/ticket`, as Slack delivers it (a step's text is kept as typed:
+    :func:`bot.slack.blocks.typed`). Raises UserError saying what is wrong and the form."""
     words = text.strip().split(maxsplit=2)
     if not words:
         return TicketCommand("help")
     verb = verb_of(words[0])
     if verb is None:
         raise UserError(
-            "I don't know `%(word)s`. Write `/ticket help` for the list.", word=_short(words[0])
+            "I don't know `%(word)s`. Write `/ticket help` for the list.", word=quoted(words[0])
         )
     if verb == "help":
         return TicketCommand("help")
@@ -136,11 +138,11 @@ def _step(verb: str, rest: str) -> Step:
         letter, _, reason = rest.partition(" ")
         if letter.upper() not in ("A", "B", "C", "D"):
             raise UserError(
-                "The class is A, B, C or D, not `%(word)s`. %(use)s", word=_short(letter), use=use
+                "The class is A, B, C or D, not `%(word)s`. %(use)s", word=quoted(letter), use=use
             )
         if not reason.strip():
             raise UserError("Say why the class changes. %(use)s", use=use)
-        return Step("severity", severity=Severity(letter.upper()), text=reason.strip())
+        return Step("severity", severity=Severity(letter.upper()), text=typed(reason.strip()))
     if verb == "plan":
         fix: date | None = None
         found = _BY_DATE.search(rest)
@@ -154,17 +156,17 @@ def _step(verb: str, rest: str) -> Step:
             rest = rest[: found.start()].strip()
             if not rest:
                 raise UserError("Say the solution. %(use)s", use=use)
-        return Step("plan", text=rest, fix_date=fix)
+        return Step("plan", text=typed(rest), fix_date=fix)
     if verb not in NEEDS_TEXT and verb != "resolve" and rest:
         raise UserError("This command takes only the ticket number. %(use)s", use=use)
-    return Step(verb, text=rest)
+    return Step(verb, text=typed(rest))
 
 
 def _number(word: str, verb: str) -> int:
     match = _NUMBER.match(word)
     if not match:
         raise UserError(
-            "`%(word)s` is not a ticket number. %(use)s", word=_short(word), use=_use(verb)
+            "`%(word)s` is not a ticket number. %(use)s", word=quoted(word), use=_use(verb)
         )
     return int(match.group(1))
 
@@ -181,9 +183,3 @@ _WHAT = {
     "decline": Message("why it is declined"),
     "note": Message("the note"),
 }
-
-
-def _short(word: str) -> str:
-    """A word the user typed, safe to quote back in a message (no mentions, no links)."""
-    cleaned = word.replace("`", "'").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return cleaned if len(cleaned) <= 30 else cleaned[:29] + "…"

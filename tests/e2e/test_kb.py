@@ -156,8 +156,10 @@ async def test_a_ticket_left_out_by_its_checklist_is_not_found(running: Running)
     message = await posted_ticket(running, "客户专用接口报错", "只在这个客户的私有环境出现")
     await command(slack, "U0ENG1", "/ticket", "ack 1")
     await resolve_with_checklist(running, message, "改了客户私有配置", keep_out=True)
-    found = await command(slack, "U0ENG1", "/kb", "私有配置")
-    assert "Nothing in the knowledge base matches" in texts(found["blocks"])
+    found = await command(slack, "U0ENG1", "/kb", "私有配置 R&amp;D &lt;x&gt;")  # as Slack sends it
+    assert "Nothing in the knowledge base matches “私有配置 R&amp;D &lt;x&gt;”" in texts(
+        found["blocks"]
+    )  # escaped once: Slack shows what was typed
     dm = slack.dm_channel("U0REP")
     ask = await slack.wait_for(
         lambda: next((m for m in slack.messages(dm) if "Is it fixed?" in m.text), None)

@@ -231,8 +231,13 @@ async def test_a_fix_date_is_shown_as_that_day(running: Running) -> None:
 
 async def test_report_this_fills_the_form_and_is_replaced_by_the_ticket(running: Running) -> None:
     slack = running.slack
-    text = "The printer is on fire\nIt started at 9:00 & smells <bad>.\n" + "x" * 2500
-    await slack.app_mention(user="U0CUST", channel="C0CUST1", text=text)
+    text = "The printer is on fire\nIt started at 9:00 & smells <bad>, ask @eli.\n" + "x" * 2500
+    # as Slack delivers it: "&", "<", ">" as entities, mentions as tokens
+    sent = (
+        f"<@{slack.bot_user_id}> The printer is on fire\nIt started at 9:00 &amp; smells "
+        "&lt;bad&gt;, ask <@U0ENG2|eli>.\n" + "x" * 2500
+    )
+    await slack.app_mention(user="U0CUST", channel="C0CUST1", text=sent)
     offer = await slack.wait_for(lambda: slack.ephemerals("U0CUST") or None)
     await slack.block_action(
         user="U0CUST", action_id="report_this", channel="C0CUST1", message_ts=offer[0].ts

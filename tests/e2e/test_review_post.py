@@ -142,3 +142,19 @@ async def test_after_downtime_only_the_latest_review_and_task_are_sent(
         if "Call the customer" in m.text and "Old Mill" in m.text
     ]
     assert len(old_mill) == 1 and "due 2026-11-25" in old_mill[0]  # one message, the latest
+
+
+async def test_a_review_whose_files_fail_is_posted_once(running: Running, clock: FakeClock) -> None:
+    await a_september_ticket(running)
+    slack = running.slack
+    slack.refuse("files.getUploadURLExternal", "not_allowed_token_type", times=None)
+    await advance_to(running, clock, shanghai("2026-10-08T08:30"))
+    await slack.wait_for(lambda: reviews(running) or None, timeout=20)
+    async with running.bot.ctx.db.orm() as session:
+        post = await session.get(ReviewPostRow, "2026-09")
+    assert post is not None and post.outcome == "sent"
+    assert post.last_error is not None and "files not shared" in post.last_error
+    # past the claim's lease and any retry: the message is not posted again
+    await advance_to(running, clock, shanghai("2026-10-08T10:30"))
+    assert len(reviews(running)) == 1
+    assert not any(m.files for m in slack.messages("C0MANAGERS"))

@@ -101,10 +101,12 @@ async def test_the_a_ticket_story_by_commands(running: Running) -> None:
     )  # type: ignore[arg-type]
 
     assert "assigned to <@U0ENG2>" in await say(slack, "U0MGR1", "assign 1 <@U0ENG2|eli>")
-    assert "Cause recorded" in await say(slack, "U0ENG2", "cause 1 the disk is full <!here>")
+    # Slack delivers a typed "<!here> & @here" as "&lt;!here&gt; &amp; <!here>"
+    cause = "cause 1 the disk is full &lt;!here&gt; &amp; <!here>"
+    assert "Cause recorded" in await say(slack, "U0ENG2", cause)
     assert "Plan recorded" in await say(slack, "U0ENG2", "plan 1 replace the disk by 2026-12-01")
     row = await ticket(running)
-    assert row.cause == "the disk is full <!here>" and str(row.fix_date) == "2026-12-01"
+    assert row.cause == "the disk is full <!here> & @here" and str(row.fix_date) == "2026-12-01"
     assert "Note added" in await say(slack, "U0REP", "note 1 thank you")
     assert "class B" in await say(slack, "U0MGR1", "severity 1 B only one site is down")
     assert (await ticket(running)).severity == "B"
@@ -118,7 +120,7 @@ async def test_the_a_ticket_story_by_commands(running: Running) -> None:
         )
     )
     texts = "\n".join(m.text for m in thread)
-    assert "identified the cause of #1: the disk is full &lt;!here&gt;" in texts
+    assert "identified the cause of #1: the disk is full &lt;!here&gt; &amp; @here" in texts
     assert "<!here>" not in texts
     assert await events(running) == [
         "reported",

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from bot.config import parse_config
-from bot.domain.review import Month, parse_month, spread
+from bot.domain.review import Month, Review, parse_month, spread
 from bot.domain.service_plan import PlanTask
 from bot.domain.tickets import kept
 from bot.domain.workflow import Step
@@ -27,6 +27,7 @@ from bot.services.review_files import chart_png, tickets_csv
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
 from bot.slack.i18n import Language, translator
+from bot.slack.review_blocks import review_blocks
 from storage import plan as plan_store
 from storage.db import Database
 from storage.review import deadline_values
@@ -127,6 +128,36 @@ async def test_the_chart_is_a_png_with_every_glyph(ctx: Context, clock: FakeCloc
         image = Image.open(io.BytesIO(png))
         assert image.format == "PNG" and image.size == (1100, 750)
     assert pngs[0] != pngs[1]  # labelled in each language
+
+
+async def named(ctx: Context, clock: FakeClock, names: list[str]) -> Review:
+    """November's review with its first customer's figures under each of ``names``."""
+    await known_month(ctx, clock)
+    review = await month_review(ctx, NOVEMBER)
+    group = next(iter(review.by_customer.values()))
+    return replace(review, by_customer=dict.fromkeys(names, group))
+
+
+async def test_customer_names_are_drawn_as_written_not_as_formulas(
+    ctx: Context, clock: FakeClock
+) -> None:
+    names = ["US$ 100% Corp $", "$$Cash", "Cost$\\x$Center", "R$ 5 & R$ 10 Club"]
+    odd = await named(ctx, clock, names)
+    png = await chart_png(odd, translator(Language.EN))  # a formula parser raised on these
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+
+
+async def test_long_customer_names_fill_the_message_by_whole_lines(
+    ctx: Context, clock: FakeClock
+) -> None:
+    many = await named(ctx, clock, [f"{i} " + "R&D <Ops> " * 40 for i in range(20)])
+    section = review_blocks(translator(Language.EN), many)[-1]["text"]["text"]
+    assert len(section) <= 3000
+    lines = section.split("\n")
+    assert lines[-1].startswith("…and ") and lines[-1].endswith("more (see the CSV)")
+    for line in lines[1:-1]:  # each customer's line whole, its name cut and escaped
+        assert line.startswith("• *") and "*: " in line and line.count("*") == 2
+        assert "<" not in line and not line.split("*")[1].endswith(("&", "&a", "&am", "&amp"))
 
 
 async def test_plan_tasks_and_surveys_in_the_review(db: Database, clock: FakeClock) -> None:

@@ -23,6 +23,27 @@ def test_escape_defuses_mentions_and_links() -> None:
     )
 
 
+def test_typed_gives_back_what_was_typed_from_what_slack_delivers() -> None:
+    # Slack sends "&", "<", ">" as entities and mentions, channels, links as tokens
+    cases = {
+        "R&amp;D &lt;team&gt; &amp;lt;": "R&D <team> &lt;",
+        "ask <@U0ENG2|eli> and <@W0X> in <#C0SUP|support> or <#C0OPS>": (
+            "ask @eli and @W0X in #support or #C0OPS"
+        ),
+        "<!here> <!channel|channel> <!everyone> <!subteam^S1|@ops>": (
+            "@here @channel @everyone @ops"
+        ),
+        "<!date^1700000000^{date}|Nov 14> see <https://x.example/a?b=1&amp;c=2|x.example>": (
+            "Nov 14 see x.example"
+        ),
+        "<https://x.example/p> <mailto:a@b.example|a@b.example>": "https://x.example/p a@b.example",
+        "打印机坏了 &lt;急&gt;": "打印机坏了 <急>",
+    }
+    for sent, typed in cases.items():
+        assert blocks.typed(sent) == typed
+        assert "<" not in blocks.escape(blocks.typed(sent))
+
+
 def test_ticket_message_carries_no_live_mention_or_link_from_user_text() -> None:
     header, *rest = blocks.ticket_message(ticket(), {"respond": NOW}, NOW)
     # The header is plain text: Slack shows it as typed and reads no mention or link in it.

@@ -75,7 +75,30 @@ def test_every_mistake_says_what_is_wrong_and_the_right_form(text: str, says: st
 
 
 def test_echoed_words_cannot_mention_or_link() -> None:
+    # what Slack delivers of a typed "@channel", of a typed "<!channel>", of "R&D"
+    for sent, shown in (
+        ("<!channel>", "@channel"),
+        ("&lt;!channel&gt;", "&lt;!channel&gt;"),
+        ("R&amp;D", "R&amp;D"),
+    ):
+        with pytest.raises(UserError) as caught:
+            parse(f"{sent} 4")
+        assert "<!channel>" not in str(caught.value)
+        assert f"`{shown}`" in str(caught.value)
+
+
+def test_a_long_echoed_word_is_cut_before_it_is_escaped() -> None:
     with pytest.raises(UserError) as caught:
-        parse("<!channel> 4")
-    assert "<!channel>" not in str(caught.value)
-    assert "&lt;!channel&gt;" in str(caught.value)
+        parse("ack " + "a" * 24 + "&amp;bc")  # typed: 24 a's, then "&bc"
+    assert "`" + "a" * 24 + "&amp;…`" in str(caught.value)  # 24 + 5 + "…": 30, the limit
+    with pytest.raises(UserError) as caught:
+        parse("ack " + "a" * 27 + "&amp;b")
+    assert "`" + "a" * 27 + "…`" in str(caught.value)  # "&amp;" would not fit: not half of it
+
+
+def test_step_text_is_kept_as_typed() -> None:
+    command = parse("note 4 R&amp;D &lt;team&gt; ask <@U0ENG2|eli> in <#C0SUPPORT|support>")
+    assert command.step is not None
+    assert command.step.text == "R&D <team> ask @eli in #support"
+    assign = parse("assign 4 <@U0ENG2|eli>")
+    assert assign.step is not None and assign.step.user == "U0ENG2"
