@@ -28,11 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="HTTP mode: Slack posts to POST /slack/events")
     serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--port", type=_port, default=3000)
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     sandbox = sub.add_parser("sandbox", help="a local stand-in workspace in the browser")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=3000)
+    sandbox.add_argument("--port", type=_port, default=3000)
     sub.add_parser("migrate", help="bring the database schema up to date")
     check = sub.add_parser("check-config", help="validate the config and print the policy")
     check.add_argument("file", nargs="?")
@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings: Settings | None = None
@@ -71,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         tr = _reader(settings, getattr(args, "config", None))  # deadlines --config FILE
         print(f"escalator: {tr.say(exc.message)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a folder that is not there, a port in use: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"escalator: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

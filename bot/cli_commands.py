@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import gc
 import logging
+import os
 import signal
 import socket as socket_module
 import sqlite3
@@ -93,6 +95,8 @@ def backup(settings: Settings, path: str) -> None:
     target = Path(path)
     if target.exists():
         raise UserError("%(path)s exists already; give a new path", path=path)
+    if not target.parent.is_dir():  # sqlite3 would only say "unable to open database file"
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(target.parent))
     source = sqlite3.connect(source_path, timeout=30)
     dest = sqlite3.connect(target)
     try:

@@ -123,6 +123,11 @@ def load_config(path: str | None) -> Config:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("ESCALATOR_CONFIG", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:  # saved as GBK, say: TOML is UTF-8
+        raise ConfigError(
+            "ESCALATOR_CONFIG",
+            f"{path} is not UTF-8 (byte {exc.start + 1}); save it as UTF-8",
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -35,7 +35,8 @@ class Month:
 def parse_month(text: str) -> Month:
     """``YYYY-MM``; a bad month is the user's error, with the right form."""
     match = _MONTH.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    # from 2000 (no support before) to 9998 (the month after must exist too)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9998:
         raise UserError(
             "%(text)s is not a month; write it as YYYY-MM, e.g. 2026-10.", text=repr(text)
         )

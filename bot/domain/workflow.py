@@ -9,7 +9,7 @@ Follows the maintenance procedure of JZB10-2008 §4.1.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,11 @@ from bot.sla.policy import Severity
 
 class NotAllowed(UserError):
     """The step does not fit the ticket's current state."""
+
+
+class TooSoon(NotAllowed):
+    """The step fits the state but was just taken (a double click): refused now, still
+    offered by the messages, which outlive the moment."""
 
 
 class Prompt(StrEnum):
@@ -76,6 +81,8 @@ def fits(ticket: Ticket, step: Step, now: datetime) -> bool:
     shared by many (the ticket's card) offers."""
     try:
         apply(ticket, step, actor=Actor(""), now=now, system=True)
+    except TooSoon:
+        return True
     except NotAllowed:
         return False
     return True
@@ -240,8 +247,16 @@ def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     )
 
 
+# How long after an escalation the managers are not paged again for the same ticket: a
+# double click, or a second person pressing Escalate on the same page, pages them once.
+ESCALATED_RECENTLY = timedelta(minutes=10)
+
+
 def _escalate(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     _need(t, ACTIVE, Message("escalated"))
+    before = t.extra.get("escalated_at")
+    if before and now - datetime.fromisoformat(str(before)) < ESCALATED_RECENTLY:
+        raise TooSoon("%(ref)s was escalated a moment ago; the managers have it.", ref=t.ref)
     return replace(t, extra={**t.extra, "escalated_at": now.isoformat()})
 
 

@@ -21,6 +21,7 @@ from bot.slack import kb as kb_blocks
 from bot.slack.blocks import typed
 from bot.slack.i18n import Translator
 from bot.slack.kb import KbAction, Shown
+from bot.slack.ticket_parser import first_word
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ async def answer(
     the one who asked (``tr``)."""
     text = typed(str(body.get("text") or "")).strip()
     user_id = str(body["user_id"])
-    verb, _, rest = text.partition(" ")
+    verb, rest = first_word(text)
     verb, rest = verb.lower(), rest.strip()
     if verb == "help":
         return {"text": tr(kb_blocks.HELP)}

@@ -34,7 +34,7 @@ def parse_override(text: str) -> tuple[str, timedelta]:
         )
     try:
         length = parse_duration(words[2], key="duration").elapsed
-    except ConfigError:
+    except (ConfigError, ValueError):  # ValueError: a month has no fixed length
         raise UserError(
             "`%(word)s` is not a duration; write it like 90m, 4h or 1d: "
             "`/oncall override @user 4h`.",

@@ -129,7 +129,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
                     channel_id=body.get("channel_id"),
                 )
             except UserError as exc:
-                return {"text": tr.say(exc.message)}
+                return refused(tr.say(exc.message), body.get("text", ""))
             found.pop(AGAIN, None)  # Slack retries a command it got no answer to: answer it
             return found
 
@@ -143,6 +143,14 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         after_answer(
             _answer_later(respond, tr, f"/ticket {typed(body.get('text', ''))}".rstrip(), result)
         )
+
+
+def refused(why: str, text: str) -> dict[str, Any]:
+    """The answer to a refused or bad command: why, and when it carried words of its own (a
+    note, a cause, a plan…), the command as typed, to mend and send again."""
+    if len(text.split(maxsplit=2)) < 3:  # a verb and a ticket number: nothing to lose
+        return {"text": why}
+    return {"text": why, "blocks": given_back(why, [("", f"/ticket {typed(text)}".rstrip())])}
 
 
 async def _answer_later(

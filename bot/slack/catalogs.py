@@ -35,6 +35,7 @@ KEYWORDS = {
     "UserError": None,
     "Refused": None,
     "NotAllowed": None,
+    "TooSoon": None,
     "t": None,  # the sandbox page's script
     "tn": (1, 2),
 }

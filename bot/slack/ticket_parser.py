@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,6 +75,13 @@ class TicketCommand:
     argument: str = ""
 
 
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of ``text`` and the rest, at any space: a full-width one (　), as
+    Chinese keyboards type it, too."""
+    words = text.split(maxsplit=1)
+    return (words[0], words[1]) if len(words) == 2 else (text.strip(), "")
+
+
 def verb_of(word: str) -> str | None:
     """The subcommand a word names, in English or Chinese (``确认`` → ``ack``)."""
     return _VERBS.get(word.lower())
@@ -135,7 +143,8 @@ def _step(verb: str, rest: str) -> Step:
             raise UserError("Name the person with an @mention. %(use)s", use=use)
         return Step("assign", user=match.group(1))
     if verb == "severity":
-        letter, _, reason = rest.partition(" ")
+        letter, reason = first_word(rest)
+        letter = unicodedata.normalize("NFKC", letter)  # a full-width "Ｂ" is B
         if letter.upper() not in ("A", "B", "C", "D"):
             raise UserError(
                 "The class is A, B, C or D, not `%(word)s`. %(use)s", word=quoted(letter), use=use
@@ -163,7 +172,7 @@ def _step(verb: str, rest: str) -> Step:
 
 
 def _number(word: str, verb: str) -> int:
-    match = _NUMBER.match(word)
+    match = _NUMBER.match(unicodedata.normalize("NFKC", word))  # "＃１２" is #12
     if not match:
         raise UserError(
             "`%(word)s` is not a ticket number. %(use)s", word=quoted(word), use=_use(verb)

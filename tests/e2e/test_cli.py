@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -74,6 +75,11 @@ def test_check_config_prints_the_policy_and_names_a_bad_key(tmp_path: Path) -> N
     )
     result = run("check-config", str(cadence))
     assert result.returncode == 1 and "customers[0].plan.call" in result.stderr
+    gbk = tmp_path / "gbk.toml"  # a config saved by a Chinese editor's default encoding
+    gbk.write_bytes('[[customers]]\nname = "高速公路监控中心"\nchannel = "C0X1"\n'.encode("gbk"))
+    result = run("check-config", str(gbk))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "is not UTF-8" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_setting_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -178,3 +184,27 @@ def test_report_writes_the_chart_and_the_csv_without_slack(tmp_path: Path) -> No
     assert rows[1][7:9] == ["2026-11-23 10:00", "2026-11-23 10:10"]  # reported, acknowledged
     bad = run("report", "--month", "2026-13", "--out", str(out), env={"DATABASE_URL": url})
     assert bad.returncode == 1 and "YYYY-MM" in bad.stderr
+
+
+def test_a_path_or_port_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    assert run("migrate", env={"DATABASE_URL": db}).returncode == 0
+    for args in (
+        ("backup", str(tmp_path / "no" / "such" / "copy.db")),
+        ("report", "--month", "2026-11", "--out", "/proc/escalator-review"),
+        ("kb", "export", "/proc/escalator-kb"),
+    ):
+        result = run(*args, env={"DATABASE_URL": db})
+        assert result.returncode == 1, args
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("escalator: "), result.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"DATABASE_URL": db, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+        result = run("serve", "--host", "127.0.0.1", "--port", port, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "address already in use" in result.stderr.lower()
+    result = run("serve", "--port", "99999", env=env)
+    assert result.returncode == 2 and "is not a port" in result.stderr

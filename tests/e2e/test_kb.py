@@ -173,7 +173,9 @@ async def test_an_article_is_added_found_edited_and_retired(running: Running) ->
     assert "Only engineers and managers" in str(refused["text"])
     assert slack.modal("U0REP") is None
 
-    await command(slack, "U0ENG1", "/kb", "add 打印机脱机")
+    await command(
+        slack, "U0ENG1", "/kb", "add　打印机脱机"
+    )  # a full-width space, as typed in Chinese
     form = await slack.wait_for(lambda: slack.modal("U0ENG1"))
     assert form.callback_id == "kb_article"
     title = next(b for b in form.view["blocks"] if b["block_id"] == "title")

@@ -69,6 +69,7 @@ async def test_the_review_is_for_managers_only_and_a_bad_month_is_refused(
     slack = running.slack
     assert "Only a manager" in await say(slack, "U0ENG1", "report 2026-11")
     assert "YYYY-MM" in await say(slack, "U0MGR1", "report November")
+    assert "YYYY-MM" in await say(slack, "U0MGR1", "report 9999-12")  # was a 500
     assert slack.calls("files.getUploadURLExternal") == []
 
 

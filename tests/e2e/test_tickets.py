@@ -241,6 +241,17 @@ async def test_buttons_ack_take_escalate_and_refusals(running: Running) -> None:
     # A manager is offered what a manager may do: take, escalate, open; not acknowledge.
     offered = [e["text"]["text"] for b in page.blocks or [] for e in b.get("elements", [])]
     assert offered == ["Take", "Escalate", "Open ticket"]
+    # a second press (a double click) pages no one again
+    await slack.block_action(
+        user="U0ENG1", action_id="ticket_escalate", channel=message.channel, message_ts=message.ts
+    )
+    again = await slack.wait_for(
+        lambda: [r for r in slack.responses() if "a moment ago" in str(r.body.get("text"))] or None
+    )
+    assert "#1 was escalated a moment ago" in again[0].body["text"]
+    manager = slack.dm_channel("U0MGR1")
+    assert [m.text for m in slack.messages(manager)].count(page.text) == 1
+    assert (await events(running)).count("escalate") == 1
 
 
 async def test_wait_resume_close_reopen_and_list(running: Running, clock: FakeClock) -> None:
@@ -305,6 +316,15 @@ async def test_bad_commands_answer_one_line_and_change_nothing(running: Running)
         ("resume 1", "is not waiting"),
     ]:
         assert says in await say(slack, "U0ENG1", text), text
+    # a refused command with words of its own gives them back as typed, to send again
+    long = "检查了 R&amp;D 的网关 &lt;gw-1&gt;，重启后恢复。" * 20  # as Slack delivers it
+    sent = await slack.slash_command(
+        user="U0REP", command="/ticket", text=f"cause 1 {long}", channel="C0SUPPORT"
+    )
+    assert "Only an engineer" in sent.json["text"]
+    given = [b["text"] for b in sent.json["blocks"] if b["text"]["type"] == "plain_text"]
+    typed = "检查了 R&D 的网关 <gw-1>，重启后恢复。" * 20
+    assert [g["text"] for g in given] == [f"/ticket cause 1 {typed}"]
     after = await ticket(running)
     assert after.version == before.version and await events(running) == ["reported"]
 

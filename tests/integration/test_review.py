@@ -90,7 +90,9 @@ def test_spread_is_the_median_and_the_nearest_rank_p90() -> None:
     assert spread([1.0, 2.0, 30.0]).p90 == 30.0
 
 
-@pytest.mark.parametrize("text", ["2026-13", "26-10", "october", "2026-1", ""])
+@pytest.mark.parametrize(
+    "text", ["2026-13", "26-10", "october", "2026-1", "", "1999-12", "9999-12"]
+)
 def test_a_bad_month_is_refused(text: str) -> None:
     with pytest.raises(UserError, match="YYYY-MM"):
         parse_month(text)

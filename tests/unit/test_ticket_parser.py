@@ -102,3 +102,11 @@ def test_step_text_is_kept_as_typed() -> None:
     assert command.step.text == "R&D <team> ask @eli in #support"
     assign = parse("assign 4 <@U0ENG2|eli>")
     assert assign.step is not None and assign.step.user == "U0ENG2"
+
+
+def test_full_width_forms_are_read_as_chinese_keyboards_type_them() -> None:
+    severity = parse("定级　１　Ｂ　因为影响生产")  # full-width spaces, digit and letter
+    assert severity.number == 1 and severity.step is not None
+    assert severity.step.severity is Severity.B and severity.step.text == "因为影响生产"
+    assert parse("ack ＃12").number == 12
+    assert parse("severity 3 b\tonly one site").step.severity is Severity.B  # type: ignore[union-attr]

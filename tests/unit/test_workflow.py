@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bot.domain.record import replay, snapshot
 from bot.domain.roles import Actor, Refused
 from bot.domain.tickets import Ticket, TicketState
-from bot.domain.workflow import NotAllowed, Step, apply
+from bot.domain.workflow import NotAllowed, Step, apply, fits
 from bot.sla.policy import Severity
 from tests.factories import make_ticket
 
@@ -141,3 +141,12 @@ def test_replaying_the_record_gives_the_current_state(
         ticket = change.ticket
         record.append(change.after)
     assert replay(ticket.number, record) == ticket
+
+
+def test_an_escalation_pages_once_for_a_while_then_may_page_again() -> None:
+    first = apply(new_ticket(), Step("escalate"), actor=ENGINEER, now=NOW).ticket
+    with pytest.raises(NotAllowed, match="a moment ago"):  # a double click, a second presser
+        apply(first, Step("escalate"), actor=ENGINEER, now=NOW + timedelta(minutes=9))
+    assert fits(first, Step("escalate"), NOW)  # the messages keep their Escalate button
+    later = apply(first, Step("escalate"), actor=ENGINEER, now=NOW + timedelta(minutes=10))
+    assert later.ticket.extra["escalated_at"] == (NOW + timedelta(minutes=10)).isoformat()
