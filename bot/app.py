@@ -60,6 +60,7 @@ from storage.notify import Notifier
 
 log = logging.getLogger(__name__)
 STOP_WAIT = 10.0  # seconds a stop waits for the workers, then for the database
+FAILING_PASSES = 3  # failed passes in a row after which /healthz names the worker
 
 
 @dataclass
@@ -236,7 +237,18 @@ class Escalator:
         if self.plan_worker is not None and not self.plan_worker.healthy:
             body = {"status": "unavailable", "database": "ok", "service_plan": "failing"}
             return web.json_response(body, status=503)
-        return web.json_response({"status": "ok", "database": "ok", "calendar": self.calendar})
+        ok: dict[str, object] = {"status": "ok", "database": "ok", "calendar": self.calendar}
+        if failing := self.failing():
+            ok["failing"] = failing  # still 200: requests are served (SPEC §2)
+        return web.json_response(ok)
+
+    def failing(self) -> list[str]:
+        """The workers whose last FAILING_PASSES passes or more all failed (each failure is
+        logged with its traceback and counted in escalator_worker_errors_total)."""
+        counts = {"delivery": self.delivery.failures}
+        if self.engine is not None:
+            counts["timer-engine"] = self.engine.failures
+        return sorted(name for name, failures in counts.items() if failures >= FAILING_PASSES)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         extra = await outbox_metrics(self.ctx)

@@ -81,6 +81,7 @@ class TimerEngine:
         self.recheck = recheck
         self.on_fired = on_fired
         self.stats = EngineStats()
+        self.failures = 0  # passes failed in a row (/healthz says so from FAILING_PASSES)
         self._wake = asyncio.Event()
         self._until: datetime | None = None  # what the engine sleeps for, while it sleeps
 
@@ -93,28 +94,28 @@ class TimerEngine:
     async def run(self) -> None:
         """Fire until cancelled. Any error of a pass (the database gone, a bug) is logged,
         backed off (in real time, growing to ``max_backoff``) and the loop carries on."""
-        failures = 0
+        self.failures = 0
         while True:
             self._wake.clear()
             passed_at = self.ctx.clock.now()
             try:
                 handled = await self.fire_due()
                 if handled:
-                    failures = 0
+                    self.failures = 0
                     continue
                 async with self.ctx.db.read() as conn:
                     due = await timer_store.next_due_at(conn)
             except Exception:
-                failures += 1
-                wait = min(self.max_backoff, 0.25 * 2 ** min(failures, 7))
+                self.failures += 1
+                wait = min(self.max_backoff, 0.25 * 2 ** min(self.failures, 7))
                 log.exception(
-                    "timer engine pass failed (%d in a row); again in %.1f s", failures, wait
+                    "timer engine pass failed (%d in a row); again in %.1f s", self.failures, wait
                 )
                 if self.on_error is not None:
                     self.on_error()
                 await self._pause(wait)
                 continue
-            failures = 0
+            self.failures = 0
             now = self.ctx.clock.now()
             if due is not None and passed_at < due <= now:
                 continue  # fell due during the pass: fire it now

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -200,3 +202,36 @@ async def test_health_and_metrics(running: Running) -> None:
     finally:
         await db.engine.dispose()
         db.engine = healthy_engine
+
+
+async def test_health_names_a_worker_whose_passes_keep_failing(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiohttp
+
+    engine = running.bot.engine
+    assert engine is not None
+
+    async def broken() -> int:
+        raise RuntimeError("a fault in a pass")
+
+    async def health() -> tuple[int, dict[str, object]]:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
+            return got.status, await got.json()
+
+    assert "failing" not in (await health())[1]
+    monkeypatch.setattr(engine, "fire_due", broken)
+    engine.wake()
+    for _ in range(500):
+        if engine.failures >= 3:
+            break
+        await asyncio.sleep(0.02)
+    status, body = await health()
+    assert status == 200 and body["failing"] == ["timer-engine"]  # requests are still served
+    monkeypatch.undo()
+    engine.wake()
+    for _ in range(500):
+        if engine.failures == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert "failing" not in (await health())[1]

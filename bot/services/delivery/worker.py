@@ -112,7 +112,7 @@ class Delivery:
         self._in_flight: dict[str, asyncio.Task[None]] = {}  # conversation -> its send
         self._told: set[tuple[str, str]] = set()  # (conversation, error) told to managers
         self._taken_over = False
-        self._failures = 0
+        self.failures = 0  # passes failed in a row (/healthz says so)
         # _left: what the last claim skipped, if it took all it could; _look: claim next turn
         self._left: frozenset[str] | None = None
         self._look = True
@@ -142,14 +142,14 @@ class Delivery:
                     if self._must_claim():
                         claimed = await self._claim()
                         if claimed:
-                            self._failures = 0
+                            self.failures = 0
                             continue
                     until = self._until = await self._next_wake()
                 except Exception:
                     self._look = True
                     await self._back_off()
                     continue
-                self._failures = 0
+                self.failures = 0
                 await sleep_until_woken(self.ctx.clock, self._wake, until)
         finally:
             # The sends in flight end before the worker does: a stop closes the database
@@ -161,10 +161,10 @@ class Delivery:
                 await asyncio.wait(flying, timeout=STOP_SENDS_WAIT)
 
     async def _back_off(self) -> None:
-        self._failures += 1
+        self.failures += 1
         self.metrics.worker_errors.labels(worker="delivery").inc()
-        wait = min(30.0, 0.25 * 2 ** min(self._failures, 7))
-        log.exception("delivery pass failed (%d in a row); again in %.1f s", self._failures, wait)
+        wait = min(30.0, 0.25 * 2 ** min(self.failures, 7))
+        log.exception("delivery pass failed (%d in a row); again in %.1f s", self.failures, wait)
         await self._pause(wait)
 
     def _must_claim(self) -> bool:
