@@ -69,9 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(os.environ)
         return _run(args, settings)
-    except ConfigError as exc:
+    except ConfigError as exc:  # a setting (SPEC §2: check-config answers any error with 1)
         print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
-        return 2
+        return 1 if args.command == "check-config" else 2
     except DatabaseUnavailable as exc:  # a settings error found when first connecting
         print(f"escalator: DATABASE_URL: {exc}", file=sys.stderr)
         return 2

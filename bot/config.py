@@ -17,13 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain.service_plan import DEFAULT_PLAN, ServicePlan, parse_plan
 from bot.errors import ConfigError
 from bot.sla.calendar import WorkCalendar
-from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy
+from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy, parse_duration
 from bot.slack.i18n import DEFAULT_LANGUAGE, Language
 
 _SLACK_ID = re.compile(r"^[UWCGDB][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^(#[a-z0-9._-]{1,80}|[CGD][A-Z0-9]{2,})$")
-_SHIFT = re.compile(r"^(\d+)([mhdw])$")
-_SHIFT_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -200,12 +198,13 @@ def parse_config(data: Mapping[str, Any]) -> Config:
 def _oncall(table: Mapping[str, Any], tz: ZoneInfo) -> OnCallConfig:
     _no_unknown(table, {"primary", "secondary", "shift", "handoff"}, "oncall")
     shift_text = _str(table, "shift", "1w", "oncall.shift")
-    match = _SHIFT.match(shift_text)
-    if not match or int(match.group(1)) == 0:
+    length = parse_duration(shift_text, key="oncall.shift")  # SPEC §3's durations
+    if length.months:
         raise ConfigError(
-            "oncall.shift", f"expected a length such as 12h, 1d or 1w, not {shift_text!r}"
+            "oncall.shift",
+            f"{shift_text!r}: a shift has a fixed length; write it in w, d, h, m or s",
         )
-    shift = timedelta(seconds=int(match.group(1)) * _SHIFT_UNITS[match.group(2)])
+    shift = length.elapsed
     handoff: datetime | None = None
     if "handoff" in table:
         raw = table["handoff"]

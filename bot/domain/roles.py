@@ -89,6 +89,16 @@ WHO_MAY_DUTY: Mapping[Duty, frozenset[Role]] = {
 }
 
 
+def check_holder(person: Actor) -> None:
+    """Tickets are assigned, and on-call shifts given, to engineers and managers only: a
+    customer made on-call primary would be paged for every A and B report."""
+    if not {Role.ENGINEER, Role.MANAGER} & person.roles:
+        raise Refused(
+            "%(user)s is neither an engineer nor a manager; tickets and on-call shifts go to them.",
+            user=f"<@{person.user_id}>",
+        )
+
+
 def may_do(duty: Duty, actor: Actor) -> bool:
     return bool(WHO_MAY_DUTY[duty] & actor.roles)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
-from bot.domain.roles import Duty, check_duty
+from bot.domain.roles import Duty, check_duty, check_holder
 from bot.domain.rotation import OnCall, OnCallRotation, Override
 from bot.errors import UserError
 from bot.services.context import Context
@@ -49,6 +49,7 @@ async def override_primary(
     """``user`` is the primary from now for ``length``. Engineers and managers only."""
     config = ctx.config
     check_duty(Duty.OVERRIDE_ONCALL, ctx.actor(actor))
+    check_holder(ctx.actor(user))
     if length <= timedelta(0) or length > MAX_OVERRIDE:
         raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`.")
     now = ctx.clock.now()

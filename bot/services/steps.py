@@ -10,7 +10,7 @@ from functools import partial
 
 from bot.config import Config
 from bot.domain.notices import NoticeKind
-from bot.domain.roles import check_role
+from bot.domain.roles import check_holder, check_role
 from bot.domain.tickets import Ticket, ref_of
 from bot.domain.workflow import Change, Prompt, Step, apply, settled
 from bot.errors import Message, UserError
@@ -147,6 +147,8 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                 results.append(StepOutcome(ticket, None, again))
                 continue
             try:
+                if request.step.verb == "assign" and request.step.user:
+                    check_holder(ctx.actor(request.step.user))
                 change = apply(
                     ticket,
                     request.step,

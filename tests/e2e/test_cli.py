@@ -80,6 +80,8 @@ def test_check_config_prints_the_policy_and_names_a_bad_key(tmp_path: Path) -> N
     result = run("check-config", str(gbk))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "is not UTF-8" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = run("check-config", env={"DATABASE_URL": "mysql://nope"})  # any error: exit 1
+    assert result.returncode == 1 and "DATABASE_URL" in result.stderr
 
 
 def test_missing_setting_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -314,6 +314,7 @@ async def test_bad_commands_answer_one_line_and_change_nothing(running: Running)
         ("report", "Only a manager"),
         ("accept 1", "Only a manager"),
         ("resume 1", "is not waiting"),
+        ("assign 1 <@U0CUST|cu>", "neither an engineer nor a manager"),
     ]:
         assert says in await say(slack, "U0ENG1", text), text
     # a refused command with words of its own gives them back as typed, to send again

@@ -59,6 +59,7 @@ async def test_override_replaces_the_primary_and_is_recorded(
         ("U0ENG1", "override eli 4h", "Name the user with @"),
         ("U0MGR1", "override <@U0ENG2> soon", "`soon` is not a duration"),
         ("U0MGR1", "override <@U0ENG2> 1mo", "`1mo` is not a duration"),  # was a 500
+        ("U0MGR1", "override <@U0CUST|cu> 4h", "neither an engineer nor a manager"),
         ("U0MGR1", "override <@U0ENG2> &lt;!here&gt;", "`&lt;!here&gt;` is not a duration"),
         ("U0ENG1", "override <@U0ENG2> 90d", "up to 31d"),
         ("U0ENG1", "swap", "/oncall override @user 4h"),

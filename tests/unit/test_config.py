@@ -67,6 +67,8 @@ def test_the_spec_example_loads(tmp_path: Path) -> None:
     assert config.channels.support == "C0SUPPORT"
     assert config.roles.managers == ("U0MGR1",)
     assert config.oncall.shift == timedelta(weeks=1)
+    for shift, length in (("90s", 90), ("1d12h", 36 * 3600), ("2w", 14 * 86400)):  # SPEC §3
+        assert parse_config({"oncall": {"shift": shift}}).oncall.shift.total_seconds() == length
     assert config.oncall.handoff is not None and config.oncall.handoff.hour == 9
     assert config.customers[0].warranty_until == date(2027, 6, 30)
     assert config.customer_for_channel("C0CUST1") is config.customers[0]
@@ -123,6 +125,8 @@ def test_an_empty_cadence_turns_a_task_off_and_a_customer_inherits_the_plan() ->
         ({"channels": {"lobby": "C1"}}, "channels.lobby"),
         ({"roles": {"engineers": ["bob"]}}, "roles.engineers"),
         ({"oncall": {"shift": "fortnight"}}, "oncall.shift"),
+        ({"oncall": {"shift": "1mo"}}, "oncall.shift"),  # months have no fixed length
+        ({"oncall": {"shift": "0h"}}, "oncall.shift"),
         ({"oncall": {"handoff": "monday"}}, "oncall.handoff"),
         (
             {"customers": [{"name": "X", "channel": "C0CUST9", "warranty_until": "soon"}]},
