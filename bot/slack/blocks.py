@@ -269,9 +269,24 @@ def given_back(headline: str, typed: Sequence[tuple[str, str]]) -> list[Block]:
     for label, text in typed:
         if label:
             blocks.append({"type": "section", "text": mrkdwn(f"*{escape(label)}*")})
-        if text:
-            blocks.append({"type": "section", "text": plain(text)})
+        # whole, in as many sections as Slack's 3,000 characters a section take
+        blocks += [{"type": "section", "text": plain(part)} for part in pieces(text, 3000)]
     return blocks
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, cut between two characters as a
+    reader sees them (nothing dropped, unlike :func:`cut`)."""
+    parts: list[str] = []
+    start = end = 0
+    for cluster in regex.finditer(r"\X", text):
+        if cluster.end() - start > limit:
+            parts.append(text[start:end])
+            start = end
+        end = cluster.end()
+    if end > start:
+        parts.append(text[start:end])
+    return parts
 
 
 # ----- forms --------------------------------------------------------------------------------

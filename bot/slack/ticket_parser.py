@@ -61,7 +61,13 @@ NEEDS_TEXT = frozenset({"cause", "plan", "severity", "decline", "note"})
 LIST_FILTERS = ("open", "mine", "breaching", "A", "B", "C", "D")
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_BY_DATE = re.compile(r"(?:^|\s+)by\s+(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
+# "by 2026-12-01", and as people also write it: 2026/12/1, 2026.12.01, 2026年12月1日, in
+# full-width digits too
+_BY_DATE = re.compile(
+    r"(?:^|\s+)by\s+(?P<date>(?P<y>\d{4})\s*[-/.年－／．]\s*(?P<m>\d{1,2})\s*[-/.月－／．]"
+    r"\s*(?P<d>\d{1,2})\s*日?)\s*$",
+    re.IGNORECASE,
+)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -157,10 +163,10 @@ def _step(verb: str, rest: str) -> Step:
         found = _BY_DATE.search(rest)
         if found:
             try:
-                fix = date.fromisoformat(found.group(1))
+                fix = date(int(found["y"]), int(found["m"]), int(found["d"]))
             except ValueError:
                 raise UserError(
-                    "`%(word)s` is not a date. %(use)s", word=found.group(1), use=use
+                    "`%(word)s` is not a date. %(use)s", word=quoted(found["date"]), use=use
                 ) from None
             rest = rest[: found.start()].strip()
             if not rest:

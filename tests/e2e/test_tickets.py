@@ -318,14 +318,15 @@ async def test_bad_commands_answer_one_line_and_change_nothing(running: Running)
     ]:
         assert says in await say(slack, "U0ENG1", text), text
     # a refused command with words of its own gives them back as typed, to send again
-    long = "检查了 R&amp;D 的网关 &lt;gw-1&gt;，重启后恢复。" * 20  # as Slack delivers it
+    long = "检查了 R&amp;D 的网关 &lt;gw-1&gt;，重启后恢复。" * 120  # as Slack delivers it
     sent = await slack.slash_command(
         user="U0REP", command="/ticket", text=f"cause 1 {long}", channel="C0SUPPORT"
     )
     assert "Only an engineer" in sent.json["text"]
     given = [b["text"] for b in sent.json["blocks"] if b["text"]["type"] == "plain_text"]
-    typed = "检查了 R&D 的网关 <gw-1>，重启后恢复。" * 20
-    assert [g["text"] for g in given] == [f"/ticket cause 1 {typed}"]
+    typed = "检查了 R&D 的网关 <gw-1>，重启后恢复。" * 120
+    assert len(given) == 2 and all(len(g["text"]) <= 3000 for g in given)  # whole, in two
+    assert "".join(g["text"] for g in given) == f"/ticket cause 1 {typed}"
     after = await ticket(running)
     assert after.version == before.version and await events(running) == ["reported"]
 

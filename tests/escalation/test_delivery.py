@@ -311,3 +311,37 @@ async def test_a_bug_in_one_notice_fails_that_notice_only_and_is_set_aside_in_th
         bad = await session.scalar(select(OutboxRow).where(OutboxRow.kind == "dm"))
     assert bad is not None and bad.set_aside_at is not None and bad.attempts == 3
     assert "KeyError" in (bad.last_error or "")
+
+
+async def test_a_send_that_fails_outside_its_notice_is_logged_and_sent_later(
+    running: Running,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    delivery, ctx = running.bot.delivery, running.bot.ctx
+    reserve = delivery.pacer.reserve
+    faults: list[str] = []
+
+    def once_broken(conversation: str) -> float:
+        if not faults:
+            faults.append(conversation)
+            raise RuntimeError("a fault before the send")
+        return reserve(conversation)
+
+    monkeypatch.setattr(delivery.pacer, "reserve", once_broken)
+    async with ctx.db.write() as conn:
+        notice = NewNotice(None, NoticeKind.CHANNEL, {"channel": "C0RANDOM", "text": "kept"})
+        await outbox.enqueue_many(conn, [notice], now=clock.now())
+    delivery.wake()
+    for _ in range(200):
+        if "a send failed" in caplog.text:
+            break
+        await asyncio.sleep(0.02)
+    assert "a send failed" in caplog.text and "a fault before the send" in caplog.text
+    for _ in range(30):  # the claim's lease runs out; the notice is sent then
+        await clock.advance(timedelta(minutes=1))
+        await asyncio.sleep(0.05)
+        if running.slack.messages("C0RANDOM"):
+            break
+    assert [m.text for m in running.slack.messages("C0RANDOM")] == ["kept"]

@@ -110,3 +110,20 @@ def test_full_width_forms_are_read_as_chinese_keyboards_type_them() -> None:
     assert severity.step.severity is Severity.B and severity.step.text == "因为影响生产"
     assert parse("ack ＃12").number == 12
     assert parse("severity 3 b\tonly one site").step.severity is Severity.B  # type: ignore[union-attr]
+
+
+def test_a_fix_date_is_read_as_people_write_it() -> None:
+    for written in (
+        "2026-12-01",
+        "2026/12/1",
+        "2026.12.01",
+        "2026年12月1日",
+        "２０２６－１２－０１",
+    ):
+        plan = parse(f"方案 4 更换硬盘 by {written}").step
+        assert plan is not None and plan.fix_date == date(2026, 12, 1), written
+        assert plan.text == "更换硬盘"
+    with pytest.raises(UserError, match="is not a date"):
+        parse("plan 4 new disk by 2026/02/30")
+    plan = parse("plan 4 new disk by next week").step  # no date: the words are the plan's
+    assert plan is not None and plan.fix_date is None and plan.text == "new disk by next week"

@@ -249,6 +249,8 @@ class Delivery:
                     await self._refresh_pages(claim, outcome)
                 except Exception:  # pages are brought up to date again at the next change
                     log.exception("pages not refreshed", extra={"ticket": claim.head.ticket_number})
+        except Exception:  # said here, not lost with the task; its lease runs out, it is sent then
+            log.exception("a send failed", extra={"ticket": claim.head.ticket_number})
         finally:
             self._in_flight.pop(claim.conversation, None)
             if not recorded:
