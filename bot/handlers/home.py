@@ -25,10 +25,12 @@ from bot.slack.views import home_view
 
 def without_me(text: str, bot_user_id: str | None) -> str:
     """A mention's text without the mentions of the bot itself (others stay, as Slack sent
-    them, for a step's @mention or a note's words)."""
-    if not bot_user_id:
-        return text.strip()
-    return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text).strip()
+    them, for a step's @mention or a note's words). Not knowing its own id, the bot takes
+    the leading mention for its own (an app_mention's usual first word)."""
+    me = re.escape(bot_user_id) if bot_user_id else None
+    if me is None:
+        return re.sub(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>", "", text).strip()
+    return re.sub(rf"<@{me}(?:\|[^>]*)?>", "", text).strip()
 
 
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket

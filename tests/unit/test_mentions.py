@@ -1,0 +1,12 @@
+"""A mention's text, as the bot reads it: its own mentions gone, everyone else's kept."""
+
+from bot.handlers.home import without_me
+
+
+def test_only_the_bots_own_mentions_are_taken_out() -> None:
+    assert without_me("<@UBOT> printer broke, <@U0ENG2> saw it", "UBOT") == (
+        "printer broke, <@U0ENG2> saw it"
+    )
+    assert without_me("<@UBOT|escalator> hi, cc <@UBOT>", "UBOT") == "hi, cc"
+    # not knowing its id, the bot takes the leading mention for its own
+    assert without_me(" <@UBOT> note <@U0ENG2|eli> again", None) == "note <@U0ENG2|eli> again"
