@@ -77,7 +77,7 @@ async def answer(
     if verb == "add":
         kb.may_write(ctx, user_id)
         await client.views_open(
-            trigger_id=body["trigger_id"], view=kb_blocks.article_modal(tr, title=rest[:150])
+            trigger_id=body["trigger_id"], view=kb_blocks.article_modal(tr, title=rest)
         )
         return {"text": tr("Write the article in the form.")}
     if verb in ("edit", "retire"):

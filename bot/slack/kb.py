@@ -17,7 +17,7 @@ from bot.domain.kb import (
     EntryKind,
     QueryProblem,
 )
-from bot.slack.blocks import Block, View, escape, modal, mrkdwn, plain, text_input
+from bot.slack.blocks import Block, View, cut, escape, modal, mrkdwn, plain, text_input
 from bot.slack.i18n import N_, Translator
 
 
@@ -195,10 +195,12 @@ def entry_view(tr: Translator, shown: Shown) -> View:
 
 
 def article_modal(tr: Translator, entry: Entry | None = None, *, title: str = "") -> View:
-    """The form of `/kb add` (no entry) and `/kb edit KB-N`."""
+    """The form of `/kb add` (no entry; ``title``, what followed `add`) and `/kb edit KB-N`.
+    Words too long for a title fill the problem whole, and the title their beginning."""
+    longer = len(title) > TITLE_MAX
     initial = {
-        "title": entry.title if entry else title,
-        "problem": entry.problem if entry else "",
+        "title": entry.title if entry else cut(title, TITLE_MAX),
+        "problem": entry.problem if entry else (title if longer else ""),
         "answer": entry.answer if entry else "",
     }
     limits = {"title": TITLE_MAX, "problem": PROBLEM_MAX, "answer": ANSWER_MAX}

@@ -287,3 +287,18 @@ async def test_report_this_from_a_mention_offers_the_same_matches(running: Runni
     offered = [b for b in modal.view["blocks"] if b.get("block_id", "").startswith("kb_offer")]
     assert offered and "KB-1" in texts(offered)
     assert any(b.get("accessory", {}).get("action_id") == "kb_solved" for b in offered)
+
+
+async def test_words_too_long_for_a_title_are_kept_whole_in_the_problem(running: Running) -> None:
+    slack = running.slack
+    words = "打印机脱机后 " + "重启打印服务仍然无法连接，" * 20  # longer than a title's 150
+    await command(slack, "U0ENG1", "/kb", f"add {words}")
+    form = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    initial = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in form.view["blocks"]
+        if b.get("block_id") in ("title", "problem")
+    }
+    assert initial["problem"] == words.strip()
+    assert len(initial["title"]) <= 150 and initial["title"].endswith("…")
+    assert words.startswith(initial["title"][:-1])
