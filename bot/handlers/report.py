@@ -177,11 +177,16 @@ def register(
         view = body["view"]
         form = read_report_form(view)
         tr = await readers.of(client, body["user"]["id"])
-        await client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=await _report_view(ctx, client, tr, form),
-        )
+        answered = await _report_view(ctx, client, tr, form)
+        try:
+            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=answered)
+        except SlackApiError as error:
+            if error.response.get("error") != "hash_conflict":
+                raise
+            # The summary's matches updated the form meanwhile; the answer must show (the
+            # next question, or the class): the inputs keep what was typed, the matches
+            # follow the next keystroke.
+            await client.views_update(view_id=view["id"], view=answered)
 
     @app.action({"block_id": report_form.SUMMARY_BLOCK, "action_id": "value"})
     async def summary_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

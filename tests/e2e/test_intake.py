@@ -235,3 +235,16 @@ async def test_health_names_a_worker_whose_passes_keep_failing(
             break
         await asyncio.sleep(0.02)
     assert "failing" not in (await health())[1]
+
+
+async def test_a_triage_answer_shows_even_when_the_form_changed_meanwhile(
+    running: Running,
+) -> None:
+    slack = running.slack
+    view_id = await open_report(slack, text="Invoices print blank")
+    # Slack's answer when the summary's matches updated the form between the click and ours
+    slack.refuse("views.update", "hash_conflict", times=1)
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=False)
+    assert "triage_affected" in block_ids(slack, view_id)  # the next question is there
+    summary = next(b for b in slack.views[view_id].view["blocks"] if b["block_id"] == "summary")
+    assert summary["element"]["initial_value"] == "Invoices print blank"
