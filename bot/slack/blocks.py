@@ -109,10 +109,10 @@ def plain(text: str, limit: int = 3000) -> dict[str, Any]:
 def mrkdwn(text: str) -> dict[str, Any]:
     """A mrkdwn object. User text in it is escaped and cut to size by :func:`escaped`; the
     whole is kept under Slack's 3,000 characters without cutting an entity or a token."""
-    return {"type": "mrkdwn", "text": _fit_markup(text, 3000)}
+    return {"type": "mrkdwn", "text": fit_markup(text, 3000)}
 
 
-def _fit_markup(text: str, limit: int) -> str:
+def fit_markup(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = cut(text, limit)[:-1]

@@ -24,6 +24,7 @@ from bot.slack.blocks import (
     Block,
     button,
     escaped,
+    fit_markup,
     mrkdwn,
     offered,
     plain,
@@ -185,7 +186,7 @@ def group(tr: Translator, pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple
     text = f":rotating_light: {need}: " + " ".join(
         t.removeprefix(":rotating_light: ") for t, _ in pages
     )
-    return text[:3000], blocks
+    return fit_markup(text, 3000), blocks  # no <!date^…> token or &amp; cut in two
 
 
 def settled_note(tr: Translator, ticket: Ticket, payload: dict[str, Any]) -> str | None:

@@ -36,6 +36,21 @@ def test_a_group_names_every_ticket_with_its_own_buttons_within_slacks_block_lim
     assert paging.group(EN, pages[:1]) == (pages[0][0], pages[0][1])  # one page: as it is
 
 
+def test_a_long_group_text_ends_between_tokens_and_entities() -> None:
+    stage = Stage(Milestone.RESPOND, StageKind.PAGE_SECONDARY, NOW)
+    due = NOW + timedelta(minutes=5)
+    pages = [  # each page's text carries a <!date^…|…> token
+        paging.page(EN, ticket(number=n * 1_000_000), stage, due=due, now=NOW, to=ENGINEER)
+        for n in range(1, paging.MAX_GROUP + 1)
+    ]
+    assert sum(len(t) for t, _ in pages) > 3000
+    text, _ = paging.group(EN, pages)
+    assert len(text) <= 3000 and text.endswith("…")
+    head = text[:-1]
+    assert head.rfind("&") < head.rfind(";") or "&" not in head  # no "&am" left at the end
+    assert head.rfind("<") < head.rfind(">") or "<" not in head  # no "<!date^…" left open
+
+
 def test_an_engineers_page_settles_when_its_milestone_is_met() -> None:
     payload = {"milestone": "respond"}
     assert paging.settled_note(EN, ticket(), payload) is None
