@@ -187,11 +187,12 @@ async def test_a_command_the_database_never_takes_is_given_back_as_typed(
         async with aiohttp.ClientSession() as http:
             assert await report(http, running, 1) == 200
         await settle(running.bot.ctx)
-        typed = "原因 1 磁盘满了 <!channel> *备份*"
+        typed = "原因 1 磁盘满了 <!channel> & *备份*"
+        as_sent = "原因 1 磁盘满了 &lt;!channel&gt; &amp; *备份*"  # how Slack delivers it
         lock = await asyncio.to_thread(hold_write_lock, path)
         try:
             sent = await slack.slash_command(
-                user="U0ENG1", command="/ticket", text=typed, channel="C0SUPPORT"
+                user="U0ENG1", command="/ticket", text=as_sent, channel="C0SUPPORT"
             )
             assert sent.status == 200
             answer = await slack.wait_for(
