@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -18,20 +17,10 @@ from bot.services.context import Context
 from bot.services.readers import Readers
 from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.slack import report_form
+from bot.slack.delivered import without_me
 from bot.slack.i18n import Translator
 from bot.slack.ticket_parser import help_text, parse, verb_of
 from bot.slack.views import home_view
-
-
-def without_me(text: str, bot_user_id: str | None) -> str:
-    """A mention's text without the mentions of the bot itself (others stay, as Slack sent
-    them, for a step's @mention or a note's words). Not knowing its own id, the bot takes
-    the leading mention for its own (an app_mention's usual first word)."""
-    me = re.escape(bot_user_id) if bot_user_id else None
-    if me is None:
-        return re.sub(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>", "", text).strip()
-    return re.sub(rf"<@{me}(?:\|[^>]*)?>", "", text).strip()
-
 
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
 

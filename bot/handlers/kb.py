@@ -18,7 +18,7 @@ from bot.services import kb
 from bot.services.context import Context
 from bot.services.readers import Readers
 from bot.slack import kb as kb_blocks
-from bot.slack.blocks import typed
+from bot.slack.delivered import typed
 from bot.slack.i18n import Translator
 from bot.slack.kb import KbAction, Shown
 from bot.slack.ticket_parser import first_word

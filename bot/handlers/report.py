@@ -27,7 +27,8 @@ from bot.services.readers import Readers
 from bot.services.steps import kept_text
 from bot.slack import kb as kb_blocks
 from bot.slack import report_form
-from bot.slack.blocks import View, typed
+from bot.slack.blocks import View
+from bot.slack.delivered import typed
 from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
 

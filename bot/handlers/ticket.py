@@ -23,7 +23,8 @@ from bot.services.review import month_review, this_month
 from bot.services.review_post import share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
-from bot.slack.blocks import given_back, typed
+from bot.slack.blocks import given_back
+from bot.slack.delivered import typed
 from bot.slack.i18n import N_, Translator
 from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text

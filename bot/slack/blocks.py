@@ -16,6 +16,7 @@ from bot.domain.roles import Actor, may
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step, fits
 from bot.sla.policy import Severity
+from bot.slack.delivered import typed
 from bot.slack.i18n import N_, Language, Translator, mention, translator
 from bot.slack.ids import Action
 
@@ -35,33 +36,6 @@ PROVISIONAL_MARK = N_("(provisional)")
 def escape(text: str) -> str:
     """User text for mrkdwn: no mentions (<!channel>, <@U…>), no links made of <…|…>."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# Slack's own tokens in the text it delivers: <@U…|name>, <#C…|name>, <!here>, <url|text>.
-_TOKEN = regex.compile(r"<([^<>]*)>")
-_SPECIAL = frozenset({"here", "channel", "everyone"})
-
-
-def typed(text: str) -> str:
-    """What a person typed, from the text Slack delivers of it (a slash command's text, a
-    mention, a message a shortcut was used on): there ``&``, ``<`` and ``>`` come as
-    entities, and mentions, channels and links as ``<…>`` tokens. A mention comes back as
-    ``@name``, a channel as ``#name``, a link as the text it was made of, so it is stored
-    as typed and shown as text (:func:`escape` in mrkdwn, unchanged in plain text). Text
-    from a form's inputs comes as typed and needs none of this."""
-
-    def token(match: regex.Match[str]) -> str:
-        target, _, label = match.group(1).partition("|")
-        if target[:2] in ("@U", "@W"):
-            return f"@{label or target[1:]}"
-        if target.startswith("#C"):
-            return f"#{label or target[1:]}"
-        if target.startswith("!"):
-            name = target[1:].partition("^")[0]
-            return f"@{name}" if name in _SPECIAL or not label else label
-        return label or target  # a link Slack made of what was typed
-
-    return _TOKEN.sub(token, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def quoted(word: str, limit: int = 30) -> str:

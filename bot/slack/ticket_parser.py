@@ -10,7 +10,8 @@ from datetime import date
 from bot.domain.workflow import Step
 from bot.errors import Message, UserError
 from bot.sla.policy import Severity
-from bot.slack.blocks import quoted, typed
+from bot.slack.blocks import quoted
+from bot.slack.delivered import typed
 from bot.slack.i18n import N_, Translator
 
 # The right form of each subcommand, in the reader's language (the Chinese catalog writes
@@ -108,7 +109,7 @@ def _use(verb: str) -> Message:
 
 def parse(text: str) -> TicketCommand:
     """Parse the text after `/ticket`, as Slack delivers it (a step's text is kept as typed:
-    :func:`bot.slack.blocks.typed`). Raises UserError saying what is wrong and the form."""
+    :func:`bot.slack.delivered.typed`). Raises UserError saying what is wrong and the form."""
     words = text.strip().split(maxsplit=2)
     if not words:
         return TicketCommand("help")

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from bot.domain.read_models import TicketView
 from bot.domain.tickets import Ticket
 from bot.slack import blocks, report_form
+from bot.slack.delivered import typed
 from bot.slack.i18n import Language, translator
 from bot.slack.views import show_blocks
 from tests.factories import make_ticket
@@ -39,9 +40,9 @@ def test_typed_gives_back_what_was_typed_from_what_slack_delivers() -> None:
         "<https://x.example/p> <mailto:a@b.example|a@b.example>": "https://x.example/p a@b.example",
         "打印机坏了 &lt;急&gt;": "打印机坏了 <急>",
     }
-    for sent, typed in cases.items():
-        assert blocks.typed(sent) == typed
-        assert "<" not in blocks.escape(blocks.typed(sent))
+    for sent, as_typed in cases.items():
+        assert typed(sent) == as_typed
+        assert "<" not in blocks.escape(typed(sent))
 
 
 def test_ticket_message_carries_no_live_mention_or_link_from_user_text() -> None:

@@ -1,6 +1,6 @@
 """A mention's text, as the bot reads it: its own mentions gone, everyone else's kept."""
 
-from bot.handlers.home import without_me
+from bot.slack.delivered import without_me
 
 
 def test_only_the_bots_own_mentions_are_taken_out() -> None:
