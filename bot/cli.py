@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _port(text: str) -> int:
-    port = int(text)
+    port = int(text) if text.strip().isdecimal() else -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
     return port

@@ -208,5 +208,6 @@ def test_a_path_or_port_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
         result = run("serve", "--host", "127.0.0.1", "--port", port, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "address already in use" in result.stderr.lower()
-    result = run("serve", "--port", "99999", env=env)
-    assert result.returncode == 2 and "is not a port" in result.stderr
+    for port in ("99999", "http"):
+        result = run("serve", "--port", port, env=env)
+        assert result.returncode == 2 and f"{port} is not a port" in result.stderr
