@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.kb import BadQuery, EntryKind, article_errors, parse_ref, parse_token
+from bot.domain.kb import BadQuery, EntryKind, EntryRef, article_errors, parse_ref, parse_token
 from bot.errors import UserError
 from bot.services import kb
 from bot.services.context import Context
@@ -164,19 +164,37 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     @app.action(KbAction.OPEN.value)
     async def open_entry(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        ref = parse_token(str(body["actions"][0].get("value", "")))
+        tr = await readers.of(client, body["user"]["id"])
+        ref = await button_ref(client, body, tr)
         if ref is None:
             return
         try:
             entry = await kb.entry(ctx, ref)
-        except UserError:
+        except UserError as exc:  # a button made by hand, or a database restored from before
+            await over_button(client, body, kb_blocks.missing_view(tr, tr.say(exc.message)))
             return
         location = None
         if entry.kind is EntryKind.TICKET:
             location = await kb.ticket_location(ctx, entry.number)
         (one,) = await shown(client, [kb.Match(entry, location)])
-        view = kb_blocks.entry_view(await readers.of(client, body["user"]["id"]), one)
-        if body.get("view", {}).get("type") == "modal":
-            await client.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await over_button(client, body, kb_blocks.entry_view(tr, one))
+
+
+async def button_ref(
+    client: AsyncWebClient, body: dict[str, Any], tr: Translator
+) -> EntryRef | None:
+    """The entry a knowledge-base button names; None, said to the one who pressed it, when its
+    value names none (a button made by hand)."""
+    ref = parse_token(str(body["actions"][0].get("value", "")))
+    if ref is None:
+        problem = tr("That button does not name a knowledge-base entry.")
+        await over_button(client, body, kb_blocks.missing_view(tr, problem))
+    return ref
+
+
+async def over_button(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open ``view`` for the one who pressed a button: over the form it is in, or alone."""
+    if body.get("view", {}).get("type") == "modal":
+        await client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        await client.views_open(trigger_id=body["trigger_id"], view=view)

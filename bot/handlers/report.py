@@ -11,14 +11,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain.kb import parse_token
 from bot.domain.tickets import ReportDraft, Ticket, report_errors
 from bot.domain.triage import QUESTIONS, classify
 from bot.errors import UserError
 from bot.handlers.ack_window import within
 from bot.handlers.background import after_answer
 from bot.handlers.forms import ReportForm, read_report_form
-from bot.handlers.kb import shown
+from bot.handlers.kb import button_ref, over_button, shown
 from bot.metrics import Metrics
 from bot.services import kb
 from bot.services.context import Context
@@ -213,7 +212,8 @@ def register(
         """The reporter's "This solved my problem": the report ends without a ticket, counted."""
         await ack()
         view = body["view"]
-        ref = parse_token(str(body["actions"][0].get("value", "")))
+        tr = await readers.of(client, body["user"]["id"])
+        ref = await button_ref(client, body, tr)
         if ref is None:
             return
         form = read_report_form(view)
@@ -225,10 +225,9 @@ def register(
                 summary=form.summary or form.details,
                 request_key=f"kb:{view['id']}",
             )
-        except UserError as exc:
-            log.info("report form: %s", exc)
+        except UserError as exc:  # the form keeps what was typed; the answer goes over it
+            await over_button(client, body, kb_blocks.missing_view(tr, tr.say(exc.message)))
             return
-        tr = await readers.of(client, body["user"]["id"])
         await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(tr, entry))
 
 

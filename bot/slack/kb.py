@@ -175,6 +175,12 @@ def solved_view(tr: Translator, entry: Entry) -> View:
     }
 
 
+def missing_view(tr: Translator, problem: str) -> View:
+    """What a button naming an entry the knowledge base does not hold opens instead."""
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn(problem)}]
+    return modal("kb_missing", tr("Knowledge base"), blocks, close=tr("Close"))
+
+
 def entry_view(tr: Translator, shown: Shown) -> View:
     entry = shown.entry
     parts: list[tuple[str, str]] = [

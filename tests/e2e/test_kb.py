@@ -302,3 +302,46 @@ async def test_words_too_long_for_a_title_are_kept_whole_in_the_problem(running:
     assert initial["problem"] == words.strip()
     assert len(initial["title"]) <= 150 and initial["title"].endswith("…")
     assert words.startswith(initial["title"][:-1])
+
+
+async def test_a_button_naming_no_entry_says_so_and_changes_nothing(running: Running) -> None:
+    """A button whose entry the knowledge base does not hold (made by hand, or from a database
+    restored from before the entry) opens a line saying so over the form, which stays."""
+    slack = running.slack
+    await kb.add_article(
+        running.bot.ctx, user_id="U0ENG1", title="登录超时", problem="转圈", answer="重启"
+    )
+    await slack.slash_command(user="U0CUST", command="/report", channel="C0CUST1")
+    form = await slack.wait_for(lambda: slack.modal("U0CUST"))
+    before = form.hash
+    await slack.block_action(
+        user="U0CUST", action_id="value", block_id="summary", view_id=form.id, value="登录超时"
+    )
+    await slack.wait_for(lambda: slack.views[form.id].hash != before)
+    offer = next(
+        b for b in slack.views[form.id].view["blocks"] if b.get("block_id") == "kb_offer_0"
+    )
+    offer["accessory"]["value"] = "article:99"  # the stand-in's copy of the form: forged
+    pressed = await slack.block_action(
+        user="U0CUST", action_id="kb_solved", block_id="kb_offer_0", view_id=form.id
+    )
+    assert pressed.status == 200
+    await slack.wait_for(lambda: len(slack.modal_stack("U0CUST")) == 2 or None)
+    missing = slack.modal_stack("U0CUST")[-1]
+    assert missing.callback_id == "kb_missing"
+    assert "There is no knowledge-base entry KB-99." in texts(missing.view)
+    assert [v.id for v in slack.modal_stack("U0CUST")] == [form.id, missing.id]
+    assert slack.views[form.id].view["callback_id"] == form.callback_id
+    assert await count(running, KbAnswerRow) == 0
+
+    # the same from a search's Open, shown alone
+    await command(slack, "U0REP", "/kb", "登录超时")
+    answer = slack.ephemerals("U0REP", "C0SUPPORT")[-1]
+    (hit,) = [b for b in answer.blocks if b.get("accessory", {}).get("action_id") == "kb_open"]
+    hit["accessory"]["value"] = "KB-98"
+    await slack.block_action(
+        user="U0REP", action_id="kb_open", channel="C0SUPPORT", message_ts=answer.ts
+    )
+    alone = await slack.wait_for(lambda: slack.modal("U0REP"))
+    assert alone.callback_id == "kb_missing"
+    assert "That button does not name a knowledge-base entry." in texts(alone.view)
