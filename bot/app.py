@@ -95,9 +95,12 @@ class Escalator:
 
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    def web_app(self) -> web.Application:
+    def web_app(self, *, slack_events: bool = True) -> web.Application:
+        """``POST /slack/events`` (HTTP mode only: in Socket Mode nothing is posted to the bot,
+        and a route there would take requests signed with no secret), ``/healthz``, ``/metrics``."""
         app = web.Application()
-        app.router.add_post("/slack/events", self._slack_events)
+        if slack_events:
+            app.router.add_post("/slack/events", self._slack_events)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.on_startup.append(self._on_startup)
@@ -399,14 +402,18 @@ def _also_timer(
 
 
 async def serve_http(
-    escalator: Escalator, host: str, port: int, ready: Callable[[], Awaitable[None]] | None = None
+    escalator: Escalator,
+    host: str,
+    port: int,
+    ready: Callable[[], Awaitable[None]] | None = None,
+    *,
+    slack_events: bool = True,
 ) -> None:
     """Run the HTTP server until cancelled."""
-    runner = web.AppRunner(escalator.web_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    runner = web.AppRunner(escalator.web_app(slack_events=slack_events), access_log=None)
+    await runner.setup()  # starts the workers (on_startup); cleanup stops them
     try:
+        await web.TCPSite(runner, host, port).start()
         if ready is not None:
             await ready()
         await asyncio.Event().wait()

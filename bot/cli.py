@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="HTTP mode: Slack posts to POST /slack/events")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=_port, default=3000)
-    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    socket = sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    socket.add_argument("--host", default="127.0.0.1", help="of GET /healthz and /metrics")
+    socket.add_argument("--port", type=_port, default=3000)
     sandbox = sub.add_parser("sandbox", help="a local stand-in workspace in the browser")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=_port, default=3000)
@@ -169,7 +171,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(commands.serve(settings, args.host, args.port))
         return 0
     if command == "socket":
-        asyncio.run(commands.socket(settings))
+        asyncio.run(commands.socket(settings, args.host, args.port))
         return 0
     if command == "sandbox":
         from bot.sandbox.run import run_sandbox

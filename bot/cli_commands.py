@@ -123,8 +123,11 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     await _until_signal(serve_http(escalator, host, port, ready))
 
 
-async def socket(settings: Settings) -> None:
+async def socket(settings: Settings, host: str, port: int) -> None:
+    """Socket Mode: Slack's requests come over a WebSocket the bot opens, so nothing is posted
+    to it; ``host:port`` serves only ``/healthz`` and ``/metrics`` (the image's health check)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     config = load_config(settings.config_path)
     app_token = settings.require_app_token()
@@ -135,12 +138,22 @@ async def socket(settings: Settings) -> None:
     _logging(settings)
     escalator = await build(settings, config, SystemClock())
     _settle_heap()
-    await escalator.start_workers()
     handler = AsyncSocketModeHandler(escalator.bolt, app_token)
+
+    async def connected() -> None:
+        try:  # the handler would only log a refused token and try again every 10 s
+            await escalator.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise ConfigError(
+                "SLACK_APP_TOKEN", f"Slack refused it ({exc.response.get('error')})"
+            ) from None
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("escalator in Socket Mode; GET /healthz and /metrics on http://%s:%d", host, port)
+
     try:
-        await _until_signal(handler.start_async())  # type: ignore[no-untyped-call]
+        await _until_signal(serve_http(escalator, host, port, connected, slack_events=False))
     finally:
-        await escalator.stop()
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 # Allocations between two passes of the garbage collector over the youngest objects (the

@@ -34,6 +34,7 @@ from bot.sandbox.standin.model import (
     StoredView,
 )
 from bot.sandbox.standin.sender import Sender, Signing
+from bot.sandbox.standin.socket_mode import SocketMode
 from bot.sandbox.standin.state import Workspace
 from bot.sandbox.standin.views import ViewStore
 
@@ -78,7 +79,10 @@ class SlackStandIn(DrivingMixin):
         now: Callable[[], float] = time.time,
         trigger_ttl: float = 3.0,
         request_timeout: float = 10.0,
+        app_token: str | None = None,
     ) -> None:
+        """``app_token`` (xapp-…) puts the stand-in in Socket Mode: the app connects with it,
+        and every request goes to the app on its socket instead of to ``bot_events_url``."""
         self._ws = Workspace(
             users=users,
             channels=channels,
@@ -97,10 +101,28 @@ class SlackStandIn(DrivingMixin):
         self._methods = WebApiMethods(
             self._ws, self._views, base_url=lambda: self.base_url, team_name=team_name
         )
-        self._http = StandInHttp(
-            self._ws, self._methods, self._faults, bot_token=bot_token, stopping=self._stopping
+        self._socket_mode = (
+            None
+            if app_token is None
+            else SocketMode(
+                app_token=app_token,
+                app_id=app_id,
+                base_url=lambda: self.base_url,
+                timeout=request_timeout,
+                wake=self._ws.wake,
+            )
         )
-        self._sender = Sender(signing_secret=signing_secret, timeout=request_timeout)
+        self._http = StandInHttp(
+            self._ws,
+            self._methods,
+            self._faults,
+            bot_token=bot_token,
+            stopping=self._stopping,
+            socket_mode=self._socket_mode,
+        )
+        self._sender = Sender(
+            signing_secret=signing_secret, timeout=request_timeout, socket_mode=self._socket_mode
+        )
         self._driver = Driver(
             self._ws,
             self._views,
@@ -132,6 +154,8 @@ class SlackStandIn(DrivingMixin):
 
     async def stop(self) -> None:
         self._stopping.set()
+        if self._socket_mode is not None:
+            await self._socket_mode.close()
         await self._sender.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -152,6 +176,11 @@ class SlackStandIn(DrivingMixin):
     def api_url(self) -> str:
         """The Web API base URL to give the bot, ``http://127.0.0.1:PORT/api/``."""
         return self.base_url + "api/"
+
+    @property
+    def socket_connected(self) -> bool:
+        """An app is connected in Socket Mode (always False for a stand-in without it)."""
+        return self._socket_mode is not None and self._socket_mode.connected
 
     @property
     def bot_events_url(self) -> str | None:

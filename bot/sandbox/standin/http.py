@@ -14,6 +14,7 @@ from bot.sandbox.standin.blocks import with_ids
 from bot.sandbox.standin.faults import Faults
 from bot.sandbox.standin.limits import MAX_RESPONSE_URL_USES, ApiError, message_content
 from bot.sandbox.standin.model import JsonDict, ResponseTarget
+from bot.sandbox.standin.socket_mode import SocketMode
 from bot.sandbox.standin.state import Workspace
 
 
@@ -48,7 +49,9 @@ class StandInHttp:
         *,
         bot_token: str,
         stopping: asyncio.Event,
+        socket_mode: SocketMode | None = None,
     ) -> None:
+        self._socket_mode = socket_mode
         self._ws = ws
         self._methods = methods
         self._faults = faults
@@ -60,6 +63,8 @@ class StandInHttp:
         app.router.add_post("/response/{response_id}", self.response_url)
         app.router.add_post("/upload/{file_id}", self.upload)
         app.router.add_get("/files/{file_id}/{name}", self.download)
+        if self._socket_mode is not None:
+            app.router.add_get("/socket/{ticket}", self._socket_mode.connect)
 
     async def upload(self, request: web.Request) -> web.Response:
         """The upload URL of files.getUploadURLExternal: the file's bytes, POSTed as the body."""
@@ -117,6 +122,15 @@ class StandInHttp:
             return parse_error.as_response()
         if not token:
             return {"ok": False, "error": "not_authed"}
+        app_token = None if self._socket_mode is None else self._socket_mode.app_token
+        if method == "apps.connections.open":  # the one method of the app-level token
+            if token == self._bot_token:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            if self._socket_mode is None or token != app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            return self._socket_mode.open_connection()
+        if token == app_token:
+            return {"ok": False, "error": "not_allowed_token_type"}
         if token != self._bot_token:
             return {"ok": False, "error": "invalid_auth"}
         handler = self._methods.table.get(method)

@@ -1,7 +1,9 @@
-"""Posts signed request bodies to the app, as Slack does, and returns what it answered."""
+"""Posts signed request bodies to the app, as Slack does, and returns what it answered; or, to
+an app connected in Socket Mode, sends them as envelopes on its socket."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Literal
 
@@ -9,6 +11,7 @@ import aiohttp
 
 from bot.sandbox.standin.app_requests import signed_headers
 from bot.sandbox.standin.model import JsonDict, SentRequest, StandInError
+from bot.sandbox.standin.socket_mode import SocketMode
 
 # How a request is signed: correctly, with a wrong secret, with a stale timestamp, or not at all.
 Signing = Literal["valid", "wrong_secret", "old_timestamp", "unsigned"]
@@ -18,8 +21,11 @@ STALE_SECONDS = 600
 class Sender:
     """Signs and posts request bodies to the app; remembers nothing but its HTTP session."""
 
-    def __init__(self, *, signing_secret: str, timeout: float) -> None:
+    def __init__(
+        self, *, signing_secret: str, timeout: float, socket_mode: SocketMode | None = None
+    ) -> None:
         self.signing_secret = signing_secret
+        self.socket_mode = socket_mode
         self.events_url: str | None = None
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
@@ -41,6 +47,21 @@ class Sender:
         retry_num: int | None = None,
         retry_reason: str | None = None,
     ) -> SentRequest:
+        if self.socket_mode is not None:
+            if signing != "valid":
+                raise StandInError("Socket Mode requests are not signed")
+            ack = await self.socket_mode.request(
+                payload, retry_attempt=retry_num, retry_reason=retry_reason
+            )
+            answer = "" if ack is None else json.dumps(ack)
+            return SentRequest(
+                status=200,
+                body=answer,
+                headers={"Content-Type": "application/json"} if answer else {},
+                payload=payload,
+                raw_body=body,
+                content_type=content_type,
+            )
         if self.events_url is None:
             raise StandInError("bot_events_url is not set: where should the request go?")
         headers = {"Content-Type": content_type, **self.signed_headers(body, signing)}
