@@ -72,6 +72,27 @@ ROLE_WORDS = {
     Role.REPORTER: Message("the reporter"),
 }
 ROLE_PLURALS = {Role.ENGINEER: Message("engineers"), Role.MANAGER: Message("managers")}
+# A step as a refusal names it: its command's word (in Chinese the name SPEC §6 gives it).
+STEP_WORDS: Mapping[str, Message] = {
+    "ack": Message("ack"),
+    "take": Message("take"),
+    "assign": Message("assign"),
+    "cause": Message("record the cause of"),
+    "plan": Message("give the plan of"),
+    "resolve": Message("resolve"),
+    "wait": Message("wait"),
+    "resume": Message("resume"),
+    "severity": Message("reclassify"),
+    "accept": Message("accept"),
+    "decline": Message("decline"),
+    "note": Message("add a note to"),
+    "close": Message("close"),
+    "reopen": Message("reopen"),
+    "escalate": Message("escalate"),
+    "confirm": Message("confirm the fix of"),
+    "reject": Message("say not fixed"),
+    "autoclose": Message("close"),
+}
 
 
 class Duty(StrEnum):
@@ -116,13 +137,16 @@ def check_duty(duty: Duty, actor: Actor) -> None:
 
 
 def _joined(words: list[Message], how: str) -> Message:
-    """``a or b or c`` (``and``), as a message each language words its own way."""
+    """``a, b or c`` (``and``), as a message each language words its own way."""
     joined = words[0]
-    for word in words[1:]:
+    for word in words[1:-1]:
+        joined = Message("%(a)s, %(b)s", a=joined, b=word)
+    if len(words) > 1:
+        last = words[-1]
         joined = (
-            Message("%(a)s or %(b)s", a=joined, b=word)
+            Message("%(a)s or %(b)s", a=joined, b=last)
             if how == "or"
-            else Message("%(a)s and %(b)s", a=joined, b=word)
+            else Message("%(a)s and %(b)s", a=joined, b=last)
         )
     return joined
 
@@ -138,7 +162,8 @@ def check_role(ticket: Ticket, verb: str, actor: Actor) -> None:
         return
     if not allowed & actor.roles_on(ticket):
         who = _joined([ROLE_WORDS[r] for r in _in_order(allowed)], "or")
-        raise Refused("Only %(who)s can %(verb)s %(ref)s.", who=who, verb=verb, ref=ticket.ref)
+        step = STEP_WORDS.get(verb, verb)
+        raise Refused("Only %(who)s can %(verb)s %(ref)s.", who=who, verb=step, ref=ticket.ref)
 
 
 def may(ticket: Ticket, verb: str, actor: Actor) -> bool:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import regex
 
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
-from bot.domain.roles import WHO_MAY, Actor, Duty, check_duty
+from bot.domain.roles import WHO_MAY, Actor, Duty, check_duty, check_role
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import TicketState, report_errors
 from bot.domain.workflow import Change, Prompt, Step, apply
@@ -147,6 +148,25 @@ def test_refusals_read_in_chinese() -> None:
         said.append(ZH.say(raised.value.message))
     chinese_only(*said)
     assert "只有工程师或经理可以" in "".join(said) or "只有工程师可以" in "".join(said)
+
+
+@pytest.mark.parametrize("verb", sorted(set(WHO_MAY) - {"autoclose"}))
+def test_a_refusal_names_the_step_in_the_readers_words(verb: str) -> None:
+    with pytest.raises(UserError) as raised:
+        check_role(make_ticket(), verb, Actor("U0NOBODY"))
+    chinese, english = ZH.say(raised.value.message), EN.say(raised.value.message)
+    assert chinese.startswith("只有") and chinese.endswith("”。"), chinese
+    assert not regex.search(r"[A-Za-z]", chinese.replace("#1", "")), chinese
+    assert english.startswith("Only ") and english.endswith(" #1."), english
+
+
+def test_who_may_is_listed_as_each_language_lists() -> None:
+    with pytest.raises(UserError) as raised:
+        check_role(make_ticket(), "escalate", Actor("U0NOBODY"))
+    assert ZH.say(raised.value.message) == "只有工程师、经理或报告人可以对 #1 执行“升级”。"
+    assert EN.say(raised.value.message) == (
+        "Only an engineer, a manager or the reporter can escalate #1."
+    )
 
 
 def test_triage_is_asked_in_the_standards_words() -> None:
