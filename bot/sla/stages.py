@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -222,9 +222,15 @@ def ticket_stages(
 
 
 def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetime) -> list[Stage]:
-    done = max(0, (now - due) // every) if now >= due else 0
+    """The pages repeated after a breach, ``every`` apart in real time (in UTC: in the
+    workspace's zone, Python would add and subtract by the wall clock, off by a DST change)."""
+    start = due.astimezone(UTC)
+    done = max(0, (now.astimezone(UTC) - start) // every) if now >= due else 0
     numbers = [done, done + 1] if done else [1]
-    return [Stage(milestone, StageKind.REPEAT, due + n * every, n) for n in numbers]
+    return [
+        Stage(milestone, StageKind.REPEAT, (start + n * every).astimezone(due.tzinfo), n)
+        for n in numbers
+    ]
 
 
 def order(stage: Stage) -> tuple[datetime, int, str]:

@@ -171,6 +171,24 @@ def test_out_of_warranty_c_has_respond_and_plan_only(config: Config) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("zone", "reported", "severity", "every"),
+    [
+        ("Europe/Berlin", datetime(2026, 10, 25, 0, 45), Severity.A, 30),  # clocks go back
+        ("America/New_York", datetime(2026, 3, 7, 20, 0), Severity.B, 120),  # clocks go forward
+    ],
+)
+def test_repeated_pages_are_spaced_in_real_time_across_a_dst_change(
+    zone: str, reported: datetime, severity: Severity, every: int
+) -> None:
+    config = timer_config(timezone=zone)
+    t = ticket(severity, reported_at=reported.replace(tzinfo=ZoneInfo(zone)))
+    breach = stages(config, t)["diagnose:breach"].astimezone(UTC)
+    later = stages(config, t, now=breach + (3 * every + 10) * M)
+    for n in (3, 4):
+        assert later[f"diagnose:repeat:{n}"].astimezone(UTC) == breach + n * every * M, n
+
+
 def test_repeats_list_the_latest_due_and_the_next(config: Config) -> None:
     found = stages(config, ticket(Severity.A), now=T0 + 60 * M + 95 * M)
     repeats = sorted(k for k in found if k.startswith("diagnose:repeat"))
