@@ -236,6 +236,10 @@ def _customers(raw: object, service_plan: ServicePlan) -> tuple[Customer, ...]:
         channel = _channel(item, "channel", "", prefix=key)
         until_raw = item.get("warranty_until")
         until: date | None = None
+        if isinstance(until_raw, datetime):  # a datetime is a date too, to isinstance
+            raise ConfigError(
+                f"{key}.warranty_until", f"{until_raw!r} is a time; expected a date (YYYY-MM-DD)"
+            )
         if until_raw is not None:
             try:
                 until = until_raw if isinstance(until_raw, date) else date.fromisoformat(until_raw)

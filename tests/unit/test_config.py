@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -130,6 +130,14 @@ def test_an_empty_cadence_turns_a_task_off_and_a_customer_inherits_the_plan() ->
         ({"oncall": {"handoff": "monday"}}, "oncall.handoff"),
         (
             {"customers": [{"name": "X", "channel": "C0CUST9", "warranty_until": "soon"}]},
+            "customers[0].warranty_until",
+        ),
+        (  # TOML's datetime, a date to Python's isinstance: every report would fail on it
+            {
+                "customers": [
+                    {"name": "X", "channel": "C0CUST9", "warranty_until": datetime(2027, 6, 30)}
+                ]
+            },
             "customers[0].warranty_until",
         ),
         ({"customers": [{"channel": "C0CUST9"}]}, "customers[0].name"),
