@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 
 from bot.errors import UserError
 from bot.sla.calendar import CalendarRangeError, SlaClock, WorkCalendar
@@ -251,6 +251,13 @@ def deadlines_json(
             in_warranty=not out_of_warranty,
         )
     except (CalendarRangeError, OverflowError):
+        if reported_at.year < (MINYEAR + MAXYEAR) // 2:  # before the year 1, in UTC
+            raise UserError(
+                "%(time)s is too close to the start of the calendar (the year %(year)s) "
+                "for its deadlines",
+                time=repr(reported_local),
+                year=MINYEAR,
+            ) from None
         raise UserError(
             "%(time)s is too close to the end of the calendar (the year %(year)s) "
             "for its deadlines",

@@ -374,6 +374,7 @@ def test_deadlines_json(severity: str, reported: str, out: bool, expected: dict[
         ("C", "2026-02-30T10:00", "not an ISO 8601 time"),
         ("E", "2026-09-30T16:00", "not a class"),
         ("C", "9999-12-31T17:00", "end of the calendar"),  # the only year with no answer
+        ("A", "0001-01-01T00:00", "start of the calendar"),  # 24x7, and before it in UTC
     ],
 )
 def test_deadlines_json_refuses_bad_input(severity: str, reported: str, message: str) -> None:
