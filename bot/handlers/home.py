@@ -19,7 +19,7 @@ from bot.services.steps import StepIntake, first_time, ticket_in_thread
 from bot.slack import report_form
 from bot.slack.delivered import without_me
 from bot.slack.i18n import Translator
-from bot.slack.ticket_parser import help_text, parse, verb_of
+from bot.slack.ticket_parser import first_word, help_text, parse, verb_of
 from bot.slack.views import home_view
 
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
@@ -50,8 +50,8 @@ async def _in_ticket_thread(
     """The answer to a mention in a ticket's thread (None: a retry answered before). A step
     (English or Chinese name) names the thread's ticket; text that is no command is a note on
     it; someone who may not add notes, or a mention with no text, gets the help."""
-    verb = verb_of(text.split(maxsplit=1)[0]) if text else None
-    rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+    word, rest = first_word(text)
+    verb = verb_of(word) if word else None
     try:
         if verb is not None and verb not in _ANYWHERE:
             command = parse(f"{verb} {ticket.number} {rest}".strip())

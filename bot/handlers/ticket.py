@@ -28,7 +28,7 @@ from bot.slack.delivered import typed
 from bot.slack.i18n import N_, Translator
 from bot.slack.kb import related_blocks
 from bot.slack.review_blocks import review_blocks, review_text
-from bot.slack.ticket_parser import TicketCommand, help_text, parse
+from bot.slack.ticket_parser import TicketCommand, first_word, help_text, parse
 from bot.slack.views import list_blocks, show_blocks
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,8 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
 def refused(why: str, text: str) -> dict[str, Any]:
     """The answer to a refused or bad command: why, and when it carried words of its own (a
     note, a cause, a plan…), the command as typed, to mend and send again."""
-    if len(text.split(maxsplit=2)) < 3:  # a verb and a ticket number: nothing to lose
+    _, after_verb = first_word(text)
+    if not first_word(after_verb)[1].strip():  # a verb and a ticket number: nothing to lose
         return {"text": why}
     return {"text": why, "blocks": given_back(why, [("", f"/ticket {typed(text)}".rstrip())])}
 

@@ -82,11 +82,18 @@ class TicketCommand:
     argument: str = ""
 
 
+# What ends a command's word: any space (a full-width one, 　, too) or the punctuation people
+# type after a word, in Chinese or not ("确认 1。", "原因 1：磁盘满了", "cause 1: disk full");
+# not ";", which ends the entities Slack delivers ("&lt;").
+_WORD_END = r"\s:：,，。、；"
+_FIRST_WORD = re.compile(rf"[{_WORD_END}]*([^{_WORD_END}]*)[{_WORD_END}]*(.*)", re.DOTALL)
+
+
 def first_word(text: str) -> tuple[str, str]:
-    """The first word of ``text`` and the rest, at any space: a full-width one (　), as
-    Chinese keyboards type it, too."""
-    words = text.split(maxsplit=1)
-    return (words[0], words[1]) if len(words) == 2 else (text.strip(), "")
+    """The first word of ``text`` and the rest (as typed), at a space or a punctuation mark."""
+    match = _FIRST_WORD.match(text)
+    assert match is not None  # every part of the pattern may be empty
+    return match.group(1), match.group(2)
 
 
 def verb_of(word: str) -> str | None:
@@ -110,31 +117,31 @@ def _use(verb: str) -> Message:
 def parse(text: str) -> TicketCommand:
     """Parse the text after `/ticket`, as Slack delivers it (a step's text is kept as typed:
     :func:`bot.slack.delivered.typed`). Raises UserError saying what is wrong and the form."""
-    words = text.strip().split(maxsplit=2)
-    if not words:
+    word, after = first_word(text)
+    if not word:
         return TicketCommand("help")
-    verb = verb_of(words[0])
+    verb = verb_of(word)
     if verb is None:
         raise UserError(
-            "I don't know `%(word)s`. Write `/ticket help` for the list.", word=quoted(words[0])
+            "I don't know `%(word)s`. Write `/ticket help` for the list.", word=quoted(word)
         )
     if verb == "help":
         return TicketCommand("help")
+    second, rest = first_word(after)
+    second, rest = unicodedata.normalize("NFKC", second), rest.strip()  # "Ａ", "２０２６－１１"
     if verb == "list":
-        choice = words[1] if len(words) > 1 else "open"
+        choice = second or "open"
         choice = choice.upper() if choice.upper() in ("A", "B", "C", "D") else choice.lower()
-        if choice not in LIST_FILTERS or len(words) > 2:
+        if choice not in LIST_FILTERS or rest:
             raise UserError(_use("list"))
         return TicketCommand("list", argument=choice)
     if verb == "report":
-        month = words[1] if len(words) > 1 else ""
-        if month and not _valid_month(month):
+        if (second and not _valid_month(second)) or rest:
             raise UserError("The month is written YYYY-MM. %(use)s", use=_use("report"))
-        return TicketCommand("report", argument=month)
-    if len(words) < 2:
+        return TicketCommand("report", argument=second)
+    if not second:
         raise UserError("Which ticket? %(use)s", use=_use(verb))
-    number = _number(words[1], verb)
-    rest = words[2].strip() if len(words) > 2 else ""
+    number = _number(second, verb)
     if verb == "show":
         return TicketCommand("show", number=number)
     return TicketCommand(verb, number=number, step=_step(verb, rest))

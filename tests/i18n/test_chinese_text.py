@@ -120,6 +120,27 @@ def test_each_chinese_subcommand_works_as_its_english_name(verb: str) -> None:
     assert usage.startswith(f"/ticket {chinese}")
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("确认 1。", "ack 1"),
+        ("确认，＃１", "ack 1"),
+        ("原因 1：磁盘满了", "cause 1 磁盘满了"),
+        ("原因：1，磁盘满了：换了", "cause 1 磁盘满了：换了"),  # the text's own marks stay
+        ("cause 1: disk full", "cause 1 disk full"),
+        ("月报 ２０２６－１１", "report 2026-11"),
+        ("列表 Ａ", "list A"),
+        ("列表：我的", None),
+    ],
+)
+def test_punctuation_after_a_command_word_ends_it(typed: str, meant: str | None) -> None:
+    if meant is None:
+        with pytest.raises(UserError):
+            parse(typed)
+    else:
+        assert parse(typed) == parse(meant)
+
+
 def test_parse_errors_read_in_chinese() -> None:
     bad = ["飞 1", "确认", "确认 abc", "原因 3", "指派 3 eli", "定级 3 E 理由", "定级 3 B"]
     bad += ["方案 3 by 2026-13-45", "方案 3 by 2026-12-01", "确认 3 多余", "列表 all", "月报 11"]
