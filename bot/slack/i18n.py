@@ -238,7 +238,7 @@ class Translator:
         """``14 minutes left`` / ``还剩 14 分钟``; ``overdue by 3 minutes`` / ``已逾期 3 分钟``."""
         delta = due - now
         span = self.duration(delta)
-        if delta < timedelta(0):
+        if delta <= timedelta(0):  # at the deadline it is passed: a breach is sent then
             return self(N_("overdue by %(span)s"), span=span) if span else self(N_("overdue"))
         return self(N_("%(span)s left"), span=span) if span else self(N_("under a minute left"))
 

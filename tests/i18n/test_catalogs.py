@@ -110,6 +110,8 @@ def test_plural_forms_follow_each_language() -> None:
     assert zh.time_left(now - timedelta(minutes=3), now) == "已逾期 3 分钟"
     assert en.time_left(now - timedelta(minutes=3), now) == "overdue by 3 minutes"
     assert en.time_left(now + timedelta(seconds=20), now) == "under a minute left"
+    # at the deadline itself (when a breach is sent) it has passed, not "under a minute left"
+    assert (zh.time_left(now, now), en.time_left(now, now)) == ("已逾期", "overdue")
     assert zh.time_left(now - timedelta(seconds=20), now) == "已逾期"
 
 
