@@ -206,6 +206,6 @@ def overdue_lines(tr: Translator, items: list[tuple[str, PlanTask, date, datetim
     ]
     if len(items) > 15:
         more = len(items) - 15
-        lines.append(tr.plural("…and %(n)d more", "…and %(n)d more", more))
+        lines.append(tr.plural("…and %(n)d more task", "…and %(n)d more tasks", more))
     heading = tr("*Service plan: overdue* (%(n)s)", n=len(items))
     return [{"type": "section", "text": mrkdwn(heading + "\n" + "\n".join(lines))}]

@@ -103,7 +103,7 @@ def list_blocks(
         blocks.append({"type": "section", "text": mrkdwn(listed_line(tr, item, now))})
     if count > MAX_LISTED:
         more = count - MAX_LISTED
-        text = tr.plural("…and %(n)d more", "…and %(n)d more", more)
+        text = tr.plural("…and %(n)d more ticket", "…and %(n)d more tickets", more)
         blocks.append({"type": "context", "elements": [mrkdwn(text)]})
     return blocks
 

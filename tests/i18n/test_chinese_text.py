@@ -11,13 +11,14 @@ import regex
 from bot.domain.read_models import EventView, HomeData, Listed, TicketView
 from bot.domain.roles import WHO_MAY, Actor, Duty, check_duty, check_role
 from bot.domain.rotation import OnCall
+from bot.domain.service_plan import PlanTask
 from bot.domain.tickets import TicketState, report_errors
 from bot.domain.workflow import Change, Prompt, Step, apply
 from bot.errors import UserError
 from bot.handlers.help import commands_text
 from bot.services.steps import reply_for
 from bot.sla.policy import DEFAULT_POLICY, Severity
-from bot.slack import blocks, report_form, ticket_card
+from bot.slack import blocks, plan_blocks, report_form, ticket_card
 from bot.slack.i18n import Language, translator
 from bot.slack.oncall_text import oncall_answer, override_taken
 from bot.slack.thread_text import story_line
@@ -188,6 +189,17 @@ def test_who_may_is_listed_as_each_language_lists() -> None:
     assert EN.say(raised.value.message) == (
         "Only an engineer, a manager or the reporter can escalate #1."
     )
+
+
+def test_a_class_is_named_once_and_more_is_counted_in_its_own_measure_word() -> None:
+    for severity in Severity:
+        said = meaning(ZH, severity)
+        assert "类问题" not in said, said  # the places that show it name the class already
+    visit = ("中心", PlanTask.VISIT, date(2026, 12, 1), NOW)
+    tasks = plan_blocks.overdue_lines(ZH, [visit] * 16)
+    assert tasks[0]["text"]["text"].endswith("……还有 1 项任务")
+    more = list_blocks(ZH, [], NOW, "未结工单", total=41)
+    assert more[-1]["elements"][0]["text"] == "……还有 1 张工单"
 
 
 def test_triage_is_asked_in_the_standards_words() -> None:

@@ -276,7 +276,7 @@ async def test_the_report_form_its_errors_and_the_sign_off_read_in_each_readers_
     await say(slack, "U0ENG1", f"解决 {number} 已更换硒鼓")
     checklist = await slack.wait_for(lambda: slack.modal("U0ENG1"))
     assert checklist.view["title"]["text"] == f"解决 #{number}"
-    assert "维护检查清单" in json.dumps(checklist.view, ensure_ascii=False)
+    assert "维护检查单" in json.dumps(checklist.view, ensure_ascii=False)
     await slack.view_submission(
         user="U0ENG1", view_id=checklist.id, values={"resolution": "已更换硒鼓"}
     )
