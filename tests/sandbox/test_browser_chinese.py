@@ -6,6 +6,7 @@ Screenshots go to a temporary folder (``ESCALATOR_SCREENSHOTS`` names another) t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +66,9 @@ async def test_the_sandbox_speaks_chinese(zh_sandbox: Sandbox, zh_page: Page, sh
     titles = await page.locator(".section-title").all_inner_texts()
     assert titles == ["频道", "私信", "应用"]
     await expect(page.locator(".acting-label")).to_have_text("当前身份")
+    people = await page.locator("#user-switch option").all_inner_texts()
+    assert "Rita Reporter — 报告人" in people and "Max Manager — 经理" in people, people
+    assert not [p for p in people if re.search(r"— .*[a-z]", p)], people  # roles in Chinese
     await expect(page.locator("#composer-input")).to_have_attribute(
         "placeholder", "发消息到 #support"
     )
@@ -87,6 +91,9 @@ async def test_the_sandbox_speaks_chinese(zh_sandbox: Sandbox, zh_page: Page, sh
     await expect(modal).to_have_count(0)
     ticket = page.locator("#messages .msg").filter(has_text="#1 数据库宕机")
     await expect(ticket).to_contain_text("九点起所有页面都打不开")
+    await expect(ticket.locator(".app-badge")).to_have_text("应用")
+    when = await ticket.locator(".msg-time").get_attribute("title")
+    assert when is not None and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", when), when
 
     # the engineer acknowledges by the Chinese subcommand and records the cause
     await act_as(page, "U0ENG1")

@@ -94,6 +94,19 @@
     return node;
   }
 
+  // What each person of the demo workspace is, in the page's language ("engineer, manager").
+  const ROLE_WORDS = {
+    reporter: () => t("reporter"),
+    customer: () => t("customer"),
+    engineer: () => t("engineer"),
+    manager: () => t("manager"),
+  };
+
+  function roleWords(role) {
+    return role.split(", ").map((r) => (ROLE_WORDS[r] ? ROLE_WORDS[r]() : r))
+      .reduce((a, b) => t("%(a)s, %(b)s", { a, b }));
+  }
+
   function clock(ts) {
     return Mrkdwn.formatDate(Number(ts), "{time}");
   }
@@ -122,7 +135,7 @@
     if (select.options.length !== S.data.users.length) {
       select.textContent = "";
       S.data.users.forEach((u) => {
-        const option = el("option", "", `${u.real_name} — ${u.role}`);
+        const option = el("option", "", `${u.real_name} — ${roleWords(u.role)}`);
         option.value = u.id;
         select.appendChild(option);
       });
@@ -170,7 +183,7 @@
     const count = tab === "home" ? 0 : unread(conv.id);
     if (count && !active) link.classList.add("unread");
     link.append(icon, el("span", "nav-label", label));
-    if (conv.kind === "im" && tab !== "home") link.appendChild(el("span", "app-badge", "APP"));
+    if (conv.kind === "im" && tab !== "home") link.appendChild(el("span", "app-badge", t("APP")));
     if (count && !active && conv.kind === "im") link.appendChild(el("span", "badge", String(count)));
     link.addEventListener("click", () => open(conv.id, tab || "messages"));
     li.appendChild(link);
@@ -208,7 +221,7 @@
     const title = $("conv-title");
     title.textContent = "";
     if (conv.kind === "im") {
-      title.append(avatar(S.data.bot.id, true), el("span", "", " Escalator"), el("span", "app-badge", "APP"));
+      title.append(avatar(S.data.bot.id, true), el("span", "", " Escalator"), el("span", "app-badge", t("APP")));
     } else {
       title.appendChild(el("span", "", "# " + conv.name));
     }
@@ -334,14 +347,14 @@
     if (!grouped) {
       const head = el("div", "msg-head");
       head.appendChild(el("span", "author", person(msg.user).real_name));
-      if (msg.is_bot) head.appendChild(el("span", "app-badge", "APP"));
+      if (msg.is_bot) head.appendChild(el("span", "app-badge", t("APP")));
       const time = el("span", "msg-time", clock(msg.ts));
-      time.title = new Date(Number(msg.ts) * 1000).toString();
+      time.title = Mrkdwn.formatDate(Number(msg.ts), "{date_num} {time_secs}");
       head.appendChild(time);
       main.appendChild(head);
     }
     main.appendChild(content(msg, msg.channel));
-    if (msg.edited && !msg.is_bot) main.appendChild(el("span", "edited", "(edited)"));
+    if (msg.edited && !msg.is_bot) main.appendChild(el("span", "edited", t("(edited)")));
     if (msg.reactions && msg.reactions.length) {
       const row = el("div", "reactions");
       msg.reactions.forEach((r) => row.appendChild(
@@ -405,7 +418,7 @@
     const main = el("div", "msg-main");
     const note = el("div", "only-you", "👁 " + t("Only visible to you"));
     const head = el("div", "msg-head");
-    head.append(el("span", "author", "Escalator"), el("span", "app-badge", "APP"),
+    head.append(el("span", "author", "Escalator"), el("span", "app-badge", t("APP")),
       el("span", "msg-time", clock(eph.ts)));
     main.append(note, head, content(eph, eph.channel));
     const dismiss = el("button", "dismiss", t("Dismiss message"));

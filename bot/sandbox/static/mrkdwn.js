@@ -188,7 +188,7 @@ const Mrkdwn = (() => {
         const text = formatDate(seconds, decode(parts[2]), ctx.now);
         const span = parts[3] ? link(decode(parts[3]), text) : el("span", "date", text);
         span.classList.add("date");
-        span.title = new Date(seconds * 1000).toString();
+        span.title = formatDate(seconds, "{date_num} {time_secs}", ctx.now);
         span.dataset.ts = String(seconds);
         return span;
       }
