@@ -130,7 +130,7 @@ def ticket_message(
     if ticket.customer:
         warranty = tr("in warranty") if ticket.in_warranty else tr("out of warranty")
         customer = escaped(ticket.customer, 1800)
-        fields.append(mrkdwn(tr("*Customer*") + f"\n{customer} ({warranty})"))
+        fields.append(mrkdwn(tr("*Customer*") + "\n" + tr.aside(customer, warranty)))
     blocks: list[Block] = [
         # A header is plain text: the summary as typed, not escaped (Slack shows "&amp;").
         {"type": "header", "text": plain(f"{ticket.ref} {ticket.summary}", HEADER_MAX)},
@@ -222,17 +222,17 @@ def deadline_fields(
         if done is not None:
             verdict = tr("in time") if done <= due else tr("late")
             fields.append(
-                mrkdwn(f"*{label}* :white_check_mark:\n{tr.date_token(done)} ({verdict})")
+                mrkdwn(f"*{label}* :white_check_mark:\n{tr.aside(tr.date_token(done), verdict)}")
             )
             continue
         when = fix_date.isoformat() if name == "resolve" and fix_date else tr.date_token(due)
         by = tr("*%(milestone)s by*", milestone=label)
         left = tr.time_left(due, now)
         if due <= now:
-            fields.append(mrkdwn(f"{by} :warning:\n{when} ({left})"))
+            fields.append(mrkdwn(f"{by} :warning:\n{tr.aside(when, left)}"))
         else:
             mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""
-            fields.append(mrkdwn(f"{by}{mark}\n{when} ({left})"))
+            fields.append(mrkdwn(f"{by}{mark}\n{tr.aside(when, left)}"))
     return {"type": "section", "block_id": "deadlines", "fields": fields}
 
 

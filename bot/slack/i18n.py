@@ -234,6 +234,14 @@ class Translator:
             parts.append(self.plural("%(n)d minute", "%(n)d minutes", mins))
         return " ".join(parts[:2])
 
+    def aside(self, text: str, note: str) -> str:
+        """``text (note)``, with the reader's brackets: ``text（note）`` in Chinese."""
+        return self(N_("%(text)s (%(note)s)"), text=text, note=note)
+
+    def labelled(self, label: str, text: str) -> str:
+        """``label: text``, with the reader's colon: ``label：text`` in Chinese."""
+        return self(N_("%(label)s: %(text)s"), label=label, text=text)
+
     def time_left(self, due: datetime, now: datetime) -> str:
         """``14 minutes left`` / ``还剩 14 分钟``; ``overdue by 3 minutes`` / ``已逾期 3 分钟``."""
         delta = due - now

@@ -28,9 +28,9 @@ BOT_SCOPES = (
 )
 BOT_EVENTS = ("app_mention", "app_home_opened")
 LONG_DESCRIPTION = (
-    "Escalator 是面向应用软件售后服务的 Slack 机器人:按 JZB10-2008 把问题分为 A、B、C、D "
-    "四类,为每个问题开一张编号工单,按类别计算响应、确定原因和给出方案的时限,到期前提醒"
-    "负责的工程师,A、B 类问题逐级升级到值班工程师和经理;报告人确认修复并评价服务。\n\n"
+    "Escalator 是面向应用软件售后服务的 Slack 机器人：按 JZB10-2008 把问题分为 A、B、C、D "
+    "四类，为每个问题开一张编号工单，按类别计算响应、确定原因和给出方案的时限，到期前提醒"
+    "负责的工程师，A、B 类问题逐级升级到值班工程师和经理；报告人确认修复并评价服务。\n\n"
     "Escalator is a Slack bot for after-sales software support: it sorts each report into "
     "class A, B, C or D (JZB10-2008), opens a numbered ticket, keeps the clock on every "
     "promise of its class, reminds the engineers who owe the next step and escalates A and "
@@ -45,18 +45,18 @@ def manifest(base_url: str = "https://escalator.example.com", *, socket_mode: bo
         ("/report", "报告问题 · Report a problem", "[摘要 summary]"),
         (
             "/ticket",
-            "处理工单:确认、认领、原因、方案、解决、关闭、查看、列表、帮助 · "
+            "处理工单：确认、认领、原因、方案、解决、关闭、查看、列表、帮助 · "
             "Work a ticket: ack, take, cause, plan, resolve, close, show, list, help",
             "帮助 help",
         ),
         (
             "/oncall",
-            "值班:现在与下一班,临时替班 · Who is on call now and next; override the primary",
+            "值班：现在与下一班，临时替班 · Who is on call now and next; override the primary",
             "[override @user 4h]",
         ),
         (
             "/kb",
-            "知识库:搜索;工程师可添加、编辑、停用文章 · "
+            "知识库：搜索；工程师可添加、编辑、停用文章 · "
             "Search the knowledge base; engineers add, edit, retire articles",
             "[关键词 words]",
         ),
@@ -64,7 +64,7 @@ def manifest(base_url: str = "https://escalator.example.com", *, socket_mode: bo
     data: dict[str, Any] = {
         "display_information": {
             "name": "Escalator",
-            "description": "售后工单:分级、时限、提醒与升级 · "
+            "description": "售后工单：分级、时限、提醒与升级 · "
             "Support tickets with SLA clocks, reminders and escalation",
             "long_description": LONG_DESCRIPTION,
             "background_color": "#1d3557",

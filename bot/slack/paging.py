@@ -58,7 +58,7 @@ def _title(tr: Translator, ticket: Ticket) -> str:
 
 
 def _when(tr: Translator, due: datetime, now: datetime) -> str:
-    return f"{tr.date_token(due)} ({tr.time_left(due, now)})"
+    return tr.aside(tr.date_token(due), tr.time_left(due, now))
 
 
 def reminder(

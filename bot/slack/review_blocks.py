@@ -66,7 +66,7 @@ def _customer_line(tr: Translator, name: str, group: Group) -> str:
         + (tr(", %(n)s overdue", n=plan.overdue) if plan.overdue else ""),
     ]
     who = escaped(name, NAME_ROOM) if name else tr("No customer")
-    return f"• *{who}*: " + " · ".join(parts)
+    return "• " + tr.labelled(f"*{who}*", " · ".join(parts))
 
 
 def review_text(tr: Translator, review: Review) -> str:

@@ -39,7 +39,7 @@ def test_only_the_end_of_the_calendar_is_refused(tmp_path: Path) -> None:
     result = run("deadlines", "--severity", "C", "--reported", "9999-12-31T17:00")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert "离日历的终点(9999 年)太近" in result.stderr  # the configured language: Chinese
+    assert "离日历的终点（9999 年）太近" in result.stderr  # the configured language: Chinese
     english = tmp_path / "escalator.toml"
     english.write_text('language = "en"\n', encoding="utf-8")
     result = run(

@@ -89,9 +89,9 @@ def test_the_command_speaks_the_configured_language(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'kb.db'}"}
     refused = run("kb", "import", str(source), env=env)
     assert refused.returncode == 1
-    assert refused.stderr.startswith("escalator: 未导入任何内容:\n")
+    assert refused.stderr.startswith("escalator: 未导入任何内容：\n")
     assert "bad.md: 缺少解答" in refused.stderr
-    assert "long.md: 缺少标题,问题太长,缺少解答" in refused.stderr
+    assert "long.md: 缺少标题，问题太长，缺少解答" in refused.stderr
     missing = run("kb", "import", str(tmp_path / "nowhere"), env=env)
     assert missing.stderr == f"escalator: {tmp_path / 'nowhere'} 不是文件夹\n"
     (source / "bad.md").write_text(ARTICLES["vpn.md"], encoding="utf-8")

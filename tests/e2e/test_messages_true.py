@@ -276,10 +276,10 @@ async def test_a_mention_in_a_tickets_thread_is_a_note_not_a_new_report(running:
     assert len(await events(running)) == 2
     # a step word followed by a mark, as a Chinese keyboard types it, is the step, not a note
     await slack.app_mention(user="U0ENG1", channel=card.channel, text="确认。", thread_ts=card.ts)
+    await answer_to(slack, "U0ENG1", "You acknowledged #1")
     await slack.app_mention(
         user="U0ENG1", channel=card.channel, text="原因：磁盘满了", thread_ts=card.ts
     )
-    await answer_to(slack, "U0ENG1", "You acknowledged #1")
     await answer_to(slack, "U0ENG1", "Cause recorded")
     assert (await events(running))[-2:] == ["ack", "cause"]
 

@@ -99,6 +99,22 @@ def test_the_chinese_catalog_has_no_english() -> None:
             assert left == [], (message.id, string)
 
 
+_CJK = "\u3400-\u9fff\u3000-\u303f\uff00-\uffef"
+# An ASCII mark next to Chinese (around placeholders, code and Slack's tokens, which stay)
+_HALF_WIDTH = re.compile(rf"[{_CJK}][,:;?!()]|[,;?!(][{_CJK}]")
+
+
+def test_chinese_is_punctuated_in_full_width() -> None:
+    """，：；？！（） in Chinese text, as Chinese readers expect (GB/T 15834)."""
+    for message in catalogs.read(Language.ZH_CN):
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            bare = re.sub(r"`[^`]*`|<[^>]*>|:[a-z_0-9+-]+:", "", _PLACEHOLDER.sub("x", string))
+            assert not _HALF_WIDTH.search(bare), (message.id, string)
+
+
 def test_plural_forms_follow_each_language() -> None:
     en, zh = translator(Language.EN), translator(Language.ZH_CN)
     assert en.duration(timedelta(minutes=1)) == "1 minute"

@@ -225,7 +225,7 @@ def test_forms_and_the_ticket_message_read_in_chinese() -> None:
     texts += texts_of(report_form.report_offer(ZH, "evt:1"))
     texts.append(report_form.report_offer_used(ZH, ticket))  # type: ignore[arg-type]
     chinese_only(*texts)
-    assert any("已逾期" in t for t in texts) and any("(暂定)" in t for t in texts)
+    assert any("已逾期" in t for t in texts) and any("（暂定）" in t for t in texts)
     english = texts_of(blocks.ticket_message(ticket, deadlines, NOW, tr=EN))  # type: ignore[arg-type]
     assert any("Respond by" in t for t in english)
 
@@ -362,7 +362,7 @@ def test_pages_reminders_and_breach_notices_read_in_chinese() -> None:
     chinese_only(*texts)
     joined = "\n".join(texts)
     assert "3 张工单需要你处理" in joined and "还剩 14 分钟" in joined
-    assert "尚未确定原因" in joined and "未能在承诺时限内给出解决方案,已违约" in joined
+    assert "尚未确定原因" in joined and "未能在承诺时限内给出解决方案，已违约" in joined
     assert "#1 已由 <@U0ENG1> 确认。" in joined and "正在呼叫副值班 <@U0ENG3>" in joined
     assert "*违约*" in joined and "认领" in joined and "升级" in joined and "打开工单" in joined
     primary = Stage(Milestone.RESPOND, StageKind.PAGE_PRIMARY, NOW)

@@ -161,7 +161,7 @@ async def test_in_a_chinese_workspace_an_english_engineer_is_paged_in_english(
             lambda: next((m for m in slack.messages(dm) if "confirm_yes" in str(m.blocks)), None)
         )
         assert f"#{number} is resolved. Is it fixed?" in ask.text and english(ask)
-        assert f"#{number} 已解决。问题修好了吗?" in await thread_says(slack, card, "修好了吗")
+        assert f"#{number} 已解决。问题修好了吗？" in await thread_says(slack, card, "修好了吗")
         await slack.block_action(
             user="U0REP", action_id="confirm_yes", channel=dm, message_ts=ask.ts
         )
@@ -199,7 +199,7 @@ async def test_in_an_english_workspace_a_chinese_engineer_and_manager_read_chine
         number = await report_through_the_form(slack, SUMMARY, "All lanes down", [True])
         await settle(ctx)
         [page] = dms(slack, "U0ENG1")
-        assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+        assert f"#{number}（A 类）需要响应" in page.text and chinese(page)
         assert labels(page) == ["确认", "打开工单"]
         [told] = dms(slack, "U0REP")
         assert told.text.startswith(f"Your report is ticket #{number}") and english(told)
@@ -213,7 +213,7 @@ async def test_in_an_english_workspace_a_chinese_engineer_and_manager_read_chine
         )
         assert sent.status == 200, sent.body
         [paged] = await slack.wait_for(lambda: dms(slack, "U0MGR1"))
-        assert f"<@U0ENG2> 升级了 #{number}(A 类)" in paged.text and chinese(paged)
+        assert f"<@U0ENG2> 升级了 #{number}（A 类）" in paged.text and chinese(paged)
         assert labels(paged) == ["认领", "升级", "打开工单"]
         thread = await thread_says(slack, card, "escalated")
         assert not HAN.search(thread.replace(SUMMARY, ""))
@@ -264,7 +264,9 @@ async def test_a_plan_task_is_sent_and_closed_in_its_readers_language(
         async with running_bot(db_url, parse_config(data), clock, slack=slack) as running:
             await advance_to(running, clock, shanghai("2026-11-30T08:30"))
             [call] = await slack.wait_for(lambda: dms(slack, "U0ENG2") or None)
-            assert call.text == "服务计划:Highway Monitoring Center 的电话交流,应于 2026-11-30 完成"
+            assert (
+                call.text == "服务计划：Highway Monitoring Center 的电话交流，应于 2026-11-30 完成"
+            )
             channel = slack.dm_channel("U0ENG2")
             await slack.block_action(
                 user="U0ENG2", action_id="plan_done", channel=channel, message_ts=call.ts
@@ -298,7 +300,7 @@ async def test_a_page_goes_in_the_workspaces_language_when_slack_refuses_to_say_
     slack, number, page = await first_page(
         db_url, clock, lambda slack: slack.fail("users.info", status=400, times=None)
     )
-    assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+    assert f"#{number}（A 类）需要响应" in page.text and chinese(page)
     assert {c.fault for c in slack.calls("users.info")} == {"http_400"}
 
 
@@ -310,7 +312,7 @@ async def test_a_page_is_not_held_up_by_a_slow_answer_of_the_readers_language(
     _, number, page = await first_page(
         db_url, clock, lambda slack: slack.hang("users.info", ASK_LANGUAGE_WITHIN + 2, times=None)
     )
-    assert f"#{number}(A 类)需要响应" in page.text and chinese(page)
+    assert f"#{number}（A 类）需要响应" in page.text and chinese(page)
 
 
 async def test_the_people_the_config_names_are_asked_at_start_so_a_page_does_not_ask(

@@ -124,13 +124,13 @@ async def test_the_a_story_in_chinese(zh_running: Running) -> None:
 
     thread = await thread_says(slack, message, "给出了")
     assert f"<@U0ENG1> 确认了 #{number}。" in thread
-    assert f"<@U0ENG1> 确定了 #{number} 的原因:磁盘满了" in thread
+    assert f"<@U0ENG1> 确定了 #{number} 的原因：磁盘满了" in thread
     assert "约定修复日期 2026-12-01" in thread
 
-    await resolve_and_sign_off(zh_running, number, "解决", "已扩容磁盘", "很快,谢谢")
+    await resolve_and_sign_off(zh_running, number, "解决", "已扩容磁盘", "很快，谢谢")
     thread = await thread_says(slack, message, "评分 5/5")
-    assert f"<@U0REP> 确认 #{number} 已修复,评分 5/5:很快,谢谢" in thread
-    assert f"<@U0ENG1> 解决了 #{number}:已扩容磁盘" in thread
+    assert f"<@U0REP> 确认 #{number} 已修复，评分 5/5：很快，谢谢" in thread
+    assert f"<@U0ENG1> 解决了 #{number}：已扩容磁盘" in thread
 
 
 async def test_the_c_story_in_chinese(zh_running: Running, clock: FakeClock) -> None:
@@ -148,8 +148,8 @@ async def test_the_c_story_in_chinese(zh_running: Running, clock: FakeClock) -> 
     note = await say(slack, "U0REP", f"备注 {number} 下周一再验证")
     assert note == f"已为 #{number} 添加备注。"
     thread = await thread_says(slack, message, "备注")
-    assert f"<@U0ENG2> 挂起了 #{number},等待客户。" in thread
-    assert f"<@U0REP> 在 #{number} 上备注:下周一再验证" in thread
+    assert f"<@U0ENG2> 挂起了 #{number}，等待客户。" in thread
+    assert f"<@U0REP> 在 #{number} 上备注：下周一再验证" in thread
     listed = await say(slack, "U0ENG2", "列表")
     assert "未关闭的工单" in listed and "报表导出的日期格式不对" in listed
     await resolve_and_sign_off(zh_running, number, "解决", "已修正日期格式", "")
@@ -284,7 +284,7 @@ async def test_the_report_form_its_errors_and_the_sign_off_read_in_each_readers_
     ask = await slack.wait_for(
         lambda: next((m for m in slack.messages(dm) if "confirm_yes" in json.dumps(m.blocks)), None)
     )
-    assert f"#{number} 已解决。问题修好了吗?" in ask.text
+    assert f"#{number} 已解决。问题修好了吗？" in ask.text
     await slack.block_action(user="U0REP", action_id="confirm_yes", channel=dm, message_ts=ask.ts)
     rating = await slack.wait_for(lambda: slack.modal("U0REP"))
     assert rating.view["title"]["text"] == f"评价 #{number}"

@@ -117,9 +117,9 @@ async def test_the_sandbox_speaks_chinese(zh_sandbox: Sandbox, zh_page: Page, sh
     await page.locator(f"#messages .msg[data-ts='{message.ts}'] .thread-link").click()
     thread = page.locator("#thread-messages")
     await expect(page.locator("#thread .reply-count")).to_contain_text("条回复")
-    await expect(thread).to_contain_text("#1 由 @Rita Reporter 报告,A 类。严重影响整个系统运行")
+    await expect(thread).to_contain_text("#1 由 @Rita Reporter 报告，A 类。严重影响整个系统运行")
     await expect(thread).to_contain_text("确认了 #1")
-    await expect(thread).to_contain_text("确定了 #1 的原因:磁盘满了")
+    await expect(thread).to_contain_text("确定了 #1 的原因：磁盘满了")
     await page.screenshot(path=str(shots / "zh-thread.png"))
 
     # the App Home tab in Chinese

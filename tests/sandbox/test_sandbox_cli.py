@@ -81,5 +81,5 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     # in the configured language: Chinese by default
-    assert result.stderr.strip().startswith(f"escalator: sandbox:无法监听 127.0.0.1:{port}")
+    assert result.stderr.strip().startswith(f"escalator: sandbox：无法监听 127.0.0.1:{port}")
     assert "Traceback" not in result.stderr
