@@ -1,16 +1,28 @@
 """Where pages were posted: the outbox rows of sent pages, read to bring page messages up to
-date (linked to their tickets' messages, settled when the step was taken)."""
+date (linked to their tickets' messages, settled when the step was taken), and the
+tickets' recorded changes that settle them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notices import NoticeKind
+from bot.domain.page_settlement import Change
 from storage.tables import OutboxRow
+from storage.tickets import EVENTS
+
+
+class SentPage(NamedTuple):
+    """One page of a message: its ticket, its payload, and when it was owed."""
+
+    number: int | None
+    payload: dict[str, Any]
+    paged_at: datetime
 
 
 async def page_messages(conn: AsyncConnection, number: int) -> list[dict[str, Any]]:
@@ -38,16 +50,13 @@ async def page_messages(conn: AsyncConnection, number: int) -> list[dict[str, An
     return found
 
 
-async def pages_in(
-    conn: AsyncConnection, message: Mapping[str, Any]
-) -> list[tuple[int, dict[str, Any]]]:
-    """The pages one message delivers (a result from :func:`page_messages`): each page's
-    ticket and payload, in order."""
+async def pages_in(conn: AsyncConnection, message: Mapping[str, Any]) -> list[SentPage]:
+    """The pages one message delivers (a result from :func:`page_messages`), in order."""
     numbers = [int(n) for n in message.get("tickets") or []]
     if not numbers:
         return []
     rows = await conn.execute(
-        select(OutboxRow.ticket_number, OutboxRow.payload, OutboxRow.result)
+        select(OutboxRow.ticket_number, OutboxRow.payload, OutboxRow.result, OutboxRow.created_at)
         .where(
             OutboxRow.ticket_number.in_(numbers),
             OutboxRow.kind == NoticeKind.PAGE,
@@ -57,7 +66,24 @@ async def pages_in(
     )
     place = (str(message.get("channel")), str(message.get("ts")))
     return [
-        (int(number), dict(payload))
-        for number, payload, result in rows
+        SentPage(int(number), dict(payload), created_at)
+        for number, payload, result, created_at in rows
         if result and (str(result.get("channel")), str(result.get("ts"))) == place
     ]
+
+
+async def changes_since(
+    conn: AsyncConnection, numbers: Collection[int], since: datetime
+) -> dict[int, list[Change]]:
+    """The recorded changes of the tickets from ``since`` on, oldest first, by ticket."""
+    found: dict[int, list[Change]] = {n: [] for n in numbers}
+    if not numbers:
+        return found
+    rows = await conn.execute(
+        select(EVENTS.c.ticket_number, EVENTS.c.at, EVENTS.c.actor_id, EVENTS.c.after)
+        .where(EVENTS.c.ticket_number.in_(list(numbers)), EVENTS.c.at >= since)
+        .order_by(EVENTS.c.id)
+    )
+    for number, at, actor, after in rows:
+        found[int(number)].append(Change(at, str(actor or ""), dict(after or {})))
+    return found

@@ -47,6 +47,7 @@ class Notice:
     location: tuple[str, str] | None = None  # the ticket message (channel, ts), once posted
     conversation: str = ""
     token: str = ""  # the claim that holds it
+    created_at: datetime | None = None  # when it was owed (a page: settled by what came after)
 
 
 @dataclass(frozen=True)
