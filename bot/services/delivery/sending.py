@@ -155,14 +155,14 @@ class Sender:
         return await self._post(claim, channel=notice.post_channel, **content)
 
     async def _settle(self, claim: Claimed) -> Sent:
-        """Update each message that asked the answered prompt (sent before it: a thread's
-        lines go in order). A message Slack no longer has is left alone."""
+        """Update each message that asked the answered prompt in this round (sent before it:
+        a thread's lines go in order). A message Slack no longer has is left alone."""
         notice = claim.head
         if notice.ticket_number is None:
             raise Undeliverable("a settle notice without a ticket")
         async with self.ctx.db.read() as conn:
             asked = await outbox.sent_prompts(
-                conn, notice.ticket_number, str(notice.payload.get("prompt"))
+                conn, notice.ticket_number, str(notice.payload.get("prompt")), answer=notice.id
             )
         updated: list[tuple[str, str]] = []
         for channel, ts, reader in asked:  # a DM in its reader's language
