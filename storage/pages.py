@@ -25,14 +25,26 @@ class SentPage(NamedTuple):
     paged_at: datetime
 
 
+# What a page is: a page by DM, or a stage's notice in the managers channel (its buttons
+# ask the same steps; only those name their milestone).
+PAGE_KINDS = (NoticeKind.PAGE, NoticeKind.MANAGERS)
+
+
+def is_page(kind: str, payload: Mapping[str, Any] | None) -> bool:
+    """Whether a notice asks a step with buttons, settled once the step is taken."""
+    return kind == NoticeKind.PAGE or (
+        kind == NoticeKind.MANAGERS and "milestone" in (payload or {})
+    )
+
+
 async def page_messages(conn: AsyncConnection, number: int) -> list[dict[str, Any]]:
     """Where the pages naming ticket ``number`` were posted: their stored results (channel,
     ts, and the tickets each names), newest first, one per message."""
     rows = await conn.execute(
-        select(OutboxRow.result)
+        select(OutboxRow.kind, OutboxRow.payload, OutboxRow.result)
         .where(
             OutboxRow.ticket_number == number,
-            OutboxRow.kind == NoticeKind.PAGE,
+            OutboxRow.kind.in_(PAGE_KINDS),
             OutboxRow.sent_at.is_not(None),
             OutboxRow.set_aside_at.is_(None),
         )
@@ -40,13 +52,15 @@ async def page_messages(conn: AsyncConnection, number: int) -> list[dict[str, An
     )
     seen: set[tuple[str, str]] = set()
     found: list[dict[str, Any]] = []
-    for (result,) in rows:
+    for kind, payload, result in rows:
         if not result or "ts" not in result:
             continue
+        if not is_page(kind, payload):
+            continue  # a line without buttons (or from before notices named their milestone)
         key = (str(result.get("channel")), str(result.get("ts")))
         if key not in seen:
             seen.add(key)
-            found.append(dict(result))
+            found.append({"tickets": [number], **result})
     return found
 
 
@@ -59,7 +73,7 @@ async def pages_in(conn: AsyncConnection, message: Mapping[str, Any]) -> list[Se
         select(OutboxRow.ticket_number, OutboxRow.payload, OutboxRow.result, OutboxRow.created_at)
         .where(
             OutboxRow.ticket_number.in_(numbers),
-            OutboxRow.kind == NoticeKind.PAGE,
+            OutboxRow.kind.in_(PAGE_KINDS),
             OutboxRow.sent_at.is_not(None),
         )
         .order_by(OutboxRow.id)

@@ -216,10 +216,12 @@ def settled_note(tr: Translator, ref: str, settled: Settled) -> str:
 
 
 def settle(blocks: Sequence[Block], number: int, note: str) -> list[Block]:
-    """The page's blocks with ticket ``number``'s buttons replaced by ``note``."""
+    """The page's (or breach notice's) blocks with ticket ``number``'s buttons replaced by
+    ``note``."""
     result: list[Block] = []
+    asks = (f"page_{number}", f"breach_{number}")
     for block in blocks:
-        if block.get("block_id") == f"page_{number}" and block.get("type") == "actions":
+        if block.get("block_id") in asks and block.get("type") == "actions":
             block = {
                 "type": "context",
                 "block_id": f"page_{number}_done",

@@ -55,3 +55,21 @@ async def test_a_page_names_who_acknowledged_not_the_owner_then_or_later(
     await say(slack, "U0MGR1", "assign 1 <@U0ENG2|eli>")
     await settle(ctx)
     assert notes(slack.message(page.channel, page.ts)) == ACKED_BY_ENG1
+
+
+async def test_a_breach_notice_in_the_managers_channel_is_settled_too(
+    running: Running, clock: FakeClock
+) -> None:
+    slack, ctx = running.slack, running.bot.ctx
+    await paged(running)
+    await say(slack, "U0ENG1", "ack 1")
+    await clock.advance(timedelta(minutes=61))  # diagnose (1 h) breached
+    await settle(ctx)
+    [breach] = [m for m in slack.messages("C0MANAGERS") if "Breach" in m.text]
+    assert actions(breach) == {"breach_1": ["ticket_take", "ticket_escalate", "ticket_open"]}
+    await say(slack, "U0ENG1", "cause 1 disk full")
+    await say(slack, "U0ENG1", "close 1")
+    await settle(ctx)
+    now = slack.message(breach.channel, breach.ts)
+    assert not actions(now), now.blocks
+    assert notes(now) == [":white_check_mark: #1: diagnose met by <@U0ENG1>."]

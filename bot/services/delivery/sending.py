@@ -78,6 +78,8 @@ class Sender:
             return await self._settle(claim)
         if kind is NoticeKind.PAGE:
             return await self._pages(claim)
+        if page_store.is_page(kind, notice.payload):
+            return await self._managers_page(claim)
         if kind is NoticeKind.DM:
             user = str(notice.payload["user"])
             channel = await self._dm_channel(user)
@@ -190,6 +192,19 @@ class Sender:
         tickets = sorted({p.number for p in pages if p.number is not None})
         self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
         return Sent(sent.channel, sent.ts, sent.ids, {"tickets": tickets, "linked": linked})
+
+    async def _managers_page(self, claim: Claimed) -> Sent:
+        """A stage's notice in the managers channel (a breach, or a page to them all), as it
+        stands now: settled already if its step was taken before it went out."""
+        notice = claim.head
+        page = SentPage(
+            notice.ticket_number, notice.payload, notice.created_at or self.ctx.clock.now()
+        )
+        text, body, _ = await self._render([page], None)
+        channel = str(notice.payload.get("channel"))
+        sent = await self._post(claim, channel=channel, text=text, blocks=body, unfurl_links=False)
+        self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
+        return sent
 
     async def _render(
         self, pages: list[SentPage], language: Language | None
