@@ -40,6 +40,13 @@ FIRST_ACK = "first_acknowledged_at"
 
 # Not finished: listed as open, shown on the Home tab (a resolved ticket awaits sign-off).
 OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
+# The field that holds when each milestone was met, by milestone name.
+MET_FIELDS = {
+    "respond": "acknowledged_at",
+    "diagnose": "cause_at",
+    "plan": "plan_at",
+    "resolve": "resolved_at",
+}
 
 
 @dataclass(frozen=True)
@@ -195,12 +202,7 @@ class Ticket:
     def met_at(self) -> dict[str, datetime | None]:
         """When each milestone was met, by name (None while it runs). After a reopen,
         respond is the acknowledgement of the new round."""
-        return {
-            "respond": self.acknowledged_at,
-            "diagnose": self.cause_at,
-            "plan": self.plan_at,
-            "resolve": self.resolved_at,
-        }
+        return {milestone: getattr(self, name) for milestone, name in MET_FIELDS.items()}
 
     @property
     def reopened_at(self) -> datetime | None:

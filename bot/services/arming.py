@@ -161,6 +161,7 @@ def stage_notices(
     notices: list[NewNotice] = []
     due = (deadlines.as_dict() if deadlines else {}).get(stage.milestone.value, stage.due)
     tr = translator(config.language, config.tz)  # the thread and the managers channel
+    taken = {"manager": True, "assignee": ticket.assignee_id}  # a manager's page: once taken
     for to in recipients(stage, ticket=ticket, oncall=oncall, managers=config.roles.managers):
         payload: dict[str, Any] = {"stage": stage.key}
         if to.audience is Audience.THREAD:
@@ -180,10 +181,11 @@ def stage_notices(
             said = to_one(config, page)  # sent in its reader's language (services.readers)
             payload |= {"user": user, "milestone": stage.milestone.value, **said}
             if not blocks_pages.asks_engineer(stage):  # settled once someone takes it
-                payload |= {"manager": True, "assignee": ticket.assignee_id}
-        else:
+                payload |= taken
+        else:  # settled as a manager's page is (storage.pages: a page's kinds)
             kind = NoticeKind.MANAGERS
             text, body = blocks_pages.managers_notice(tr, ticket, stage, due=due, now=now)
             payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
+            payload |= {"milestone": stage.milestone.value, **taken}
         notices.append(NewNotice(ticket.number, kind, payload))
     return notices

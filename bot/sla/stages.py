@@ -145,9 +145,15 @@ class Window:
     round: int = 0
 
 
+def clocks_stopped(ticket: Progress) -> bool:
+    """Whether no milestone runs any more: the ticket is resolved or closed (one it never
+    met stays not met)."""
+    return ticket.resolved_at is not None or ticket.closed_at is not None
+
+
 def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> list[Window]:
     """The milestones still to be met, with the stretch of time each one runs over."""
-    if ticket.resolved_at is not None or ticket.closed_at is not None:
+    if clocks_stopped(ticket):
         return []
     windows: list[Window] = []
     if ticket.acknowledged_at is None and deadlines.respond is not None:

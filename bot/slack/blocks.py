@@ -16,6 +16,7 @@ from bot.domain.roles import Actor, may
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step, fits
 from bot.sla.policy import Severity
+from bot.sla.stages import clocks_stopped
 from bot.slack.delivered import typed
 from bot.slack.i18n import N_, Language, Translator, mention, translator
 from bot.slack.ids import Action
@@ -138,9 +139,9 @@ def ticket_message(
         {"type": "section", "text": mrkdwn(escaped(ticket.details, 2900))},
     ]
     if deadlines:
-        blocks.append(
-            deadline_fields(tr, deadlines, now, ticket.met_at(), provisional, ticket.fix_date)
-        )
+        met, fix = ticket.met_at(), ticket.fix_date
+        stopped = clocks_stopped(ticket)
+        blocks.append(deadline_fields(tr, deadlines, now, met, provisional, fix, stopped=stopped))
     reported = tr("Reported %(when)s", when=tr.date_token(ticket.reported_at))
     blocks.append({"type": "context", "elements": [mrkdwn(reported)]})
     actions = ticket_actions(tr, ticket, now) if buttons else []
@@ -212,8 +213,11 @@ def deadline_fields(
     met: Mapping[str, datetime | None] | None = None,
     provisional: Collection[str] = (),
     fix_date: date | None = None,
+    *,
+    stopped: bool = False,
 ) -> Block:
-    """One field per milestone: met (in time or late), due with the time left, or overdue.
+    """One field per milestone: met (in time or late), due with the time left, or overdue;
+    ``stopped`` (the ticket resolved or closed): one not met says so, without a time left.
     An agreed fix date is shown as that day (``2026-12-02``), not as the instant it ends."""
     fields = []
     for name, due in deadlines.items():
@@ -228,7 +232,9 @@ def deadline_fields(
         when = fix_date.isoformat() if name == "resolve" and fix_date else tr.date_token(due)
         by = tr("*%(milestone)s by*", milestone=label)
         left = tr.time_left(due, now)
-        if due <= now:
+        if stopped:
+            fields.append(mrkdwn(by + "\n" + tr.aside(when, tr("not met"))))
+        elif due <= now:
             fields.append(mrkdwn(f"{by} :warning:\n{tr.aside(when, left)}"))
         else:
             mark = f" {tr(PROVISIONAL_MARK)}" if name in provisional else ""

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from bot.domain.page_settlement import Settled, Step
 from bot.domain.roles import Actor
-from bot.domain.tickets import Ticket
+from bot.domain.tickets import Ticket, TicketState
 from bot.sla.stages import Stage, StageKind
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
@@ -189,41 +189,39 @@ def group(tr: Translator, pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple
     return fit_markup(text, 3000), blocks  # no <!date^…> token or &amp; cut in two
 
 
-def settled_note(tr: Translator, ticket: Ticket, payload: dict[str, Any]) -> str | None:
-    """What a page for ``ticket`` should say now that its step was taken (None: not yet):
-    the milestone it names met; for a manager's page, also someone taking the ticket (its
-    owner changed since the page); for every page, the ticket resolved or closed."""
-    ref = ticket.ref
-    if ticket.resolved_at is not None or ticket.closed_at is not None:
-        return ":white_check_mark: " + tr("%(ref)s is %(state)s.", ref=ref, state=ticket.state)
-    who = mention(ticket.assignee_id) if ticket.assignee_id else None
-    milestone = payload.get("milestone")
-    if milestone is not None and ticket.met_at().get(str(milestone)) is not None:
-        if milestone == "respond":
-            said = (
-                tr("%(ref)s acknowledged by %(who)s.", ref=ref, who=who)
-                if who
-                else tr("%(ref)s acknowledged.", ref=ref)
-            )
-        else:
-            verb = tr.milestone_verb(str(milestone))
-            said = (
-                tr("%(ref)s: %(milestone)s met by %(who)s.", ref=ref, milestone=verb, who=who)
-                if who
-                else tr("%(ref)s: %(milestone)s met.", ref=ref, milestone=verb)
-            )
-        return f":white_check_mark: {said}"
-    taken = ticket.assignee_id and ticket.assignee_id != payload.get("assignee")
-    if payload.get("manager") and taken:
+def settled_note(tr: Translator, ref: str, settled: Settled) -> str:
+    """What a page for ticket ``ref`` says once its step was taken (``settled``, from the
+    ticket's record): the milestone it names met, someone taking the ticket (a manager's
+    page), or the ticket resolved or closed; and who took that step."""
+    who = mention(settled.by) if settled.by else None
+    if settled.step is Step.ENDED:
+        state = TicketState(settled.what)
+        return ":white_check_mark: " + tr("%(ref)s is %(state)s.", ref=ref, state=state)
+    if settled.step is Step.TAKEN:
         return ":white_check_mark: " + tr("%(ref)s taken by %(who)s.", ref=ref, who=who)
-    return None
+    if settled.what == "respond":
+        said = (
+            tr("%(ref)s acknowledged by %(who)s.", ref=ref, who=who)
+            if who
+            else tr("%(ref)s acknowledged.", ref=ref)
+        )
+    else:
+        verb = tr.milestone_verb(settled.what)
+        said = (
+            tr("%(ref)s: %(milestone)s met by %(who)s.", ref=ref, milestone=verb, who=who)
+            if who
+            else tr("%(ref)s: %(milestone)s met.", ref=ref, milestone=verb)
+        )
+    return f":white_check_mark: {said}"
 
 
 def settle(blocks: Sequence[Block], number: int, note: str) -> list[Block]:
-    """The page's blocks with ticket ``number``'s buttons replaced by ``note``."""
+    """The page's (or breach notice's) blocks with ticket ``number``'s buttons replaced by
+    ``note``."""
     result: list[Block] = []
+    asks = (f"page_{number}", f"breach_{number}")
     for block in blocks:
-        if block.get("block_id") == f"page_{number}" and block.get("type") == "actions":
+        if block.get("block_id") in asks and block.get("type") == "actions":
             block = {
                 "type": "context",
                 "block_id": f"page_{number}_done",

@@ -26,6 +26,7 @@ _COLUMNS = (
     OutboxRow.attempts,
     OutboxRow.lease_owner,
     OutboxRow.conversation,
+    OutboxRow.created_at,
     TicketRow.post_channel,
     TicketRow.message_channel,
     TicketRow.message_ts,
@@ -173,6 +174,7 @@ def _notice(row: Any, token: str) -> Notice:
         location=location,
         conversation=row.conversation,
         token=token,
+        created_at=row.created_at,
     )
 
 

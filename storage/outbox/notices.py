@@ -47,6 +47,7 @@ class Notice:
     location: tuple[str, str] | None = None  # the ticket message (channel, ts), once posted
     conversation: str = ""
     token: str = ""  # the claim that holds it
+    created_at: datetime | None = None  # when it was owed (a page: settled by what came after)
 
 
 @dataclass(frozen=True)
@@ -140,24 +141,31 @@ async def enqueue_many(
 
 
 async def sent_prompts(
-    conn: AsyncConnection, ticket_number: int, prompt: str
+    conn: AsyncConnection, ticket_number: int, prompt: str, *, answer: int
 ) -> list[tuple[str, str, str | None]]:
-    """Where the ticket's messages that asked ``prompt`` were posted (channel, ts, and the
-    person a DM went to; None for a thread line), oldest first: the messages to update once
-    it is answered. A ticket has few notices; the payload is read here rather than with each
-    database's own JSON operators."""
+    """Where the ticket's messages that asked ``prompt`` in the round the notice ``answer``
+    settles were posted (channel, ts, and the person a DM went to; None for a thread line),
+    oldest first: the messages to update once it is answered. A round's prompts are those
+    after the previous answer's notice (an earlier round keeps saying its own answer). A
+    ticket has few notices; the payload is read here rather than with each database's own
+    JSON operators."""
     rows = await conn.execute(
-        select(OutboxRow.kind, OutboxRow.payload, OutboxRow.result)
+        select(OutboxRow.kind, OutboxRow.payload, OutboxRow.result, OutboxRow.sent_at)
         .where(
             OutboxRow.ticket_number == ticket_number,
-            OutboxRow.sent_at.is_not(None),
-            OutboxRow.kind.in_([NoticeKind.THREAD, NoticeKind.DM]),
+            OutboxRow.id < answer,
+            OutboxRow.kind.in_([NoticeKind.THREAD, NoticeKind.DM, NoticeKind.SETTLE]),
         )
         .order_by(OutboxRow.id)
     )
     found: list[tuple[str, str, str | None]] = []
-    for kind, payload, result in rows:
-        if (payload or {}).get("prompt") != prompt or not isinstance(result, dict):
+    for kind, payload, result, sent_at in rows:
+        if (payload or {}).get("prompt") != prompt:
+            continue
+        if kind == NoticeKind.SETTLE:
+            found.clear()  # an earlier round, answered already
+            continue
+        if sent_at is None or not isinstance(result, dict):
             continue
         channel, ts = result.get("channel"), result.get("ts")
         user = (payload or {}).get("user") if kind == NoticeKind.DM else None

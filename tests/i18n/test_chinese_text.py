@@ -329,6 +329,7 @@ def test_the_service_plan_and_the_months_review_read_in_chinese() -> None:
 
 
 def test_pages_reminders_and_breach_notices_read_in_chinese() -> None:
+    from bot.domain.page_settlement import Settled, Step
     from bot.domain.roles import Actor
     from bot.sla.policy import Milestone
     from bot.sla.stages import Stage, StageKind
@@ -352,13 +353,11 @@ def test_pages_reminders_and_breach_notices_read_in_chinese() -> None:
     pages = [paging.escalation_page(ZH, ticket, "U0ENG1", now=NOW, to=manager)] * 3  # type: ignore[arg-type]
     text, body = paging.group(ZH, pages)
     texts += [text, *texts_of(body)]
-    payloads: list[dict[str, object]] = [{"milestone": m} for m in ("respond", "diagnose", "plan")]
-    payloads.append({"manager": True, "assignee": "U0ENG2"})
-    met = make_ticket(acknowledged_at=NOW, cause_at=NOW, plan_at=NOW, assignee_id="U0ENG1")
-    for payload in payloads:
-        texts += [note for note in [paging.settled_note(ZH, met, payload)] if note]
-    resolved = make_ticket(state=TicketState.RESOLVED, resolved_at=NOW)
-    texts.append(paging.settled_note(ZH, resolved, {}) or "")
+    settled = [
+        Settled(Step.MET, m, by) for m in ("respond", "diagnose", "plan") for by in ("U0ENG1", None)
+    ]
+    settled += [Settled(Step.TAKEN, "", "U0ENG2"), Settled(Step.ENDED, "resolved", "U0ENG1")]
+    texts += [paging.settled_note(ZH, "#1", done) for done in settled]
     chinese_only(*texts)
     joined = "\n".join(texts)
     assert "3 张工单需要你处理" in joined and "还剩 14 分钟" in joined

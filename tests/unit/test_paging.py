@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.page_settlement import Settled, Step
 from bot.domain.roles import Actor
 from bot.domain.tickets import TicketState
 from bot.sla.policy import Milestone
@@ -51,25 +52,22 @@ def test_a_long_group_text_ends_between_tokens_and_entities() -> None:
     assert head.rfind("<") < head.rfind(">") or "<" not in head  # no "<!date^…" left open
 
 
-def test_an_engineers_page_settles_when_its_milestone_is_met() -> None:
-    payload = {"milestone": "respond"}
-    assert paging.settled_note(EN, ticket(), payload) is None
-    acked = ticket(acknowledged_at=NOW + timedelta(minutes=3), assignee_id="U0ENG1")
-    note = paging.settled_note(EN, acked, payload)
+def test_an_engineers_page_settled_says_who_met_its_milestone() -> None:
+    note = paging.settled_note(EN, "#7", Settled(Step.MET, "respond", "U0ENG1"))
     assert note == ":white_check_mark: #7 acknowledged by <@U0ENG1>."
+    note = paging.settled_note(EN, "#7", Settled(Step.MET, "diagnose", None))
+    assert note == ":white_check_mark: #7: diagnose met."
     _, body = paging.escalation_page(EN, ticket(), "U0ENG2", now=NOW, to=MANAGER)
     settled = paging.settle(body, 7, "done")
     assert [b["type"] for b in settled] == ["section", "context"]  # the buttons are gone
     assert settled[1]["elements"][0]["text"] == "done"
 
 
-def test_a_managers_page_settles_when_someone_takes_the_ticket_or_it_is_resolved() -> None:
-    payload = {"manager": True, "assignee": "U0ENG1"}
-    assert paging.settled_note(EN, ticket(assignee_id="U0ENG1"), payload) is None
-    taken = ticket(assignee_id="U0MGR1")
-    assert paging.settled_note(EN, taken, payload) == ":white_check_mark: #7 taken by <@U0MGR1>."
-    resolved = ticket(state=TicketState.RESOLVED, resolved_at=NOW)
-    assert paging.settled_note(EN, resolved, payload) == ":white_check_mark: #7 is resolved."
+def test_a_managers_page_settled_says_who_took_the_ticket_or_that_it_is_resolved() -> None:
+    taken = paging.settled_note(EN, "#7", Settled(Step.TAKEN, "", "U0MGR1"))
+    assert taken == ":white_check_mark: #7 taken by <@U0MGR1>."
+    resolved = paging.settled_note(EN, "#7", Settled(Step.ENDED, "resolved", "U0ENG1"))
+    assert resolved == ":white_check_mark: #7 is resolved."
     _, body = paging.escalation_page(EN, ticket(), "U0ENG1", now=NOW, to=MANAGER)
     assert offered(body) == ["ticket_take", "ticket_escalate", "ticket_open"]
 

@@ -16,6 +16,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.notices import NoticeKind
+from bot.domain.page_settlement import settlement
+from bot.domain.tickets import ref_of
 from bot.services.context import Context
 from bot.services.delivery.recovery import already_posted, metadata
 from bot.services.readers import Readers, words_for
@@ -26,6 +28,7 @@ from storage import outbox
 from storage import pages as page_store
 from storage import tickets as ticket_store
 from storage.outbox import Claimed
+from storage.pages import SentPage
 
 log = logging.getLogger(__name__)
 SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
@@ -75,6 +78,8 @@ class Sender:
             return await self._settle(claim)
         if kind is NoticeKind.PAGE:
             return await self._pages(claim)
+        if page_store.is_page(kind, notice.payload):
+            return await self._managers_page(claim)
         if kind is NoticeKind.DM:
             user = str(notice.payload["user"])
             channel = await self._dm_channel(user)
@@ -152,14 +157,14 @@ class Sender:
         return await self._post(claim, channel=notice.post_channel, **content)
 
     async def _settle(self, claim: Claimed) -> Sent:
-        """Update each message that asked the answered prompt (sent before it: a thread's
-        lines go in order). A message Slack no longer has is left alone."""
+        """Update each message that asked the answered prompt in this round (sent before it:
+        a thread's lines go in order). A message Slack no longer has is left alone."""
         notice = claim.head
         if notice.ticket_number is None:
             raise Undeliverable("a settle notice without a ticket")
         async with self.ctx.db.read() as conn:
             asked = await outbox.sent_prompts(
-                conn, notice.ticket_number, str(notice.payload.get("prompt"))
+                conn, notice.ticket_number, str(notice.payload.get("prompt")), answer=notice.id
             )
         updated: list[tuple[str, str]] = []
         for channel, ts, reader in asked:  # a DM in its reader's language
@@ -180,36 +185,53 @@ class Sender:
         """The pages due to one person, as one message naming every ticket."""
         user = str(claim.head.payload["user"])
         channel = await self._dm_channel(user)
-        pages = [(n.ticket_number, n.payload) for n in claim.notices]
+        now = self.ctx.clock.now()
+        pages = [SentPage(n.ticket_number, n.payload, n.created_at or now) for n in claim.notices]
         text, body, linked = await self._render(pages, await self._language(user))
         sent = await self._post(claim, channel=channel, text=text, blocks=body)
-        tickets = sorted({n for n, _ in pages if n is not None})
+        tickets = sorted({p.number for p in pages if p.number is not None})
         self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
         return Sent(sent.channel, sent.ts, sent.ids, {"tickets": tickets, "linked": linked})
 
+    async def _managers_page(self, claim: Claimed) -> Sent:
+        """A stage's notice in the managers channel (a breach, or a page to them all), as it
+        stands now: settled already if its step was taken before it went out."""
+        notice = claim.head
+        page = SentPage(
+            notice.ticket_number, notice.payload, notice.created_at or self.ctx.clock.now()
+        )
+        text, body, _ = await self._render([page], None)
+        channel = str(notice.payload.get("channel"))
+        sent = await self._post(claim, channel=channel, text=text, blocks=body, unfurl_links=False)
+        self._rendered[(sent.channel, sent.ts)] = _fingerprint(body)
+        return sent
+
     async def _render(
-        self, pages: list[tuple[int | None, dict[str, Any]]], language: Language | None
+        self, pages: list[SentPage], language: Language | None
     ) -> tuple[str, list[dict[str, Any]], list[int]]:
         """One message of pages as they stand now, in ``language`` (the reader's; None: the
         workspace's): each ticket's Open button linked to its ticket message once posted,
-        and a page whose step was taken saying so, without its buttons. Also which tickets
+        and a page whose step was taken since it was sent saying so, without its buttons
+        (read from the ticket's record: once settled, it stays so). Also which tickets
         were linked."""
         tr = self._translator(language)
-        numbers = sorted({n for n, _ in pages if n is not None})
+        numbers = sorted({p.number for p in pages if p.number is not None})
+        since = min((p.paged_at for p in pages), default=self.ctx.clock.now())
         async with self.ctx.db.read() as conn:
-            tickets = {n: await ticket_store.get_ticket(conn, n) for n in numbers}
             places = {n: await ticket_store.message_location(conn, n) for n in numbers}
+            changes = await page_store.changes_since(conn, numbers, since)
         links = await self._links(places)
         rendered: list[tuple[str, list[dict[str, Any]]]] = []
-        for number, payload in pages:
+        for number, payload, paged_at in pages:
             words = words_for(payload, language)
             body = list(words.get("blocks") or [])
-            ticket = tickets.get(number) if number is not None else None
             if number is not None and number in links:
                 body = blocks_pages.with_link(body, links[number])
-            note = None if ticket is None else blocks_pages.settled_note(tr, ticket, payload)
-            if number is not None and note is not None:
-                body = blocks_pages.settle(body, number, note)
+            done = settlement(payload, paged_at, changes.get(number, [])) if number else None
+            if number is not None and done is not None:
+                body = blocks_pages.settle(
+                    body, number, blocks_pages.settled_note(tr, ref_of(number), done)
+                )
             rendered.append((str(words.get("text") or ""), body))
         text, body = blocks_pages.group(tr, rendered)
         return text, body, sorted(links)
@@ -241,9 +263,9 @@ class Sender:
                 if not pages:
                     continue
                 place = (str(message["channel"]), str(message["ts"]))
-                reader = pages[0][1].get("user")
+                reader = pages[0].payload.get("user")
                 language = await self._language(str(reader)) if reader else None
-                text, body, _ = await self._render(list(pages), language)
+                text, body, _ = await self._render(pages, language)
                 if self._rendered.get(place) == _fingerprint(body):
                     continue
                 await self.client.chat_update(channel=place[0], ts=place[1], text=text, blocks=body)
