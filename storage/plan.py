@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.service_plan import PlanEventKind, PlanTask, TaskState
+from bot.domain.notices import NoticeKind
 from storage.tables import (
+    OutboxRow,
     PlanEventRow,
     PlanTaskRow,
     ReviewPostRow,
@@ -215,6 +217,26 @@ async def record(
                 for t, a, k, d in events
             ],
         )
+
+
+async def task_messages(conn: AsyncConnection, task_id: int) -> list[tuple[str, str, str]]:
+    """Where the direct messages that asked task ``task_id`` were posted (channel, ts, and the
+    person), oldest first: the copies to update once one of them closes it."""
+    rows = await conn.execute(
+        select(OutboxRow.payload["user"].as_string(), OutboxRow.result)
+        .where(
+            OutboxRow.kind == NoticeKind.DM,
+            OutboxRow.ticket_number.is_(None),
+            OutboxRow.sent_at.is_not(None),
+            OutboxRow.payload["task"].as_integer() == task_id,
+        )
+        .order_by(OutboxRow.id)
+    )
+    return [
+        (str(result["channel"]), str(result["ts"]), str(user))
+        for user, result in rows
+        if isinstance(result, dict) and result.get("channel") and result.get("ts") and user
+    ]
 
 
 async def events_of(conn: AsyncConnection, task_id: int) -> list[tuple[str, str, dict[str, Any]]]:

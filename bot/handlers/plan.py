@@ -51,17 +51,23 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 
 
 async def _update(
-    tr: Translator, client: AsyncWebClient, channel: str | None, ts: str | None, closed: Closed
+    readers: Readers,
+    client: AsyncWebClient,
+    pressed: tuple[str | None, str | None, str],
+    closed: Closed,
 ) -> None:
-    """The task's message says what became of it and loses its buttons (in ``tr``: the
-    language of the one who closed it, whose direct message it is, as the bot sent it)."""
-    if channel is None or ts is None:
-        return
-    text, blocks = closed.message(tr)
-    try:
-        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    except SlackApiError as error:  # the record is kept; the old message just stays
-        log.warning("plan message not updated: %s", error.response.get("error"))
+    """Every message that asked the task (the one pressed, and the copies others got) says
+    what became of it and loses its buttons, each in the language of the one it went to."""
+    channel, ts, presser = pressed
+    copies = list(closed.messages)
+    if channel and ts and (channel, ts) not in {(c, t) for c, t, _ in copies}:
+        copies.append((channel, ts, presser))
+    for channel, ts, reader in copies:
+        text, blocks = closed.message(await readers.of(client, reader))
+        try:
+            await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:  # the record is kept; that message just stays
+            log.warning("plan message not updated: %s", error.response.get("error"))
 
 
 def _done_view(tr: Translator, text: str) -> dict[str, Any]:
@@ -85,8 +91,7 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             tr = await readers.of(client, body["user"]["id"])
             await _say(respond, tr.say(exc.message))
             return
-        tr = await readers.of(client, body["user"]["id"])
-        await _update(tr, client, *_where(body), closed)
+        await _update(readers, client, (*_where(body), body["user"]["id"]), closed)
 
     @app.action(PlanAction.SKIP.value)
     async def skip_pressed(
@@ -130,7 +135,7 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             return
         done = _done_view(tr, tr("Skipped; the reason is recorded."))
         await ack(response_action="update", view=done)
-        await _update(await readers.of(client, body["user"]["id"]), client, channel, ts, closed)
+        await _update(readers, client, (channel, ts, body["user"]["id"]), closed)
 
     @app.view(PlanForm.SURVEY.value)
     async def survey_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -155,4 +160,4 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
             return
         done = _done_view(tr, tr("Thank you for your answer."))
         await ack(response_action="update", view=done)
-        await _update(await readers.of(client, body["user"]["id"]), client, channel, ts, closed)
+        await _update(readers, client, (channel, ts, body["user"]["id"]), closed)

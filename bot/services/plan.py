@@ -129,7 +129,7 @@ def _notices(ctx: Context, customer: Customer, task_id: int, occ: StoredTask) ->
 
     said = to_one(ctx.config, say)
     return [
-        NewNotice(None, NoticeKind.DM, {"user": user, **said})
+        NewNotice(None, NoticeKind.DM, {"user": user, "task": task_id, **said})
         for user in who_does(ctx, customer, occ.task)
     ]
 
@@ -233,6 +233,7 @@ class Closed:
     by: str
     state: TaskState
     reason: str = ""
+    messages: tuple[tuple[str, str, str], ...] = ()  # every copy that asked it: channel, ts, who
 
     def message(self, tr: Translator) -> tuple[str, list[dict[str, object]]]:
         """What the task's message says now (in the language it was sent in: ``tr``)."""
@@ -287,8 +288,9 @@ async def _close(
             raise _not_open(task)
         kind = PlanEventKind.DONE if state is TaskState.DONE else PlanEventKind.SKIPPED
         await plan_store.record(conn, [(task_id, user_id, kind, {"reason": reason})], at=now)
+        messages = tuple(await plan_store.task_messages(conn, task_id))
     log.info("plan task %s %s", task.task, state, extra={"user": user_id})
-    return Closed(task, user_id, state, reason)
+    return Closed(task, user_id, state, reason, messages)
 
 
 async def done(ctx: Context, task_id: int, user_id: str) -> Closed:
@@ -350,7 +352,8 @@ async def answer_survey(
             [(task_id, user_id, PlanEventKind.ANSWERED, {"rating": rating, "comment": comment})],
             at=now,
         )
-    return Closed(task, user_id, TaskState.DONE)
+        messages = tuple(await plan_store.task_messages(conn, task_id))
+    return Closed(task, user_id, TaskState.DONE, messages=messages)
 
 
 async def overdue_for(ctx: Context, user_id: str) -> list[StoredTask]:
