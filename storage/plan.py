@@ -13,8 +13,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.service_plan import PlanEventKind, PlanTask, TaskState
 from bot.domain.notices import NoticeKind
+from bot.domain.service_plan import PlanEventKind, PlanTask, TaskState
 from storage.tables import (
     OutboxRow,
     PlanEventRow,

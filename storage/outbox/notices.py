@@ -174,6 +174,24 @@ async def sent_prompts(
     return found
 
 
+async def answer_to(
+    conn: AsyncConnection, ticket_number: int, prompt: str, *, after: int
+) -> dict[str, Any] | None:
+    """The settle notice (its payload) that answered ``prompt`` after the notice ``after``
+    was owed, if it is answered: a prompt that goes out late says its answer, not the
+    question."""
+    rows = await conn.execute(
+        select(OutboxRow.payload)
+        .where(
+            OutboxRow.ticket_number == ticket_number,
+            OutboxRow.kind == NoticeKind.SETTLE,
+            OutboxRow.id > after,
+        )
+        .order_by(OutboxRow.id)
+    )
+    return next((dict(p) for (p,) in rows if (p or {}).get("prompt") == prompt), None)
+
+
 async def stats(conn: AsyncConnection) -> OutboxStats:
     unsent = OutboxRow.sent_at.is_(None)
     pending, failing, oldest, aside, sent = (

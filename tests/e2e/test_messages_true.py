@@ -3,6 +3,7 @@ the running bot, the fake clock for the deadlines."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,12 +12,14 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.domain.notices import NoticeKind
 from bot.domain.tickets import ReportDraft
+from bot.domain.workflow import Prompt
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from bot.services.intake import report
 from bot.services.steps import load
 from bot.sla.policy import Severity
-from storage.tables import TimerRow
+from storage.tables import OutboxRow, TimerRow
 from tests.e2e.test_intake import answer
 from tests.e2e.test_tickets import events, latest, open_ticket, say, ticket
 from tests.fakes import FakeClock
@@ -325,3 +328,45 @@ async def test_steps_taken_within_the_channels_second_cost_one_update_of_the_car
     assert len(shown.edits) == len(updates)
     said = [next(i for i, line in enumerate(thread) if words in line) for words in STEP_WORDS]
     assert said == sorted(said), thread  # every step's line, in the order of the steps
+
+
+async def test_an_is_it_fixed_that_goes_out_after_the_close_says_so_without_buttons(
+    running: Running, clock: FakeClock
+) -> None:
+    """Slack refused the reporter's DM for a while; the ticket was closed meanwhile. The DM
+    that finally goes out says how the ticket ended, not Yes / No."""
+    slack = running.slack
+    card = await open_ticket(running, Severity.C)
+    await say(slack, "U0ENG1", "ack 1")
+    dm = slack.dm_channel("U0REP")
+    slack.fail("chat.postMessage", channel=dm, times=None)
+    await slack.block_action(
+        user="U0ENG1", action_id="ticket_resolve", channel=card.channel, message_ts=card.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    await slack.view_submission(user="U0ENG1", view_id=modal.id, values={"resolution": "fixed"})
+    asked = await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(card.channel, card.ts) if "Is it fixed?" in m.text), None
+        )
+    )
+    await say(slack, "U0ENG1", "close 1")
+    settled = await once(slack, asked, lambda m: not elements(m))  # the thread's copy
+    for _ in range(1500):  # the worker records the DM's failure (after slack_sdk's retries)
+        async with running.bot.ctx.db.orm() as session:
+            failed = await session.scalar(
+                select(OutboxRow.attempts).where(
+                    OutboxRow.kind == NoticeKind.DM,
+                    OutboxRow.payload["prompt"].as_string() == Prompt.SIGNOFF.value,
+                )
+            )
+        if failed:
+            break
+        await asyncio.sleep(0.01)
+    slack.clear_faults()
+    await clock.advance(timedelta(minutes=10))  # the DM's retry falls due
+    running.bot.delivery.wake()
+    late = await slack.wait_for(
+        lambda: next((m for m in slack.messages(dm) if "Is it fixed?" in m.text), None)
+    )
+    assert not elements(late) and late.text == settled.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.slack.i18n import Language, Translator, translator
 from storage import outbox
 from storage import pages as page_store
 from storage import tickets as ticket_store
-from storage.outbox import Claimed
+from storage.outbox import Claimed, Notice
 from storage.pages import SentPage
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,25 @@ class Sender:
         if kind is NoticeKind.DM:
             user = str(notice.payload["user"])
             channel = await self._dm_channel(user)
-            words = words_for(notice.payload, await self._language(user))
+            payload = await self._as_it_stands(notice)
+            words = words_for(payload, await self._language(user))
             return await self._post(claim, channel=channel, **words)
         channel = str(notice.payload.get("channel"))
         return await self._post(
             claim, channel=channel, unfurl_links=False, **words_for(notice.payload, None)
         )
+
+    async def _as_it_stands(self, notice: Notice) -> Mapping[str, Any]:
+        """A prompt answered before it went out (Slack refused it for a while) says its
+        answer, without the buttons that asked; any other notice as it was owed."""
+        prompt = notice.payload.get("prompt")
+        if notice.ticket_number is None or prompt is None:
+            return notice.payload
+        async with self.ctx.db.read() as conn:
+            answer = await outbox.answer_to(
+                conn, notice.ticket_number, str(prompt), after=notice.id
+            )
+        return notice.payload if answer is None else answer
 
     async def _post(
         self, claim: Claimed, *, channel: str, thread_ts: str | None = None, **content: Any
