@@ -21,25 +21,11 @@ from tests.databases import sqlite_url
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import buttons
 from tests.harness import BOT_TOKEN, CHANNELS, SIGNING_SECRET, USERS, free_port
+from tests.reliability.support import CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TOKEN = "xapp-1-A0ESCAL-1-test"
 LIMIT = 60.0  # seconds: a bound for the process to come up or go, never a timing assert
-CONFIG = """
-timezone = "Asia/Shanghai"
-language = "en"
-[channels]
-support = "C0SUPPORT"
-managers = "C0MANAGERS"
-[roles]
-engineers = ["U0ENG1", "U0ENG2", "U0ENG3"]
-managers = ["U0MGR1"]
-[oncall]
-primary = ["U0ENG1"]
-secondary = ["U0ENG3"]
-shift = "1w"
-handoff = "2026-01-05T09:00"
-"""
 
 
 @pytest.fixture
