@@ -60,12 +60,14 @@ CHINESE_NAMES: dict[str, str] = {
 _VERBS = {**{verb: verb for verb in USAGE}, **{zh: verb for verb, zh in CHINESE_NAMES.items()}}
 NEEDS_TEXT = frozenset({"cause", "plan", "severity", "decline", "note"})
 LIST_FILTERS = ("open", "mine", "breaching", "A", "B", "C", "D")
+# The filters' Chinese names (the Chinese help writes them), as the subcommands have theirs.
+CHINESE_FILTERS = {"未关闭": "open", "我的": "mine", "超时": "breaching"}
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-# "by 2026-12-01", and as people also write it: 2026/12/1, 2026.12.01, 2026年12月1日, in
-# full-width digits too
+# "by 2026-12-01" (in Chinese "截止 2026-12-01"), and as people also write it: 2026/12/1,
+# 2026.12.01, 2026年12月1日, in full-width digits too
 _BY_DATE = re.compile(
-    r"(?:^|\s+)by\s+(?P<date>(?P<y>\d{4})\s*[-/.年－／．]\s*(?P<m>\d{1,2})\s*[-/.月－／．]"
+    r"(?:^|\s+)(?:by\s+|截止\s*)(?P<date>(?P<y>\d{4})\s*[-/.年－／．]\s*(?P<m>\d{1,2})\s*[-/.月－／．]"
     r"\s*(?P<d>\d{1,2})\s*日?)\s*$",
     re.IGNORECASE,
 )
@@ -130,7 +132,7 @@ def parse(text: str) -> TicketCommand:
     second, rest = first_word(after)
     second, rest = unicodedata.normalize("NFKC", second), rest.strip()  # "Ａ", "２０２６－１１"
     if verb == "list":
-        choice = second or "open"
+        choice = CHINESE_FILTERS.get(second, second or "open")
         choice = choice.upper() if choice.upper() in ("A", "B", "C", "D") else choice.lower()
         if choice not in LIST_FILTERS or rest:
             raise UserError(_use("list"))

@@ -131,7 +131,10 @@ def test_each_chinese_subcommand_works_as_its_english_name(verb: str) -> None:
         ("cause 1: disk full", "cause 1 disk full"),
         ("月报 ２０２６－１１", "report 2026-11"),
         ("列表 Ａ", "list A"),
-        ("列表：我的", None),
+        ("列表：我的", "list mine"),
+        ("列表 超时", "list breaching"),
+        ("方案 1 更换硬盘 截止 2026-12-01", "plan 1 更换硬盘 by 2026-12-01"),
+        ("方案 1 更换硬盘 截止2026年12月1日", "plan 1 更换硬盘 by 2026-12-01"),
     ],
 )
 def test_punctuation_after_a_command_word_ends_it(typed: str, meant: str | None) -> None:
