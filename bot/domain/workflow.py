@@ -65,6 +65,9 @@ class Step:
     severity: Severity | None = None
     fix_date: date | None = None
     rating: int | None = None
+    # a reclassify: whether the new class's terms ask a manager's acceptance (the policy's
+    # say, given by the use case); one that asks none no longer waits for it
+    needs_acceptance: bool | None = None
     details: tuple[tuple[str, Any], ...] = ()  # kept in the ticket's record (e.g. the checklist)
 
 
@@ -198,6 +201,8 @@ def _severity(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
             "%(ref)s is class %(severity)s already.", ref=t.ref, severity=t.severity.value
         )
     assert s.severity is not None
+    if t.state is TicketState.AWAITING_APPROVAL and s.needs_acceptance is False:
+        return replace(t, severity=s.severity, state=TicketState.OPEN)
     return replace(t, severity=s.severity)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -151,7 +151,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                     check_holder(ctx.actor(request.step.user))
                 change = apply(
                     ticket,
-                    request.step,
+                    _with_policy(ctx, ticket, request.step),
                     actor=ctx.actor(request.user_id),
                     now=now,
                     system=request.system,
@@ -214,6 +214,15 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     if rearming.next_due is not None:
         ctx.wake_engine(rearming.next_due)
     return results
+
+
+def _with_policy(ctx: Context, ticket: Ticket, step: Step) -> Step:
+    """A reclassify told whether its new class asks a manager's acceptance (SPEC §4: C and D
+    out of warranty do; a ticket moved to A or B no longer waits for one)."""
+    if step.verb != "severity" or step.severity is None:
+        return step
+    moved = replace(ticket, severity=step.severity)
+    return replace(step, needs_acceptance=_terms(ctx, moved).needs_acceptance)
 
 
 def _terms(ctx: Context, ticket: Ticket) -> Terms:

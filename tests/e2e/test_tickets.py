@@ -302,6 +302,35 @@ async def test_out_of_warranty_waits_for_a_manager(running: Running) -> None:
     assert "not covered" in told.text
 
 
+async def test_a_request_reclassified_to_a_no_longer_waits_for_a_manager(
+    running: Running,
+) -> None:
+    """Only C and D out of warranty wait for a manager's acceptance: moved to A, the ticket is
+    open (A's clock runs), and the managers' request says it was answered, without buttons."""
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    ask = await slack.wait_for(
+        lambda: next(
+            (m for m in slack.messages(slack.dm_channel("U0MGR1")) if "out-of-warranty" in m.text),
+            None,
+        )
+    )
+    reply = await say(slack, "U0MGR1", "severity 1 A the whole toll system stopped")
+    assert "now class A" in reply
+    assert (await ticket(running)).state == "open"
+    assert "acknowledged" in await say(slack, "U0ENG1", "ack 1")
+    settled = await slack.wait_for(
+        lambda: (lambda m: m if m is not None and not buttons(m) else None)(
+            slack.message(ask.channel, ask.ts)
+        )
+    )
+    assert "#1" in settled.text
+    # moved between classes that both ask it, the request still waits
+    await open_ticket(running, Severity.C, channel="C0CUST2")
+    await say(slack, "U0MGR1", "severity 2 D only a wish")
+    assert (await ticket(running, 2)).state == "awaiting_approval"
+
+
 async def test_bad_commands_answer_one_line_and_change_nothing(running: Running) -> None:
     slack = running.slack
     await open_ticket(running)

@@ -150,3 +150,16 @@ def test_an_escalation_pages_once_for_a_while_then_may_page_again() -> None:
     assert fits(first, Step("escalate"), NOW)  # the messages keep their Escalate button
     later = apply(first, Step("escalate"), actor=ENGINEER, now=NOW + timedelta(minutes=10))
     assert later.ticket.extra["escalated_at"] == (NOW + timedelta(minutes=10)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("needs_acceptance", "state"),
+    [(False, TicketState.OPEN), (True, TicketState.AWAITING_APPROVAL)],
+)
+def test_a_reclassify_to_a_class_that_asks_no_acceptance_opens_a_waiting_request(
+    needs_acceptance: bool, state: TicketState
+) -> None:
+    waiting = make_ticket(state=TicketState.AWAITING_APPROVAL, severity=Severity.C)
+    step = Step("severity", text="why", severity=Severity.A, needs_acceptance=needs_acceptance)
+    change = apply(waiting, step, actor=MANAGER, now=NOW)
+    assert change.ticket.state is state and change.ticket.severity is Severity.A
