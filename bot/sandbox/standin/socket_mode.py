@@ -53,7 +53,6 @@ class SocketMode:
         self._sockets: list[web.WebSocketResponse] = []
         self._connected = asyncio.Event()
         self._acks: dict[str, asyncio.Future[JsonDict | None]] = {}
-        self.connections_made = 0
 
     # ---- the app connects --------------------------------------------------------------
 
@@ -73,7 +72,6 @@ class SocketMode:
         socket = web.WebSocketResponse(autoping=True)  # answers the client's pings
         await socket.prepare(request)
         self._sockets.append(socket)
-        self.connections_made += 1
         hello = {
             "type": "hello",
             "num_connections": len(self._sockets),
