@@ -26,7 +26,7 @@ class EventView:
 @dataclass(frozen=True)
 class TicketView:
     ticket: Ticket
-    deadlines: dict[str, datetime]
+    deadlines: dict[str, datetime | None]  # None: paused while waiting (Deadlines.listed)
     events: list[EventView]  # the newest, oldest first
     earlier: bool = False  # the ticket has older events than these
 

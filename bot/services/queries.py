@@ -47,7 +47,7 @@ async def show(ctx: Context, number: int) -> TicketView:
     if shown is None:
         raise UserError("There is no ticket %(ref)s.", ref=ref_of(number))
     ticket, events, earlier = shown
-    return TicketView(ticket, ctx.deadlines(ticket), events, earlier)
+    return TicketView(ticket, ctx.schedule(ticket).listed(), events, earlier)
 
 
 async def list_tickets(

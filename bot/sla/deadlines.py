@@ -58,13 +58,25 @@ class Deadlines:
 
     def as_dict(self) -> dict[str, datetime]:
         """The milestones that have a due instant, in order, keyed by milestone name."""
+        return {name: due for name, due in self.listed().items() if due is not None}
+
+    def listed(self) -> dict[str, datetime | None]:
+        """Every milestone that applies, in order, keyed by milestone name: its due instant,
+        or None while an open pause stops its clock (:attr:`stopped`)."""
+        stopped = {m.value for m in self.stopped}
         found = {
             Milestone.RESPOND.value: self.respond,
             Milestone.DIAGNOSE.value: self.diagnose,
             Milestone.PLAN.value: self.plan,
             Milestone.RESOLVE.value: self.resolve,
         }
-        return {name: due for name, due in found.items() if due is not None}
+        return {name: due for name, due in found.items() if due is not None or name in stopped}
+
+
+def met_in_time(met: datetime, due: datetime | None) -> bool:
+    """Whether a milestone met at ``met`` was met in time; ``due`` None: its clock is stopped
+    by a pause, so its deadline lies after the pause, later than anything met up to now."""
+    return due is None or met <= due
 
 
 def _merge(pauses: Sequence[Pause]) -> list[tuple[datetime, datetime | None]]:

@@ -15,6 +15,7 @@ import regex
 from bot.domain.roles import Actor, may
 from bot.domain.tickets import Ticket
 from bot.domain.workflow import Step, fits
+from bot.sla.deadlines import met_in_time
 from bot.sla.policy import Severity
 from bot.sla.stages import clocks_stopped
 from bot.slack.delivered import typed
@@ -106,18 +107,18 @@ def fit_markup(text: str, limit: int) -> str:
 
 def ticket_message(
     ticket: Ticket,
-    deadlines: Mapping[str, datetime],
+    deadlines: Mapping[str, datetime | None],
     now: datetime,
     provisional: Collection[str] = (),
     tr: Translator | None = None,
     *,
     buttons: bool = True,
 ) -> list[Block]:
-    """The ticket's message in the channel: state, class, owner, deadlines (time left, or
-    overdue once a deadline passed, as at ``now``; ``provisional``: the milestones whose
-    deadline depends on estimated holidays), and the buttons that fit its state (none
-    without ``buttons``: `/ticket show` has no actions block). ``tr``: the workspace's
-    language (English when not given)."""
+    """The ticket's message in the channel: state, class, owner, deadlines (time left,
+    overdue once a deadline passed, as at ``now``, or paused: a due of None; ``provisional``:
+    the milestones whose deadline depends on estimated holidays), and the buttons that fit
+    its state (none without ``buttons``: `/ticket show` has no actions block). ``tr``: the
+    workspace's language (English when not given)."""
     tr = tr or translator(Language.EN)
     owner = mention(ticket.assignee_id) if ticket.assignee_id else tr("_unassigned_")
     fields = [
@@ -208,7 +209,7 @@ def ticket_fallback_text(ticket: Ticket) -> str:
 
 def deadline_fields(
     tr: Translator,
-    deadlines: Mapping[str, datetime],
+    deadlines: Mapping[str, datetime | None],
     now: datetime,
     met: Mapping[str, datetime | None] | None = None,
     provisional: Collection[str] = (),
@@ -217,6 +218,7 @@ def deadline_fields(
     stopped: bool = False,
 ) -> Block:
     """One field per milestone: met (in time or late), due with the time left, or overdue;
+    a due of None: its clock is paused while the ticket waits for the customer;
     ``stopped`` (the ticket resolved or closed): one not met says so, without a time left.
     An agreed fix date is shown as that day (``2026-12-02``), not as the instant it ends."""
     fields = []
@@ -224,13 +226,16 @@ def deadline_fields(
         label = tr.milestone(name)
         done = (met or {}).get(name)
         if done is not None:
-            verdict = tr("in time") if done <= due else tr("late")
+            verdict = tr("in time") if met_in_time(done, due) else tr("late")
             fields.append(
                 mrkdwn(f"*{label}* :white_check_mark:\n{tr.aside(tr.date_token(done), verdict)}")
             )
             continue
-        when = fix_date.isoformat() if name == "resolve" and fix_date else tr.date_token(due)
         by = tr("*%(milestone)s by*", milestone=label)
+        if due is None:
+            fields.append(mrkdwn(by + "\n" + tr("paused while waiting for the customer")))
+            continue
+        when = fix_date.isoformat() if name == "resolve" and fix_date else tr.date_token(due)
         left = tr.time_left(due, now)
         if stopped:
             fields.append(mrkdwn(by + "\n" + tr.aside(when, tr("not met"))))

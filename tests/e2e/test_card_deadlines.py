@@ -45,3 +45,24 @@ async def test_a_closed_tickets_card_shows_no_time_left(running: Running, clock:
     await fire(running)
     running.bot.delivery.wake()
     assert not any("left" in f for f in fields_now(running, card))
+
+
+async def test_a_waiting_tickets_card_keeps_its_deadlines_and_says_they_are_paused(
+    running: Running, clock: FakeClock
+) -> None:
+    """Waiting for the customer stops the C and D clocks: the card still lists every
+    milestone, the met one as met and the others as paused, not nothing at all."""
+    slack = running.slack
+    card = await open_ticket(running, Severity.C)
+    await clock.advance(timedelta(minutes=10))
+    await say(slack, "U0ENG1", "ack 1")
+    await clock.advance(timedelta(minutes=20))
+    await say(slack, "U0ENG1", "wait 1")
+    await slack.wait_for(lambda: any("paused" in f for f in fields_now(running, card)))
+    fields = fields_now(running, card)
+    assert len(fields) == 3, fields  # respond, diagnose, plan
+    assert "Respond" in fields[0] and "in time" in fields[0], fields
+    assert all("paused" in f and "left" not in f for f in fields[1:]), fields
+    await say(slack, "U0ENG1", "resume 1")
+    await slack.wait_for(lambda: not any("paused" in f for f in fields_now(running, card)))
+    assert all("left" in f for f in fields_now(running, card)[1:])

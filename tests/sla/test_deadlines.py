@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UserError
-from bot.sla.deadlines import Deadlines, Pause, compute_deadlines, deadlines_json
+from bot.sla.deadlines import (
+    Deadlines,
+    Pause,
+    compute_deadlines,
+    deadlines_json,
+    met_in_time,
+)
 from bot.sla.policy import DEFAULT_POLICY, Milestone, Severity, build_policy
 from tests.sla.support import cn_calendar, ny, plain_calendar, sh, utc
 
@@ -210,6 +216,15 @@ def test_an_open_pause_stops_the_clock() -> None:
     assert (deadlines.diagnose, deadlines.plan) == (None, None)
     assert deadlines.stopped == (Milestone.DIAGNOSE, Milestone.PLAN)
     assert deadlines.as_dict() == {"respond": sh(2026, 3, 2, 12, 30)}
+    # what the card lists: every milestone that applies, the stopped ones without a due
+    assert deadlines.listed() == {"respond": sh(2026, 3, 2, 12, 30), "diagnose": None, "plan": None}
+
+
+def test_a_milestone_met_while_its_clock_is_stopped_is_met_in_time() -> None:
+    due = sh(2026, 3, 2, 12, 30)
+    assert met_in_time(due, due)
+    assert not met_in_time(due + timedelta(seconds=1), due)
+    assert met_in_time(sh(2026, 3, 9), None)  # met during the pause: its due lies after it
 
 
 def test_an_open_pause_after_a_resumed_one() -> None:

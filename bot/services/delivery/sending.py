@@ -132,7 +132,7 @@ class Sender:
         schedule = self.ctx.schedule(ticket)
         body = blocks.ticket_message(  # a channel post: the workspace's language
             ticket,
-            schedule.as_dict(),
+            schedule.listed(),
             self.ctx.clock.now(),
             schedule.provisional_names,
             tr=self.ctx.tr,
