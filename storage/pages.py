@@ -94,10 +94,12 @@ async def changes_since(
     if not numbers:
         return found
     rows = await conn.execute(
-        select(EVENTS.c.ticket_number, EVENTS.c.at, EVENTS.c.actor_id, EVENTS.c.after)
+        select(
+            EVENTS.c.ticket_number, EVENTS.c.at, EVENTS.c.actor_id, EVENTS.c.after, EVENTS.c.kind
+        )
         .where(EVENTS.c.ticket_number.in_(list(numbers)), EVENTS.c.at >= since)
         .order_by(EVENTS.c.id)
     )
-    for number, at, actor, after in rows:
-        found[int(number)].append(Change(at, str(actor or ""), dict(after or {})))
+    for number, at, actor, after, kind in rows:
+        found[int(number)].append(Change(at, str(actor or ""), dict(after or {}), str(kind)))
     return found

@@ -1,9 +1,10 @@
 """When a page's step was taken (SPEC §6: a page whose step was taken says so and loses its
 buttons), read from the ticket's record: the first change after the page was sent that met
-the milestone it names, took the ticket (a manager's page: its owner changed), or resolved
-or closed it. From the record, not from the ticket as it is now: a page once settled stays
-settled (a reopen does not make it ask again) and names who took the step (a later
-reassign does not rewrite that)."""
+the milestone it names, took the ticket (a manager's page: its owner changed), resolved
+or closed it, or reclassified it (the page's class and due time are no longer the promise:
+the new class's own stages page again where it pages). From the record, not from the
+ticket as it is now: a page once settled stays settled (a reopen does not make it ask
+again) and names who took the step (a later reassign does not rewrite that)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,24 @@ class Step(StrEnum):
     MET = "met"  # the page's milestone was met
     TAKEN = "taken"  # someone took the ticket (a manager's page)
     ENDED = "ended"  # the ticket was resolved or closed
+    RECLASSIFIED = "reclassified"  # the ticket's class changed
 
 
 @dataclass(frozen=True)
 class Change:
-    """One recorded change of a ticket: when, who (empty: the bot itself), the after values."""
+    """One recorded change of a ticket: when, who (empty: the bot itself), the after values,
+    and the step's kind (``severity``: a reclassify)."""
 
     at: datetime
     actor: str
     after: Mapping[str, Any]
+    kind: str = ""
 
 
 @dataclass(frozen=True)
 class Settled:
     step: Step
-    what: str  # the milestone met, or the state the ticket ended in; "" for TAKEN
+    what: str  # the milestone met, the state the ticket ended in, the new class; "" if TAKEN
     by: str | None  # who took the step (None: the bot itself)
 
 
@@ -57,4 +61,6 @@ def settlement(
         owner = after.get("assignee_id")
         if page.get("manager") and owner and owner != page.get("assignee"):
             return Settled(Step.TAKEN, "", str(owner))
+        if change.kind == "severity" and after.get("severity"):
+            return Settled(Step.RECLASSIFIED, str(after["severity"]), by)
     return None

@@ -192,13 +192,30 @@ def group(tr: Translator, pages: Sequence[tuple[str, Sequence[Block]]]) -> tuple
 def settled_note(tr: Translator, ref: str, settled: Settled) -> str:
     """What a page for ticket ``ref`` says once its step was taken (``settled``, from the
     ticket's record): the milestone it names met, someone taking the ticket (a manager's
-    page), or the ticket resolved or closed; and who took that step."""
+    page), the ticket resolved, closed or reclassified; and who took that step."""
     who = mention(settled.by) if settled.by else None
     if settled.step is Step.ENDED:
         state = TicketState(settled.what)
         return ":white_check_mark: " + tr("%(ref)s is %(state)s.", ref=ref, state=state)
     if settled.step is Step.TAKEN:
         return ":white_check_mark: " + tr("%(ref)s taken by %(who)s.", ref=ref, who=who)
+    if settled.step is Step.RECLASSIFIED:
+        said = (
+            tr(
+                "%(ref)s reclassified as class %(severity)s by %(who)s; "
+                "its deadlines are recomputed.",
+                ref=ref,
+                severity=settled.what,
+                who=who,
+            )
+            if who
+            else tr(
+                "%(ref)s is now class %(severity)s; its deadlines are recomputed.",
+                ref=ref,
+                severity=settled.what,
+            )
+        )
+        return f":arrows_counterclockwise: {said}"
     if settled.what == "respond":
         said = (
             tr("%(ref)s acknowledged by %(who)s.", ref=ref, who=who)

@@ -73,3 +73,19 @@ async def test_a_breach_notice_in_the_managers_channel_is_settled_too(
     now = slack.message(breach.channel, breach.ts)
     assert not actions(now), now.blocks
     assert notes(now) == [":white_check_mark: #1: diagnose met by <@U0ENG1>."]
+
+
+async def test_a_page_is_settled_by_a_reclassify_its_class_and_due_time_are_no_longer_true(
+    running: Running, clock: FakeClock
+) -> None:
+    slack, ctx = running.slack, running.bot.ctx
+    page = await paged(running)
+    assert "15 minutes" in page.text or "respond" in page.text.lower(), page.text
+    await say(slack, "U0MGR1", "severity 1 C it is a report layout issue")
+    await settle(ctx)
+    now = slack.message(page.channel, page.ts)
+    assert not actions(now), now.blocks  # no Acknowledge under a class A due time
+    assert notes(now) == [
+        ":arrows_counterclockwise: #1 reclassified as class C by <@U0MGR1>; "
+        "its deadlines are recomputed."
+    ]

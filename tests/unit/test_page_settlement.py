@@ -30,3 +30,14 @@ def test_a_managers_page_is_settled_by_a_new_owner_or_the_ticket_closed() -> Non
     assert settlement(page, NOW, [take]) == Settled(Step.TAKEN, "", "U0MGR1")
     closed = Change(LATER, "", {"closed_at": LATER.isoformat(), "state": "closed"})
     assert settlement(page, NOW, [closed]) == Settled(Step.ENDED, "closed", None)
+
+
+def test_a_page_is_settled_by_a_reclassify_its_class_and_due_time_no_longer_hold() -> None:
+    page = {"milestone": "respond"}
+    note = Change(LATER, "U0ENG1", {})
+    reported = Change(NOW, "U0REP", {"severity": "A", "state": "open"}, "report")
+    reclassified = Change(LATER, "U0MGR1", {"severity": "C"}, "severity")
+    expected = Settled(Step.RECLASSIFIED, "C", "U0MGR1")
+    assert settlement(page, NOW, [reported]) is None  # the class it was reported in
+    assert settlement(page, NOW, [reported, note, reclassified]) == expected
+    assert settlement(page, NOW, [ACK, reclassified]) == Settled(Step.MET, "respond", "U0ENG1")
