@@ -17,7 +17,7 @@ from bot.domain.kb import (
     EntryKind,
     QueryProblem,
 )
-from bot.slack.blocks import Block, View, cut, escape, modal, mrkdwn, plain, text_input
+from bot.slack.blocks import Block, View, cut, escape, modal, mrkdwn, pieces, plain, text_input
 from bot.slack.i18n import N_, Translator
 
 
@@ -191,7 +191,9 @@ def entry_view(tr: Translator, shown: Shown) -> View:
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(_title(shown))}]
     for label, value in parts:
         if value.strip():
-            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escape(value[:2900])}")})
+            # whole, as typed: in as many plain-text sections as Slack's 3,000 characters take
+            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*")})
+            blocks += [{"type": "section", "text": plain(part)} for part in pieces(value, 3000)]
     if entry.retired:
         retired = tr("_Retired: searches skip it._")
         blocks.append({"type": "context", "elements": [mrkdwn(retired)]})
