@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
     OFFER_LIMIT,
+    PAIRS_PER_CHARACTER,
     SEARCH_LIMIT,
     Entry,
     EntryKind,
     EntryRef,
     joins_knowledge_base,
+    lone_characters,
     offer_terms,
     query_terms,
+    with_pairs,
 )
 from bot.domain.kb_markdown import ArticleFile, file_name, render_article
 from bot.domain.review import parse_month
@@ -55,7 +58,13 @@ async def _matches(
 async def search(ctx: Context, text: str) -> list[Match]:
     """``/kb words``: up to five entries, best first. A bad search raises
     :class:`bot.domain.kb.BadQuery` and reads nothing."""
-    return await _matches(ctx, query_terms(text), SEARCH_LIMIT, strict=False)
+    terms = query_terms(text)
+    lone = lone_characters(terms)
+    if lone:  # 卡 alone: the index holds 很卡 and 卡顿, not 卡
+        async with ctx.db.read() as conn:
+            pairs = await kb_store.pairs_holding(conn, lone, PAIRS_PER_CHARACTER)
+        terms = with_pairs(terms, pairs)
+    return await _matches(ctx, terms, SEARCH_LIMIT, strict=False)
 
 
 async def offer(ctx: Context, text: str) -> list[Match]:

@@ -67,6 +67,25 @@ async def test_matches_come_best_first_and_at_most_five(kb_ctx: Context) -> None
     assert await kb.search(kb_ctx, "气象卫星") == []
 
 
+async def test_one_chinese_character_finds_the_words_that_hold_it(kb_ctx: Context) -> None:
+    """The index holds a run of Chinese as its pairs (数据库: 数据 据库); a search of one
+    character finds them all the same, as a user typing `/kb 卡` expects."""
+    db = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="数据库连接失败", problem="启动报错", answer="开防火墙"
+    )
+    slow = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="系统很卡", problem="页面卡顿", answer="清缓存"
+    )
+    await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="打印机脱机", problem="显示脱机", answer="固定IP"
+    )
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "卡")] == [slow.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "库")] == [db.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "连")] == [db.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "卡 VPN")] == [slow.ref]
+    assert await kb.search(kb_ctx, "鸟") == []
+
+
 async def test_bad_searches_read_nothing(kb_ctx: Context) -> None:
     for bad, problem in (
         ("", QueryProblem.EMPTY),
