@@ -285,6 +285,16 @@ def parse_ref(text: str) -> EntryRef | None:
     return EntryRef(kind, int(found.group("number")))
 
 
+def named_ref(text: str) -> EntryRef | None:
+    """A search that is one entry's reference, written as it is shown (``KB-3``, ``#12``, in
+    full-width forms too): that entry is what is looked for, not the words ``kb`` and ``3``.
+    A bare number is a word (an error code)."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if normal[:1] != "#" and normal[:2].casefold() != "kb":
+        return None
+    return parse_ref(normal)
+
+
 def parse_token(token: str) -> EntryRef | None:
     kind, _, number = token.partition(":")
     if kind not in EntryKind.__members__.values() or not number.isdigit():
