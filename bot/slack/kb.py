@@ -175,6 +175,14 @@ def solved_view(tr: Translator, entry: Entry) -> View:
     }
 
 
+def offer_answered(tr: Translator, entry: Entry) -> str:
+    """What a mention's "Report this" offer says once the report it opened was answered by
+    the knowledge base."""
+    return ":white_check_mark: " + tr(
+        "Answered by the knowledge base (%(ref)s). No ticket was opened.", ref=str(entry.ref)
+    )
+
+
 def missing_view(tr: Translator, problem: str) -> View:
     """What a button naming an entry the knowledge base does not hold opens instead."""
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(problem)}]

@@ -287,6 +287,17 @@ async def test_report_this_from_a_mention_offers_the_same_matches(running: Runni
     offered = [b for b in modal.view["blocks"] if b.get("block_id", "").startswith("kb_offer")]
     assert offered and "KB-1" in texts(offered)
     assert any(b.get("accessory", {}).get("action_id") == "kb_solved" for b in offered)
+    # "This solved my problem": the offer stays true, as once a ticket is made of it
+    await slack.block_action(
+        user="U0CUST", action_id="kb_solved", block_id="kb_offer_0", view_id=modal.id
+    )
+    await slack.wait_for(lambda: slack.views[modal.id].view.get("callback_id") == "kb_solved_done")
+    replaced = await slack.wait_for(
+        lambda: next((e for e in slack.ephemerals("U0CUST") if "KB-1" in e.text), None)
+    )
+    assert replaced.ts == offer[0].ts and not replaced.blocks
+    assert "No ticket was opened" in replaced.text
+    assert await count(running, KbAnswerRow) == 1 and await count(running, TicketRow) == 0
 
 
 async def test_words_too_long_for_a_title_are_kept_whole_in_the_problem(running: Running) -> None:
