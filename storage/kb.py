@@ -224,6 +224,14 @@ async def index_stats(conn: AsyncConnection, terms: Sequence[str]) -> IndexStats
     return IndexStats(*await kb_postings.counts_and_totals(conn, terms))
 
 
+async def pairs_holding(
+    conn: AsyncConnection, characters: Sequence[str], limit: int
+) -> dict[str, list[str]]:
+    """The indexed pairs that hold each lone CJK character, up to ``limit`` of them each,
+    those most entries hold first (:func:`bot.domain.kb.with_pairs`)."""
+    return await kb_postings.pairs(conn, characters, limit)
+
+
 async def search(
     conn: AsyncConnection, terms: Sequence[str], *, limit: int, stats: IndexStats
 ) -> Candidates:

@@ -80,6 +80,12 @@ _FORGET = text("DELETE FROM kb_terms WHERE term IN :terms AND entries <= 0").bin
 _COUNTS = text(
     "SELECT term, entries FROM kb_terms WHERE term IN :terms AND entries > 0"
 ).bindparams(bindparam("terms", expanding=True))
+# The terms of two characters that begin or end with a character (its pairs), those most
+# entries hold first.
+_PAIRS = text(
+    "SELECT term FROM kb_terms WHERE entries > 0 AND (term LIKE :starting OR term LIKE :ending) "
+    "AND term <> :character ORDER BY entries DESC, term LIMIT :limit"
+)
 _READ_TOTALS = text("SELECT name, value FROM counters WHERE name IN (:entries_name, :length_name)")
 # Both in one statement (a search's one read of the index's statistics): the totals' rows
 # first (part 0), then the terms' (part 1).
@@ -201,6 +207,25 @@ async def counts(conn: AsyncConnection, terms: Sequence[str]) -> dict[str, int]:
         return {}
     rows = await conn.execute(_COUNTS, {"terms": list(terms)})
     return {str(r.term): int(r.entries) for r in rows}
+
+
+async def pairs(
+    conn: AsyncConnection, characters: Sequence[str], limit: int
+) -> dict[str, list[str]]:
+    """For each CJK character, up to ``limit`` indexed pairs that hold it, commonest first."""
+    found: dict[str, list[str]] = {}
+    for character in characters:
+        rows = await conn.execute(
+            _PAIRS,
+            {
+                "starting": f"{character}_",
+                "ending": f"_{character}",
+                "character": character,
+                "limit": limit,
+            },
+        )
+        found[character] = [str(row.term) for row in rows]
+    return found
 
 
 async def totals(conn: AsyncConnection) -> Totals:

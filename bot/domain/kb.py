@@ -43,6 +43,9 @@ WEIGHTED_MAX = 32_767  # a stored weighted frequency or length is cut to this (s
 RANKED_TERMS_MIN = 4
 POSTINGS_BUDGET = 8_000
 TERM_POSTINGS_CAP = 2_000
+# A lone Chinese character searched for (卡, 库) stands for the indexed pairs that hold it
+# (很卡, 卡顿; 数据库's 据库): at most this many of them, those most entries hold first.
+PAIRS_PER_CHARACTER = 24
 # A match must share this share of the query's distinct terms (at least one term): a single
 # shared pair such as 失败 ("failed") does not make a report about printing match one about
 # backups.
@@ -54,6 +57,7 @@ _CJK = (
     r"\U00020000-\U0002ebef\U00030000-\U0003134f"
 )
 _RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:(?![{_CJK}])[^\W_])+)")
+_LONE_CJK = re.compile(rf"[{_CJK}]")
 _REF = re.compile(r"^\s*(?:(?P<kb>kb-?)|#)?(?P<number>\d{1,9})\s*$", re.IGNORECASE)
 _STOP_WORDS = (
     "a an and are as at be but by can do does for from has have how i if in into is it its "
@@ -127,6 +131,19 @@ def query_terms(text: str) -> list[str]:
         has_word = any(unicodedata.category(ch)[0] in "LN" for ch in text)
         raise BadQuery(QueryProblem.NO_WORDS if not has_word else QueryProblem.EMPTY)
     return distinct[:QUERY_TERMS_MAX]
+
+
+def lone_characters(terms: Sequence[str]) -> list[str]:
+    """The terms of a search that are one Chinese character: the index holds a run of Chinese
+    as its pairs, so such a term alone finds only text where the character stands alone."""
+    return [term for term in terms if _LONE_CJK.fullmatch(term)]
+
+
+def with_pairs(terms: Sequence[str], pairs: Mapping[str, Sequence[str]]) -> list[str]:
+    """A search's terms with, after them, the indexed pairs that hold each lone character
+    (``pairs``, by character): `/kb 卡` finds 系统很卡 and 页面卡顿."""
+    extra = [pair for term in terms for pair in pairs.get(term, ())]
+    return list(dict.fromkeys([*terms, *extra]))[:QUERY_TERMS_MAX]
 
 
 @lru_cache(maxsize=1024)
@@ -266,6 +283,16 @@ def parse_ref(text: str) -> EntryRef | None:
         return None
     kind = EntryKind.ARTICLE if found.group("kb") else EntryKind.TICKET
     return EntryRef(kind, int(found.group("number")))
+
+
+def named_ref(text: str) -> EntryRef | None:
+    """A search that is one entry's reference, written as it is shown (``KB-3``, ``#12``, in
+    full-width forms too): that entry is what is looked for, not the words ``kb`` and ``3``.
+    A bare number is a word (an error code)."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if normal[:1] != "#" and normal[:2].casefold() != "kb":
+        return None
+    return parse_ref(normal)
 
 
 def parse_token(token: str) -> EntryRef | None:

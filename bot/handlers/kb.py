@@ -118,8 +118,9 @@ def _form_value(view: dict[str, Any], block: str) -> str:
 def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     @app.command("/kb")
     async def kb_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        # The answer cannot wait on Slack: the person's language as last heard.
-        tr = readers.known(str(body["user_id"]))
+        # Only the person reads the answer: their own language (Slack is given at most
+        # readers.ASK_WITHIN to say it; then the workspace's, while the cache fills).
+        tr = await readers.of(client, str(body["user_id"]))
         try:
             reply = await answer(ctx, client, tr, body)
         except UserError as exc:

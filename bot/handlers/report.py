@@ -229,6 +229,10 @@ def register(
             await over_button(client, body, kb_blocks.missing_view(tr, tr.say(exc.message)))
             return
         await client.views_update(view_id=view["id"], view=kb_blocks.solved_view(tr, entry))
+        offer = form.metadata.get(OFFER)
+        if isinstance(offer, str):  # the "Report this" it came from says how it ended
+            said = kb_blocks.offer_answered(tr, entry)
+            after_answer(_replace_offer(offer, said, {"kb": str(entry.ref)}))
 
 
 async def _count_when_stored(
@@ -272,14 +276,17 @@ async def _give_back(client: AsyncWebClient, tr: Translator, draft: ReportDraft)
 
 async def _offer_used(tr: Translator, response_url: str, ticket: Ticket) -> None:
     """Replace the "Report this" offer (an ephemeral message) with the ticket's number."""
+    text = report_form.report_offer_used(tr, ticket)
+    await _replace_offer(response_url, text, {"ticket": ticket.number})
+
+
+async def _replace_offer(response_url: str, text: str, extra: dict[str, object]) -> None:
+    """Replace the "Report this" offer (an ephemeral message) with how the report ended
+    (``extra``: the ticket, or the knowledge-base entry that answered it, for the log)."""
     try:
-        sent = await AsyncWebhookClient(response_url).send(
-            text=report_form.report_offer_used(tr, ticket), replace_original=True
-        )
+        sent = await AsyncWebhookClient(response_url).send(text=text, replace_original=True)
         status = sent.status_code
     except (SlackClientError, OSError, TimeoutError):
         status = None
-    if status != 200:  # the ticket is made all the same; only the offer stays as it was
-        log.warning(
-            "the report offer was not replaced: %s", status, extra={"ticket": ticket.number}
-        )
+    if status != 200:  # the report ended all the same; only the offer stays as it was
+        log.warning("the report offer was not replaced: %s", status, extra=extra)

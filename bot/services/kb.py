@@ -12,13 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.kb import (
     OFFER_LIMIT,
+    PAIRS_PER_CHARACTER,
     SEARCH_LIMIT,
     Entry,
     EntryKind,
     EntryRef,
     joins_knowledge_base,
+    lone_characters,
+    named_ref,
     offer_terms,
     query_terms,
+    with_pairs,
 )
 from bot.domain.kb_markdown import ArticleFile, file_name, render_article
 from bot.domain.review import parse_month
@@ -53,9 +57,25 @@ async def _matches(
 
 
 async def search(ctx: Context, text: str) -> list[Match]:
-    """``/kb words``: up to five entries, best first. A bad search raises
+    """``/kb words``: up to five entries, best first (``/kb KB-3``, ``/kb #12``: that entry).
+    A bad search raises
     :class:`bot.domain.kb.BadQuery` and reads nothing."""
-    return await _matches(ctx, query_terms(text), SEARCH_LIMIT, strict=False)
+    terms = query_terms(text)
+    named = named_ref(text)
+    if named is not None:  # `/kb KB-3`, `/kb #12`: that entry, when it is in use
+        async with ctx.db.read() as conn:
+            found = await kb_store.get_entry(conn, named)
+            if found is not None and not found.retired:
+                where = await kb_store.ticket_locations(
+                    conn, [found.number] if found.kind is EntryKind.TICKET else []
+                )
+                return [Match(found, where.get(found.number))]
+    lone = lone_characters(terms)
+    if lone:  # 卡 alone: the index holds 很卡 and 卡顿, not 卡
+        async with ctx.db.read() as conn:
+            pairs = await kb_store.pairs_holding(conn, lone, PAIRS_PER_CHARACTER)
+        terms = with_pairs(terms, pairs)
+    return await _matches(ctx, terms, SEARCH_LIMIT, strict=False)
 
 
 async def offer(ctx: Context, text: str) -> list[Match]:

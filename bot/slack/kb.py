@@ -17,7 +17,7 @@ from bot.domain.kb import (
     EntryKind,
     QueryProblem,
 )
-from bot.slack.blocks import Block, View, cut, escape, modal, mrkdwn, plain, text_input
+from bot.slack.blocks import Block, View, cut, escape, modal, mrkdwn, pieces, plain, text_input
 from bot.slack.i18n import N_, Translator
 
 
@@ -175,6 +175,14 @@ def solved_view(tr: Translator, entry: Entry) -> View:
     }
 
 
+def offer_answered(tr: Translator, entry: Entry) -> str:
+    """What a mention's "Report this" offer says once the report it opened was answered by
+    the knowledge base."""
+    return ":white_check_mark: " + tr(
+        "Answered by the knowledge base (%(ref)s). No ticket was opened.", ref=str(entry.ref)
+    )
+
+
 def missing_view(tr: Translator, problem: str) -> View:
     """What a button naming an entry the knowledge base does not hold opens instead."""
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(problem)}]
@@ -191,7 +199,9 @@ def entry_view(tr: Translator, shown: Shown) -> View:
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(_title(shown))}]
     for label, value in parts:
         if value.strip():
-            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*\n{escape(value[:2900])}")})
+            # whole, as typed: in as many plain-text sections as Slack's 3,000 characters take
+            blocks.append({"type": "section", "text": mrkdwn(f"*{label}*")})
+            blocks += [{"type": "section", "text": plain(part)} for part in pieces(value, 3000)]
     if entry.retired:
         retired = tr("_Retired: searches skip it._")
         blocks.append({"type": "context", "elements": [mrkdwn(retired)]})

@@ -287,6 +287,17 @@ async def test_report_this_from_a_mention_offers_the_same_matches(running: Runni
     offered = [b for b in modal.view["blocks"] if b.get("block_id", "").startswith("kb_offer")]
     assert offered and "KB-1" in texts(offered)
     assert any(b.get("accessory", {}).get("action_id") == "kb_solved" for b in offered)
+    # "This solved my problem": the offer stays true, as once a ticket is made of it
+    await slack.block_action(
+        user="U0CUST", action_id="kb_solved", block_id="kb_offer_0", view_id=modal.id
+    )
+    await slack.wait_for(lambda: slack.views[modal.id].view.get("callback_id") == "kb_solved_done")
+    replaced = await slack.wait_for(
+        lambda: next((e for e in slack.ephemerals("U0CUST") if "KB-1" in e.text), None)
+    )
+    assert replaced.ts == offer[0].ts and not replaced.blocks
+    assert "No ticket was opened" in replaced.text
+    assert await count(running, KbAnswerRow) == 1 and await count(running, TicketRow) == 0
 
 
 async def test_words_too_long_for_a_title_are_kept_whole_in_the_problem(running: Running) -> None:
@@ -345,3 +356,28 @@ async def test_a_button_naming_no_entry_says_so_and_changes_nothing(running: Run
     alone = await slack.wait_for(lambda: slack.modal("U0REP"))
     assert alone.callback_id == "kb_missing"
     assert "That button does not name a knowledge-base entry." in texts(alone.view)
+
+
+async def test_an_entry_opened_shows_its_whole_answer(running: Running) -> None:
+    """Open shows all of what an article says, up to its last character, also when escaping
+    for mrkdwn makes it longer than one section holds (``&&``, ``<``, ``>`` in commands)."""
+    slack = running.slack
+    steps = "停止服务后执行 systemctl stop app && rm -rf /tmp/cache/* > /dev/null 2>&1；"
+    answer = (steps * 100)[: 3000 - len("最后重启服务。")] + "最后重启服务。"
+    assert len(answer) == 3000
+    await kb.add_article(
+        running.bot.ctx, user_id="U0ENG1", title="缓存损坏", problem="页面空白", answer=answer
+    )
+    await command(slack, "U0REP", "/kb", "缓存损坏")
+    found = slack.ephemerals("U0REP", "C0SUPPORT")[-1]
+    await slack.block_action(
+        user="U0REP", action_id="kb_open", channel="C0SUPPORT", message_ts=found.ts
+    )
+    opened = await slack.wait_for(lambda: slack.modal("U0REP"))
+    assert opened.callback_id == "kb_entry"
+    shown = "".join(b["text"]["text"] for b in opened.view["blocks"] if b.get("type") == "section")
+    for block in opened.view["blocks"]:
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+    unescaped = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert "最后重启服务。" in shown
+    assert answer.replace("\n", "") in unescaped.replace("\n", "")

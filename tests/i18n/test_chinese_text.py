@@ -283,6 +283,7 @@ def test_the_knowledge_base_reads_in_chinese() -> None:
         texts += texts_of(view)
     texts += [kb_blocks.query_problem(ZH, problem) for problem in QueryProblem]
     texts += [ZH(kb_blocks.HELP), kb_blocks.search_text(ZH, [])]
+    texts += [kb_blocks.offer_answered(ZH, article)]
     texts += kb_blocks.article_errors_text(ZH, {"title": "missing", "answer": "too_long"}).values()
     chinese_only(*texts)
     assert "这解决了我的问题" in texts and "KB-3" in "".join(texts)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.sandbox.standin import SlackStandIn, StoredMessage
+from bot.services import kb
 from bot.services.delivery.sending import ASK_LANGUAGE_WITHIN
 from tests.escalation.support import settle
 from tests.fakes import FakeClock
@@ -336,3 +337,27 @@ async def test_the_people_the_config_names_are_asked_at_start_so_a_page_does_not
         [page] = dms(slack, "U0ENG1")
         assert f"#{number}" in page.text and english(page)
         assert before == 1 and asked().count("U0ENG1") == 1
+
+
+async def test_a_kb_search_answers_in_the_searchers_own_language(
+    db_url: str, clock: FakeClock
+) -> None:
+    """A customer whose Slack is in English searches the knowledge base of a Chinese
+    workspace: the answer, which only they see, is in English (the words of the entries
+    stay as written)."""
+    async with workspace(db_url, clock, "zh-CN", {"U0CUST": "en-US"}) as running:
+        slack, ctx = running.slack, running.bot.ctx
+        await kb.add_article(
+            ctx, user_id="U0ENG1", title="打印机脱机", problem="显示脱机", answer="固定IP"
+        )
+        sent = await slack.slash_command(
+            user="U0CUST", command="/kb", text="打印机", channel="C0SUPPORT"
+        )
+        assert sent.status == 200 and isinstance(sent.json, dict)
+        said = json.dumps(sent.json["blocks"], ensure_ascii=False)
+        assert "Knowledge base, best first" in said and "*Problem:* 显示脱机" in said
+        bad = await slack.slash_command(user="U0CUST", command="/kb", text="", channel="C0CUST1")
+        assert "Type what to look for" in bad.body
+        # an engineer whose Slack is in Chinese reads Chinese
+        theirs = await slack.slash_command(user="U0ENG1", command="/kb", text="add")
+        assert "Type what to look for" not in theirs.body and HAN.search(theirs.body)

@@ -67,6 +67,47 @@ async def test_matches_come_best_first_and_at_most_five(kb_ctx: Context) -> None
     assert await kb.search(kb_ctx, "气象卫星") == []
 
 
+async def test_one_chinese_character_finds_the_words_that_hold_it(kb_ctx: Context) -> None:
+    """The index holds a run of Chinese as its pairs (数据库: 数据 据库); a search of one
+    character finds them all the same, as a user typing `/kb 卡` expects."""
+    db = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="数据库连接失败", problem="启动报错", answer="开防火墙"
+    )
+    slow = await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="系统很卡", problem="页面卡顿", answer="清缓存"
+    )
+    await kb.add_article(
+        kb_ctx, user_id="U0ENG1", title="打印机脱机", problem="显示脱机", answer="固定IP"
+    )
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "卡")] == [slow.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "库")] == [db.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "连")] == [db.ref]
+    assert [m.entry.ref for m in await kb.search(kb_ctx, "卡 VPN")] == [slow.ref]
+    assert await kb.search(kb_ctx, "鸟") == []
+
+
+async def test_a_search_for_an_entrys_reference_finds_that_entry(kb_ctx: Context) -> None:
+    """`/kb KB-3` (as a colleague wrote it) shows KB-3, not the entries holding a 3."""
+    for n in range(12):
+        await kb.add_article(
+            kb_ctx, user_id="U0ENG1", title=f"升级到 3.{n} 失败", problem="报错", answer="重装"
+        )
+    number = await opened(kb_ctx, 1)
+    await resolve(kb_ctx, number, "清理旧备份并扩容磁盘")
+    for text, ref in (
+        ("KB-3", EntryRef(EntryKind.ARTICLE, 3)),
+        (" kb-12 ", EntryRef(EntryKind.ARTICLE, 12)),
+        ("ＫＢ－７", EntryRef(EntryKind.ARTICLE, 7)),
+        (f"#{number}", EntryRef(EntryKind.TICKET, number)),
+    ):
+        assert [m.entry.ref for m in await kb.search(kb_ctx, text)] == [ref], text
+    await kb.retire(kb_ctx, user_id="U0ENG1", ref=EntryRef(EntryKind.ARTICLE, 3))
+    assert EntryRef(EntryKind.ARTICLE, 3) not in [
+        m.entry.ref for m in await kb.search(kb_ctx, "KB-3")
+    ]
+    assert await kb.search(kb_ctx, "KB-99") == []
+
+
 async def test_bad_searches_read_nothing(kb_ctx: Context) -> None:
     for bad, problem in (
         ("", QueryProblem.EMPTY),
