@@ -84,8 +84,11 @@ def plain(text: str, limit: int = 3000) -> dict[str, Any]:
 
 def mrkdwn(text: str) -> dict[str, Any]:
     """A mrkdwn object. User text in it is escaped and cut to size by :func:`escaped`; the
-    whole is kept under Slack's 3,000 characters without cutting an entity or a token."""
-    return {"type": "mrkdwn", "text": fit_markup(text, 3000)}
+    whole is kept under Slack's 3,000 characters without cutting an entity or a token.
+    ``verbatim``: Slack would otherwise make links of bare URLs and channel names and parse
+    some mentions in what users typed; the bot's own ``<@U…>``, ``<!date^…>`` and
+    ``<url|text>`` are written out and still work."""
+    return {"type": "mrkdwn", "text": fit_markup(text, 3000), "verbatim": True}
 
 
 def fit_markup(text: str, limit: int) -> str:

@@ -77,6 +77,9 @@ class Checker:
             self._bad(where, f"{len(text)} characters > {limit}")
         if kind == "mrkdwn":
             self.mrkdwn(where, text)
+            if obj.get("verbatim") is not True:  # Slack's default: bare URLs made links,
+                # channel names linked and some mentions parsed, in the user's text too
+                self._bad(where, "mrkdwn without verbatim")
 
     def mrkdwn(self, where: str, text: str) -> None:
         for seq in live_sequences(text, self.users, self.channels):
