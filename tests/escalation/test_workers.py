@@ -111,3 +111,34 @@ async def test_channel_names_from_the_config_are_resolved_to_ids_at_start(
     assert ticket.post_channel == "C0SUPPORT"  # so history, and the in-doubt lookup, work
     await settle(named.bot.ctx)
     assert len(named.slack.messages("C0SUPPORT")) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the month's review channel (report.channel, by default channels.managers as "
+    "written) stays a #name: files.completeUploadExternal takes a channel id (audit-readme)",
+)
+async def test_the_review_channel_given_by_name_is_resolved_too(
+    named: Running, clock: FakeClock
+) -> None:
+    assert named.bot.ctx.config.report.channel == "C0MANAGERS"
+
+
+@pytest.fixture
+async def named_customer(db_url: str, clock: FakeClock) -> AsyncIterator[Running]:
+    customer = {"name": "Highway", "channel": "#highway", "warranty_until": "2020-01-01"}
+    config = timer_config(customers=[customer])  # check-config takes the #name
+    async with running_bot(db_url, config, clock) as run:
+        yield run
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a customer's channel given as #name is taken by check-config but never matches "
+    "the channel id a report comes from (audit-readme)",
+)
+async def test_a_customer_channel_given_by_name_matches_its_reports(
+    named_customer: Running, clock: FakeClock
+) -> None:
+    customer = named_customer.bot.ctx.config.customer_for_channel("C0CUST1")
+    assert customer is not None and customer.name == "Highway"
