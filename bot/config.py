@@ -20,7 +20,7 @@ from bot.sla.calendar import WorkCalendar
 from bot.sla.policy import DEFAULT_POLICY, Policy, build_policy, parse_duration
 from bot.slack.i18n import DEFAULT_LANGUAGE, Language
 
-_SLACK_ID = re.compile(r"^[UWCGDB][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a person (W: Enterprise Grid)
 _CHANNEL = re.compile(r"^(#[a-z0-9._-]{1,80}|[CGD][A-Z0-9]{2,})$")
 
 
@@ -250,7 +250,7 @@ def _customers(raw: object, service_plan: ServicePlan) -> tuple[Customer, ...]:
         owner: str | None = None
         if "owner" in item:
             owner = _str(item, "owner", "", f"{key}.owner")
-            if not _SLACK_ID.match(owner):
+            if not _USER_ID.match(owner):
                 raise ConfigError(f"{key}.owner", f"{owner!r} is not a Slack user id (U…)")
         plan_t = item.get("plan", {})
         if not isinstance(plan_t, dict):
@@ -312,7 +312,7 @@ def _user_list(data: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...
     name = f"{prefix}.{key}"
     users = _strings(data, key, name)
     for user in users:
-        if not _SLACK_ID.match(user):
+        if not _USER_ID.match(user):
             raise ConfigError(name, f"{user!r} is not a Slack user id (U…)")
     return tuple(users)
 

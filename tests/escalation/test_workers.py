@@ -113,11 +113,6 @@ async def test_channel_names_from_the_config_are_resolved_to_ids_at_start(
     assert len(named.slack.messages("C0SUPPORT")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the month's review channel (report.channel, by default channels.managers as "
-    "written) stays a #name: files.completeUploadExternal takes a channel id (audit-readme)",
-)
 async def test_the_review_channel_given_by_name_is_resolved_too(
     named: Running, clock: FakeClock
 ) -> None:
@@ -132,11 +127,6 @@ async def named_customer(db_url: str, clock: FakeClock) -> AsyncIterator[Running
         yield run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a customer's channel given as #name is taken by check-config but never matches "
-    "the channel id a report comes from (audit-readme)",
-)
 async def test_a_customer_channel_given_by_name_matches_its_reports(
     named_customer: Running, clock: FakeClock
 ) -> None:

@@ -264,11 +264,6 @@ def test_a_postgresql_url_without_its_driver_says_how_to_install_it(
     assert "pip install 'escalator[postgres]'" in caught.value.problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a channel, private-channel or bot id (C…, G…, B…) passes as a person's user id "
-    "in [roles] and [oncall] (audit-readme)",
-)
 @pytest.mark.parametrize("wrong", ["C0SUPPORT", "G0PRIVATE", "B0BOT1"])
 def test_a_channel_or_bot_id_is_not_a_person(wrong: str) -> None:
     with pytest.raises(ConfigError) as raised:

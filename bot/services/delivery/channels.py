@@ -1,5 +1,6 @@
 """``#name`` channels from the config, resolved to ids at start (``conversations.list``):
-history, and so the in-doubt lookup, is read by id."""
+history, and so the in-doubt lookup, is read by id; a report carries its channel's id (a
+customer's channel matches by it); files are uploaded to a channel by id."""
 
 from __future__ import annotations
 
@@ -43,10 +44,14 @@ async def channel_ids(client: AsyncWebClient, names: set[str]) -> dict[str, str]
 
 
 async def resolve_channels(client: AsyncWebClient, config: Config) -> Config:
-    """The config with its support and managers channels as ids. A name Slack does not know,
-    or a lookup that fails, is kept as it is (and logged): posting by name still works."""
+    """The config with its channels as ids: support, managers, the month's review's and each
+    customer's (a report carries its channel's id, and Slack uploads files by id). A name
+    Slack does not know, or a lookup that fails, is kept as it is (and logged): posting by
+    name still works."""
     channels = config.channels
-    names = {c for c in (channels.support, channels.managers) if not _is_id(c)}
+    named = [channels.support, channels.managers, config.report.channel]
+    named += [customer.channel for customer in config.customers]
+    names = {c for c in named if not _is_id(c)}
     if not names:
         return config
     try:
@@ -62,4 +67,11 @@ async def resolve_channels(client: AsyncWebClient, config: Config) -> Config:
         managers=ids.get(channels.managers, channels.managers),
     )
     log.info("channels: support=%s managers=%s", resolved.support, resolved.managers)
-    return dataclasses.replace(config, channels=resolved)
+    report = dataclasses.replace(
+        config.report, channel=ids.get(config.report.channel, config.report.channel)
+    )
+    customers = tuple(
+        dataclasses.replace(customer, channel=ids.get(customer.channel, customer.channel))
+        for customer in config.customers
+    )
+    return dataclasses.replace(config, channels=resolved, report=report, customers=customers)
