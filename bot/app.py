@@ -237,9 +237,6 @@ class Escalator:
             return web.json_response(
                 {"status": "unavailable", "database": "unreachable"}, status=503
             )
-        if self.plan_worker is not None and not self.plan_worker.healthy:
-            body = {"status": "unavailable", "database": "ok", "service_plan": "failing"}
-            return web.json_response(body, status=503)
         ok: dict[str, object] = {"status": "ok", "database": "ok", "calendar": self.calendar}
         if failing := self.failing():
             ok["failing"] = failing  # still 200: requests are served (SPEC §2)
@@ -251,6 +248,8 @@ class Escalator:
         counts = {"delivery": self.delivery.failures}
         if self.engine is not None:
             counts["timer-engine"] = self.engine.failures
+        if self.plan_worker is not None:
+            counts["service-plan"] = self.plan_worker.failures
         return sorted(name for name, failures in counts.items() if failures >= FAILING_PASSES)
 
     async def _metrics(self, _request: web.Request) -> web.Response:

@@ -1,8 +1,9 @@
 """The service plan's worker: one asyncio task that sends plan tasks and posts the month's
 review when they fall due. It sleeps until the earliest (or until woken), never polls while
 nothing is due (it looks again after ``recheck`` for work armed by another process), and
-survives errors: it logs, backs off and carries on (``healthy`` says whether the last pass
-went through). It is its own loop, beside the timer engine of the SLA stages."""
+survives errors: it logs, backs off and carries on (``failures``: the passes failed in a
+row, which ``/healthz`` reports as the timer engine's). It is its own loop, beside the
+timer engine of the SLA stages."""
 
 from __future__ import annotations
 
@@ -37,10 +38,15 @@ class PlanWorker:
         self.recheck = recheck
         self.backoff = backoff
         self.on_error = on_error  # counts the failed passes (/metrics)
-        self.healthy = True
+        self.failures = 0  # passes failed in a row (/healthz says so from FAILING_PASSES)
         self.passes = 0
         self._armed = False
         self._wake = asyncio.Event()
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the last pass went through."""
+        return self.failures == 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -50,11 +56,11 @@ class PlanWorker:
             self._wake.clear()
             try:
                 await self.run_once()
-                self.healthy = True
+                self.failures = 0
                 until = await self._next_due()
             except Exception:  # a bad pass must not stop the plan: log, back off, go on
-                log.exception("service plan pass failed")
-                self.healthy = False
+                self.failures += 1
+                log.exception("service plan pass failed (%d in a row)", self.failures)
                 if self.on_error is not None:
                     self.on_error()
                 self._armed = False  # arm again from the config on the next pass

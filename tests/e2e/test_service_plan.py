@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.app import FAILING_PASSES
 from bot.config import Config, parse_config
 from bot.sandbox.standin import SlackStandIn, StoredMessage
 from bot.services.plan_worker import PlanWorker
@@ -195,21 +196,23 @@ async def test_a_failing_pass_shows_in_healthz_and_the_worker_carries_on(
     worker = running.bot.plan_worker
     assert worker is not None
     await passed(worker, 0)
+    worker.backoff = timedelta(milliseconds=20)  # real time: three passes in a moment
     table = ReviewPostRow.__table__
-    async with running.bot.ctx.db.write() as conn:  # the worker's next pass fails on it
+    async with running.bot.ctx.db.write() as conn:  # the worker's next passes fail on it
         await conn.run_sync(lambda sync: table.drop(sync))
     before = worker.passes
     worker.wake()
     for _ in range(1000):
-        if not worker.healthy:
+        if worker.failures >= FAILING_PASSES:
             break
         await asyncio.sleep(0.01)
     async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
-        assert got.status == 503 and (await got.json())["service_plan"] == "failing"
+        # named, but still 200: the bot answers requests, and a load balancer that took
+        # every replica out for a database blip would stop them all
+        assert got.status == 200 and "service-plan" in (await got.json())["failing"]
     async with running.bot.ctx.db.write() as conn:
         await conn.run_sync(lambda sync: table.create(sync))
-    await clock.advance(worker.backoff)  # it tries again after its back-off
     await passed(worker, before)
     assert worker.healthy
     async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
-        assert got.status == 200
+        assert got.status == 200 and "failing" not in await got.json()
