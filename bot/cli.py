@@ -117,7 +117,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if command == "check-config":
         try:
-            return commands.check_config(args.file or settings.config_path)
+            named_by = "FILE" if args.file else "ESCALATOR_CONFIG"
+            return commands.check_config(args.file or settings.config_path, named_by=named_by)
         except ConfigError as exc:  # SPEC §2: check-config answers an error with exit 1
             print(f"escalator: {exc.key}: {exc.problem}", file=sys.stderr)
             return 1
@@ -127,6 +128,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             severity=args.severity,
             reported=args.reported,
             out_of_warranty=args.out_of_warranty,
+            named_by="--config" if args.config else "ESCALATOR_CONFIG",
         )
         print(json.dumps(result))
         return 0

@@ -30,8 +30,8 @@ from storage.migrate import migrate as run_migrations
 log = logging.getLogger("escalator")
 
 
-def check_config(path: str | None) -> int:
-    config = load_config(path)
+def check_config(path: str | None, *, named_by: str = "ESCALATOR_CONFIG") -> int:
+    config = load_config(path, named_by=named_by)
     print(f"config: {path or '(built-in defaults)'}: OK")
     print(f"timezone: {config.timezone}")
     print(f"channels: support={config.channels.support} managers={config.channels.managers}")
@@ -64,9 +64,14 @@ def _describe_calendar(config: Config) -> str:
 
 
 def deadlines(
-    *, config_path: str | None, severity: str, reported: str, out_of_warranty: bool
+    *,
+    config_path: str | None,
+    severity: str,
+    reported: str,
+    out_of_warranty: bool,
+    named_by: str = "ESCALATOR_CONFIG",
 ) -> dict[str, str | bool]:
-    config = load_config(config_path)
+    config = load_config(config_path, named_by=named_by)
     return deadlines_json(
         policy=config.policy,
         calendar=config.calendar,

@@ -112,24 +112,24 @@ _CALENDAR_DEFAULTS: dict[str, Any] = {
 }
 
 
-def load_config(path: str | None) -> Config:
-    """Load ``path`` (or the built-in defaults when None)."""
+def load_config(path: str | None, *, named_by: str = "ESCALATOR_CONFIG") -> Config:
+    """Load ``path`` (or the built-in defaults when None); ``named_by``: what gave the path
+    (the setting, or a command's argument), named when the file cannot be read."""
     if path is None:
         return parse_config({})
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("ESCALATOR_CONFIG", f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(named_by, f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:  # saved as GBK, say: TOML is UTF-8
         raise ConfigError(
-            "ESCALATOR_CONFIG",
-            f"{path} is not UTF-8 (byte {exc.start + 1}); save it as UTF-8",
+            named_by, f"{path} is not UTF-8 (byte {exc.start + 1}); save it as UTF-8"
         ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("ESCALATOR_CONFIG", f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(named_by, f"{path} is not valid TOML: {exc}") from None
     return parse_config(data)
 
 

@@ -211,3 +211,23 @@ def test_a_path_or_port_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
     for port in ("99999", "http"):
         result = run("serve", "--port", port, env=env)
         assert result.returncode == 2 and f"{port} is not a port" in result.stderr
+
+
+def test_a_config_file_given_as_an_argument_is_named_as_such_when_unreadable(
+    tmp_path: Path,
+) -> None:
+    """The line names what gave the path: the admin typed no ESCALATOR_CONFIG."""
+    missing = str(tmp_path / "nope.toml")
+    checked = run("check-config", missing)
+    assert checked.returncode == 1
+    assert (
+        checked.stderr.strip()
+        == f"escalator: FILE: cannot read {missing}: No such file or directory"
+    )
+    asked = run(
+        "deadlines", "--severity", "A", "--reported", "2026-11-30T10:00", "--config", missing
+    )
+    assert asked.returncode == 2
+    assert asked.stderr.strip().startswith(f"escalator: --config: cannot read {missing}")
+    from_env = run("check-config", env={"ESCALATOR_CONFIG": missing})
+    assert from_env.stderr.strip().startswith("escalator: ESCALATOR_CONFIG: cannot read")
