@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -255,14 +255,53 @@ def ref_of(number: int) -> str:
     return f"#{number}"
 
 
+def review_met_at(ticket: Ticket) -> dict[str, datetime | None]:
+    """When each milestone was met, as the month's figures count it: respond by the first
+    acknowledgement (:func:`kept`)."""
+    return {**ticket.met_at(), "respond": ticket.first_acknowledged_at}
+
+
+def _pauses_until(pauses: tuple[Pause, ...], until: datetime) -> tuple[Pause, ...]:
+    """The waits as they stood at ``until``: later ones left out, one still open then ended."""
+    return tuple(
+        Pause(p.start, until if p.end is None or p.end > until else p.end)
+        for p in pauses
+        if p.start < until
+    )
+
+
 def promised_deadlines(
     ticket: Ticket, deadlines: Deadlines, *, policy: Policy, calendar: WorkCalendar
 ) -> Deadlines:
     """What the month's figures hold the ticket to: ``deadlines`` as they stand, but
-    respond as first promised (:func:`kept`); the same unless the ticket was reopened."""
-    if ticket.reopened_at is None:
-        return deadlines
-    return deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
+    respond as first promised (:func:`kept`); the same unless the ticket was reopened.
+
+    A milestone met before a wait that still goes on is held to its deadline as it stood
+    when it was met (a wait after it does not take back a promise kept); its clock is not
+    stopped for the figures."""
+    promised = deadlines
+    if ticket.reopened_at is not None:
+        promised = deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
+    met = review_met_at(ticket)
+    settled: dict[str, datetime | None] = {}
+    for milestone in promised.stopped:
+        when = met.get(milestone.value)
+        if when is None:
+            continue
+        then = replace(ticket, pauses=_pauses_until(ticket.pauses, when))
+        found = deadlines_of(then, policy=policy, calendar=calendar, as_promised=True)
+        settled[milestone.value] = getattr(found, milestone.value)
+    if not settled:
+        return promised
+    return Deadlines(
+        respond=settled.get("respond", promised.respond),
+        diagnose=settled.get("diagnose", promised.diagnose),
+        plan=settled.get("plan", promised.plan),
+        resolve=settled.get("resolve", promised.resolve),
+        stopped=tuple(m for m in promised.stopped if m.value not in settled),
+        provisional=promised.provisional,
+        estimated_years=promised.estimated_years,
+    )
 
 
 NextDue = tuple[str, datetime]  # a milestone by name, and when it is due
@@ -314,7 +353,7 @@ def kept(ticket: Ticket, promised: Deadlines, now: datetime) -> dict[str, bool]:
     A reopen starts a new respond round for the people working the ticket, but it neither
     erases a promise kept nor turns it into a miss.
     """
-    met = {**ticket.met_at(), "respond": ticket.first_acknowledged_at}
+    met = review_met_at(ticket)
     found: dict[str, bool] = {}
     for name, due in promised.as_dict().items():
         when = met.get(name)

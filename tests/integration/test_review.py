@@ -261,3 +261,18 @@ async def test_a_report_stores_its_deadlines_in_the_tickets_own_insert(
         expected = deadline_values(ticket, ctx.promised(ticket, ctx.schedule(ticket)))
         assert expected["respond_due"] is not None and expected["deadlines_version"] == 1
         assert {name: getattr(row, name) for name in expected} == expected
+
+
+async def test_milestones_met_before_a_wait_still_count(ctx: Context, clock: FakeClock) -> None:
+    """A C ticket acknowledged and diagnosed in time, then waiting for the customer at the
+    review: its clock is stopped (the plan's deadline is not known), but the respond and
+    diagnose promises were kept before the wait and count as kept."""
+    number = await opened(ctx, 1, Severity.C)
+    for step in (Step("ack"), Step("cause", text="a full disk"), Step("wait")):
+        await clock.advance(timedelta(minutes=10))
+        await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+    await clock.advance(timedelta(days=2))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (1, 1), "diagnose": (1, 1), "plan": (0, 0), "resolve": (0, 0)}
+    assert review.total.breaches == 0
