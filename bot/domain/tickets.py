@@ -278,12 +278,19 @@ def promised_deadlines(
 
     A milestone met before a wait that still goes on is held to its deadline as it stood
     when it was met (a wait after it does not take back a promise kept); its clock is not
-    stopped for the figures."""
+    stopped for the figures. A milestone never met whose deadline came after the work on
+    the ticket ended (resolved, or closed: also a declined request) was owed no longer: it
+    has no deadline for the figures (one that passed before stays a miss)."""
     promised = deadlines
     if ticket.reopened_at is not None:
         promised = deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
     met = review_met_at(ticket)
     settled: dict[str, datetime | None] = {}
+    ended = min((t for t in (ticket.resolved_at, ticket.closed_at) if t is not None), default=None)
+    if ended is not None:
+        for name, due in promised.as_dict().items():
+            if met.get(name) is None and due > ended:
+                settled[name] = None
     for milestone in promised.stopped:
         when = met.get(milestone.value)
         if when is None:

@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from bot.config import parse_config
 from bot.domain.review import Month, Review, parse_month, spread
 from bot.domain.service_plan import PlanTask
-from bot.domain.tickets import kept
+from bot.domain.tickets import ReportDraft, kept
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.intake import report
 from bot.services.review import month_review
 from bot.services.review_files import chart_png, tickets_csv
 from bot.services.steps import run_step
@@ -276,3 +277,32 @@ async def test_milestones_met_before_a_wait_still_count(ctx: Context, clock: Fak
     kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
     assert kept == {"respond": (1, 1), "diagnose": (1, 1), "plan": (0, 0), "resolve": (0, 0)}
     assert review.total.breaches == 0
+
+
+async def test_no_promise_is_broken_after_the_ticket_was_closed(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """An out-of-warranty request declined by a manager, and a ticket closed as a duplicate
+    minutes after its report, owe nothing after they were closed: their later deadlines
+    are no breaches. A deadline that passed before the close stays one."""
+    old_mill = ReportDraft(
+        summary="an old system",
+        details="details",
+        system="",
+        severity=Severity.C,
+        reporter_id="U0REP",
+        origin_channel="C0CUST2",
+    )
+    declined = (await report(ctx, draft=old_mill, intake_key=None)).ticket.number
+    duplicate = await opened(ctx, 2, Severity.B)
+    late = await opened(ctx, 3, Severity.A)
+    await clock.advance(timedelta(minutes=10))
+    await run_step(ctx, number=declined, step=Step("decline", text="no contract"), user_id="U0MGR1")
+    await run_step(ctx, number=duplicate, step=Step("close", text="same as #3"), user_id="U0ENG1")
+    await clock.advance(timedelta(minutes=10))  # #3's respond deadline (15 min) has passed
+    await run_step(ctx, number=late, step=Step("close", text="gone"), user_id="U0MGR1")
+    await clock.advance(timedelta(days=7))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (0, 1), "diagnose": (0, 0), "plan": (0, 0), "resolve": (0, 0)}
+    assert review.by_class["A"].breaches == 1 and review.total.breaches == 1
