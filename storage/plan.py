@@ -122,14 +122,30 @@ async def latest_tasks(conn: AsyncConnection) -> dict[tuple[str, PlanTask], Stor
 
 
 async def repoint(
-    conn: AsyncConnection, task_id: int, *, nominal: date, due_at: datetime, overdue_at: datetime
+    conn: AsyncConnection,
+    task_id: int,
+    *,
+    start_on: date,
+    nominal: date,
+    due_at: datetime,
+    overdue_at: datetime,
 ) -> None:
-    """A pending occurrence follows a changed cadence."""
+    """A pending occurrence follows a changed cadence (counted from ``start_on``)."""
     await conn.execute(
         update(TASKS)
         .where(TASKS.c.id == task_id, TASKS.c.state == TaskState.PENDING.value)
-        .values(nominal=nominal, due_at=due_at, overdue_at=overdue_at)
+        .values(start_on=start_on, nominal=nominal, due_at=due_at, overdue_at=overdue_at)
     )
+
+
+async def nominal_of(conn: AsyncConnection, customer: str, task: PlanTask, seq: int) -> date | None:
+    """The day occurrence ``seq`` of the customer's task was meant for (None: no such one)."""
+    found: date | None = await conn.scalar(
+        select(TASKS.c.nominal).where(
+            TASKS.c.customer == customer, TASKS.c.task == task.value, TASKS.c.seq == seq
+        )
+    )
+    return found
 
 
 async def drop_pending(conn: AsyncConnection, task_ids: Sequence[int]) -> None:

@@ -84,11 +84,22 @@ async def sync(ctx: Context) -> datetime | None:
                 last = latest.get((customer.name, task))
                 try:
                     if last is not None and last.state is TaskState.PENDING:
-                        occ = occurrence_after(last.start_on, cadence, calendar)
-                        if (occ.nominal, occ.due) != (last.nominal, last.due_at):
+                        before = await plan_store.nominal_of(
+                            conn, last.customer, last.task, last.seq - 1
+                        )
+                        occ = occurrence_after(last.start_on, cadence, calendar, after=before)
+                        if occ.nominal != last.nominal:  # a changed cadence: from the last one
+                            occ = occurrence_after(before or last.start_on, cadence, calendar)
+                        if (occ.base, occ.nominal, occ.due, occ.overdue_at) != (
+                            last.start_on,
+                            last.nominal,
+                            last.due_at,
+                            last.overdue_at,
+                        ):
                             await plan_store.repoint(
                                 conn,
                                 last.id,
+                                start_on=occ.base,
                                 nominal=occ.nominal,
                                 due_at=occ.due,
                                 overdue_at=occ.overdue_at,
@@ -153,7 +164,9 @@ async def fire_due(ctx: Context, *, limit: int = 100) -> int:
                 await plan_store.drop_pending(conn, [row.id])
                 continue
             try:
-                current, skipped, following = catch_up(row.start_on, cadence, now, calendar)
+                current, skipped, following = catch_up(
+                    row.start_on, cadence, now, calendar, nominal=row.nominal
+                )
             except CalendarRangeError as error:
                 log.error("plan task %s of %s not sent: %s", row.task, row.customer, error)
                 continue
