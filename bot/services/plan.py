@@ -365,7 +365,10 @@ async def answer_survey(
             [(task_id, user_id, PlanEventKind.ANSWERED, {"rating": rating, "comment": comment})],
             at=now,
         )
-        messages = tuple(await plan_store.task_messages(conn, task_id))
+        # Only this contact's copy is answered: each contact answers once, in their own.
+        messages = tuple(
+            m for m in await plan_store.task_messages(conn, task_id) if m[2] == user_id
+        )
     return Closed(task, user_id, TaskState.DONE, messages=messages)
 
 
