@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.review import CLASSES, MILESTONES, Review
@@ -18,6 +18,9 @@ from bot.domain.tickets import TicketState
 from bot.services.context import Context
 from bot.slack.i18n import C_, Translator
 from storage import review as review_store
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Preferred first: Simplified Chinese faces of Noto CJK (Debian's fonts-noto-cjk).
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Serif CJK SC")
@@ -72,6 +75,13 @@ def _percent(met: int, due: int) -> float:
 def draw_chart(review: Review, tr: Translator) -> bytes:
     """The review's chart as PNG bytes, in the language of ``tr``: tickets by class, promises
     kept per milestone, and tickets and breaches by customer."""
+    out = io.BytesIO()
+    chart_figure(review, tr).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(review: Review, tr: Translator) -> Figure:
+    """The figure of :func:`draw_chart`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -135,9 +145,7 @@ def draw_chart(review: Review, tr: Translator) -> bytes:
     for axes in (by_class, kept, customers):
         for label in axes.get_xticklabels():
             label.set_fontfamily(family)
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure
 
 
 def chart_title(tr: Translator, review: Review) -> str:
