@@ -138,8 +138,9 @@ def chart_figure(review: Review, tr: Translator) -> Figure:
         ha="right" if many else "center",
         parse_math=False,  # names as written: "R$ 5 & Co" is no formula
     )
-    for axes in (by_class, customers):
+    for axes in (by_class, customers):  # counts: whole numbers from 0, also in an empty month
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(0, max(axes.get_ylim()[1], 1))
     customers.set_title(tr("By customer"), fontfamily=family)
     customers.legend(prop={"family": family})
     for axes in (by_class, kept, customers):

@@ -24,7 +24,7 @@ from bot.services import plan
 from bot.services.context import Context
 from bot.services.intake import report
 from bot.services.review import month_review
-from bot.services.review_files import chart_png, tickets_csv
+from bot.services.review_files import chart_figure, chart_png, tickets_csv
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
 from bot.slack.i18n import Language, translator
@@ -306,3 +306,18 @@ async def test_no_promise_is_broken_after_the_ticket_was_closed(
     kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
     assert kept == {"respond": (0, 1), "diagnose": (0, 0), "plan": (0, 0), "resolve": (0, 0)}
     assert review.by_class["A"].breaches == 1 and review.total.breaches == 1
+
+
+async def test_an_empty_months_chart_counts_from_zero_in_whole_numbers(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A month with no tickets: the axes that count tickets and breaches run from 0 in whole
+    numbers (not from -0.045 to 0.045, as matplotlib centres an empty bar chart)."""
+    review = await month_review(ctx, Month(2026, 10))
+    figure = chart_figure(review, translator(Language.ZH_CN))
+    by_class, _, customers = figure.axes
+    for axes in (by_class, customers):
+        low, high = axes.get_ylim()
+        assert low == 0 and high >= 1
+        ticks = [t for t in axes.get_yticks() if low <= t <= high]
+        assert ticks and all(t >= 0 and float(t).is_integer() for t in ticks)
