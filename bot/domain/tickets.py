@@ -37,6 +37,10 @@ ACTIVE = frozenset(
 REOPENED_AT = "reopened_at"
 REOPENS = "reopens"
 FIRST_ACK = "first_acknowledged_at"
+# Key of Ticket.extra: the classes a reclassified ticket had before, each with when it ended
+# ([["C", "2026-11-23T12:00:00+00:00"], …], oldest first): a milestone met under an earlier
+# class is held to that class's deadline (SPEC §4: reclassifying recomputes open deadlines).
+CLASSES_BEFORE = "classes_before"
 
 # Not finished: listed as open, shown on the Home tab (a resolved ticket awaits sign-off).
 OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
@@ -223,6 +227,23 @@ class Ticket:
         return self.reopened_at or self.reported_at
 
     @property
+    def classes_before(self) -> list[tuple[Severity, datetime]]:
+        """The classes the ticket had before its reclassifications, each with when it ended."""
+        raw = self.extra.get(CLASSES_BEFORE)
+        found: list[tuple[Severity, datetime]] = []
+        for entry in raw if isinstance(raw, list) else []:
+            if isinstance(entry, list) and len(entry) == 2:
+                found.append((Severity(entry[0]), datetime.fromisoformat(str(entry[1]))))
+        return found
+
+    def severity_at(self, when: datetime) -> Severity:
+        """The class the ticket had at ``when``."""
+        for severity, until in self.classes_before:
+            if when < until:
+                return severity
+        return self.severity
+
+    @property
     def first_acknowledged_at(self) -> datetime | None:
         """The first acknowledgement the ticket ever had (a reopen does not erase it)."""
         raw = self.extra.get(FIRST_ACK)
@@ -276,11 +297,12 @@ def promised_deadlines(
     """What the month's figures hold the ticket to: ``deadlines`` as they stand, but
     respond as first promised (:func:`kept`); the same unless the ticket was reopened.
 
-    A milestone met before a wait that still goes on is held to its deadline as it stood
-    when it was met (a wait after it does not take back a promise kept); its clock is not
-    stopped for the figures. A milestone never met whose deadline came after the work on
-    the ticket ended (resolved, or closed: also a declined request) was owed no longer: it
-    has no deadline for the figures (one that passed before stays a miss)."""
+    A milestone met before a wait that still goes on, or before the ticket was reclassified,
+    is held to its deadline as it stood when it was met (a wait or a new class after it does
+    not take back a promise kept, nor break one); its clock is not stopped for the figures.
+    A milestone never met whose deadline came after the work on the ticket ended (resolved,
+    or closed: also a declined request) was owed no longer: it has no deadline for the
+    figures (one that passed before stays a miss)."""
     promised = deadlines
     if ticket.reopened_at is not None:
         promised = deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
@@ -291,13 +313,16 @@ def promised_deadlines(
         for name, due in promised.as_dict().items():
             if met.get(name) is None and due > ended:
                 settled[name] = None
-    for milestone in promised.stopped:
-        when = met.get(milestone.value)
-        if when is None:
+    stopped = {m.value for m in promised.stopped}
+    for name, when in met.items():
+        if when is None or name in settled:
             continue
-        then = replace(ticket, pauses=_pauses_until(ticket.pauses, when))
+        severity = ticket.severity_at(when)
+        if name not in stopped and severity is ticket.severity:
+            continue
+        then = replace(ticket, severity=severity, pauses=_pauses_until(ticket.pauses, when))
         found = deadlines_of(then, policy=policy, calendar=calendar, as_promised=True)
-        settled[milestone.value] = getattr(found, milestone.value)
+        settled[name] = getattr(found, name)
     if not settled:
         return promised
     return Deadlines(

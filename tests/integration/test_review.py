@@ -321,3 +321,21 @@ async def test_an_empty_months_chart_counts_from_zero_in_whole_numbers(
         assert low == 0 and high >= 1
         ticks = [t for t in axes.get_yticks() if low <= t <= high]
         assert ticks and all(t >= 0 and float(t).is_integer() for t in ticks)
+
+
+async def test_a_promise_kept_before_a_reclassification_stays_kept(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A C ticket acknowledged after an hour (in time: C has 4 working hours) and made A an
+    hour later: its respond promise was kept as a C ticket; the A deadline (15 minutes
+    after the report) holds only the milestones still open, as diagnose, then past."""
+    number = await opened(ctx, 1, Severity.C)
+    await clock.advance(timedelta(hours=1))
+    await run_step(ctx, number=number, step=Step("ack"), user_id="U0ENG1")
+    await clock.advance(timedelta(hours=1))
+    worse = Step("severity", severity=Severity.A, text="the whole line is down")
+    await run_step(ctx, number=number, step=worse, user_id="U0ENG1")
+    await clock.advance(timedelta(minutes=1))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (1, 1), "diagnose": (0, 1), "plan": (0, 0), "resolve": (0, 0)}
