@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -103,6 +105,38 @@ async def insert_tasks(
         )
         ids.append(int(result.scalar_one()))
     return ids
+
+
+def _if_new(conn: AsyncConnection, table: Any, *columns: str) -> Any:
+    """INSERT … ON CONFLICT (``columns``) DO NOTHING into ``table``, in the connection's
+    dialect: what another process inserted meanwhile stays as it is."""
+    insert_of = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return insert_of(table).on_conflict_do_nothing(index_elements=list(columns))
+
+
+async def arm_tasks(conn: AsyncConnection, tasks: Sequence[NewTask], *, now: datetime) -> None:
+    """Insert pending occurrences, each unless another process armed it at the same time
+    (replicas that start together arm the plan from the same config)."""
+    if tasks:
+        await conn.execute(
+            _if_new(conn, TASKS, "customer", "task", "seq"),
+            [
+                {
+                    "customer": t.customer,
+                    "task": t.task.value,
+                    "seq": t.seq,
+                    "start_on": t.start_on,
+                    "nominal": t.nominal,
+                    "due_at": t.due_at,
+                    "overdue_at": t.overdue_at,
+                    "state": t.state.value,
+                    "armed_at": now,
+                    "sent_at": t.sent_at,
+                    "reason": "",
+                }
+                for t in tasks
+            ],
+        )
 
 
 async def latest_tasks(conn: AsyncConnection) -> dict[tuple[str, PlanTask], StoredTask]:
@@ -301,10 +335,13 @@ async def pending_posts(conn: AsyncConnection) -> list[ReviewPost]:
 
 
 async def arm_post(conn: AsyncConnection, month: str, due_at: datetime) -> None:
-    """The review of ``month`` to post at ``due_at`` (nothing when it is known already)."""
+    """The review of ``month`` to post at ``due_at`` (nothing when it is known already, also
+    when another process arms it at the same time)."""
     found = (await conn.execute(select(POSTS.c.month).where(POSTS.c.month == month))).first()
     if found is None:
-        await conn.execute(insert(POSTS).values(month=month, due_at=due_at, attempts=0))
+        await conn.execute(
+            _if_new(conn, POSTS, "month").values(month=month, due_at=due_at, attempts=0)
+        )
 
 
 async def claim_posts(conn: AsyncConnection, *, now: datetime, lease_until: datetime) -> list[str]:

@@ -126,7 +126,7 @@ async def sync(ctx: Context) -> datetime | None:
                         TaskState.PENDING,
                     )
                 )
-        await plan_store.insert_tasks(conn, new, now=now)
+        await plan_store.arm_tasks(conn, new, now=now)
         return await plan_store.next_due_at(conn)
 
 

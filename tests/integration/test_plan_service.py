@@ -3,6 +3,7 @@ changed cadence, refusals that change nothing, and survey answers once per conta
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from bot.domain.service_plan import PlanTask
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.review_post import arm_next_review
 from storage import plan as plan_store
 from storage.db import Database
 from storage.tables import OutboxRow, PlanEventRow
@@ -145,3 +147,16 @@ async def test_a_monthly_task_from_the_31st_keeps_to_the_end_of_each_month(
         )
         nominals = [day.isoformat() for day in rows.scalars()]
     assert nominals[:4] == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
+
+
+async def test_replicas_that_start_together_arm_the_plan_and_the_review_once(
+    ctx: Context,
+) -> None:
+    """Two replicas' plan workers make their first pass at once (on PostgreSQL their writes
+    run side by side): each task and the next review are armed once, and neither pass fails
+    on the other's rows (a failed pass logs an error and turns /healthz to 503)."""
+    await asyncio.gather(plan.sync(ctx), plan.sync(ctx), arm_next_review(ctx), arm_next_review(ctx))
+    async with ctx.db.read() as conn:
+        tasks = (await conn.execute(select(func.count()).select_from(plan_store.TASKS))).scalar()
+        posts = await plan_store.pending_posts(conn)
+    assert tasks == 2 and [p.month for p in posts] == ["2026-11"]
