@@ -339,3 +339,22 @@ async def test_a_promise_kept_before_a_reclassification_stays_kept(
     review = await month_review(ctx, NOVEMBER)
     kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
     assert kept == {"respond": (1, 1), "diagnose": (0, 1), "plan": (0, 0), "resolve": (0, 0)}
+
+
+async def test_the_csv_shows_the_acknowledgement_the_review_counts(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A ticket acknowledged in time, resolved, then reopened and not yet acknowledged again:
+    the review counts its respond promise as kept (the first acknowledgement against the
+    deadline first promised); the CSV's row shows that acknowledgement beside that deadline."""
+    number = await opened(ctx, 1, Severity.B)
+    await clock.advance(timedelta(minutes=10))
+    for step in (Step("ack"), Step("resolve", text="done"), Step("reopen", text="again")):
+        await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+        await clock.advance(timedelta(minutes=5))
+    review = await month_review(ctx, NOVEMBER)
+    assert (review.total.kept["respond"].met, review.total.kept["respond"].due) == (1, 1)
+    rows = list(csv.reader(io.StringIO((await tickets_csv(ctx, review)).decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    assert row[header.index("acknowledged")] == "2026-11-23 10:10"
+    assert row[header.index("respond due")] == "2026-11-23 10:30"
