@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -105,6 +107,38 @@ async def insert_tasks(
     return ids
 
 
+def _if_new(conn: AsyncConnection, table: Any, *columns: str) -> Any:
+    """INSERT … ON CONFLICT (``columns``) DO NOTHING into ``table``, in the connection's
+    dialect: what another process inserted meanwhile stays as it is."""
+    insert_of = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return insert_of(table).on_conflict_do_nothing(index_elements=list(columns))
+
+
+async def arm_tasks(conn: AsyncConnection, tasks: Sequence[NewTask], *, now: datetime) -> None:
+    """Insert pending occurrences, each unless another process armed it at the same time
+    (replicas that start together arm the plan from the same config)."""
+    if tasks:
+        await conn.execute(
+            _if_new(conn, TASKS, "customer", "task", "seq"),
+            [
+                {
+                    "customer": t.customer,
+                    "task": t.task.value,
+                    "seq": t.seq,
+                    "start_on": t.start_on,
+                    "nominal": t.nominal,
+                    "due_at": t.due_at,
+                    "overdue_at": t.overdue_at,
+                    "state": t.state.value,
+                    "armed_at": now,
+                    "sent_at": t.sent_at,
+                    "reason": "",
+                }
+                for t in tasks
+            ],
+        )
+
+
 async def latest_tasks(conn: AsyncConnection) -> dict[tuple[str, PlanTask], StoredTask]:
     """The newest occurrence of each customer's task (the pending one, when armed)."""
     newest = (
@@ -122,14 +156,30 @@ async def latest_tasks(conn: AsyncConnection) -> dict[tuple[str, PlanTask], Stor
 
 
 async def repoint(
-    conn: AsyncConnection, task_id: int, *, nominal: date, due_at: datetime, overdue_at: datetime
+    conn: AsyncConnection,
+    task_id: int,
+    *,
+    start_on: date,
+    nominal: date,
+    due_at: datetime,
+    overdue_at: datetime,
 ) -> None:
-    """A pending occurrence follows a changed cadence."""
+    """A pending occurrence follows a changed cadence (counted from ``start_on``)."""
     await conn.execute(
         update(TASKS)
         .where(TASKS.c.id == task_id, TASKS.c.state == TaskState.PENDING.value)
-        .values(nominal=nominal, due_at=due_at, overdue_at=overdue_at)
+        .values(start_on=start_on, nominal=nominal, due_at=due_at, overdue_at=overdue_at)
     )
+
+
+async def nominal_of(conn: AsyncConnection, customer: str, task: PlanTask, seq: int) -> date | None:
+    """The day occurrence ``seq`` of the customer's task was meant for (None: no such one)."""
+    found: date | None = await conn.scalar(
+        select(TASKS.c.nominal).where(
+            TASKS.c.customer == customer, TASKS.c.task == task.value, TASKS.c.seq == seq
+        )
+    )
+    return found
 
 
 async def drop_pending(conn: AsyncConnection, task_ids: Sequence[int]) -> None:
@@ -285,10 +335,13 @@ async def pending_posts(conn: AsyncConnection) -> list[ReviewPost]:
 
 
 async def arm_post(conn: AsyncConnection, month: str, due_at: datetime) -> None:
-    """The review of ``month`` to post at ``due_at`` (nothing when it is known already)."""
+    """The review of ``month`` to post at ``due_at`` (nothing when it is known already, also
+    when another process arms it at the same time)."""
     found = (await conn.execute(select(POSTS.c.month).where(POSTS.c.month == month))).first()
     if found is None:
-        await conn.execute(insert(POSTS).values(month=month, due_at=due_at, attempts=0))
+        await conn.execute(
+            _if_new(conn, POSTS, "month").values(month=month, due_at=due_at, attempts=0)
+        )
 
 
 async def claim_posts(conn: AsyncConnection, *, now: datetime, lease_until: datetime) -> list[str]:

@@ -293,7 +293,7 @@ CSV_COLUMNS = (
     TICKETS.c.reporter_id,
     TICKETS.c.assignee_id,
     TICKETS.c.reported_at,
-    TICKETS.c.acknowledged_at,
+    TICKETS.c.first_acknowledged_at,  # beside respond as first promised, as the review counts
     TICKETS.c.respond_due,
     TICKETS.c.cause_at,
     TICKETS.c.diagnose_due,

@@ -43,6 +43,18 @@ def parse_month(text: str) -> Month:
     return Month(int(match.group(1)), int(match.group(2)))
 
 
+def check_begun(month: Month, current: Month) -> Month:
+    """``month``, when it has begun by ``current`` (this month in the configured timezone);
+    a month still to come has no figures: the user's error, saying which month is the latest."""
+    if (month.year, month.month) > (current.year, current.month):
+        raise UserError(
+            "%(month)s has not begun yet; the latest month with figures is %(current)s.",
+            month=str(month),
+            current=str(current),
+        )
+    return month
+
+
 @dataclass
 class Kept:
     """Promises of one milestone: met in time, and due (met, or past the deadline)."""

@@ -156,9 +156,12 @@ def due_at(nominal: date, calendar: WorkCalendar) -> datetime:
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One time a task comes round: it counts from ``base`` (the previous occurrence's
-    ``nominal``, or the day the plan began), is meant for ``nominal`` and sent at ``due``;
-    not done by ``overdue_at`` (when the next one is sent) it is overdue."""
+    """One time a task comes round: it counts from ``base`` (the day the plan began, or the
+    day it was last set anew: a changed cadence, a task turned on again), a whole number of
+    cadences on, is meant for ``nominal`` and sent at ``due``; not done by ``overdue_at``
+    (when the next one is sent) it is overdue. Counting each from ``base``, not from the
+    one before, keeps a monthly task begun on the 31st at the end of each month (01-31,
+    02-28, 03-31), rather than at the 28th for good after February."""
 
     base: date
     nominal: date
@@ -166,30 +169,54 @@ class Occurrence:
     overdue_at: datetime
 
 
-def occurrence_after(base: date, cadence: Cadence, calendar: WorkCalendar) -> Occurrence:
-    """The occurrence one cadence after ``base``."""
-    nominal = cadence.after(base)
+def _next_count(base: date, cadence: Cadence, after: date) -> int:
+    """The fewest cadences from ``base`` that land after ``after`` (at least one)."""
+    below, above = 0, 1  # cadence.after(base, n) grows with n: a search by halves
+    while cadence.after(base, above) <= after:
+        below, above = above, above * 2
+    while above - below > 1:
+        middle = (below + above) // 2
+        if cadence.after(base, middle) <= after:
+            below = middle
+        else:
+            above = middle
+    return above
+
+
+def occurrence_after(
+    base: date, cadence: Cadence, calendar: WorkCalendar, *, after: date | None = None
+) -> Occurrence:
+    """The first occurrence counted from ``base`` that is meant for a day after ``after``
+    (None: the first one, one cadence after ``base``)."""
+    times = 1 if after is None else _next_count(base, cadence, after)
+    nominal = cadence.after(base, times)
     return Occurrence(
         base=base,
         nominal=nominal,
         due=due_at(nominal, calendar),
-        overdue_at=due_at(cadence.after(nominal), calendar),
+        overdue_at=due_at(cadence.after(base, times + 1), calendar),
     )
 
 
 def catch_up(
-    base: date, cadence: Cadence, now: datetime, calendar: WorkCalendar
+    base: date,
+    cadence: Cadence,
+    now: datetime,
+    calendar: WorkCalendar,
+    *,
+    nominal: date | None = None,
 ) -> tuple[Occurrence, list[Occurrence], Occurrence]:
-    """The occurrence after ``base`` fell due at ``now``: the one to send (the latest due),
-    the earlier ones it supersedes (due too, while nothing could send them), and the next
-    one to arm."""
-    current = occurrence_after(base, cadence, calendar)
+    """The occurrence counted from ``base`` and meant for ``nominal`` (None: the first one)
+    fell due at ``now``: the one to send (the latest due), the earlier ones it supersedes
+    (due too, while nothing could send them), and the next one to arm."""
+    before = None if nominal is None else nominal - timedelta(days=1)
+    current = occurrence_after(base, cadence, calendar, after=before)
     skipped: list[Occurrence] = []
-    following = occurrence_after(current.nominal, cadence, calendar)
+    following = occurrence_after(base, cadence, calendar, after=current.nominal)
     while following.due <= now:
         skipped.append(current)
         current = following
-        following = occurrence_after(current.nominal, cadence, calendar)
+        following = occurrence_after(base, cadence, calendar, after=current.nominal)
     return current, skipped, following
 
 

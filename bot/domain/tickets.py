@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -37,6 +37,10 @@ ACTIVE = frozenset(
 REOPENED_AT = "reopened_at"
 REOPENS = "reopens"
 FIRST_ACK = "first_acknowledged_at"
+# Key of Ticket.extra: the classes a reclassified ticket had before, each with when it ended
+# ([["C", "2026-11-23T12:00:00+00:00"], …], oldest first): a milestone met under an earlier
+# class is held to that class's deadline (SPEC §4: reclassifying recomputes open deadlines).
+CLASSES_BEFORE = "classes_before"
 
 # Not finished: listed as open, shown on the Home tab (a resolved ticket awaits sign-off).
 OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
@@ -223,6 +227,23 @@ class Ticket:
         return self.reopened_at or self.reported_at
 
     @property
+    def classes_before(self) -> list[tuple[Severity, datetime]]:
+        """The classes the ticket had before its reclassifications, each with when it ended."""
+        raw = self.extra.get(CLASSES_BEFORE)
+        found: list[tuple[Severity, datetime]] = []
+        for entry in raw if isinstance(raw, list) else []:
+            if isinstance(entry, list) and len(entry) == 2:
+                found.append((Severity(entry[0]), datetime.fromisoformat(str(entry[1]))))
+        return found
+
+    def severity_at(self, when: datetime) -> Severity:
+        """The class the ticket had at ``when``."""
+        for severity, until in self.classes_before:
+            if when < until:
+                return severity
+        return self.severity
+
+    @property
     def first_acknowledged_at(self) -> datetime | None:
         """The first acknowledgement the ticket ever had (a reopen does not erase it)."""
         raw = self.extra.get(FIRST_ACK)
@@ -255,14 +276,64 @@ def ref_of(number: int) -> str:
     return f"#{number}"
 
 
+def review_met_at(ticket: Ticket) -> dict[str, datetime | None]:
+    """When each milestone was met, as the month's figures count it: respond by the first
+    acknowledgement (:func:`kept`)."""
+    return {**ticket.met_at(), "respond": ticket.first_acknowledged_at}
+
+
+def _pauses_until(pauses: tuple[Pause, ...], until: datetime) -> tuple[Pause, ...]:
+    """The waits as they stood at ``until``: later ones left out, one still open then ended."""
+    return tuple(
+        Pause(p.start, until if p.end is None or p.end > until else p.end)
+        for p in pauses
+        if p.start < until
+    )
+
+
 def promised_deadlines(
     ticket: Ticket, deadlines: Deadlines, *, policy: Policy, calendar: WorkCalendar
 ) -> Deadlines:
     """What the month's figures hold the ticket to: ``deadlines`` as they stand, but
-    respond as first promised (:func:`kept`); the same unless the ticket was reopened."""
-    if ticket.reopened_at is None:
-        return deadlines
-    return deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
+    respond as first promised (:func:`kept`); the same unless the ticket was reopened.
+
+    A milestone met before a wait that still goes on, or before the ticket was reclassified,
+    is held to its deadline as it stood when it was met (a wait or a new class after it does
+    not take back a promise kept, nor break one); its clock is not stopped for the figures.
+    A milestone never met whose deadline came after the work on the ticket ended (resolved,
+    or closed: also a declined request) was owed no longer: it has no deadline for the
+    figures (one that passed before stays a miss)."""
+    promised = deadlines
+    if ticket.reopened_at is not None:
+        promised = deadlines_of(ticket, policy=policy, calendar=calendar, as_promised=True)
+    met = review_met_at(ticket)
+    settled: dict[str, datetime | None] = {}
+    ended = min((t for t in (ticket.resolved_at, ticket.closed_at) if t is not None), default=None)
+    if ended is not None:
+        for name, due in promised.as_dict().items():
+            if met.get(name) is None and due > ended:
+                settled[name] = None
+    stopped = {m.value for m in promised.stopped}
+    for name, when in met.items():
+        if when is None or name in settled:
+            continue
+        severity = ticket.severity_at(when)
+        if name not in stopped and severity is ticket.severity:
+            continue
+        then = replace(ticket, severity=severity, pauses=_pauses_until(ticket.pauses, when))
+        found = deadlines_of(then, policy=policy, calendar=calendar, as_promised=True)
+        settled[name] = getattr(found, name)
+    if not settled:
+        return promised
+    return Deadlines(
+        respond=settled.get("respond", promised.respond),
+        diagnose=settled.get("diagnose", promised.diagnose),
+        plan=settled.get("plan", promised.plan),
+        resolve=settled.get("resolve", promised.resolve),
+        stopped=tuple(m for m in promised.stopped if m.value not in settled),
+        provisional=promised.provisional,
+        estimated_years=promised.estimated_years,
+    )
 
 
 NextDue = tuple[str, datetime]  # a milestone by name, and when it is due
@@ -314,7 +385,7 @@ def kept(ticket: Ticket, promised: Deadlines, now: datetime) -> dict[str, bool]:
     A reopen starts a new respond round for the people working the ticket, but it neither
     erases a promise kept nor turns it into a miss.
     """
-    met = {**ticket.met_at(), "respond": ticket.first_acknowledged_at}
+    met = review_met_at(ticket)
     found: dict[str, bool] = {}
     for name, due in promised.as_dict().items():
         when = met.get(name)

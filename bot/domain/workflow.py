@@ -15,7 +15,15 @@ from typing import Any
 
 from bot.domain.record import diff
 from bot.domain.roles import Actor, check_role
-from bot.domain.tickets import ACTIVE, FIRST_ACK, REOPENED_AT, REOPENS, Ticket, TicketState
+from bot.domain.tickets import (
+    ACTIVE,
+    CLASSES_BEFORE,
+    FIRST_ACK,
+    REOPENED_AT,
+    REOPENS,
+    Ticket,
+    TicketState,
+)
 from bot.errors import Message, UserError
 from bot.sla.deadlines import Pause
 from bot.sla.policy import Severity
@@ -201,9 +209,11 @@ def _severity(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
             "%(ref)s is class %(severity)s already.", ref=t.ref, severity=t.severity.value
         )
     assert s.severity is not None
+    before = [[c.value, until.isoformat()] for c, until in t.classes_before]
+    extra = {**t.extra, CLASSES_BEFORE: [*before, [t.severity.value, now.isoformat()]]}
     if t.state is TicketState.AWAITING_APPROVAL and s.needs_acceptance is False:
-        return replace(t, severity=s.severity, state=TicketState.OPEN)
-    return replace(t, severity=s.severity)
+        return replace(t, severity=s.severity, state=TicketState.OPEN, extra=extra)
+    return replace(t, severity=s.severity, extra=extra)
 
 
 def _accept(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:

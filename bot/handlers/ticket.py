@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.review import Review, parse_month
+from bot.domain.review import Review, check_begun, parse_month
 from bot.domain.roles import Duty, check_duty
 from bot.errors import UserError
 from bot.handlers.ack_window import within
@@ -84,7 +84,8 @@ async def execute(
         return {"text": title, "blocks": blocks}
     if command.verb == "report":
         check_duty(Duty.READ_REPORT, ctx.actor(user_id))
-        month = parse_month(command.argument) if command.argument else this_month(ctx)
+        current = this_month(ctx)
+        month = check_begun(parse_month(command.argument), current) if command.argument else current
         review = await month_review(ctx, month)
         if channel_id is not None:
             after_answer(_share_later(ctx, client, tr, review, channel_id, user_id))

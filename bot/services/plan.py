@@ -84,11 +84,22 @@ async def sync(ctx: Context) -> datetime | None:
                 last = latest.get((customer.name, task))
                 try:
                     if last is not None and last.state is TaskState.PENDING:
-                        occ = occurrence_after(last.start_on, cadence, calendar)
-                        if (occ.nominal, occ.due) != (last.nominal, last.due_at):
+                        before = await plan_store.nominal_of(
+                            conn, last.customer, last.task, last.seq - 1
+                        )
+                        occ = occurrence_after(last.start_on, cadence, calendar, after=before)
+                        if occ.nominal != last.nominal:  # a changed cadence: from the last one
+                            occ = occurrence_after(before or last.start_on, cadence, calendar)
+                        if (occ.base, occ.nominal, occ.due, occ.overdue_at) != (
+                            last.start_on,
+                            last.nominal,
+                            last.due_at,
+                            last.overdue_at,
+                        ):
                             await plan_store.repoint(
                                 conn,
                                 last.id,
+                                start_on=occ.base,
                                 nominal=occ.nominal,
                                 due_at=occ.due,
                                 overdue_at=occ.overdue_at,
@@ -115,7 +126,7 @@ async def sync(ctx: Context) -> datetime | None:
                         TaskState.PENDING,
                     )
                 )
-        await plan_store.insert_tasks(conn, new, now=now)
+        await plan_store.arm_tasks(conn, new, now=now)
         return await plan_store.next_due_at(conn)
 
 
@@ -153,7 +164,9 @@ async def fire_due(ctx: Context, *, limit: int = 100) -> int:
                 await plan_store.drop_pending(conn, [row.id])
                 continue
             try:
-                current, skipped, following = catch_up(row.start_on, cadence, now, calendar)
+                current, skipped, following = catch_up(
+                    row.start_on, cadence, now, calendar, nominal=row.nominal
+                )
             except CalendarRangeError as error:
                 log.error("plan task %s of %s not sent: %s", row.task, row.customer, error)
                 continue
@@ -352,7 +365,10 @@ async def answer_survey(
             [(task_id, user_id, PlanEventKind.ANSWERED, {"rating": rating, "comment": comment})],
             at=now,
         )
-        messages = tuple(await plan_store.task_messages(conn, task_id))
+        # Only this contact's copy is answered: each contact answers once, in their own.
+        messages = tuple(
+            m for m in await plan_store.task_messages(conn, task_id) if m[2] == user_id
+        )
     return Closed(task, user_id, TaskState.DONE, messages=messages)
 
 

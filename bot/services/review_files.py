@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.review import CLASSES, MILESTONES, Review
@@ -18,6 +18,9 @@ from bot.domain.tickets import TicketState
 from bot.services.context import Context
 from bot.slack.i18n import C_, Translator
 from storage import review as review_store
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Preferred first: Simplified Chinese faces of Noto CJK (Debian's fonts-noto-cjk).
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Serif CJK SC")
@@ -72,6 +75,13 @@ def _percent(met: int, due: int) -> float:
 def draw_chart(review: Review, tr: Translator) -> bytes:
     """The review's chart as PNG bytes, in the language of ``tr``: tickets by class, promises
     kept per milestone, and tickets and breaches by customer."""
+    out = io.BytesIO()
+    chart_figure(review, tr).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(review: Review, tr: Translator) -> Figure:
+    """The figure of :func:`draw_chart`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -128,16 +138,15 @@ def draw_chart(review: Review, tr: Translator) -> bytes:
         ha="right" if many else "center",
         parse_math=False,  # names as written: "R$ 5 & Co" is no formula
     )
-    for axes in (by_class, customers):
+    for axes in (by_class, customers):  # counts: whole numbers from 0, also in an empty month
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(0, max(axes.get_ylim()[1], 1))
     customers.set_title(tr("By customer"), fontfamily=family)
     customers.legend(prop={"family": family})
     for axes in (by_class, kept, customers):
         for label in axes.get_xticklabels():
             label.set_fontfamily(family)
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure
 
 
 def chart_title(tr: Translator, review: Review) -> str:

@@ -86,3 +86,13 @@ async def test_a_channel_the_bot_cannot_share_in_is_told(
     )
     assert "2026-11" in told[0].text
     assert json.dumps([m.files for m in slack.messages("C0SUPPORT")]).count("review") == 0
+
+
+async def test_a_month_still_to_come_is_refused(running: Running) -> None:
+    """On 2026-11-23, a review of December or of next year has no figures yet: the manager
+    is told so, rather than given an empty month as if nothing had happened in it."""
+    slack = running.slack
+    for month in ("2026-12", "2027-05"):
+        answer = await say(slack, "U0MGR1", f"report {month}")
+        assert f"{month} has not begun yet" in answer and "2026-11" in answer
+    assert slack.calls("files.getUploadURLExternal") == []

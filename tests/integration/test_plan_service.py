@@ -3,8 +3,9 @@ changed cadence, refusals that change nothing, and survey answers once per conta
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from bot.domain.service_plan import PlanTask
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.review_post import arm_next_review
 from storage import plan as plan_store
 from storage.db import Database
 from storage.tables import OutboxRow, PlanEventRow
@@ -122,3 +124,39 @@ async def test_a_changed_cadence_moves_the_pending_task_and_off_drops_it(
         count = (await conn.execute(select(func.count()).select_from(plan_store.TASKS))).scalar()
     assert ("Highway Monitoring Center", PlanTask.CALL) not in latest
     assert count == 4  # survey, visit, inspection, training stay armed
+
+
+async def test_a_monthly_task_from_the_31st_keeps_to_the_end_of_each_month(
+    db: Database, clock: FakeClock
+) -> None:
+    """A monthly visit whose plan began on 2026-12-31 falls on 01-31, 02-28, 03-31, 04-30:
+    a short month ends the month once, it does not pull every later month back to the 28th."""
+    config = plan_config(call="", survey="", visit="1mo", inspection="", training="")
+    ctx = Context(db=db, config=config, clock=clock)
+    await clock.advance(datetime(2026, 12, 31, 2, 0, tzinfo=UTC) - clock.now())
+    await plan.sync(ctx)
+    for _ in range(4):
+        async with db.read() as conn:
+            due_at = await plan_store.next_due_at(conn)
+        assert due_at is not None
+        await clock.advance(due_at - clock.now())
+        assert await plan.fire_due(ctx) == 1
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(plan_store.TASKS.c.nominal).order_by(plan_store.TASKS.c.seq)
+        )
+        nominals = [day.isoformat() for day in rows.scalars()]
+    assert nominals[:4] == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
+
+
+async def test_replicas_that_start_together_arm_the_plan_and_the_review_once(
+    ctx: Context,
+) -> None:
+    """Two replicas' plan workers make their first pass at once (on PostgreSQL their writes
+    run side by side): each task and the next review are armed once, and neither pass fails
+    on the other's rows (a failed pass logs an error and turns /healthz to 503)."""
+    await asyncio.gather(plan.sync(ctx), plan.sync(ctx), arm_next_review(ctx), arm_next_review(ctx))
+    async with ctx.db.read() as conn:
+        tasks = (await conn.execute(select(func.count()).select_from(plan_store.TASKS))).scalar()
+        posts = await plan_store.pending_posts(conn)
+    assert tasks == 2 and [p.month for p in posts] == ["2026-11"]

@@ -17,13 +17,14 @@ from sqlalchemy import select, update
 from bot.config import parse_config
 from bot.domain.review import Month, Review, parse_month, spread
 from bot.domain.service_plan import PlanTask
-from bot.domain.tickets import kept
+from bot.domain.tickets import ReportDraft, kept
 from bot.domain.workflow import Step
 from bot.errors import UserError
 from bot.services import plan
 from bot.services.context import Context
+from bot.services.intake import report
 from bot.services.review import month_review
-from bot.services.review_files import chart_png, tickets_csv
+from bot.services.review_files import chart_figure, chart_png, tickets_csv
 from bot.services.steps import run_step
 from bot.sla.policy import Severity
 from bot.slack.i18n import Language, translator
@@ -261,3 +262,99 @@ async def test_a_report_stores_its_deadlines_in_the_tickets_own_insert(
         expected = deadline_values(ticket, ctx.promised(ticket, ctx.schedule(ticket)))
         assert expected["respond_due"] is not None and expected["deadlines_version"] == 1
         assert {name: getattr(row, name) for name in expected} == expected
+
+
+async def test_milestones_met_before_a_wait_still_count(ctx: Context, clock: FakeClock) -> None:
+    """A C ticket acknowledged and diagnosed in time, then waiting for the customer at the
+    review: its clock is stopped (the plan's deadline is not known), but the respond and
+    diagnose promises were kept before the wait and count as kept."""
+    number = await opened(ctx, 1, Severity.C)
+    for step in (Step("ack"), Step("cause", text="a full disk"), Step("wait")):
+        await clock.advance(timedelta(minutes=10))
+        await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+    await clock.advance(timedelta(days=2))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (1, 1), "diagnose": (1, 1), "plan": (0, 0), "resolve": (0, 0)}
+    assert review.total.breaches == 0
+
+
+async def test_no_promise_is_broken_after_the_ticket_was_closed(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """An out-of-warranty request declined by a manager, and a ticket closed as a duplicate
+    minutes after its report, owe nothing after they were closed: their later deadlines
+    are no breaches. A deadline that passed before the close stays one."""
+    old_mill = ReportDraft(
+        summary="an old system",
+        details="details",
+        system="",
+        severity=Severity.C,
+        reporter_id="U0REP",
+        origin_channel="C0CUST2",
+    )
+    declined = (await report(ctx, draft=old_mill, intake_key=None)).ticket.number
+    duplicate = await opened(ctx, 2, Severity.B)
+    late = await opened(ctx, 3, Severity.A)
+    await clock.advance(timedelta(minutes=10))
+    await run_step(ctx, number=declined, step=Step("decline", text="no contract"), user_id="U0MGR1")
+    await run_step(ctx, number=duplicate, step=Step("close", text="same as #3"), user_id="U0ENG1")
+    await clock.advance(timedelta(minutes=10))  # #3's respond deadline (15 min) has passed
+    await run_step(ctx, number=late, step=Step("close", text="gone"), user_id="U0MGR1")
+    await clock.advance(timedelta(days=7))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (0, 1), "diagnose": (0, 0), "plan": (0, 0), "resolve": (0, 0)}
+    assert review.by_class["A"].breaches == 1 and review.total.breaches == 1
+
+
+async def test_an_empty_months_chart_counts_from_zero_in_whole_numbers(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A month with no tickets: the axes that count tickets and breaches run from 0 in whole
+    numbers (not from -0.045 to 0.045, as matplotlib centres an empty bar chart)."""
+    review = await month_review(ctx, Month(2026, 10))
+    figure = chart_figure(review, translator(Language.ZH_CN))
+    by_class, _, customers = figure.axes
+    for axes in (by_class, customers):
+        low, high = axes.get_ylim()
+        assert low == 0 and high >= 1
+        ticks = [t for t in axes.get_yticks() if low <= t <= high]
+        assert ticks and all(t >= 0 and float(t).is_integer() for t in ticks)
+
+
+async def test_a_promise_kept_before_a_reclassification_stays_kept(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A C ticket acknowledged after an hour (in time: C has 4 working hours) and made A an
+    hour later: its respond promise was kept as a C ticket; the A deadline (15 minutes
+    after the report) holds only the milestones still open, as diagnose, then past."""
+    number = await opened(ctx, 1, Severity.C)
+    await clock.advance(timedelta(hours=1))
+    await run_step(ctx, number=number, step=Step("ack"), user_id="U0ENG1")
+    await clock.advance(timedelta(hours=1))
+    worse = Step("severity", severity=Severity.A, text="the whole line is down")
+    await run_step(ctx, number=number, step=worse, user_id="U0ENG1")
+    await clock.advance(timedelta(minutes=1))
+    review = await month_review(ctx, NOVEMBER)
+    kept = {m: (k.met, k.due) for m, k in review.total.kept.items()}
+    assert kept == {"respond": (1, 1), "diagnose": (0, 1), "plan": (0, 0), "resolve": (0, 0)}
+
+
+async def test_the_csv_shows_the_acknowledgement_the_review_counts(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A ticket acknowledged in time, resolved, then reopened and not yet acknowledged again:
+    the review counts its respond promise as kept (the first acknowledgement against the
+    deadline first promised); the CSV's row shows that acknowledgement beside that deadline."""
+    number = await opened(ctx, 1, Severity.B)
+    await clock.advance(timedelta(minutes=10))
+    for step in (Step("ack"), Step("resolve", text="done"), Step("reopen", text="again")):
+        await run_step(ctx, number=number, step=step, user_id="U0ENG1")
+        await clock.advance(timedelta(minutes=5))
+    review = await month_review(ctx, NOVEMBER)
+    assert (review.total.kept["respond"].met, review.total.kept["respond"].due) == (1, 1)
+    rows = list(csv.reader(io.StringIO((await tickets_csv(ctx, review)).decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    assert row[header.index("acknowledged")] == "2026-11-23 10:10"
+    assert row[header.index("respond due")] == "2026-11-23 10:30"
