@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.review import Month, Review, parse_month
 from bot.domain.service_plan import first_working_day, previous_month
 from bot.services.context import Context
+from bot.services.delivery.recovery import find_message
 from bot.services.review import month_review
 from bot.services.review_files import MissingFontError, chart_png, chart_title, tickets_csv
 from bot.slack.review_blocks import review_blocks, review_text
@@ -20,6 +22,7 @@ from storage import plan as plan_store
 
 log = logging.getLogger(__name__)
 
+REVIEW_EVENT = "escalator_review"  # message metadata: the month a review message is of
 SENT = "sent"
 SUPERSEDED = "superseded"
 RETRY_FIRST = timedelta(minutes=1)
@@ -69,16 +72,44 @@ async def share_files(
     return ids
 
 
+def _is_review(message: dict[str, Any], month: Month) -> bool:
+    data = message.get("metadata") or {}
+    payload = data.get("event_payload") or {}
+    return data.get("event_type") == REVIEW_EVENT and payload.get("month") == str(month)
+
+
 async def post_review(
     ctx: Context, client: AsyncWebClient, review: Review, channel: str
 ) -> str | None:
     """The review as a message in ``channel``, then its chart and CSV. The files are drawn
     first, so a chart that cannot be drawn posts nothing; once the message is posted, a
-    failed upload is returned (and logged), not raised: the review is not posted twice."""
+    failed upload is returned (and logged), not raised: the review is not posted twice.
+    Nor after a try whose end is not known (Slack's answer came too late, the process
+    stopped): the message, marked with its month, and the files after it are looked for
+    in the channel first."""
     files = await review_files(ctx, review)
-    await client.chat_postMessage(
-        channel=channel, text=review_text(ctx.tr, review), blocks=review_blocks(ctx.tr, review)
-    )
+    posted = await find_message(client, channel, lambda m: _is_review(m, review.month))
+    if posted is None:
+        await client.chat_postMessage(
+            channel=channel,
+            text=review_text(ctx.tr, review),
+            blocks=review_blocks(ctx.tr, review),
+            metadata={"event_type": REVIEW_EVENT, "event_payload": {"month": str(review.month)}},
+        )
+    else:
+        png_name = file_names(review)[0]
+        after = float(posted.get("ts") or 0)
+        shared = await find_message(
+            client,
+            channel,
+            lambda m: (
+                float(m.get("ts") or 0) > after
+                and any(f.get("name") == png_name for f in m.get("files") or [])
+            ),
+        )
+        log.info("review %s found in %s, posted before", review.month, channel)
+        if shared is not None:
+            return None
     try:
         await share_files(ctx, client, review, channel, files)
     except Exception as error:  # the message is out: say so, do not post it again

@@ -15,13 +15,14 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.services.delivery.worker import DeliverySettings
 from bot.domain.tickets import ReportDraft
 from bot.services.intake import report
 from bot.services.plan_worker import PlanWorker
 from bot.sla.policy import Severity
 from storage.tables import PlanTaskRow, ReviewPostRow
 from tests.fakes import FakeClock
-from tests.harness import Running, running_bot
+from tests.harness import FAST, Running, running_bot
 
 
 def shanghai(text: str) -> datetime:
@@ -158,3 +159,26 @@ async def test_a_review_whose_files_fail_is_posted_once(running: Running, clock:
     await advance_to(running, clock, shanghai("2026-10-08T10:30"))
     assert len(reviews(running)) == 1
     assert not any(m.files for m in slack.messages("C0MANAGERS"))
+
+
+async def test_a_review_slack_took_but_did_not_answer_in_time_is_posted_once(
+    db_url: str, config: Config, clock: FakeClock
+) -> None:
+    """Slack posts the review but its answer comes after the call's timeout: the retry
+    finds the message (its metadata names the month) and posts neither it nor its files
+    again."""
+    settings = DeliverySettings(pacing=FAST, call_timeout=1.0)
+    async with running_bot(db_url, config, clock, delivery=settings) as running:
+        await a_september_ticket(running)
+        slack = running.slack
+        slack.hang("chat.postMessage", 2.0, channel="C0MANAGERS")
+        await advance_to(running, clock, shanghai("2026-10-08T08:30"))
+        await slack.wait_for(lambda: reviews(running) or None, timeout=20)
+        await asyncio.sleep(1.5)  # the first try has timed out by now
+        for hour in ("09", "10", "11"):  # past every retry and the claim's lease
+            await advance_to(running, clock, shanghai(f"2026-10-08T{hour}:30"))
+        assert len(reviews(running)) == 1
+        assert len([m for m in slack.messages("C0MANAGERS") if m.files]) == 1
+        async with running.bot.ctx.db.orm() as session:
+            post = await session.get(ReviewPostRow, "2026-09")
+        assert post is not None and post.outcome == "sent"

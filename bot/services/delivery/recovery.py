@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +44,26 @@ async def already_posted(
     """The message that delivers any of ``ids``, if Slack has it: read the thread, or the
     channel's latest history, page by page (newest first). None also when Slack cannot tell
     (the notice is then posted: at least once rather than never)."""
+    wanted = set(ids)
+    message = await find_message(
+        client, channel, lambda m: bool(delivered_ids(m) & wanted), thread_ts=thread_ts
+    )
+    if message is None:
+        return None
+    return Found(channel, str(message.get("ts")), frozenset(delivered_ids(message) & wanted))
+
+
+async def find_message(
+    client: AsyncWebClient,
+    channel: str,
+    match: Callable[[dict[str, Any]], bool],
+    *,
+    thread_ts: str | None = None,
+) -> dict[str, Any] | None:
+    """The newest message of the thread, or of the channel's latest history (with its
+    metadata), that ``match``es, read page by page; None also when Slack cannot tell."""
     if channel[:1] not in CONVERSATION_IDS:
         return None
-    wanted = set(ids)
     cursor: str | None = None
     for _ in range(HISTORY_PAGES):
         try:
@@ -65,9 +82,8 @@ async def already_posted(
         except (SlackApiError, SlackClientError, OSError, TimeoutError):
             return None
         for message in page.get("messages") or []:
-            hit = delivered_ids(message) & wanted
-            if hit:
-                return Found(channel, str(message.get("ts")), frozenset(hit))
+            if match(message):
+                return dict(message)
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not page.get("has_more") or not cursor:
             return None
