@@ -381,3 +381,16 @@ async def test_an_entry_opened_shows_its_whole_answer(running: Running) -> None:
     unescaped = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     assert "最后重启服务。" in shown
     assert answer.replace("\n", "") in unescaped.replace("\n", "")
+
+
+async def test_kb_help_alone_is_the_help_and_help_with_words_is_a_search(
+    running: Running,
+) -> None:
+    slack = running.slack
+    await kb.add_article(
+        running.bot.ctx, user_id="U0ENG1", title="Help desk login fails", problem="p", answer="a"
+    )
+    helped = await command(slack, "U0REP", "/kb", "help")
+    assert "/kb add" in str(helped["text"])
+    searched = await command(slack, "U0REP", "/kb", "help desk login")
+    assert "KB-1" in json.dumps(searched) and "/kb add" not in json.dumps(searched)
