@@ -15,8 +15,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.config import Config
-from bot.services.delivery.worker import DeliverySettings
 from bot.domain.tickets import ReportDraft
+from bot.services.delivery.worker import DeliverySettings
 from bot.services.intake import report
 from bot.services.plan_worker import PlanWorker
 from bot.sla.policy import Severity
