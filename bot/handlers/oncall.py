@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError, Message, UserError
 from bot.services.context import Context
-from bot.services.oncall import override_primary, who_is_on_call
+from bot.services.oncall import OVERRIDE_LENGTH, override_primary, who_is_on_call
 from bot.services.readers import Readers
 from bot.sla.policy import parse_duration
 from bot.slack.blocks import quoted
@@ -40,6 +40,8 @@ def parse_override(text: str) -> tuple[str, timedelta]:
             "`/oncall override @user 4h`.",
             word=quoted(words[2]),
         ) from None
+    except OverflowError:  # "99999999999w": longer than any date can reach
+        raise UserError(OVERRIDE_LENGTH) from None
     return match.group(1) or match.group(2), length
 
 
