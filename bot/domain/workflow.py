@@ -68,6 +68,9 @@ class Step:
     # a reclassify: whether the new class's terms ask a manager's acceptance (the policy's
     # say, given by the use case); one that asks none no longer waits for it
     needs_acceptance: bool | None = None
+    # a plan: the local date when it is given (in the calendar's timezone, given by the use
+    # case), which an agreed fix date may not be before
+    today: date | None = None
     details: tuple[tuple[str, Any], ...] = ()  # kept in the ticket's record (e.g. the checklist)
 
 
@@ -162,7 +165,7 @@ def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.plan_at is not None:
         raise NotAllowed("%(ref)s has a plan already; add a note instead.", ref=t.ref)
     _need(t, ACTIVE, Message("planned"))
-    if s.fix_date is not None and s.fix_date < now.date():
+    if s.fix_date is not None and s.fix_date < (s.today or now.date()):
         raise NotAllowed("The fix date %(date)s is in the past.", date=s.fix_date.isoformat())
     t = _met_respond(t, a, now)
     return replace(t, state=TicketState.PLANNED, plan_at=now, plan=s.text, fix_date=s.fix_date)

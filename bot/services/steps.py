@@ -151,7 +151,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                     check_holder(ctx.actor(request.step.user))
                 change = apply(
                     ticket,
-                    _with_policy(ctx, ticket, request.step),
+                    _with_policy(ctx, ticket, request.step, now),
                     actor=ctx.actor(request.user_id),
                     now=now,
                     system=request.system,
@@ -216,9 +216,12 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     return results
 
 
-def _with_policy(ctx: Context, ticket: Ticket, step: Step) -> Step:
+def _with_policy(ctx: Context, ticket: Ticket, step: Step, now: datetime) -> Step:
     """A reclassify told whether its new class asks a manager's acceptance (SPEC §4: C and D
-    out of warranty do; a ticket moved to A or B no longer waits for one)."""
+    out of warranty do; a ticket moved to A or B no longer waits for one); a plan told the
+    local date (a fix date before it is in the past, whatever day it is in UTC)."""
+    if step.verb == "plan":
+        return replace(step, today=now.astimezone(ctx.config.tz).date())
     if step.verb != "severity" or step.severity is None:
         return step
     moved = replace(ticket, severity=step.severity)

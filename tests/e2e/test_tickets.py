@@ -480,3 +480,20 @@ async def test_a_slow_database_still_gets_an_answer_in_time(running: Running) ->
         lambda: [r for r in slack.responses() if "Note added" in str(r.body)] or None, timeout=10
     )
     assert answer and (await events(running))[-1] == "note"
+
+
+async def test_a_fix_date_is_past_or_not_by_the_local_day(
+    running: Running, clock: FakeClock
+) -> None:
+    """Tuesday 07:00 in Shanghai is still Monday in UTC: Monday is past, Tuesday is today."""
+    slack = running.slack
+    await open_ticket(running)
+    await clock.advance(timedelta(hours=21))  # 2026-11-24 07:00 Asia/Shanghai
+    before = await ticket(running)
+    reply = await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-23")
+    assert "The fix date 2026-11-23 is in the past" in reply
+    after = await ticket(running)
+    assert after.version == before.version and after.fix_date is None
+    assert await events(running) == ["reported"]
+    assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-24")
+    assert str((await ticket(running)).fix_date) == "2026-11-24"
