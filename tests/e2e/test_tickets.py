@@ -497,3 +497,18 @@ async def test_a_fix_date_is_past_or_not_by_the_local_day(
     assert await events(running) == ["reported"]
     assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-24")
     assert str((await ticket(running)).fix_date) == "2026-11-24"
+
+
+async def test_a_declined_request_is_reopened_by_a_manager_only(running: Running) -> None:
+    """Reopening a declined out-of-warranty request would open it for work without the
+    manager's acceptance: the reporter and the engineers are refused, and nothing changes."""
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    assert "You declined #1" in await say(slack, "U0MGR1", "decline 1 not covered")
+    before = await ticket(running)
+    for user in ("U0REP", "U0ENG1"):
+        assert "only a manager can reopen it" in await say(slack, user, "reopen 1"), user
+    after = await ticket(running)
+    assert after.state == "closed" and after.version == before.version
+    assert await events(running) == ["reported", "decline"]
+    assert "open again" in await say(slack, "U0MGR1", "reopen 1")
