@@ -124,9 +124,9 @@ def _need(
 
 
 def _ack(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    if t.acknowledged_at is not None:
+    if t.acknowledged_at is not None and t.state in ACTIVE:
         raise NotAllowed("%(ref)s is acknowledged already.", ref=t.ref)
-    _need(t, ACTIVE, Message("acknowledged"))
+    _need(t, ACTIVE, Message("acknowledged"))  # a resolved or closed one says so
     return replace(
         t,
         state=TicketState.ACKNOWLEDGED,
