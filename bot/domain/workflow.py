@@ -161,12 +161,26 @@ def _cause(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     return replace(t, state=TicketState.DIAGNOSED, cause_at=now, cause=s.text)
 
 
+# An agreed fix date lies within the next years (to the end of the fifth year from now): a
+# date beyond is a typo, not an agreement, and one at the end of the calendar (9999-12-31)
+# would leave the ticket without deadlines.
+FIX_DATE_YEARS = 5
+
+
 def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.plan_at is not None:
         raise NotAllowed("%(ref)s has a plan already; add a note instead.", ref=t.ref)
     _need(t, ACTIVE, Message("planned"))
-    if s.fix_date is not None and s.fix_date < (s.today or now.date()):
+    today = s.today or now.date()
+    if s.fix_date is not None and s.fix_date < today:
         raise NotAllowed("The fix date %(date)s is in the past.", date=s.fix_date.isoformat())
+    last = date(today.year + FIX_DATE_YEARS, 12, 31)
+    if s.fix_date is not None and s.fix_date > last:
+        raise NotAllowed(
+            "The fix date %(date)s is too far ahead: agree a date by %(last)s.",
+            date=s.fix_date.isoformat(),
+            last=last.isoformat(),
+        )
     t = _met_respond(t, a, now)
     return replace(t, state=TicketState.PLANNED, plan_at=now, plan=s.text, fix_date=s.fix_date)
 

@@ -528,3 +528,20 @@ async def test_an_old_acknowledge_on_a_closed_ticket_says_it_is_closed(running: 
     assert "#1 is closed; it cannot be acknowledged now" in answer[-1].body["text"]
     assert (await ticket(running)).version == before.version
     assert await events(running) == ["reported", "ack", "close"]
+
+
+async def test_a_fix_date_beyond_any_agreement_is_refused(running: Running) -> None:
+    """By 9999-12-31 left the ticket with no deadlines at all (its diagnose, still running,
+    among them); a fix date is agreed within five years of today."""
+    slack = running.slack
+    await open_ticket(running)
+    before = await ticket(running)
+    for far in ("9999-12-31", "2400-01-01", "2032-01-01"):
+        reply = await say(slack, "U0ENG1", f"plan 1 replace the disk by {far}")
+        assert f"The fix date {far} is too far ahead: agree a date by 2031-12-31" in reply, far
+    after = await ticket(running)
+    assert after.version == before.version and after.fix_date is None
+    assert await events(running) == ["reported"]
+    assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
+    assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2031-12-31")
+    assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
