@@ -66,7 +66,8 @@ class Step:
     fix_date: date | None = None
     rating: int | None = None
     # a reclassify: whether the new class's terms ask a manager's acceptance (the policy's
-    # say, given by the use case); one that asks none no longer waits for it
+    # say, given by the use case); one that asks none no longer waits for it. A reopen:
+    # whether the ticket's terms ask it (a request never accepted waits for it again)
     needs_acceptance: bool | None = None
     # a plan: the local date when it is given (in the calendar's timezone, given by the use
     # case), which an agreed fix date may not be before
@@ -250,7 +251,9 @@ def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     """Open again: the respond milestone starts again from ``now`` (SPEC §4), counted as the
-    ticket's next round; the first acknowledgement is kept for the month's figures."""
+    ticket's next round; the first acknowledgement is kept for the month's figures. An
+    out-of-warranty request no manager accepted (declined, or closed before a decision)
+    waits for one again: reopened, it is not open for work without being accepted."""
     _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, Message("reopened"))
     extra: dict[str, object] = {
         **t.extra,
@@ -259,9 +262,10 @@ def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     }
     if t.acknowledged_at is not None and FIRST_ACK not in extra:
         extra[FIRST_ACK] = t.acknowledged_at.isoformat()
+    waits = s.needs_acceptance and t.extra.get("approval") != "accepted"
     return replace(
         t,
-        state=TicketState.OPEN,
+        state=TicketState.AWAITING_APPROVAL if waits else TicketState.OPEN,
         acknowledged_at=None,
         resolved_at=None,
         closed_at=None,

@@ -542,3 +542,32 @@ async def test_a_fix_date_beyond_any_agreement_is_refused(running: Running) -> N
     assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
     assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2031-12-31")
     assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
+
+
+async def test_a_request_never_accepted_waits_for_a_manager_again_when_reopened(
+    running: Running,
+) -> None:
+    """An out-of-warranty request closed before a manager decided (by an engineer), then
+    reopened by its reporter, was open for work without being accepted; it waits for a
+    manager again, and the managers are asked again."""
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    managers = slack.dm_channel("U0MGR1")
+
+    def asked() -> list[str]:
+        return [m.text for m in slack.messages(managers) if "out-of-warranty" in m.text]
+
+    await slack.wait_for(lambda: asked() or None)
+    assert "is closed" in await say(slack, "U0ENG1", "close 1")
+    reply = await say(slack, "U0REP", "reopen 1")
+    assert "#1 is open again and waits for a manager to accept or decline it" in reply
+    assert (await ticket(running)).state == "awaiting_approval"
+    await slack.wait_for(lambda: len(asked()) == 2 or None)
+    assert "cannot be acknowledged" in await say(slack, "U0ENG1", "ack 1")
+    assert "You accepted #1" in await say(slack, "U0MGR1", "accept 1")
+    assert (await ticket(running)).state == "open"
+    # a manager who reopens a request they declined decides it again
+    await open_ticket(running, Severity.D, channel="C0CUST2")
+    await say(slack, "U0MGR1", "decline 2 not covered")
+    assert "waits for a manager" in await say(slack, "U0MGR1", "reopen 2")
+    assert (await ticket(running, 2)).state == "awaiting_approval"
