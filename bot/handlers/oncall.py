@@ -25,8 +25,12 @@ _USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
 def parse_override(text: str) -> tuple[str, timedelta]:
     """``override <@U123|name> 4h`` → (``U123``, 4 hours); UserError with the right form."""
     words = text.split()
-    if len(words) != 3 or words[0].lower() != "override":
+    if not words or words[0].lower() != "override":
         raise UserError(USAGE)
+    if len(words) != 3:  # "override 4h": whom?
+        raise UserError(
+            "`/oncall override` takes a user and how long: `/oncall override @user 4h`."
+        )
     match = _USER.match(words[1])
     if match is None:
         raise UserError(

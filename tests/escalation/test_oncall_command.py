@@ -66,7 +66,9 @@ async def test_override_replaces_the_primary_and_is_recorded(
         ("U0ENG1", "override <@U0ENG2> 99999999999w", "up to 31d"),  # was a 500
         ("U0ENG1", "override <@U0ENG2> 0m", "`0m` is not a duration"),
         ("U0ENG1", "override <@U0ENG2> -4h", "`-4h` is not a duration"),
-        ("U0ENG1", "override 4h", "/oncall override @user 4h"),
+        ("U0ENG1", "override 4h", "`/oncall override` takes a user and how long"),
+        ("U0ENG1", "override <@U0ENG2>", "`/oncall override` takes a user and how long"),
+        ("U0ENG1", "override", "`/oncall override` takes a user and how long"),
         ("U0ENG1", "swap", "/oncall override @user 4h"),
     ],
 )
