@@ -174,7 +174,11 @@ def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     _need(t, ACTIVE, Message("planned"))
     today = s.today or now.date()
     if s.fix_date is not None and s.fix_date < today:
-        raise NotAllowed("The fix date %(date)s is in the past.", date=s.fix_date.isoformat())
+        raise NotAllowed(
+            "The fix date %(date)s is in the past: agree a date from %(today)s on.",
+            date=s.fix_date.isoformat(),
+            today=today.isoformat(),
+        )
     last = date(today.year + FIX_DATE_YEARS, 12, 31)
     if s.fix_date is not None and s.fix_date > last:
         raise NotAllowed(

@@ -491,7 +491,7 @@ async def test_a_fix_date_is_past_or_not_by_the_local_day(
     await clock.advance(timedelta(hours=21))  # 2026-11-24 07:00 Asia/Shanghai
     before = await ticket(running)
     reply = await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-23")
-    assert "The fix date 2026-11-23 is in the past" in reply
+    assert "The fix date 2026-11-23 is in the past: agree a date from 2026-11-24 on" in reply
     after = await ticket(running)
     assert after.version == before.version and after.fix_date is None
     assert await events(running) == ["reported"]
