@@ -160,6 +160,15 @@ def check_role(ticket: Ticket, verb: str, actor: Actor) -> None:
     allowed = WHO_MAY[verb]
     if verb == "note" and ticket.assignee_id == actor.user_id:
         return
+    if verb == "reopen" and ticket.extra.get("approval") == "declined":
+        # a manager's decline is undone by a manager: reopened by anyone else, an
+        # out-of-warranty request would be open for work without being accepted
+        if Role.MANAGER not in actor.roles:
+            raise Refused(
+                "%(ref)s was declined by a manager: only a manager can reopen it.",
+                ref=ticket.ref,
+            )
+        return
     if not allowed & actor.roles_on(ticket):
         who = _joined([ROLE_WORDS[r] for r in _in_order(allowed)], "or")
         step = STEP_WORDS.get(verb, verb)

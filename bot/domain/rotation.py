@@ -10,7 +10,7 @@ wins. Shifts are real elapsed time, so a DST change does not move a handoff.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,9 @@ class OnCallRotation:
 
     def now_and_next(self, t: datetime) -> tuple[OnCall, OnCall]:
         """Who is on call at ``t`` and who takes over next (skipping changes that change no
-        one, such as a handoff in a rotation of one; at most a year ahead)."""
+        one, such as a handoff in a rotation of one; at most a year ahead). The current
+        stretch lasts until the next one starts: the same people across a handoff or the
+        end of an override are on call without a break."""
         current = self.at(t)
         following = self.at(current.until)
         horizon = t + timedelta(days=366)
@@ -117,7 +119,7 @@ class OnCallRotation:
             current.secondary,
         ) and following.until <= horizon:
             following = self.at(following.until)
-        return current, following
+        return replace(current, until=following.since), following
 
 
 def _pick(people: tuple[str, ...], index: int) -> str | None:

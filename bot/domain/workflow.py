@@ -74,8 +74,12 @@ class Step:
     fix_date: date | None = None
     rating: int | None = None
     # a reclassify: whether the new class's terms ask a manager's acceptance (the policy's
-    # say, given by the use case); one that asks none no longer waits for it
+    # say, given by the use case); one that asks none no longer waits for it. A reopen:
+    # whether the ticket's terms ask it (a request never accepted waits for it again)
     needs_acceptance: bool | None = None
+    # a plan: the local date when it is given (in the calendar's timezone, given by the use
+    # case), which an agreed fix date may not be before
+    today: date | None = None
     details: tuple[tuple[str, Any], ...] = ()  # kept in the ticket's record (e.g. the checklist)
 
 
@@ -129,9 +133,9 @@ def _need(
 
 
 def _ack(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
-    if t.acknowledged_at is not None:
+    if t.acknowledged_at is not None and t.state in ACTIVE:
         raise NotAllowed("%(ref)s is acknowledged already.", ref=t.ref)
-    _need(t, ACTIVE, Message("acknowledged"))
+    _need(t, ACTIVE, Message("acknowledged"))  # a resolved or closed one says so
     return replace(
         t,
         state=TicketState.ACKNOWLEDGED,
@@ -166,12 +170,30 @@ def _cause(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     return replace(t, state=TicketState.DIAGNOSED, cause_at=now, cause=s.text)
 
 
+# An agreed fix date lies within the next years (to the end of the fifth year from now): a
+# date beyond is a typo, not an agreement, and one at the end of the calendar (9999-12-31)
+# would leave the ticket without deadlines.
+FIX_DATE_YEARS = 5
+
+
 def _plan(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     if t.plan_at is not None:
         raise NotAllowed("%(ref)s has a plan already; add a note instead.", ref=t.ref)
     _need(t, ACTIVE, Message("planned"))
-    if s.fix_date is not None and s.fix_date < now.date():
-        raise NotAllowed("The fix date %(date)s is in the past.", date=s.fix_date.isoformat())
+    today = s.today or now.date()
+    if s.fix_date is not None and s.fix_date < today:
+        raise NotAllowed(
+            "The fix date %(date)s is in the past: agree a date from %(today)s on.",
+            date=s.fix_date.isoformat(),
+            today=today.isoformat(),
+        )
+    last = date(today.year + FIX_DATE_YEARS, 12, 31)
+    if s.fix_date is not None and s.fix_date > last:
+        raise NotAllowed(
+            "The fix date %(date)s is too far ahead: agree a date by %(last)s.",
+            date=s.fix_date.isoformat(),
+            last=last.isoformat(),
+        )
     t = _met_respond(t, a, now)
     return replace(t, state=TicketState.PLANNED, plan_at=now, plan=s.text, fix_date=s.fix_date)
 
@@ -243,7 +265,9 @@ def _close(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
 
 def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     """Open again: the respond milestone starts again from ``now`` (SPEC §4), counted as the
-    ticket's next round; the first acknowledgement is kept for the month's figures."""
+    ticket's next round; the first acknowledgement is kept for the month's figures. An
+    out-of-warranty request no manager accepted (declined, or closed before a decision)
+    waits for one again: reopened, it is not open for work without being accepted."""
     _need(t, {TicketState.RESOLVED, TicketState.CLOSED}, Message("reopened"))
     extra: dict[str, object] = {
         **t.extra,
@@ -252,9 +276,10 @@ def _reopen(t: Ticket, s: Step, a: Actor, now: datetime) -> Ticket:
     }
     if t.acknowledged_at is not None and FIRST_ACK not in extra:
         extra[FIRST_ACK] = t.acknowledged_at.isoformat()
+    waits = s.needs_acceptance and t.extra.get("approval") != "accepted"
     return replace(
         t,
-        state=TicketState.OPEN,
+        state=TicketState.AWAITING_APPROVAL if waits else TicketState.OPEN,
         acknowledged_at=None,
         resolved_at=None,
         closed_at=None,

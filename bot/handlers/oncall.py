@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError, Message, UserError
 from bot.services.context import Context
-from bot.services.oncall import override_primary, who_is_on_call
+from bot.services.oncall import OVERRIDE_LENGTH, override_primary, who_is_on_call
 from bot.services.readers import Readers
 from bot.sla.policy import parse_duration
 from bot.slack.blocks import quoted
@@ -25,8 +25,12 @@ _USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
 def parse_override(text: str) -> tuple[str, timedelta]:
     """``override <@U123|name> 4h`` → (``U123``, 4 hours); UserError with the right form."""
     words = text.split()
-    if len(words) != 3 or words[0].lower() != "override":
+    if not words or words[0].lower() != "override":
         raise UserError(USAGE)
+    if len(words) != 3:  # "override 4h": whom?
+        raise UserError(
+            "`/oncall override` takes a user and how long: `/oncall override @user 4h`."
+        )
     match = _USER.match(words[1])
     if match is None:
         raise UserError(
@@ -40,6 +44,8 @@ def parse_override(text: str) -> tuple[str, timedelta]:
             "`/oncall override @user 4h`.",
             word=quoted(words[2]),
         ) from None
+    except OverflowError:  # "99999999999w": longer than any date can reach
+        raise UserError(OVERRIDE_LENGTH) from None
     return match.group(1) or match.group(2), length
 
 

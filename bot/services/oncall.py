@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Config
 from bot.domain.roles import Duty, check_duty, check_holder
 from bot.domain.rotation import OnCall, OnCallRotation, Override
-from bot.errors import UserError
+from bot.errors import Message, UserError
 from bot.services.context import Context
 from storage import oncall as oncall_store
 
 log = logging.getLogger(__name__)
 
 MAX_OVERRIDE = timedelta(days=31)
+OVERRIDE_LENGTH = Message("An override lasts from 1m up to 31d: `/oncall override @user 4h`.")
 
 
 def rotation(config: Config) -> OnCallRotation:
@@ -51,7 +52,7 @@ async def override_primary(
     check_duty(Duty.OVERRIDE_ONCALL, ctx.actor(actor))
     check_holder(ctx.actor(user))
     if length <= timedelta(0) or length > MAX_OVERRIDE:
-        raise UserError("An override lasts from 1m up to 31d: `/oncall override @user 4h`.")
+        raise UserError(OVERRIDE_LENGTH)
     now = ctx.clock.now()
     override = Override(user=user, start=now, end=now + length)
     async with ctx.db.write() as conn:

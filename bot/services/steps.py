@@ -11,7 +11,7 @@ from functools import partial
 from bot.config import Config
 from bot.domain.notices import NoticeKind
 from bot.domain.roles import check_holder, check_role
-from bot.domain.tickets import Ticket, ref_of
+from bot.domain.tickets import Ticket, TicketState, ref_of
 from bot.domain.workflow import Change, Prompt, Step, apply, settled
 from bot.errors import Message, UserError
 from bot.services import kb
@@ -151,7 +151,7 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
                     check_holder(ctx.actor(request.step.user))
                 change = apply(
                     ticket,
-                    _with_policy(ctx, ticket, request.step),
+                    _with_policy(ctx, ticket, request.step, now),
                     actor=ctx.actor(request.user_id),
                     now=now,
                     system=request.system,
@@ -216,9 +216,15 @@ async def run_steps(ctx: Context, batch: Sequence[StepRequest]) -> list[StepOutc
     return results
 
 
-def _with_policy(ctx: Context, ticket: Ticket, step: Step) -> Step:
+def _with_policy(ctx: Context, ticket: Ticket, step: Step, now: datetime) -> Step:
     """A reclassify told whether its new class asks a manager's acceptance (SPEC §4: C and D
-    out of warranty do; a ticket moved to A or B no longer waits for one)."""
+    out of warranty do; a ticket moved to A or B no longer waits for one), a reopen whether
+    the ticket's class does; a plan told the local date (a fix date before it is in the
+    past, whatever day it is in UTC)."""
+    if step.verb == "plan":
+        return replace(step, today=now.astimezone(ctx.config.tz).date())
+    if step.verb == "reopen":
+        return replace(step, needs_acceptance=_terms(ctx, ticket).needs_acceptance)
     if step.verb != "severity" or step.severity is None:
         return step
     moved = replace(ticket, severity=step.severity)
@@ -268,6 +274,14 @@ def _follow_ups(
         # what one person reads: in their language when sent (bot.services.readers)
         asked = to_one(config, partial(blocks_ticket.confirm_request, ticket=t))
         notices.append((NoticeKind.DM, {"user": t.reporter_id, "prompt": signoff, **asked}))
+    elif change.kind == "reopen" and t.state is TicketState.AWAITING_APPROVAL:
+        # reopened, a request no manager accepted is theirs to decide again, as at its report
+        request = to_one(config, partial(blocks_ticket.approval_request, ticket=t))
+        approval = Prompt.APPROVAL.value
+        notices += [
+            (NoticeKind.DM, {"user": manager, "prompt": approval, **request})
+            for manager in config.roles.managers
+        ]
     elif change.kind in ("accept", "decline"):
         told = to_one(config, partial(blocks_ticket.approval_outcome, ticket=t))
         notices.append((NoticeKind.DM, {"user": t.reporter_id, **told}))
@@ -334,7 +348,11 @@ def reply_for(change: Change, terms: Terms) -> Message:
         "decline": Message("You declined %(ref)s; the reporter is told.", ref=ref),
         "note": Message("Note added to %(ref)s.", ref=ref),
         "close": Message("%(ref)s is closed.", ref=ref),
-        "reopen": Message("%(ref)s is open again.", ref=ref),
+        "reopen": Message("%(ref)s is open again.", ref=ref)
+        if t.state is not TicketState.AWAITING_APPROVAL
+        else Message(
+            "%(ref)s is open again and waits for a manager to accept or decline it.", ref=ref
+        ),
         "escalate": Message("%(ref)s is escalated; the managers are paged.", ref=ref),
         "confirm": Message("Thank you! %(ref)s is closed.", ref=ref),
         "reject": Message(

@@ -480,3 +480,94 @@ async def test_a_slow_database_still_gets_an_answer_in_time(running: Running) ->
         lambda: [r for r in slack.responses() if "Note added" in str(r.body)] or None, timeout=10
     )
     assert answer and (await events(running))[-1] == "note"
+
+
+async def test_a_fix_date_is_past_or_not_by_the_local_day(
+    running: Running, clock: FakeClock
+) -> None:
+    """Tuesday 07:00 in Shanghai is still Monday in UTC: Monday is past, Tuesday is today."""
+    slack = running.slack
+    await open_ticket(running)
+    await clock.advance(timedelta(hours=21))  # 2026-11-24 07:00 Asia/Shanghai
+    before = await ticket(running)
+    reply = await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-23")
+    assert "The fix date 2026-11-23 is in the past: agree a date from 2026-11-24 on" in reply
+    after = await ticket(running)
+    assert after.version == before.version and after.fix_date is None
+    assert await events(running) == ["reported"]
+    assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2026-11-24")
+    assert str((await ticket(running)).fix_date) == "2026-11-24"
+
+
+async def test_a_declined_request_is_reopened_by_a_manager_only(running: Running) -> None:
+    """Reopening a declined out-of-warranty request would open it for work without the
+    manager's acceptance: the reporter and the engineers are refused, and nothing changes."""
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    assert "You declined #1" in await say(slack, "U0MGR1", "decline 1 not covered")
+    before = await ticket(running)
+    for user in ("U0REP", "U0ENG1"):
+        assert "only a manager can reopen it" in await say(slack, user, "reopen 1"), user
+    after = await ticket(running)
+    assert after.state == "closed" and after.version == before.version
+    assert await events(running) == ["reported", "decline"]
+    assert "open again" in await say(slack, "U0MGR1", "reopen 1")
+
+
+async def test_acknowledging_a_closed_ticket_says_it_is_closed(running: Running) -> None:
+    """It said "acknowledged already", as if the ticket were still being worked."""
+    slack = running.slack
+    await open_ticket(running)
+    await say(slack, "U0ENG1", "ack 1")
+    await say(slack, "U0ENG1", "close 1")
+    before = await ticket(running)
+    for text in ("ack 1", "确认 1"):
+        assert "#1 is closed; it cannot be acknowledged now" in await say(slack, "U0ENG2", text)
+    assert (await ticket(running)).version == before.version
+    assert await events(running) == ["reported", "ack", "close"]
+
+
+async def test_a_fix_date_beyond_any_agreement_is_refused(running: Running) -> None:
+    """By 9999-12-31 left the ticket with no deadlines at all (its diagnose, still running,
+    among them); a fix date is agreed within five years of today."""
+    slack = running.slack
+    await open_ticket(running)
+    before = await ticket(running)
+    for far in ("9999-12-31", "2400-01-01", "2032-01-01"):
+        reply = await say(slack, "U0ENG1", f"plan 1 replace the disk by {far}")
+        assert f"The fix date {far} is too far ahead: agree a date by 2031-12-31" in reply, far
+    after = await ticket(running)
+    assert after.version == before.version and after.fix_date is None
+    assert await events(running) == ["reported"]
+    assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
+    assert "Plan recorded" in await say(slack, "U0ENG1", "plan 1 replace the disk by 2031-12-31")
+    assert "Diagnose by" in await say(slack, "U0ENG1", "show 1")
+
+
+async def test_a_request_never_accepted_waits_for_a_manager_again_when_reopened(
+    running: Running,
+) -> None:
+    """An out-of-warranty request closed before a manager decided (by an engineer), then
+    reopened by its reporter, was open for work without being accepted; it waits for a
+    manager again, and the managers are asked again."""
+    slack = running.slack
+    await open_ticket(running, Severity.C, channel="C0CUST2")  # warranty ended 2025-01-31
+    managers = slack.dm_channel("U0MGR1")
+
+    def asked() -> list[str]:
+        return [m.text for m in slack.messages(managers) if "out-of-warranty" in m.text]
+
+    await slack.wait_for(lambda: asked() or None)
+    assert "is closed" in await say(slack, "U0ENG1", "close 1")
+    reply = await say(slack, "U0REP", "reopen 1")
+    assert "#1 is open again and waits for a manager to accept or decline it" in reply
+    assert (await ticket(running)).state == "awaiting_approval"
+    await slack.wait_for(lambda: len(asked()) == 2 or None)
+    assert "cannot be acknowledged" in await say(slack, "U0ENG1", "ack 1")
+    assert "You accepted #1" in await say(slack, "U0MGR1", "accept 1")
+    assert (await ticket(running)).state == "open"
+    # a manager who reopens a request they declined decides it again
+    await open_ticket(running, Severity.D, channel="C0CUST2")
+    await say(slack, "U0MGR1", "decline 2 not covered")
+    assert "waits for a manager" in await say(slack, "U0MGR1", "reopen 2")
+    assert (await ticket(running, 2)).state == "awaiting_approval"

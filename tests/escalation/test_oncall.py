@@ -63,6 +63,26 @@ def test_now_and_next() -> None:
     assert now.primary == nxt.primary == "U1" and nxt.secondary is None  # no change within a year
 
 
+def test_now_lasts_until_next_takes_over() -> None:
+    """An override of the next shift's own primary, ending in the middle of that shift:
+    the primary stays U2 until the shift after, and "now" says so (it said the handoff,
+    a week before "next")."""
+    r = OnCallRotation(
+        ("U1", "U2"), ("S1",), WEEK, HANDOFF, (Override("U2", HANDOFF + H, HANDOFF + WEEK + H),)
+    )
+    current, following = r.now_and_next(HANDOFF + 2 * H)
+    assert (current.primary, current.override, following.primary) == ("U2", True, "U1")
+    assert current.until == following.since == HANDOFF + 2 * WEEK
+    # two overrides back to back by one person read as one stretch
+    r = rotation(
+        Override("U9", HANDOFF + H, HANDOFF + 2 * H),
+        Override("U9", HANDOFF + 2 * H, HANDOFF + 3 * H),
+    )
+    current, following = r.now_and_next(HANDOFF + H)
+    assert (current.primary, current.until) == ("U9", HANDOFF + 3 * H)
+    assert (following.primary, following.since) == ("U1", HANDOFF + 3 * H)
+
+
 def test_an_empty_rotation_has_no_one_but_an_override() -> None:
     empty = OnCallRotation((), (), WEEK, HANDOFF)
     assert empty.at(HANDOFF).primary is None
@@ -116,3 +136,15 @@ def test_no_one_changes_within_a_stretch(
         assert r.at(inside).primary == now.primary
     later = r.at(now.until)
     assert later.since == now.until
+
+
+@given(primary=people, secondary=people, shift=shifts, extra=overrides, t=instants)
+def test_next_takes_over_when_now_ends(
+    primary: list[str], secondary: list[str], shift: timedelta, extra: list[Override], t: datetime
+) -> None:
+    r = OnCallRotation(tuple(primary), tuple(secondary), shift, HANDOFF, tuple(extra))
+    current, following = r.now_and_next(t)
+    assert current.since <= t < current.until == following.since
+    if (following.primary, following.secondary) != (current.primary, current.secondary):
+        before = r.at(following.since - timedelta(microseconds=1))
+        assert (before.primary, before.secondary) == (current.primary, current.secondary)

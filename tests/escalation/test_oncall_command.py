@@ -62,6 +62,13 @@ async def test_override_replaces_the_primary_and_is_recorded(
         ("U0MGR1", "override <@U0CUST|cu> 4h", "neither an engineer nor a manager"),
         ("U0MGR1", "override <@U0ENG2> &lt;!here&gt;", "`&lt;!here&gt;` is not a duration"),
         ("U0ENG1", "override <@U0ENG2> 90d", "up to 31d"),
+        ("U0ENG1", "override <@U0ENG2> 99999w", "up to 31d"),
+        ("U0ENG1", "override <@U0ENG2> 99999999999w", "up to 31d"),  # was a 500
+        ("U0ENG1", "override <@U0ENG2> 0m", "`0m` is not a duration"),
+        ("U0ENG1", "override <@U0ENG2> -4h", "`-4h` is not a duration"),
+        ("U0ENG1", "override 4h", "`/oncall override` takes a user and how long"),
+        ("U0ENG1", "override <@U0ENG2>", "`/oncall override` takes a user and how long"),
+        ("U0ENG1", "override", "`/oncall override` takes a user and how long"),
         ("U0ENG1", "swap", "/oncall override @user 4h"),
     ],
 )
