@@ -236,6 +236,15 @@ def _first_notices(ctx: Context, ticket: Ticket) -> list[NewNotice]:
     config = ctx.config
 
     def told(tr: Translator) -> str:  # what only the reporter reads: in their language
+        if ticket.state is TicketState.AWAITING_APPROVAL:
+            return tr(
+                "Your report is ticket %(ref)s, class %(severity)s, an out-of-warranty "
+                "request: a manager first accepts or declines it, and you will be told which. "
+                "Follow it in %(channel)s.",
+                ref=ticket.ref,
+                severity=ticket.severity.value,
+                channel=channel_link(ticket.post_channel),
+            )
         return tr(
             "Your report is ticket %(ref)s, class %(severity)s. Follow it in %(channel)s.",
             ref=ticket.ref,

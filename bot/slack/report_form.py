@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.tickets import SUMMARY_MAX, ReportDraft, Ticket
+from bot.domain.tickets import SUMMARY_MAX, ReportDraft, Ticket, TicketState
 from bot.domain.triage import QUESTIONS, Question, classify
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
@@ -155,6 +155,11 @@ def report_confirmation(
         meaning=meaning(tr, ticket.severity),
         channel=channel_link(ticket.post_channel),
     )
+    if ticket.state is TicketState.AWAITING_APPROVAL:
+        text += "\n" + tr(
+            "It is an out-of-warranty request: a manager first accepts or declines it (by the "
+            "respond deadline below), and you will be told which."
+        )
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(text)}]
     if deadlines:
         blocks.append(deadline_fields(tr, deadlines, now, provisional=provisional))

@@ -248,3 +248,27 @@ async def test_a_triage_answer_shows_even_when_the_form_changed_meanwhile(
     assert "triage_affected" in block_ids(slack, view_id)  # the next question is there
     summary = next(b for b in slack.views[view_id].view["blocks"] if b["block_id"] == "summary")
     assert summary["element"]["initial_value"] == "Invoices print blank"
+
+
+async def test_an_out_of_warranty_reporter_is_told_a_manager_decides_first(
+    running: Running,
+) -> None:
+    slack = running.slack
+    view_id = await open_report(slack, channel="C0CUST2")  # Old Mill: warranty ended 2025
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=False)
+    await answer(slack, "U0REP", view_id, "triage_affected", yes=False)
+    await answer(slack, "U0REP", view_id, "triage_future", yes=True)
+    sent = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "Export is slow", "details": "please"}
+    )
+    shown = json.dumps(sent.json["view"])
+    assert "#1" in shown and "out-of-warranty" in shown and "manager" in shown
+    dm = await slack.wait_for(lambda: slack.messages(slack.dm_channel("U0REP")) or None)
+    assert "#1" in dm[0].text and "out-of-warranty" in dm[0].text and "manager" in dm[0].text
+    # a report in warranty says nothing of the kind
+    view_id = await open_report(slack, channel="C0CUST1")
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=True)
+    sent = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": "All down", "details": "now"}
+    )
+    assert "out-of-warranty" not in json.dumps(sent.json["view"])
