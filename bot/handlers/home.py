@@ -1,4 +1,5 @@
-"""Mentions (a command in a ticket's thread, or an offer to report) and the App Home tab."""
+"""Mentions (a command in a ticket's thread, or an offer to report), messages written to the
+bot by direct message (an offer to report), and the App Home tab."""
 
 from __future__ import annotations
 
@@ -120,6 +121,26 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        after_answer(handle_mention(event, body, client, context.bot_user_id))
+
+    # A message written to the bot in its direct messages (the app's Messages tab): Slack
+    # sends no app_mention there, so the problem is offered a report as a mention's is.
+    @app.event("message")
+    async def written_to_me(
+        event: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        person = event.get("user")
+        if (
+            event.get("channel_type") != "im"
+            or event.get("subtype")  # an edit, a deletion, a join: nothing newly written
+            or event.get("bot_id")  # the bot's own DMs (and other apps')
+            or not isinstance(person, str)
+            or person == context.bot_user_id
+        ):
+            return
         after_answer(handle_mention(event, body, client, context.bot_user_id))
 
     @app.event("app_home_opened")

@@ -26,7 +26,7 @@ BOT_SCOPES = (
     "im:write",
     "users:read",
 )
-BOT_EVENTS = ("app_mention", "app_home_opened")
+BOT_EVENTS = ("app_mention", "message.im", "app_home_opened")
 LONG_DESCRIPTION = (
     "Escalator 是面向应用软件售后服务的 Slack 机器人：按 JZB10-2008 把问题分为 A、B、C、D "
     "四类，为每个问题开一张编号工单，按类别计算响应、确定原因和给出方案的时限，到期前提醒"

@@ -6,10 +6,12 @@ import asyncio
 import json
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sandbox.standin import SlackStandIn
+from bot.slack.manifest import manifest as manifest_text
 from storage.tables import TicketEventRow, TicketRow
 from tests.harness import Running
 
@@ -272,3 +274,40 @@ async def test_an_out_of_warranty_reporter_is_told_a_manager_decides_first(
         user="U0REP", view_id=view_id, values={"summary": "All down", "details": "now"}
     )
     assert "out-of-warranty" not in json.dumps(sent.json["view"])
+
+
+async def test_a_problem_written_to_the_bot_by_direct_message_is_offered_a_report(
+    running: Running,
+) -> None:
+    # The app's Messages tab takes messages, and Slack sends no app_mention for them.
+    slack = running.slack
+    manifest = yaml.safe_load(manifest_text())
+    assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    dm = slack.dm_channel("U0CUST")
+    sent = await slack.user_message(user="U0CUST", channel=dm, text="the printer is on fire")
+    assert sent.status == 200
+    offer = await slack.wait_for(lambda: slack.ephemerals("U0CUST") or None)
+    assert "Report this" in json.dumps(offer[0].blocks)
+    await slack.block_action(
+        user="U0CUST", action_id="report_this", channel=dm, message_ts=offer[0].ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0CUST"))
+    details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
+    assert details["element"]["initial_value"] == "the printer is on fire"
+    # the bot's own messages there (its DMs) and edits offer nothing
+    await slack.event(
+        {"type": "message", "subtype": "message_changed", "channel": dm, "channel_type": "im"}
+    )
+    await slack.event(
+        {
+            "type": "message",
+            "bot_id": "B0BOT",
+            "user": slack.bot_user_id,
+            "text": "hi",
+            "channel": dm,
+            "channel_type": "im",
+            "ts": "1.000001",
+        }
+    )
+    await asyncio.sleep(0.2)
+    assert len(slack.ephemerals("U0CUST")) == 1
