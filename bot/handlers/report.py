@@ -46,7 +46,7 @@ async def _report_view(
     """The report form with the knowledge base's matches for its summary (or, before one is
     typed, for the text it was opened with) under the summary."""
     if matches is None:
-        matches = await kb.offer(ctx, form.summary or form.details)
+        matches = await kb.offer_soon(ctx, form.summary or form.details)
     found = await shown(client, matches)
     metadata = {k: v for k, v in form.metadata.items() if k != OFFERED}
     if found:
@@ -194,7 +194,7 @@ def register(
         await ack()
         view = body["view"]
         form = read_report_form(view)
-        matches = await kb.offer(ctx, form.summary or form.details)
+        matches = await kb.offer_soon(ctx, form.summary or form.details)
         if [m.entry.ref.token for m in matches] == form.metadata.get(OFFERED, []):
             return  # the same matches: leave the form alone while the reporter types
         tr = await readers.of(client, body["user"]["id"])

@@ -4,6 +4,7 @@ answered at once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,11 +36,14 @@ from bot.services.kb_search import Match as Match  # the handlers' name for a ma
 from bot.services.kb_search import Search, run_searches
 from storage import kb as kb_store
 from storage.kb import EntryText
+from storage.unavailable import transient
 
 log = logging.getLogger(__name__)
 
 ANSWERED_KINDS = ("resolve",)  # steps after which a ticket joins (or rejoins) the base
 LEAVING_KINDS = ("reopen", "reject")  # steps after which its fix is no longer known good
+# Seconds the report form waits for its matches: it must open within Slack's 3 seconds.
+OFFER_WAIT = 1.0
 
 
 async def _matches(
@@ -81,6 +85,34 @@ async def search(ctx: Context, text: str) -> list[Match]:
 async def offer(ctx: Context, text: str) -> list[Match]:
     """What the report form offers under the summary: up to three, none for a bad text."""
     return await _matches(ctx, offer_terms(text), OFFER_LIMIT, strict=True)
+
+
+async def offer_soon(ctx: Context, text: str, *, within: float = OFFER_WAIT) -> list[Match]:
+    """:func:`offer`, or none when the database does not answer within ``within`` seconds or
+    is away: the report form opens, and asks its questions, without the matches (what was
+    typed and answered is stored when the form is sent; see :mod:`bot.services.patience`)."""
+    task = asyncio.ensure_future(offer(ctx, text))
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if task not in done:
+        task.add_done_callback(_unwanted)
+        log.warning("the report form's matches took too long: the form goes without them")
+        return []
+    error = task.exception()
+    if error is None:
+        return task.result()
+    if not transient(error):
+        raise error
+    log.warning(
+        "the report form's matches could not be read (%s): the form goes without them",
+        type(error).__name__,
+    )
+    return []
+
+
+def _unwanted(task: asyncio.Task[list[Match]]) -> None:
+    """A late search's outcome, taken so that its failure is not reported as unretrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def related(ctx: Context, ticket: Ticket) -> list[Match]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sandbox.standin import SlackStandIn
@@ -311,3 +315,22 @@ async def test_a_problem_written_to_the_bot_by_direct_message_is_offered_a_repor
     )
     await asyncio.sleep(0.2)
     assert len(slack.ephemerals("U0CUST")) == 1
+
+
+async def test_the_form_opens_and_asks_its_questions_while_the_database_is_away(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The knowledge base's matches are read from the database; the form must not wait on
+    # them: the reporter's words and answers stay in the form, to be stored when it is back.
+    @asynccontextmanager
+    async def away() -> AsyncIterator[None]:
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+        yield
+
+    monkeypatch.setattr(running.bot.ctx.db, "read", away)
+    slack = running.slack
+    view_id = await open_report(slack, text="Invoices print blank")
+    summary = next(b for b in slack.views[view_id].view["blocks"] if b["block_id"] == "summary")
+    assert summary["element"]["initial_value"] == "Invoices print blank"
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=False)
+    assert "triage_affected" in block_ids(slack, view_id)  # the next question is asked
