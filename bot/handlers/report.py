@@ -132,8 +132,8 @@ def register(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        summary = typed(body.get("text", "")).strip()
-        form = _opening(summary, "", {"channel": body.get("channel_id")})
+        summary, details = report_form.report_from_command(typed(body.get("text", "")))
+        form = _opening(summary, details, {"channel": body.get("channel_id")})
         tr = await readers.of(client, body["user_id"])
         view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -205,6 +205,16 @@ def report_offer_used(tr: Translator, ticket: Ticket) -> str:
     )
 
 
+def report_from_command(text: str) -> tuple[str, str]:
+    """A report form's summary and details from `/report [summary]`: the text as the summary
+    when it fits one (one line, at most SUMMARY_MAX characters); a longer text as from a
+    message (:func:`report_from_text`), so that nothing typed is cut off or refused."""
+    text = text.strip()
+    if "\n" not in text and len(text) <= SUMMARY_MAX:
+        return text, ""
+    return report_from_text(text)
+
+
 def report_from_text(text: str) -> tuple[str, str]:
     """A report form's summary and details from a message: the first line, cut to fit the
     summary, and the whole text."""

@@ -334,3 +334,21 @@ async def test_the_form_opens_and_asks_its_questions_while_the_database_is_away(
     assert summary["element"]["initial_value"] == "Invoices print blank"
     await answer(slack, "U0REP", view_id, "triage_stopped", yes=False)
     assert "triage_affected" in block_ids(slack, view_id)  # the next question is asked
+
+
+async def test_a_report_command_longer_than_a_summary_keeps_all_its_text(running: Running) -> None:
+    slack = running.slack
+    text = "The invoice printer stops after the first page " * 5  # 240 characters
+    typed = text + "\nSince the update on Monday"
+    view_id = await open_report(slack, text=typed)
+    blocks = {b["block_id"]: b for b in slack.views[view_id].view["blocks"]}
+    summary = blocks["summary"]["element"]["initial_value"]
+    assert len(summary) <= 150 and summary.startswith("The invoice printer stops")
+    details = blocks["details"]["element"]["initial_value"]
+    assert details == typed
+    # the form as it opened is accepted: nothing to shorten or move by hand
+    await answer(slack, "U0REP", view_id, "triage_stopped", yes=True)
+    sent = await slack.view_submission(
+        user="U0REP", view_id=view_id, values={"summary": summary, "details": details}
+    )
+    assert sent.json["response_action"] == "update"
