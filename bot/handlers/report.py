@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain.tickets import ReportDraft, Ticket, report_errors
+from bot.domain.tickets import DETAILS_MAX, ReportDraft, Ticket, report_errors
 from bot.domain.triage import QUESTIONS, classify
 from bot.errors import UserError
 from bot.handlers.ack_window import within
@@ -68,8 +68,12 @@ def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm
 
 def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
     """The form opened on a message (its text as Slack delivers it): the summary its first
-    line (cut to fit), the details all of it, as typed, so it can be sent as it opens."""
-    return _opening(*report_form.report_from_text(typed(text)), metadata)
+    line (cut to fit), the details all of it, as typed, so it can be sent as it opens (a
+    message longer than the details hold: its beginning, and the form says so)."""
+    whole = typed(text).strip()
+    if len(whole) > DETAILS_MAX:
+        metadata = {**metadata, report_form.CUT_FROM: len(whole)}
+    return _opening(*report_form.report_from_text(whole), metadata)
 
 
 def register(

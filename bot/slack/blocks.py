@@ -280,6 +280,7 @@ def pieces(text: str, limit: int) -> list[str]:
 # ----- forms --------------------------------------------------------------------------------
 
 LABEL_MAX = 2000  # Slack's limit of an input's label
+HINT_MAX = 2000  # Slack's limit of an input's hint
 
 
 def modal(
@@ -314,9 +315,10 @@ def text_input(
     max_length: int | None = None,
     initial: str = "",
     optional: bool = False,
+    hint: str = "",
 ) -> Block:
-    """A text input (action id ``value``). An initial value is cut to the input's limit:
-    Slack refuses one over it."""
+    """A text input (action id ``value``), with a ``hint`` under it. An initial value is cut
+    to the input's limit: Slack refuses one over it."""
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": "value",
@@ -326,13 +328,16 @@ def text_input(
         element["max_length"] = max_length
     if initial:
         element["initial_value"] = initial[: max_length or 3000]
-    return {
+    block: Block = {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
         "label": plain(label, LABEL_MAX),
         "element": element,
     }
+    if hint:
+        block["hint"] = plain(hint, HINT_MAX)
+    return block
 
 
 def choice_input(

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.tickets import SUMMARY_MAX, ReportDraft, Ticket, TicketState
+from bot.domain.tickets import DETAILS_MAX, SUMMARY_MAX, ReportDraft, Ticket, TicketState
 from bot.domain.triage import QUESTIONS, Question, classify
 from bot.slack.blocks import (
     SEVERITY_EMOJI,
@@ -26,6 +26,9 @@ from bot.slack.ids import Action, Callback
 from bot.slack.triage_text import meaning, question_text
 
 SUMMARY_BLOCK = "summary"  # the summary input dispatches its value (action_id "value")
+# In the form's metadata: how long the message it was opened on was, when the details could
+# not hold all of it (they hold its beginning, and the reporter is told).
+CUT_FROM = "cut_from"
 
 
 # ----- the report modal ---------------------------------------------------------------
@@ -52,7 +55,13 @@ def report_modal(
     blocks: list[Block] = [
         summary_input,
         *under_summary,
-        text_input("details", tr("What happened?"), multiline=True, initial=details),
+        text_input(
+            "details",
+            tr("What happened?"),
+            multiline=True,
+            initial=details,
+            hint=_cut_hint(tr, (metadata or {}).get(CUT_FROM)),
+        ),
         text_input("system", tr("Affected system"), initial=system, optional=True),
         {"type": "divider"},
     ]
@@ -84,6 +93,17 @@ def report_modal(
         submit=tr("Open ticket"),
         close=tr("Cancel"),
         metadata=metadata or {},
+    )
+
+
+def _cut_hint(tr: Translator, cut_from: object) -> str:
+    if not isinstance(cut_from, int):
+        return ""
+    return tr(
+        "The message has %(n)s characters, more than the form holds: the details keep its "
+        "first %(limit)s.",
+        n=cut_from,
+        limit=DETAILS_MAX,
     )
 
 
@@ -217,6 +237,6 @@ def report_from_command(text: str) -> tuple[str, str]:
 
 def report_from_text(text: str) -> tuple[str, str]:
     """A report form's summary and details from a message: the first line, cut to fit the
-    summary, and the whole text."""
+    summary, and the whole text, cut to fit the details (see :data:`CUT_FROM`)."""
     first = next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
-    return cut(first, SUMMARY_MAX), text.strip()
+    return cut(first, SUMMARY_MAX), cut(text.strip(), DETAILS_MAX)

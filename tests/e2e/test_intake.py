@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import yaml
@@ -352,3 +353,27 @@ async def test_a_report_command_longer_than_a_summary_keeps_all_its_text(running
         user="U0REP", view_id=view_id, values={"summary": summary, "details": details}
     )
     assert sent.json["response_action"] == "update"
+
+
+async def test_a_message_longer_than_the_form_holds_is_cut_and_the_reporter_told(
+    running: Running,
+) -> None:
+    slack = running.slack
+    text = "The gate camera is offline.\n" + "Log line: frame dropped\n" * 200  # 4,828 characters
+    said = slack.post_as_user(user="U0CUST", channel="C0CUST1", text=text)
+    await slack.message_shortcut(
+        user="U0REP", callback_id="report_message", channel="C0CUST1", message_ts=said.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0REP"))
+
+    def details_block() -> dict[str, Any]:
+        view = slack.views[modal.id].view
+        return next(b for b in view["blocks"] if b.get("block_id") == "details")
+
+    details = details_block()
+    kept = details["element"]["initial_value"]
+    assert len(kept) <= 3000 and kept.endswith("…") and text.startswith(kept[:-1])
+    hint = json.dumps(details.get("hint"))
+    assert str(len(text.strip())) in hint and "3000" in hint  # the reporter is told
+    await answer(slack, "U0REP", modal.id, "triage_stopped", yes=False)
+    assert details_block().get("hint") == details["hint"]  # and still told as they answer
