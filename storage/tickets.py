@@ -41,6 +41,16 @@ _TAKE_NUMBERS = (
 )
 
 
+_LOCK_COUNTER = select(COUNTERS.c.value).where(COUNTERS.c.name == "ticket").with_for_update()
+
+
+async def lock_numbers(conn: AsyncConnection) -> None:
+    """Hold the ticket counter until the caller's transaction ends: reports stored meanwhile
+    elsewhere (another replica) wait, so what this transaction reads after it (the intake
+    keys already stored) includes theirs. SQLite's write transaction holds it already."""
+    await conn.execute(_LOCK_COUNTER)
+
+
 async def take_numbers(conn: AsyncConnection, count: int) -> range:
     """``count`` consecutive ticket numbers, in the caller's transaction (gap-free)."""
     result = await conn.execute(_TAKE_NUMBERS, {"count": count})

@@ -86,6 +86,8 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
     news = [_new_ticket(ctx, draft, now) for draft, _ in items]
     keys = [key for _, key in items if key is not None]
     async with ctx.db.write() as conn:
+        if keys:  # the same submission stored at the same moment by another replica: seen
+            await ticket_store.lock_numbers(conn)
         existing = await ticket_store.find_by_intake_keys(conn, keys)
         fresh: list[tuple[NewTicket, str | None]] = []
         seen: set[str] = set()

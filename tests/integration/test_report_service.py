@@ -87,3 +87,18 @@ async def test_outbox_keeps_order_per_conversation(ctx: Context) -> None:
     async with ctx.db.write() as session:
         again = await outbox.claim_heads(session, now=ctx.clock.now(), owner="b", lease=lease)
     assert again == []  # leased heads are not handed out twice, nor what waits behind them
+
+
+async def test_the_same_submission_arriving_twice_at_once_opens_one_ticket(ctx: Context) -> None:
+    # Two replicas given the same submission at the same moment (a double click): each
+    # transaction must see the other's ticket, not fail on its key after the other commits.
+    outcomes = await asyncio.gather(
+        *(report(ctx, draft=draft(), intake_key=f"view:V{n % 3}") for n in range(9))
+    )
+    by_key: dict[int, list[bool]] = {}
+    for outcome in outcomes:
+        by_key.setdefault(outcome.ticket.number, []).append(outcome.created)
+    assert sorted(by_key) == [1, 2, 3]
+    assert all(sorted(created) == [False, False, True] for created in by_key.values())
+    after = await report(ctx, draft=draft(), intake_key="view:V9")
+    assert after.ticket.number == 4  # no number lost
