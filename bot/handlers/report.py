@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -249,6 +250,10 @@ async def _count_when_stored(
 ) -> None:
     try:
         outcome = await stored
+    except asyncio.CancelledError:  # the service stops before the database took the report
+        log.error("a report was not stored before the stop", extra={"user": draft.reporter_id})
+        await _give_back(client, tr, draft, stopped=True)
+        raise
     except Exception:
         log.exception("a report was not stored", extra={"user": draft.reporter_id})
         await _give_back(client, tr, draft)
@@ -259,13 +264,16 @@ async def _count_when_stored(
         await _offer_used(tr, offer, outcome.ticket)
 
 
-async def _give_back(client: AsyncWebClient, tr: Translator, draft: ReportDraft) -> None:
-    """Tell the reporter their report was not stored, with what they wrote, to send again."""
+async def _give_back(
+    client: AsyncWebClient, tr: Translator, draft: ReportDraft, *, stopped: bool = False
+) -> None:
+    """Tell the reporter their report was not stored, with what they wrote, to send again
+    (``stopped``: the service stopped while the report waited for the database)."""
     try:
         await client.chat_postMessage(
             channel=draft.reporter_id,
             text=tr("Your report could not be saved."),
-            blocks=report_form.report_not_stored(tr, draft),
+            blocks=report_form.report_not_stored(tr, draft, stopped=stopped),
         )
     except (SlackClientError, OSError, TimeoutError):
         # The last place the words are kept: the log.

@@ -145,13 +145,21 @@ def report_pending(tr: Translator) -> View:
     )
 
 
-def report_not_stored(tr: Translator, draft: ReportDraft) -> list[Block]:
-    """The direct message when a report could not be stored while the database was away:
-    what the reporter wrote, shown as typed, to send again."""
-    headline = tr(
-        "Your report could not be saved: the database was unavailable for too long, and no "
-        "ticket was opened. Here is what you wrote; please send it again with /report."
-    )
+def report_not_stored(tr: Translator, draft: ReportDraft, *, stopped: bool = False) -> list[Block]:
+    """The direct message when a report could not be stored while the database was away
+    (``stopped``: the service stopped while it waited for the database): what the reporter
+    wrote, shown as typed, to send again."""
+    if stopped:
+        headline = tr(
+            "Your report could not be saved before the service stopped (the database was "
+            "unavailable), and no ticket was opened. Here is what you wrote; please send it "
+            "again with /report."
+        )
+    else:
+        headline = tr(
+            "Your report could not be saved: the database was unavailable for too long, and no "
+            "ticket was opened. Here is what you wrote; please send it again with /report."
+        )
     fields = [
         (tr("Summary"), draft.summary),
         (tr("What happened?"), draft.details),

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.sandbox.standin import SlackStandIn
 from storage.db import BUSY_TIMEOUT_MS
 from storage.tables import OutboxRow, TicketRow, TimerRow
 from tests.escalation.support import settle, timer_config
@@ -208,3 +209,34 @@ async def test_a_command_the_database_never_takes_is_given_back_as_typed(
         async with running.bot.ctx.db.orm() as session:
             ticket = await session.get(TicketRow, 1)
         assert ticket is not None and ticket.cause == ""
+
+
+async def test_a_report_still_waiting_for_the_database_when_the_service_stops_is_given_back(
+    db_url: str, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    """The reporter was told "being saved"; the service stops (a deploy) before the database
+    took the report: they get what they wrote back by direct message, not silence."""
+    path = Path(db_url.split("///", 1)[1])
+    lock: sqlite3.Connection | None = None
+    try:
+        async with running_bot(db_url, timer_config(), clock, slack=slack) as running:
+            lock = await asyncio.to_thread(hold_write_lock, path)
+            body = report_body("VSTOP01", "Payroll stuck", details="Since 9:00")
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{running.url}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(body, FORM),
+                ) as response,
+            ):
+                answer = await response.json()
+            assert answer["view"]["callback_id"] == "report_pending"
+        told = slack.messages(slack.dm_channel("U0REP"))  # by the time the stop is done
+    finally:
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+    assert len(told) == 1
+    shown = [b["text"]["text"] for b in told[0].blocks or [] if b["text"]["type"] == "plain_text"]
+    assert shown == ["Payroll stuck", "Since 9:00"]
