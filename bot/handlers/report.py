@@ -134,14 +134,24 @@ def register(
 
     @app.command("/report")
     async def open_from_command(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        summary, details = report_form.report_from_command(typed(body.get("text", "")))
+        text = typed(body.get("text", "")).strip()
+        summary, details = report_form.report_from_command(text)
         form = _opening(summary, details, {"channel": body.get("channel_id")})
         tr = await readers.of(client, body["user_id"])
         view = await _report_view(ctx, client, tr, form)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        try:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        except (SlackClientError, OSError, TimeoutError) as error:
+            # Slack was slow (the trigger expired) or away: what was typed is not lost
+            log.warning("the report form was not opened: %s", error)
+            await respond(
+                text=tr("The report form could not be opened. Please try again."),
+                blocks=report_form.report_not_opened(tr, text),
+                response_type="ephemeral",
+            )
 
     @app.shortcut(Callback.REPORT_SHORTCUT)
     async def open_from_message(

@@ -145,6 +145,13 @@ def report_pending(tr: Translator) -> View:
     )
 
 
+def report_not_opened(tr: Translator, typed: str) -> list[Block]:
+    """The answer to `/report …` when Slack would not open the form (it answered too late, or
+    not at all): the command as typed, to send again."""
+    headline = tr("The report form could not be opened. Please try again.")
+    return given_back(headline, [("", f"/report {typed}".rstrip())])
+
+
 def report_not_stored(tr: Translator, draft: ReportDraft, *, stopped: bool = False) -> list[Block]:
     """The direct message when a report could not be stored while the database was away
     (``stopped``: the service stopped while it waited for the database): what the reporter

@@ -377,3 +377,18 @@ async def test_a_message_longer_than_the_form_holds_is_cut_and_the_reporter_told
     assert str(len(text.strip())) in hint and "3000" in hint  # the reporter is told
     await answer(slack, "U0REP", modal.id, "triage_stopped", yes=False)
     assert details_block().get("hint") == details["hint"]  # and still told as they answer
+
+
+async def test_a_report_form_slack_would_not_open_gives_the_typed_summary_back(
+    running: Running,
+) -> None:
+    slack = running.slack
+    slack.refuse("views.open", "expired_trigger_id", times=1)  # Slack was slow: too late
+    sent = await slack.slash_command(
+        user="U0REP", command="/report", text="Invoices print &lt;blank&gt;", channel="C0RANDOM"
+    )
+    assert sent.status == 200
+    answer = await slack.wait_for(lambda: next(iter(slack.responses()), None))
+    assert "/report" in json.dumps(answer.body)
+    shown = [b["text"]["text"] for b in answer.body["blocks"] if b["text"]["type"] == "plain_text"]
+    assert shown == ["/report Invoices print <blank>"]  # as typed, to send again
