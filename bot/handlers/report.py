@@ -28,7 +28,7 @@ from bot.services.steps import kept_text
 from bot.slack import kb as kb_blocks
 from bot.slack import report_form
 from bot.slack.blocks import View
-from bot.slack.delivered import typed
+from bot.slack.delivered import typed, unnamed_people
 from bot.slack.i18n import Translator
 from bot.slack.ids import Action, Callback
 
@@ -67,14 +67,21 @@ def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm
     return ReportForm(summary, details, "", (), metadata)
 
 
-def _from_message(text: str, metadata: dict[str, Any]) -> ReportForm:
-    """The form opened on a message (its text as Slack delivers it): the summary its first
-    line (cut to fit), the details all of it, as typed, so it can be sent as it opens (a
-    message longer than the details hold: its beginning, and the form says so)."""
-    whole = typed(text).strip()
+async def _from_message(
+    readers: Readers, client: AsyncWebClient, reader: str, text: str, metadata: dict[str, Any]
+) -> tuple[Translator, ReportForm]:
+    """The form ``reader`` opens on a message (its text as Slack delivers it), and their
+    language (asked of Slack together with the names of the people the message mentions):
+    the summary its first line (cut to fit), the details all of it, as typed, the people it
+    mentions by name, so it can be sent as it opens (a message longer than the details hold:
+    its beginning, and the form says so)."""
+    tr, names = await asyncio.gather(
+        readers.of(client, reader), readers.names(client, unnamed_people(text))
+    )
+    whole = typed(text, names).strip()
     if len(whole) > DETAILS_MAX:
         metadata = {**metadata, report_form.CUT_FROM: len(whole)}
-    return _opening(*report_form.report_from_text(whole), metadata)
+    return tr, _opening(*report_form.report_from_text(whole), metadata)
 
 
 def register(
@@ -160,8 +167,9 @@ def register(
         await ack()
         message = body.get("message", {})
         metadata = {"channel": body.get("channel", {}).get("id")}
-        tr = await readers.of(client, body["user"]["id"])
-        form = _from_message(message.get("text", ""), metadata)
+        tr, form = await _from_message(
+            readers, client, body["user"]["id"], message.get("text", ""), metadata
+        )
         view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -171,8 +179,8 @@ def register(
     ) -> None:
         await ack()
         text = await kept_text(ctx, str(body["actions"][0].get("value", "")))
-        tr = await readers.of(client, body["user"]["id"])
         if text is None:
+            tr = await readers.of(client, body["user"]["id"])
             await respond(
                 text=tr("I no longer have the text of this offer: use `/report` to report it."),
                 response_type="ephemeral",
@@ -183,7 +191,8 @@ def register(
         if body.get("response_url"):
             metadata[OFFER] = body["response_url"]  # replaced by the ticket's number once used
         # The same matches as the summary would get: the mention's text is the problem.
-        view = await _report_view(ctx, client, tr, _from_message(text, metadata))
+        tr, form = await _from_message(readers, client, body["user"]["id"], text, metadata)
+        view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.TRIAGE)

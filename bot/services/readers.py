@@ -44,6 +44,7 @@ KEEP_UNKNOWN = timedelta(hours=1)  # after Slack did not answer: the workspace's
 # How long an answer waits for Slack to tell a person's language; a slower answer comes in
 # the workspace's language while the lookup goes on and fills the cache for next time.
 ASK_WITHIN = 0.5  # seconds
+NAMES_AT_MOST = 20  # people a message mentions whose names are asked (Slack's rate limit)
 WARM_WITHIN = 5.0  # seconds each at start (Readers.warm): nobody is waiting for these
 
 
@@ -59,6 +60,7 @@ class Readers:
         self._ask_within = ask_within
         self._known: dict[str, tuple[Language | None, datetime]] = {}
         self._asking: dict[str, asyncio.Task[Language | None]] = {}
+        self._names: dict[str, str] = {}  # the name Slack shows of each person asked
 
     @property
     def workspace(self) -> Translator:
@@ -96,6 +98,14 @@ class Readers:
         done, _ = await asyncio.wait({asking}, timeout=wait)
         return asking.result() if asking in done else None
 
+    async def names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
+        """The names Slack shows of ``user_ids`` (the people a message mentions by id), asked
+        with their language (together, at most ``ask_within`` seconds; the first
+        ``NAMES_AT_MOST``); those Slack does not tell in time are left out."""
+        wanted = list(dict.fromkeys(user_ids))[:NAMES_AT_MOST]
+        await asyncio.gather(*(self.language(client, user_id) for user_id in wanted))
+        return {u: self._names[u] for u in wanted if u in self._names}
+
     async def warm(self, client: AsyncWebClient, user_ids: Iterable[str]) -> int:
         """Ask Slack the language of ``user_ids`` one after the other (each at most
         ``WARM_WITHIN`` seconds), so that the first page or DM to each of them does not wait
@@ -113,6 +123,10 @@ class Readers:
             self._known[user_id] = (None, self._ctx.clock.now() + KEEP_UNKNOWN)
             return None
         user = answer.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("name")
+        if isinstance(name, str) and name:
+            self._names[user_id] = name
         language = language_of_slack_locale(user.get("locale"))
         self._known[user_id] = (language, self._ctx.clock.now() + self._keep)
         return language

@@ -3,6 +3,8 @@ was used on) back into what the person typed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import regex
 
 # Slack's own tokens in the text it delivers: <@U…|name>, <#C…|name>, <!here>, <url|text>.
@@ -10,18 +12,29 @@ _TOKEN = regex.compile(r"<([^<>]*)>")
 _SPECIAL = frozenset({"here", "channel", "everyone"})
 
 
-def typed(text: str) -> str:
+_PERSON = regex.compile(r"<@([UW][A-Z0-9]+)>")  # a mention without the name (a message's)
+
+
+def unnamed_people(text: str) -> list[str]:
+    """The people a delivered text mentions by id alone (a message's mentions: ``<@U…>``),
+    whose names :func:`typed` is to be given, in order, once each."""
+    return list(dict.fromkeys(_PERSON.findall(text)))
+
+
+def typed(text: str, names: Mapping[str, str] | None = None) -> str:
     """What a person typed, from the text Slack delivers of it (a slash command's text, a
     mention, a message a shortcut was used on): there ``&``, ``<`` and ``>`` come as
     entities, and mentions, channels and links as ``<…>`` tokens. A mention comes back as
-    ``@name``, a channel as ``#name``, a link as the text it was made of, so it is stored
-    as typed and shown as text (``bot.slack.blocks.escape`` in mrkdwn, unchanged in plain
-    text). Text from a form's inputs comes as typed and needs none of this."""
+    ``@name`` (a message's come without the name: ``names`` by id, else the id), a channel
+    as ``#name``, a link as the text it was made of, so it is stored as typed and shown as
+    text (``bot.slack.blocks.escape`` in mrkdwn, unchanged in plain text). Text from a
+    form's inputs comes as typed and needs none of this."""
+    known = names or {}
 
     def token(match: regex.Match[str]) -> str:
         target, _, label = match.group(1).partition("|")
         if target[:2] in ("@U", "@W"):
-            return f"@{label or target[1:]}"
+            return f"@{label or known.get(target[1:]) or target[1:]}"
         if target.startswith("#C"):
             return f"#{label or target[1:]}"
         if target.startswith("!"):

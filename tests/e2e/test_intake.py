@@ -392,3 +392,17 @@ async def test_a_report_form_slack_would_not_open_gives_the_typed_summary_back(
     assert "/report" in json.dumps(answer.body)
     shown = [b["text"]["text"] for b in answer.body["blocks"] if b["text"]["type"] == "plain_text"]
     assert shown == ["/report Invoices print <blank>"]  # as typed, to send again
+
+
+async def test_people_mentioned_in_a_reported_message_are_shown_by_name(running: Running) -> None:
+    # Slack delivers a message's mentions as bare ids (<@U0ENG2>): the form shows the names
+    slack = running.slack
+    said = slack.post_as_user(
+        user="U0CUST", channel="C0CUST1", text="<@U0ENG2> saw the gate camera go offline <!here>"
+    )
+    await slack.message_shortcut(
+        user="U0REP", callback_id="report_message", channel="C0CUST1", message_ts=said.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0REP"))
+    details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
+    assert details["element"]["initial_value"] == "@eli saw the gate camera go offline @here"
