@@ -106,15 +106,16 @@ _FIELD_WORDS = {
 
 
 def report_errors(*, summary: str, details: str, system: str) -> dict[str, Message]:
-    """Per-field problems with a report (empty when it is fine). Keys: summary, details, system."""
+    """Per-field problems with a report (empty when it is fine). Keys: summary, details, system.
+    The limits count what the ticket keeps: the text without the spaces around it."""
     errors: dict[str, Message] = {}
     for name, value, limit, required in (
-        ("summary", summary, SUMMARY_MAX, True),
-        ("details", details, DETAILS_MAX, True),
-        ("system", system, SYSTEM_MAX, False),
+        ("summary", summary.strip(), SUMMARY_MAX, True),
+        ("details", details.strip(), DETAILS_MAX, True),
+        ("system", system.strip(), SYSTEM_MAX, False),
     ):
         what = _FIELD_WORDS[name]
-        if required and not value.strip():
+        if required and not value:
             errors[name] = Message("Please fill in %(field)s.", field=what)
         elif len(value) > limit:
             errors[name] = Message(

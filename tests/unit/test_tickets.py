@@ -34,6 +34,12 @@ def test_empty_and_too_long_fields_are_refused_by_name() -> None:
     assert "summary" in report_errors(summary="x" * (SUMMARY_MAX + 1), details="d", system="")
 
 
+def test_the_limits_count_what_is_stored_not_the_spaces_around_it() -> None:
+    # the ticket keeps the fields without the spaces and line breaks around them
+    full = "x" * SUMMARY_MAX
+    assert report_errors(summary=f" {full}\n", details=f"\n{'d' * DETAILS_MAX}\n", system="") == {}
+
+
 def test_warranty_is_inclusive_of_its_last_day_and_open_without_a_date() -> None:
     assert in_warranty(date(2027, 6, 30), date(2027, 6, 30))
     assert not in_warranty(date(2027, 6, 30), date(2027, 7, 1))
