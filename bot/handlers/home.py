@@ -95,7 +95,19 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
                         channel=channel, user=user, thread_ts=thread_ts, **answer
                     )
                 return
-        if not text or not await first_time(ctx, key, keep=text):
+        if not text:  # the bot mentioned alone: how to report (once, not on Slack's retry)
+            if await first_time(ctx, key):
+                await client.chat_postEphemeral(
+                    channel=channel,
+                    user=user,
+                    thread_ts=thread_ts,
+                    text=tr(
+                        "Mention me with the problem and I will offer to open a ticket for "
+                        "it, or use `/report`."
+                    ),
+                )
+            return
+        if not await first_time(ctx, key, keep=text):
             return
         await client.chat_postEphemeral(
             channel=channel,

@@ -406,3 +406,11 @@ async def test_people_mentioned_in_a_reported_message_are_shown_by_name(running:
     modal = await slack.wait_for(lambda: slack.modal("U0REP"))
     details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
     assert details["element"]["initial_value"] == "@eli saw the gate camera go offline @here"
+
+
+async def test_a_mention_with_no_problem_in_it_says_how_to_report(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.app_mention(user="U0CUST", channel="C0CUST1", text=f"<@{slack.bot_user_id}>")
+    assert sent.status == 200
+    said = await slack.wait_for(lambda: slack.ephemerals("U0CUST") or None, timeout=2)
+    assert "/report" in said[0].text and "Report this" not in json.dumps(said[0].blocks)
