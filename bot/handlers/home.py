@@ -24,6 +24,9 @@ from bot.slack.ticket_parser import first_word, help_text, parse, verb_of
 from bot.slack.views import home_view
 
 _ANYWHERE = frozenset({"list", "report", "help"})  # commands that name no ticket
+# The message events of something a person newly wrote: plain, with files, a thread's reply
+# also sent to the conversation.
+_WRITTEN = frozenset({None, "file_share", "thread_broadcast"})
 
 
 def thread_help(tr: Translator, ticket: Ticket) -> str:
@@ -147,7 +150,7 @@ def register(app: AsyncApp, ctx: Context, steps: StepIntake, readers: Readers) -
         person = event.get("user")
         if (
             event.get("channel_type") != "im"
-            or event.get("subtype")  # an edit, a deletion, a join: nothing newly written
+            or event.get("subtype") not in _WRITTEN  # an edit, a deletion: nothing new
             or event.get("bot_id")  # the bot's own DMs (and other apps')
             or not isinstance(person, str)
             or person == context.bot_user_id

@@ -316,6 +316,11 @@ async def test_a_problem_written_to_the_bot_by_direct_message_is_offered_a_repor
     )
     await asyncio.sleep(0.2)
     assert len(slack.ephemerals("U0CUST")) == 1
+    # a screenshot with the problem's words is offered a report too
+    said = slack.post_as_user(user="U0CUST", channel=dm, text="the scanner jams, see picture")
+    shared = {"type": "message", "subtype": "file_share", "user": "U0CUST", "text": said.text}
+    await slack.event({**shared, "channel": dm, "channel_type": "im", "ts": said.ts})
+    await slack.wait_for(lambda: len(slack.ephemerals("U0CUST")) == 2 or None)
 
 
 async def test_the_form_opens_and_asks_its_questions_while_the_database_is_away(
