@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -68,17 +68,25 @@ def _opening(summary: str, details: str, metadata: dict[str, Any]) -> ReportForm
 
 
 async def _from_message(
-    readers: Readers, client: AsyncWebClient, reader: str, text: str, metadata: dict[str, Any]
+    readers: Readers,
+    client: AsyncWebClient,
+    reader: str,
+    text: str,
+    metadata: dict[str, Any],
+    files: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[Translator, ReportForm]:
-    """The form ``reader`` opens on a message (its text as Slack delivers it), and their
-    language (asked of Slack together with the names of the people the message mentions):
-    the summary its first line (cut to fit), the details all of it, as typed, the people it
-    mentions by name, so it can be sent as it opens (a message longer than the details hold:
-    its beginning, and the form says so)."""
+    """The form ``reader`` opens on a message (its text as Slack delivers it, and the files
+    shared with it), and their language (asked of Slack together with the names of the
+    people the message mentions): the summary its first line (cut to fit), the details all
+    of it, as typed, the people it mentions by name, and the files by name and link, so it
+    can be sent as it opens (a message longer than the details hold: its beginning, and the
+    form says so)."""
     tr, names = await asyncio.gather(
         readers.of(client, reader), readers.names(client, unnamed_people(text))
     )
     whole = typed(text, names).strip()
+    shared = report_form.files_line(tr, files)
+    whole = f"{whole}\n\n{shared}".strip() if shared else whole
     if len(whole) > DETAILS_MAX:
         metadata = {**metadata, report_form.CUT_FROM: len(whole)}
     return tr, _opening(*report_form.report_from_text(whole), metadata)
@@ -168,7 +176,12 @@ def register(
         message = body.get("message", {})
         metadata = {"channel": body.get("channel", {}).get("id")}
         tr, form = await _from_message(
-            readers, client, body["user"]["id"], message.get("text", ""), metadata
+            readers,
+            client,
+            body["user"]["id"],
+            message.get("text", ""),
+            metadata,
+            [f for f in message.get("files") or () if isinstance(f, dict)],
         )
         view = await _report_view(ctx, client, tr, form)
         await client.views_open(trigger_id=body["trigger_id"], view=view)

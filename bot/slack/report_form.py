@@ -250,6 +250,18 @@ def report_from_command(text: str) -> tuple[str, str]:
     return report_from_text(text)
 
 
+def files_line(tr: Translator, files: Sequence[Mapping[str, Any]]) -> str:
+    """The files shared with a reported message, by name and link, for its details."""
+    named = [
+        " ".join(
+            str(part) for part in (f.get("title") or f.get("name"), f.get("permalink")) if part
+        )
+        for f in files
+    ]
+    named = [name for name in named if name]
+    return tr("Files: %(files)s", files=", ".join(named)) if named else ""
+
+
 def report_from_text(text: str) -> tuple[str, str]:
     """A report form's summary and details from a message: the first line, cut to fit the
     summary, and the whole text, cut to fit the details (see :data:`CUT_FROM`)."""

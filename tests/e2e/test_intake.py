@@ -419,3 +419,19 @@ async def test_a_mention_with_no_problem_in_it_says_how_to_report(running: Runni
     assert sent.status == 200
     said = await slack.wait_for(lambda: slack.ephemerals("U0CUST") or None, timeout=2)
     assert "/report" in said[0].text and "Report this" not in json.dumps(said[0].blocks)
+
+
+async def test_a_message_of_files_alone_opens_the_form_with_the_files_named(
+    running: Running,
+) -> None:
+    slack = running.slack
+    said = slack.post_as_user(user="U0CUST", channel="C0CUST1", text="")
+    link = "https://escalator.slack.com/files/U0CUST/F0GATE/gate.png"
+    said.files = [{"id": "F0GATE", "name": "gate.png", "title": "gate.png", "permalink": link}]
+    await slack.message_shortcut(
+        user="U0REP", callback_id="report_message", channel="C0CUST1", message_ts=said.ts
+    )
+    modal = await slack.wait_for(lambda: slack.modal("U0REP"))
+    details = next(b for b in modal.view["blocks"] if b.get("block_id") == "details")
+    assert "gate.png" in details["element"]["initial_value"]
+    assert link in details["element"]["initial_value"]  # where the engineer finds the file
