@@ -7,7 +7,7 @@ fired once is known by its key and never armed again.
 
 - Reminders go to the ticket's thread: A and B at 50, 75 and 90 % of each running
   milestone; C and D at 75 %, moved to the next opening when that point is outside working
-  time.
+  time. The percent is of the time that counts: a wait for the customer (C, D) is not.
 - A and B escalate: the on-call primary at report, the secondary when the respond target
   passes unacknowledged, every manager at 75 % (A) or 90 % (B) of diagnose or plan, a breach
   notice at the deadline, and manager pages again every 30 min (A) or 2 h (B) until met.
@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.sla.calendar import SlaClock, WorkCalendar
-from bot.sla.deadlines import Deadlines
+from bot.sla.deadlines import Deadlines, Pause, counted_between, counted_until
 from bot.sla.policy import SIGNOFF_WAIT_DAYS, Anchor, ClockKind, Milestone, Severity, Terms
 
 ELAPSED_REMINDERS = (50, 75, 90)
@@ -63,6 +63,8 @@ class Progress(Protocol):
     def resolved_at(self) -> datetime | None: ...
     @property
     def closed_at(self) -> datetime | None: ...
+    @property
+    def pauses(self) -> tuple[Pause, ...]: ...
 
 
 class StageKind(StrEnum):
@@ -137,12 +139,14 @@ def clock_for(terms: Terms, calendar: WorkCalendar) -> SlaClock:
 
 @dataclass(frozen=True)
 class Window:
-    """A running milestone: counting from ``start``, due at ``due``."""
+    """A running milestone: counting from ``start``, due at ``due``, its clock stopped by
+    ``pauses`` (the waits for the customer of a class whose clock they pause)."""
 
     milestone: Milestone
     start: datetime
     due: datetime
     round: int = 0
+    pauses: tuple[Pause, ...] = ()
 
 
 def clocks_stopped(ticket: Progress) -> bool:
@@ -155,18 +159,21 @@ def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> lis
     """The milestones still to be met, with the stretch of time each one runs over."""
     if clocks_stopped(ticket):
         return []
+    waits = ticket.pauses if terms.pausable else ()
     windows: list[Window] = []
     if ticket.acknowledged_at is None and deadlines.respond is not None:
         windows.append(
-            Window(Milestone.RESPOND, ticket.respond_from, deadlines.respond, ticket.reopens)
+            Window(Milestone.RESPOND, ticket.respond_from, deadlines.respond, ticket.reopens, waits)
         )
     if ticket.cause_at is None and deadlines.diagnose is not None:
-        windows.append(Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose))
+        windows.append(
+            Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose, pauses=waits)
+        )
     if ticket.plan_at is None and deadlines.plan is not None:
         start = ticket.reported_at
         if terms.plan_after is Anchor.CAUSE:
             start = ticket.cause_at or deadlines.diagnose or ticket.reported_at
-        windows.append(Window(Milestone.PLAN, start, deadlines.plan))
+        windows.append(Window(Milestone.PLAN, start, deadlines.plan, pauses=waits))
     if deadlines.resolve is not None:
         start = ticket.plan_at or ticket.reported_at
         windows.append(Window(Milestone.RESOLVE, start, deadlines.resolve))
@@ -174,14 +181,25 @@ def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> lis
 
 
 def point(clock: SlaClock, window: Window, percent: int, span: timedelta | None = None) -> datetime:
-    """The instant ``percent`` of the window's clock time has run, inside clock time.
-    ``span``: the window's clock time, when the caller has it already."""
+    """The instant ``percent`` of the window's clock time has run, inside clock time; the
+    waits for the customer do not count (a reminder says how much of the time is gone).
+    ``span``: the window's clock time (:func:`window_span`), when the caller has it already."""
     if window.due <= window.start:
         return window.due
     if span is None:
-        span = clock.between(window.start, window.due)
-    at = clock.add(window.start, span * percent / 100)
+        span = window_span(clock, window)
+    if window.pauses:
+        at = counted_until(clock, window.start, span * percent / 100, window.pauses) or window.due
+    else:
+        at = clock.add(window.start, span * percent / 100)
     return at if clock.is_working(at) else clock.next_opening(at)
+
+
+def window_span(clock: SlaClock, window: Window) -> timedelta:
+    """The clock time the window's milestone has, its waits left out."""
+    if window.pauses:
+        return counted_between(clock, window.start, window.due, window.pauses)
+    return clock.between(window.start, window.due)
 
 
 def ticket_stages(
@@ -204,7 +222,7 @@ def ticket_stages(
     stages: list[Stage] = []
     for window in running_windows(ticket, deadlines, terms):
         milestone, round_ = window.milestone, window.round
-        span = clock.between(window.start, window.due) if window.due > window.start else None
+        span = window_span(clock, window) if window.due > window.start else None
         for percent in WORKING_REMINDERS if working else ELAPSED_REMINDERS:
             at = point(clock, window, percent, span)
             stages.append(Stage(milestone, StageKind.REMINDER, at, percent, round_))
