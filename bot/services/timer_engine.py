@@ -31,12 +31,12 @@ from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.services.steps import settle_notices
-from bot.sla.policy import Milestone
 from bot.sla.stages import (
     StageKind,
     StageOutcome,
     catch_up,
     next_stage,
+    parse_key,
     shows_deadline,
     unfired,
 )
@@ -241,12 +241,10 @@ class TimerEngine:
         return arms, [s.due for s in send], notices
 
 
-AUTOCLOSE_KEY = f"{Milestone.RESOLVE.value}:{StageKind.AUTOCLOSE.value}"
-
-
 def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Change | None:
-    """The ticket closed by itself when its sign-off wait fired (SPEC §6), else None."""
-    if AUTOCLOSE_KEY not in due_keys:
+    """The ticket closed by itself when its sign-off wait fired (SPEC §6), else None (its
+    key may carry a reclassification count: by kind, not by the key's text)."""
+    if not any(parse_key(key)[1] is StageKind.AUTOCLOSE for key in due_keys):
         return None
     return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
 

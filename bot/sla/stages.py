@@ -18,14 +18,19 @@ fired once is known by its key and never armed again.
 - Reopening starts the respond milestone again from the reopen: its stages are armed
   again, keyed by the round (``"respond:page:primary@1"``), so the primary of an A or B
   ticket is paged again as at a report.
+- Reclassifying recomputes the deadlines: a stage due after a reclassification is of the
+  new class and keyed by how many reclassifications came before it (``"plan:breach/1"``), so
+  it is sent even where the old class sent its namesake; one due before it keeps its key, so
+  what the old class sent then is not sent again.
 - A milestone that is met (respond: acknowledged; diagnose: cause; plan: plan; resolve:
   resolved) arms nothing more; a resolved or closed ticket arms nothing at all.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -65,6 +70,8 @@ class Progress(Protocol):
     def closed_at(self) -> datetime | None: ...
     @property
     def pauses(self) -> tuple[Pause, ...]: ...
+    @property
+    def classes_before(self) -> list[tuple[Severity, datetime]]: ...
 
 
 class StageKind(StrEnum):
@@ -105,12 +112,14 @@ class Stage:
     due: datetime
     number: int = 0  # the percent of a reminder, the count of a repeat
     round: int = 0  # respond after the n-th reopen; 0 for everything else
+    recount: int = 0  # the reclassifications before it fell due (its class's turn)
     key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
 
     def __post_init__(self) -> None:
         base = _KEY_BASE[self.milestone, self.kind]
         key = f"{base}:{self.number}" if self.kind in _NUMBERED else base
-        object.__setattr__(self, "key", f"{key}@{self.round}" if self.round else key)
+        key = f"{key}@{self.round}" if self.round else key
+        object.__setattr__(self, "key", f"{key}/{self.recount}" if self.recount else key)
 
 
 def shows_deadline(stages: Iterable[Stage]) -> bool:
@@ -120,8 +129,11 @@ def shows_deadline(stages: Iterable[Stage]) -> bool:
 
 
 def parse_key(key: str) -> tuple[Milestone, StageKind, int]:
-    """The milestone, kind and number of a stage key, its round aside (raises ValueError on
+    """The milestone, kind and number of a stage key, its rounds aside (raises ValueError on
     a bad key)."""
+    key, _, recount = key.partition("/")
+    if recount and not recount.isdigit():
+        raise ValueError(f"bad reclassification count in stage key {key!r}")
     key, _, round_ = key.partition("@")
     if round_ and not round_.isdigit():
         raise ValueError(f"bad round in stage key {key!r}")
@@ -242,7 +254,19 @@ def ticket_stages(
         stages.append(
             Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
         )
+    if ticket.classes_before:
+        stages = _of_class_turns(stages, [until for _, until in ticket.classes_before])
     return sorted(stages, key=order)
+
+
+def _of_class_turns(stages: list[Stage], reclassified: list[datetime]) -> list[Stage]:
+    """The stages keyed by the reclassifications before each one's due instant (a stage due
+    at a reclassification is the old class's)."""
+    turns = sorted(at.astimezone(UTC) for at in reclassified)
+    return [
+        replace(stage, recount=n) if (n := bisect_left(turns, stage.due.astimezone(UTC))) else stage
+        for stage in stages
+    ]
 
 
 def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetime) -> list[Stage]:
