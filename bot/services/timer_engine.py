@@ -35,6 +35,7 @@ from bot.sla.stages import (
     StageKind,
     StageOutcome,
     catch_up,
+    fired_keys,
     next_stage,
     parse_key,
     shows_deadline,
@@ -210,7 +211,9 @@ class TimerEngine:
         """The ticket's timers after this pass, the due instants of what fires, and the
         notices it sends."""
         deadlines, stages = plan_for(self.ctx, ticket, now)
-        fired = {t.key for t in stored if t.fired_at is not None}
+        fired = fired_keys(
+            [(t.key, t.due_at) for t in stored if t.fired_at is not None], ticket.reclassified_at
+        )
         pending = unfired(stages, fired)
         if any(t.fired_at is None and t.version != ticket.version for t in stored):
             # Stale: the ticket changed without re-arming. Drop and arm from the rules; what

@@ -71,7 +71,7 @@ class Progress(Protocol):
     @property
     def pauses(self) -> tuple[Pause, ...]: ...
     @property
-    def classes_before(self) -> list[tuple[Severity, datetime]]: ...
+    def reclassified_at(self) -> list[datetime]: ...
 
 
 class StageKind(StrEnum):
@@ -254,8 +254,8 @@ def ticket_stages(
         stages.append(
             Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
         )
-    if ticket.classes_before:
-        stages = _of_class_turns(stages, [until for _, until in ticket.classes_before])
+    if reclassified := ticket.reclassified_at:
+        stages = _of_class_turns(stages, reclassified)
     return sorted(stages, key=order)
 
 
@@ -283,6 +283,22 @@ def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetim
 
 def order(stage: Stage) -> tuple[datetime, int, str]:
     return stage.due, _RANK[stage.kind], stage.milestone  # a StrEnum: compares as its value
+
+
+def fired_keys(
+    fired: Iterable[tuple[str, datetime]], reclassified: Sequence[datetime] = ()
+) -> set[str]:
+    """The keys of the fired stages, given each one's key and due instant. A ticket
+    reclassified before stages were keyed by its reclassifications has stages stored by
+    their names only: one due after a reclassification also stands for its keyed name, so
+    it is not sent again."""
+    keys: set[str] = set()
+    turns = sorted(at.astimezone(UTC) for at in reclassified)
+    for key, due in fired:
+        keys.add(key)
+        if turns and "/" not in key and (n := bisect_left(turns, due.astimezone(UTC))):
+            keys.add(f"{key}/{n}")
+    return keys
 
 
 def unfired(stages: Iterable[Stage], fired: Collection[str]) -> list[Stage]:
