@@ -90,6 +90,10 @@ class StageKind(StrEnum):
 DEADLINE_KINDS = frozenset({StageKind.PAGE_SECONDARY, StageKind.BREACH, StageKind.OVERDUE})
 
 
+# The stages that send no message of their own (the card is shown again, overdue).
+SILENT_KINDS = frozenset({StageKind.OVERDUE})
+
+
 class StageOutcome(StrEnum):
     """How a stage that is no longer pending ended."""
 
@@ -320,11 +324,17 @@ def catch_up(due: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
 
     Per milestone only the latest stages are sent: after a restart one notice per ticket and
     milestone, not the whole backlog. Stages due at the same instant (a 75 % reminder and the
-    managers' page of class A) are one step and are all sent.
+    managers' page of class A) are one step and are all sent. Where the latest only marks the
+    deadline (``overdue``: the card, no message), the latest message is sent with it: the
+    reminder that fell due is not lost to a card.
     """
     latest: dict[Milestone, datetime] = {}
+    told: dict[Milestone, datetime] = {}  # the latest that says something
     for stage in due:
         latest[stage.milestone] = max(stage.due, latest.get(stage.milestone, stage.due))
-    send = [s for s in due if s.due == latest[s.milestone]]
-    skip = [s for s in due if s.due != latest[s.milestone]]
+        if stage.kind not in SILENT_KINDS:
+            told[stage.milestone] = max(stage.due, told.get(stage.milestone, stage.due))
+    sent = {s for s in due if s.due in (latest[s.milestone], told.get(s.milestone))}
+    send = [s for s in due if s in sent]
+    skip = [s for s in due if s not in sent]
     return sorted(send, key=order), sorted(skip, key=order)

@@ -231,6 +231,15 @@ def test_catch_up_sends_the_latest_stage_of_each_milestone() -> None:
     ]
     assert [x.key for x in skip] == ["respond:reminder:50"]
     assert catch_up([]) == ([], [])
+    # A deadline that only shows the card (C, D; a fix date) does not swallow the reminder
+    quiet = [
+        s(Milestone.RESOLVE, StageKind.REMINDER, 30, 50),
+        s(Milestone.RESOLVE, StageKind.REMINDER, 45, 75),
+        s(Milestone.RESOLVE, StageKind.OVERDUE, 60),
+    ]
+    send, skip = catch_up(quiet)
+    assert [x.key for x in send] == ["resolve:reminder:75", "resolve:overdue"]
+    assert [x.key for x in skip] == ["resolve:reminder:50"]
 
 
 def test_unfired_and_keys_round_trip(config: Config) -> None:
