@@ -191,5 +191,6 @@ def stage_notices(
             text, body = blocks_pages.managers_notice(tr, ticket, stage, due=due, now=now)
             payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
             payload |= {"milestone": stage.milestone.value, **taken}
-        notices.append(NewNotice(ticket.number, kind, payload))
+        urgent = stage.kind is not StageKind.REMINDER  # an escalation: before routine lines
+        notices.append(NewNotice(ticket.number, kind, payload, urgent=urgent))
     return notices
