@@ -196,7 +196,8 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where it goes: a channel id, or "user:U…" for one person's DM. Rows of one conversation
-    # are sent one at a time in (priority, id) order; 0 (pages) goes before 1 (the rest).
+    # are sent one at a time in (priority, id) order; 0 (pages, escalation notices) goes before
+    # 1 (the rest).
     conversation: Mapped[str] = mapped_column(String(120), default="", server_default="")
     priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     lease_owner: Mapped[str | None] = mapped_column(String(120))  # the instance that claimed it

@@ -237,6 +237,11 @@ class Ticket:
                 found.append((Severity(entry[0]), datetime.fromisoformat(str(entry[1]))))
         return found
 
+    @property
+    def reclassified_at(self) -> list[datetime]:
+        """When the ticket was reclassified, oldest first."""
+        return [until for _, until in self.classes_before]
+
     def severity_at(self, when: datetime) -> Severity:
         """The class the ticket had at ``when``."""
         for severity, until in self.classes_before:

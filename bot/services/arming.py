@@ -27,6 +27,7 @@ from bot.sla.deadlines import Deadlines
 from bot.sla.stages import (
     Stage,
     StageKind,
+    fired_keys,
     next_stage,
     ticket_stages,
     unfired,
@@ -104,7 +105,10 @@ def plan_rearming(
         promised[ticket.number] = ctx.promised(ticket, deadlines)
         if deadlines is not None:
             estimated.update(deadlines.estimated_years)
-        fired = {t.key for t in stored[ticket.number] if t.fired_at is not None}
+        fired = fired_keys(
+            [(t.key, t.due_at) for t in stored[ticket.number] if t.fired_at is not None],
+            ticket.reclassified_at,
+        )
         arms = [Arm(s.key, s.due) for s in next_stage(unfired(stages, fired))]
         rearms.append(timer_store.Rearm(ticket.number, ticket.version, arms))
     return Rearming(rearms, estimated, promised, worked_out)
@@ -187,5 +191,6 @@ def stage_notices(
             text, body = blocks_pages.managers_notice(tr, ticket, stage, due=due, now=now)
             payload |= {"channel": config.channels.managers, "text": text, "blocks": body}
             payload |= {"milestone": stage.milestone.value, **taken}
-        notices.append(NewNotice(ticket.number, kind, payload))
+        urgent = stage.kind is not StageKind.REMINDER  # an escalation: before routine lines
+        notices.append(NewNotice(ticket.number, kind, payload, urgent=urgent))
     return notices

@@ -31,12 +31,13 @@ from bot.services.arming import plan_for, stage_notices
 from bot.services.context import Context
 from bot.services.oncall import rotation_at
 from bot.services.steps import settle_notices
-from bot.sla.policy import Milestone
 from bot.sla.stages import (
     StageKind,
     StageOutcome,
     catch_up,
+    fired_keys,
     next_stage,
+    parse_key,
     shows_deadline,
     unfired,
 )
@@ -210,7 +211,9 @@ class TimerEngine:
         """The ticket's timers after this pass, the due instants of what fires, and the
         notices it sends."""
         deadlines, stages = plan_for(self.ctx, ticket, now)
-        fired = {t.key for t in stored if t.fired_at is not None}
+        fired = fired_keys(
+            [(t.key, t.due_at) for t in stored if t.fired_at is not None], ticket.reclassified_at
+        )
         pending = unfired(stages, fired)
         if any(t.fired_at is None and t.version != ticket.version for t in stored):
             # Stale: the ticket changed without re-arming. Drop and arm from the rules; what
@@ -241,12 +244,10 @@ class TimerEngine:
         return arms, [s.due for s in send], notices
 
 
-AUTOCLOSE_KEY = f"{Milestone.RESOLVE.value}:{StageKind.AUTOCLOSE.value}"
-
-
 def _autoclose(ticket: Ticket, *, due_keys: Sequence[str], now: datetime) -> Change | None:
-    """The ticket closed by itself when its sign-off wait fired (SPEC §6), else None."""
-    if AUTOCLOSE_KEY not in due_keys:
+    """The ticket closed by itself when its sign-off wait fired (SPEC §6), else None (its
+    key may carry a reclassification count: by kind, not by the key's text)."""
+    if not any(parse_key(key)[1] is StageKind.AUTOCLOSE for key in due_keys):
         return None
     return apply(ticket, Step("autoclose"), actor=Actor(""), now=now, system=True)
 

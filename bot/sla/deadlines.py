@@ -107,7 +107,17 @@ def _due(
     """When ``duration`` of clock time has run since ``anchor``, not counting the pauses
     (None if an open pause stops the clock before then), and the latest instant the answer
     looked at (the due instant, or the end of a pause counted that ends after it)."""
-    due = clock.add(anchor, duration.resolve(clock.day_length))
+    return _run(clock, anchor, duration.resolve(clock.day_length), pauses)
+
+
+def _run(
+    clock: SlaClock,
+    anchor: datetime,
+    amount: timedelta,
+    pauses: Sequence[tuple[datetime, datetime | None]],
+) -> tuple[datetime | None, datetime]:
+    """:func:`_due` for an ``amount`` of clock time."""
+    due = clock.add(anchor, amount)
     reach = due
     for start, end in pauses:
         if start >= due:
@@ -119,6 +129,27 @@ def _due(
         due = clock.add(due, clock.between(max(start, anchor), end))
         reach = max(reach, due, end)
     return due, reach
+
+
+def counted_between(
+    clock: SlaClock, start: datetime, end: datetime, pauses: Sequence[Pause]
+) -> timedelta:
+    """The clock time from ``start`` to ``end`` that counts: the waits left out (an open
+    one counts as lasting past ``end``)."""
+    total = clock.between(start, end)
+    for pause_start, pause_end in _merge(pauses):
+        low, high = max(pause_start, start), end if pause_end is None else min(pause_end, end)
+        if low < high:
+            total -= clock.between(low, high)
+    return max(total, timedelta(0))
+
+
+def counted_until(
+    clock: SlaClock, start: datetime, amount: timedelta, pauses: Sequence[Pause]
+) -> datetime | None:
+    """When ``amount`` of clock time has counted since ``start``, the waits left out (None
+    while an open wait stops the clock before then): as a deadline is worked out."""
+    return _run(clock, start, amount, _merge(pauses))[0]
 
 
 def resolve_due(clock: SlaClock, fix_date: date, *, working: bool) -> datetime:

@@ -7,7 +7,7 @@ fired once is known by its key and never armed again.
 
 - Reminders go to the ticket's thread: A and B at 50, 75 and 90 % of each running
   milestone; C and D at 75 %, moved to the next opening when that point is outside working
-  time.
+  time. The percent is of the time that counts: a wait for the customer (C, D) is not.
 - A and B escalate: the on-call primary at report, the secondary when the respond target
   passes unacknowledged, every manager at 75 % (A) or 90 % (B) of diagnose or plan, a breach
   notice at the deadline, and manager pages again every 30 min (A) or 2 h (B) until met.
@@ -18,20 +18,25 @@ fired once is known by its key and never armed again.
 - Reopening starts the respond milestone again from the reopen: its stages are armed
   again, keyed by the round (``"respond:page:primary@1"``), so the primary of an A or B
   ticket is paged again as at a report.
+- Reclassifying recomputes the deadlines: a stage due after a reclassification is of the
+  new class and keyed by how many reclassifications came before it (``"plan:breach/1"``), so
+  it is sent even where the old class sent its namesake; one due before it keeps its key, so
+  what the old class sent then is not sent again.
 - A milestone that is met (respond: acknowledged; diagnose: cause; plan: plan; resolve:
   resolved) arms nothing more; a resolved or closed ticket arms nothing at all.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from bot.sla.calendar import SlaClock, WorkCalendar
-from bot.sla.deadlines import Deadlines
+from bot.sla.deadlines import Deadlines, Pause, counted_between, counted_until
 from bot.sla.policy import SIGNOFF_WAIT_DAYS, Anchor, ClockKind, Milestone, Severity, Terms
 
 ELAPSED_REMINDERS = (50, 75, 90)
@@ -63,6 +68,10 @@ class Progress(Protocol):
     def resolved_at(self) -> datetime | None: ...
     @property
     def closed_at(self) -> datetime | None: ...
+    @property
+    def pauses(self) -> tuple[Pause, ...]: ...
+    @property
+    def reclassified_at(self) -> list[datetime]: ...
 
 
 class StageKind(StrEnum):
@@ -79,6 +88,10 @@ class StageKind(StrEnum):
 # The stages that mark a milestone's deadline: when one is handled (sent, or superseded by
 # a later one in a catch-up), the ticket's card is shown again, overdue.
 DEADLINE_KINDS = frozenset({StageKind.PAGE_SECONDARY, StageKind.BREACH, StageKind.OVERDUE})
+
+
+# The stages that send no message of their own (the card is shown again, overdue).
+SILENT_KINDS = frozenset({StageKind.OVERDUE})
 
 
 class StageOutcome(StrEnum):
@@ -103,12 +116,14 @@ class Stage:
     due: datetime
     number: int = 0  # the percent of a reminder, the count of a repeat
     round: int = 0  # respond after the n-th reopen; 0 for everything else
+    recount: int = 0  # the reclassifications before it fell due (its class's turn)
     key: str = field(init=False, repr=False, compare=False)  # worked out once: asked often
 
     def __post_init__(self) -> None:
         base = _KEY_BASE[self.milestone, self.kind]
         key = f"{base}:{self.number}" if self.kind in _NUMBERED else base
-        object.__setattr__(self, "key", f"{key}@{self.round}" if self.round else key)
+        key = f"{key}@{self.round}" if self.round else key
+        object.__setattr__(self, "key", f"{key}/{self.recount}" if self.recount else key)
 
 
 def shows_deadline(stages: Iterable[Stage]) -> bool:
@@ -118,8 +133,11 @@ def shows_deadline(stages: Iterable[Stage]) -> bool:
 
 
 def parse_key(key: str) -> tuple[Milestone, StageKind, int]:
-    """The milestone, kind and number of a stage key, its round aside (raises ValueError on
+    """The milestone, kind and number of a stage key, its rounds aside (raises ValueError on
     a bad key)."""
+    key, _, recount = key.partition("/")
+    if recount and not recount.isdigit():
+        raise ValueError(f"bad reclassification count in stage key {key!r}")
     key, _, round_ = key.partition("@")
     if round_ and not round_.isdigit():
         raise ValueError(f"bad round in stage key {key!r}")
@@ -137,12 +155,14 @@ def clock_for(terms: Terms, calendar: WorkCalendar) -> SlaClock:
 
 @dataclass(frozen=True)
 class Window:
-    """A running milestone: counting from ``start``, due at ``due``."""
+    """A running milestone: counting from ``start``, due at ``due``, its clock stopped by
+    ``pauses`` (the waits for the customer of a class whose clock they pause)."""
 
     milestone: Milestone
     start: datetime
     due: datetime
     round: int = 0
+    pauses: tuple[Pause, ...] = ()
 
 
 def clocks_stopped(ticket: Progress) -> bool:
@@ -155,18 +175,21 @@ def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> lis
     """The milestones still to be met, with the stretch of time each one runs over."""
     if clocks_stopped(ticket):
         return []
+    waits = ticket.pauses if terms.pausable else ()
     windows: list[Window] = []
     if ticket.acknowledged_at is None and deadlines.respond is not None:
         windows.append(
-            Window(Milestone.RESPOND, ticket.respond_from, deadlines.respond, ticket.reopens)
+            Window(Milestone.RESPOND, ticket.respond_from, deadlines.respond, ticket.reopens, waits)
         )
     if ticket.cause_at is None and deadlines.diagnose is not None:
-        windows.append(Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose))
+        windows.append(
+            Window(Milestone.DIAGNOSE, ticket.reported_at, deadlines.diagnose, pauses=waits)
+        )
     if ticket.plan_at is None and deadlines.plan is not None:
         start = ticket.reported_at
         if terms.plan_after is Anchor.CAUSE:
             start = ticket.cause_at or deadlines.diagnose or ticket.reported_at
-        windows.append(Window(Milestone.PLAN, start, deadlines.plan))
+        windows.append(Window(Milestone.PLAN, start, deadlines.plan, pauses=waits))
     if deadlines.resolve is not None:
         start = ticket.plan_at or ticket.reported_at
         windows.append(Window(Milestone.RESOLVE, start, deadlines.resolve))
@@ -174,14 +197,25 @@ def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> lis
 
 
 def point(clock: SlaClock, window: Window, percent: int, span: timedelta | None = None) -> datetime:
-    """The instant ``percent`` of the window's clock time has run, inside clock time.
-    ``span``: the window's clock time, when the caller has it already."""
+    """The instant ``percent`` of the window's clock time has run, inside clock time; the
+    waits for the customer do not count (a reminder says how much of the time is gone).
+    ``span``: the window's clock time (:func:`window_span`), when the caller has it already."""
     if window.due <= window.start:
         return window.due
     if span is None:
-        span = clock.between(window.start, window.due)
-    at = clock.add(window.start, span * percent / 100)
+        span = window_span(clock, window)
+    if window.pauses:
+        at = counted_until(clock, window.start, span * percent / 100, window.pauses) or window.due
+    else:
+        at = clock.add(window.start, span * percent / 100)
     return at if clock.is_working(at) else clock.next_opening(at)
+
+
+def window_span(clock: SlaClock, window: Window) -> timedelta:
+    """The clock time the window's milestone has, its waits left out."""
+    if window.pauses:
+        return counted_between(clock, window.start, window.due, window.pauses)
+    return clock.between(window.start, window.due)
 
 
 def ticket_stages(
@@ -204,7 +238,7 @@ def ticket_stages(
     stages: list[Stage] = []
     for window in running_windows(ticket, deadlines, terms):
         milestone, round_ = window.milestone, window.round
-        span = clock.between(window.start, window.due) if window.due > window.start else None
+        span = window_span(clock, window) if window.due > window.start else None
         for percent in WORKING_REMINDERS if working else ELAPSED_REMINDERS:
             at = point(clock, window, percent, span)
             stages.append(Stage(milestone, StageKind.REMINDER, at, percent, round_))
@@ -224,7 +258,19 @@ def ticket_stages(
         stages.append(
             Stage(Milestone.RESOLVE, StageKind.AUTOCLOSE, calendar.add(ticket.resolved_at, wait))
         )
+    if reclassified := ticket.reclassified_at:
+        stages = _of_class_turns(stages, reclassified)
     return sorted(stages, key=order)
+
+
+def _of_class_turns(stages: list[Stage], reclassified: list[datetime]) -> list[Stage]:
+    """The stages keyed by the reclassifications before each one's due instant (a stage due
+    at a reclassification is the old class's)."""
+    turns = sorted(at.astimezone(UTC) for at in reclassified)
+    return [
+        replace(stage, recount=n) if (n := bisect_left(turns, stage.due.astimezone(UTC))) else stage
+        for stage in stages
+    ]
 
 
 def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetime) -> list[Stage]:
@@ -241,6 +287,22 @@ def _repeats(milestone: Milestone, due: datetime, every: timedelta, now: datetim
 
 def order(stage: Stage) -> tuple[datetime, int, str]:
     return stage.due, _RANK[stage.kind], stage.milestone  # a StrEnum: compares as its value
+
+
+def fired_keys(
+    fired: Iterable[tuple[str, datetime]], reclassified: Sequence[datetime] = ()
+) -> set[str]:
+    """The keys of the fired stages, given each one's key and due instant. A ticket
+    reclassified before stages were keyed by its reclassifications has stages stored by
+    their names only: one due after a reclassification also stands for its keyed name, so
+    it is not sent again."""
+    keys: set[str] = set()
+    turns = sorted(at.astimezone(UTC) for at in reclassified)
+    for key, due in fired:
+        keys.add(key)
+        if turns and "/" not in key and (n := bisect_left(turns, due.astimezone(UTC))):
+            keys.add(f"{key}/{n}")
+    return keys
 
 
 def unfired(stages: Iterable[Stage], fired: Collection[str]) -> list[Stage]:
@@ -262,11 +324,17 @@ def catch_up(due: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
 
     Per milestone only the latest stages are sent: after a restart one notice per ticket and
     milestone, not the whole backlog. Stages due at the same instant (a 75 % reminder and the
-    managers' page of class A) are one step and are all sent.
+    managers' page of class A) are one step and are all sent. Where the latest only marks the
+    deadline (``overdue``: the card, no message), the latest message is sent with it: the
+    reminder that fell due is not lost to a card.
     """
     latest: dict[Milestone, datetime] = {}
+    told: dict[Milestone, datetime] = {}  # the latest that says something
     for stage in due:
         latest[stage.milestone] = max(stage.due, latest.get(stage.milestone, stage.due))
-    send = [s for s in due if s.due == latest[s.milestone]]
-    skip = [s for s in due if s.due != latest[s.milestone]]
+        if stage.kind not in SILENT_KINDS:
+            told[stage.milestone] = max(stage.due, told.get(stage.milestone, stage.due))
+    sent = {s for s in due if s.due in (latest[s.milestone], told.get(s.milestone))}
+    send = [s for s in due if s in sent]
+    skip = [s for s in due if s not in sent]
     return sorted(send, key=order), sorted(skip, key=order)

@@ -31,8 +31,8 @@ def conversation_of(kind: NoticeKind, payload: Mapping[str, Any], channel: str |
     return str(payload.get("channel") or "")
 
 
-def priority_of(kind: NoticeKind) -> int:
-    return URGENT if kind is NoticeKind.PAGE else ROUTINE
+def priority_of(kind: NoticeKind, *, urgent: bool = False) -> int:
+    return URGENT if kind is NoticeKind.PAGE or urgent else ROUTINE
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,16 @@ class NewNotice:
     ticket_number: int | None
     kind: NoticeKind
     payload: dict[str, Any] = field(default_factory=dict)
+    # An escalation message (a breach notice, a page's note in the thread): before the
+    # routine notices of its conversation; a thread line once its ticket message is posted.
+    urgent: bool = False
 
 
 _POST_CHANNELS = select(TicketRow.number, TicketRow.post_channel).where(
     TicketRow.number.in_(bindparam("numbers", expanding=True))
+)
+_POSTED = select(TicketRow.number).where(
+    TicketRow.number.in_(bindparam("numbers", expanding=True)), TicketRow.message_ts.is_not(None)
 )
 
 
@@ -117,6 +123,14 @@ async def enqueue_many(
     if numbers:
         found = await conn.execute(_POST_CHANNELS, {"numbers": sorted(numbers)})
         channels |= {number: channel for number, channel in found}
+    # An urgent line of a ticket whose message is not posted yet keeps its place after it.
+    waiting = {
+        n.ticket_number
+        for n in notices
+        if n.urgent and n.ticket_number is not None and n.kind in TICKET_CHANNEL_KINDS
+    }
+    if waiting:
+        waiting -= set(await conn.scalars(_POSTED, {"numbers": sorted(waiting)}))
     conversations = [
         conversation_of(
             n.kind, n.payload, None if n.ticket_number is None else channels.get(n.ticket_number)
@@ -132,7 +146,7 @@ async def enqueue_many(
             "next_attempt_at": now,
             "attempts": 0,
             "conversation": conversation,
-            "priority": priority_of(n.kind),
+            "priority": priority_of(n.kind, urgent=n.urgent and n.ticket_number not in waiting),
         }
         for n, conversation in zip(notices, conversations, strict=True)
     ]

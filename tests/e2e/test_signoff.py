@@ -91,3 +91,18 @@ async def test_an_answer_in_time_stops_the_auto_close(running: Running, clock: F
     await fire_due(running)
     ticket_state, kinds = await state(running)
     assert ticket_state == "closed" and kinds[-1] == "confirm"
+
+
+async def test_a_resolved_ticket_reclassified_still_closes_by_itself(
+    running: Running, clock: FakeClock
+) -> None:
+    ctx = running.bot.ctx
+    await open_ticket(running, Severity.C)  # Monday 10:00 in Shanghai
+    await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
+    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+    reclass = Step("severity", text="only a wish", severity=Severity.D)
+    await run_step(ctx, number=1, step=reclass, user_id="U0MGR1")
+    await clock.advance(timedelta(days=3, hours=4))  # Thursday past 10:00: 3 working days
+    await fire_due(running)
+    ticket_state, kinds = await state(running)
+    assert ticket_state == "closed" and kinds[-1] == "autoclose"

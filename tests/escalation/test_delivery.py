@@ -20,6 +20,7 @@ from bot.sla.policy import Severity
 from storage import outbox
 from storage.outbox import NewNotice
 from storage.tables import OutboxRow
+from tests.e2e.test_tickets import say
 from tests.escalation.support import open_ticket, settle
 from tests.fakes import FakeClock
 from tests.harness import FAST, Running, running_bot
@@ -345,3 +346,28 @@ async def test_a_send_that_fails_outside_its_notice_is_logged_and_sent_later(
         if running.slack.messages("C0RANDOM"):
             break
     assert [m.text for m in running.slack.messages("C0RANDOM")] == ["kept"]
+
+
+async def test_a_breach_line_in_a_ticket_s_thread_goes_before_routine_reminders(
+    running: Running, clock: FakeClock
+) -> None:
+    """Escalation messages go first (SPEC §5): #2's breach notice in its thread is not held
+    behind #1's routine reminder owed the same channel at the same moment."""
+    slack, ctx = running.slack, running.bot.ctx
+    start = clock.now()
+    await open_ticket(ctx, Severity.A, "Lane 1 down")
+    await say(slack, "U0ENG1", "ack 1")
+    await clock.advance(timedelta(minutes=30))
+    await settle(ctx)
+    await say(slack, "U0ENG1", "cause 1 a card reader")  # #1's plan: 50 % at 90 min
+    await open_ticket(ctx, Severity.A, "Lane 2 down")  # #2's diagnose: due at 90 min
+    await say(slack, "U0ENG1", "ack 2")
+    await settle(ctx)
+    await clock.advance(start + timedelta(minutes=90) - clock.now())
+    await settle(ctx)
+    cards = {m.text.split(" ", 1)[0]: m for m in slack.messages("C0SUPPORT")}
+    [reminder] = [
+        m for m in slack.messages("C0SUPPORT", cards["#1"].ts) if "50% of the plan" in m.text
+    ]
+    [breach] = [m for m in slack.messages("C0SUPPORT", cards["#2"].ts) if "breached" in m.text]
+    assert float(breach.ts) < float(reminder.ts)

@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.domain.escalation import Audience, Recipient, recipients
 from bot.domain.rotation import OnCall
 from bot.domain.tickets import Ticket
-from bot.sla.deadlines import compute_deadlines
+from bot.sla.deadlines import Pause, compute_deadlines
 from bot.sla.policy import Milestone, Severity
 from bot.sla.stages import (
     Stage,
@@ -44,6 +44,7 @@ def stages(config: Config, t: Ticket, now: datetime | None = None) -> dict[str, 
         reported_at=t.reported_at,
         in_warranty=t.in_warranty,
         cause_at=t.cause_at,
+        pauses=t.pauses,
         fix_date=t.fix_date,
     )
     found = ticket_stages(
@@ -161,6 +162,22 @@ def test_a_report_at_night_counts_from_the_next_opening(config: Config) -> None:
     assert found["respond:reminder:75"] == datetime(2026, 11, 23, 11, 30, tzinfo=SH)
 
 
+def test_a_wait_for_the_customer_is_not_counted_in_a_reminder_s_percent(config: Config) -> None:
+    # Class C reported Monday 10:00, waiting from 10:30 until the next Monday 10:30: the
+    # clock ran 30 min before the wait and runs again after it (respond: 4 working hours,
+    # due 15:30). 75 % (3 h) of it is gone at 14:30 after the wait, not at a point inside
+    # the wait (where the reminder fired at once on resume, saying 75 % while 1/8 was).
+    resumed = datetime(2026, 11, 30, 10, 30, tzinfo=SH)
+    t = ticket(Severity.C, pauses=(Pause(T0 + 30 * M, resumed),))
+    found = stages(config, t)
+    assert found["respond:overdue"] == datetime(2026, 11, 30, 15, 30, tzinfo=SH)
+    assert found["respond:reminder:75"] == datetime(2026, 11, 30, 14, 30, tzinfo=SH)
+    # diagnose, 8 working hours: 6 h counted is 5.5 h after the wait, the end of Monday's
+    # afternoon span: posted at the next opening
+    assert found["diagnose:reminder:75"] == datetime(2026, 12, 1, 8, 30, tzinfo=SH)
+    assert all(due >= resumed for due in found.values())
+
+
 def test_out_of_warranty_c_has_respond_and_plan_only(config: Config) -> None:
     found = stages(config, ticket(Severity.C, in_warranty=False))
     assert set(found) == {
@@ -214,6 +231,15 @@ def test_catch_up_sends_the_latest_stage_of_each_milestone() -> None:
     ]
     assert [x.key for x in skip] == ["respond:reminder:50"]
     assert catch_up([]) == ([], [])
+    # A deadline that only shows the card (C, D; a fix date) does not swallow the reminder
+    quiet = [
+        s(Milestone.RESOLVE, StageKind.REMINDER, 30, 50),
+        s(Milestone.RESOLVE, StageKind.REMINDER, 45, 75),
+        s(Milestone.RESOLVE, StageKind.OVERDUE, 60),
+    ]
+    send, skip = catch_up(quiet)
+    assert [x.key for x in send] == ["resolve:reminder:75", "resolve:overdue"]
+    assert [x.key for x in skip] == ["resolve:reminder:50"]
 
 
 def test_unfired_and_keys_round_trip(config: Config) -> None:

@@ -50,3 +50,18 @@ async def test_class_c_across_a_holiday_and_a_weekend(
     # C and D do not escalate: no pages, no breach notices.
     assert len(slack.messages(slack.dm_channel("U0ENG1"))) == 0
     assert slack.messages("C0MANAGERS") == []
+
+
+async def test_class_c_s_reminder_due_while_the_bot_was_down_is_sent_past_the_deadline(
+    running: Running, clock: FakeClock
+) -> None:
+    # Down from the report until Monday 12:00: respond's 75 % (Monday 10:00) and its deadline
+    # (Monday 11:00, which sends nothing but the card) fell due; the reminder is sent at once.
+    slack, ctx = running.slack, running.bot.ctx
+    await open_ticket(ctx, Severity.C)
+    await settle(ctx)
+    await clock.advance(datetime(2026, 9, 28, 12, 0, tzinfo=SH) - clock.now())
+    await settle(ctx)
+    said = [m.text for m in thread(slack) if "% of the" in m.text]
+    assert len(said) == 1 and "75% of the respond time" in said[0], said
+    assert "overdue by 1 hour" in said[0], said

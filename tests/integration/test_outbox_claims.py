@@ -180,3 +180,31 @@ async def test_a_ticket_messages_refreshes_due_together_go_in_one_claim(
         assert await outbox.mark_sent(conn, then.ids, then.token, now=START, result={})
     [last] = await claim(database)
     assert [(n.kind, n.ticket_number) for n in last.notices] == [(NoticeKind.TICKET_MESSAGE, two)]
+
+
+async def test_an_escalation_line_goes_before_routine_lines_once_its_ticket_is_posted(
+    database: Database,
+) -> None:
+    """A breach notice in a ticket's thread (or the managers channel) goes before the routine
+    reminders owed the same channel; a thread line still never before its ticket message."""
+    async with database.write() as conn:
+        numbers = await ticket_store.take_numbers(conn, 2)
+        rows = [(replace(NEW_TICKET, post_channel="C0SUPPORT"), n, None) for n in numbers]
+        await ticket_store.insert_many(conn, rows, now=START)
+        await ticket_store.set_message_location(conn, numbers[0], channel="C0SUPPORT", ts="1.1")
+    posted, new = numbers
+
+    def line(number: int, text: str, urgent: bool = False) -> NewNotice:
+        return NewNotice(number, NoticeKind.THREAD, {"text": text}, urgent=urgent)
+
+    await enqueue(database, [line(posted, "reminder 1"), line(posted, "reminder 2")])
+    await enqueue(database, [NewNotice(new, NoticeKind.TICKET_MESSAGE, {})])
+    await enqueue(database, [line(new, "new's breach", urgent=True)])  # its card not posted yet
+    await enqueue(database, [line(posted, "breach", urgent=True)])
+    texts: list[str] = []
+    for _ in range(5):
+        [head] = await claim(database)
+        texts += [str(n.payload.get("text", "card")) for n in head.notices]
+        async with database.write() as conn:
+            assert await outbox.mark_sent(conn, head.ids, head.token, now=START, result={})
+    assert texts == ["breach", "reminder 1", "reminder 2", "card", "new's breach"]
