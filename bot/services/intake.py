@@ -116,6 +116,7 @@ async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportO
             [n for t in created for n in _first_notices(ctx, t)] + fired,
             now=now,
             channels={t.number: t.post_channel for t in created},
+            unposted=[t.number for t in created],  # their messages are still to be posted
         )
     by_key = {**existing, **{key: t for t, (_, key) in zip(created, fresh, strict=True) if key}}
     fresh_iter = iter(created)

@@ -3,7 +3,7 @@ was sent, and the counts /metrics shows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,11 +104,14 @@ async def enqueue_many(
     *,
     now: datetime,
     channels: Mapping[int, str] | None = None,
+    unposted: Collection[int] = (),
 ) -> frozenset[str]:
     """Store many notices with one statement, in the order given (their order within each
     conversation). A ticket's message and thread lines go to the ticket's channel, read
-    unless the caller knows it (``channels``, by ticket number: it never changes). Returns
-    the conversations the notices went to (for the delivery worker's wake)."""
+    unless the caller knows it (``channels``, by ticket number: it never changes); whether
+    its message is posted is read unless the caller knows it is not (``unposted``: tickets
+    made in its transaction). Returns the conversations the notices went to (for the
+    delivery worker's wake)."""
     if not notices:
         return frozenset()
     known: Mapping[int, str] = channels or {}
@@ -129,8 +132,8 @@ async def enqueue_many(
         for n in notices
         if n.urgent and n.ticket_number is not None and n.kind in TICKET_CHANNEL_KINDS
     }
-    if waiting:
-        waiting -= set(await conn.scalars(_POSTED, {"numbers": sorted(waiting)}))
+    if asked := waiting - set(unposted):
+        waiting -= set(await conn.scalars(_POSTED, {"numbers": sorted(asked)}))
     conversations = [
         conversation_of(
             n.kind, n.payload, None if n.ticket_number is None else channels.get(n.ticket_number)
