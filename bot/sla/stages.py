@@ -171,6 +171,34 @@ def clocks_stopped(ticket: Progress) -> bool:
     return ticket.resolved_at is not None or ticket.closed_at is not None
 
 
+def met_at(ticket: Progress, milestone: Milestone) -> datetime | None:
+    """When the milestone was met (None while it runs)."""
+    return {
+        Milestone.RESPOND: ticket.acknowledged_at,
+        Milestone.DIAGNOSE: ticket.cause_at,
+        Milestone.PLAN: ticket.plan_at,
+        Milestone.RESOLVE: ticket.resolved_at,
+    }[milestone]
+
+
+def is_reminder(key: str) -> bool:
+    """Whether ``key`` is a reminder's stage key."""
+    try:
+        return parse_key(key)[1] is StageKind.REMINDER
+    except ValueError:
+        return False
+
+
+def reminder_outdated(ticket: Progress, key: str) -> bool:
+    """Whether the stage of ``key`` is a reminder that asks for a step taken since it fell
+    due (its milestone met, or the ticket resolved or closed): sent late, after Slack was
+    away, it would ask for what is done. Other stages are not (a page says it is settled)."""
+    if not is_reminder(key):
+        return False
+    milestone = parse_key(key)[0]
+    return clocks_stopped(ticket) or met_at(ticket, milestone) is not None
+
+
 def running_windows(ticket: Progress, deadlines: Deadlines, terms: Terms) -> list[Window]:
     """The milestones still to be met, with the stretch of time each one runs over."""
     if clocks_stopped(ticket):

@@ -371,3 +371,35 @@ async def test_a_breach_line_in_a_ticket_s_thread_goes_before_routine_reminders(
     ]
     [breach] = [m for m in slack.messages("C0SUPPORT", cards["#2"].ts) if "breached" in m.text]
     assert float(breach.ts) < float(reminder.ts)
+
+
+async def test_a_reminder_whose_milestone_was_met_before_it_went_out_is_not_posted(
+    running: Running, clock: FakeClock
+) -> None:
+    """Slack would not take the channel's lines when respond's 50 % reminder fell due, and
+    the engineer acknowledged meanwhile: posted late, the reminder would ask for what is
+    done. It is not posted; the acknowledgement's line is (SPEC §6: messages stay true)."""
+    slack, ctx = running.slack, running.bot.ctx
+    await open_ticket(ctx, Severity.A)
+    await settle(ctx)
+    card = slack.messages("C0SUPPORT")[0]
+    slack.fail("chat.postMessage", status=500, times=None, channel="C0SUPPORT")
+    await clock.advance(timedelta(minutes=8))  # respond's 50 % was at 7.5 minutes
+
+    async def reminder_failed() -> bool:
+        rows = await _unsent(running)
+        return any("reminder" in str(r.payload.get("stage")) and r.attempts for r in rows)
+
+    for _ in range(500):
+        if await reminder_failed():
+            break
+        await asyncio.sleep(0.01)
+    assert await reminder_failed()
+    await say(slack, "U0ENG1", "ack 1")
+    slack.clear_faults()
+    await clock.advance(timedelta(minutes=5))  # past the backoff
+    running.bot.delivery.wake()
+    await settle(ctx)
+    thread = [m.text for m in slack.messages("C0SUPPORT", card.ts)]
+    assert any("acknowledged" in t for t in thread), thread
+    assert not any("50%" in t for t in thread), thread

@@ -22,6 +22,7 @@ from bot.domain.tickets import ref_of
 from bot.services.context import Context
 from bot.services.delivery.recovery import already_posted, metadata
 from bot.services.readers import Readers, words_for
+from bot.sla.stages import is_reminder, reminder_outdated
 from bot.slack import blocks
 from bot.slack import paging as blocks_pages
 from bot.slack.i18n import Language, Translator, translator
@@ -158,7 +159,16 @@ class Sender:
         notice = claim.head
         content = words_for(notice.payload, None)
         location = notice.location
-        if location is None and notice.ticket_number is not None:
+        stage = str(notice.payload.get("stage") or "")
+        if notice.ticket_number is not None and is_reminder(stage):
+            async with self.ctx.db.read() as conn:  # a reminder: still asking, as it stands?
+                ticket, location = await ticket_store.ticket_and_location(
+                    conn, notice.ticket_number
+                )
+            if ticket is not None and reminder_outdated(ticket, stage):
+                log.info("reminder %s not posted: its step was taken", stage)
+                return Sent("", "", frozenset(claim.ids), {"outdated": True})
+        elif location is None and notice.ticket_number is not None:
             async with self.ctx.db.read() as conn:
                 location = await ticket_store.message_location(conn, notice.ticket_number)
         if location is not None:
