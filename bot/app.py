@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -60,6 +60,13 @@ from storage.notify import Notifier
 log = logging.getLogger(__name__)
 STOP_WAIT = 10.0  # seconds a stop waits for the workers, then for the database
 FAILING_PASSES = 3  # failed passes in a row after which /healthz names the worker
+# PostgreSQL: how often the timer engine looks for timers another replica armed, at the
+# latest. That replica's wake-up (LISTEN/NOTIFY) leaves a moment after its commit, and a
+# replica that dies in that moment takes it along: without a look of their own, the others
+# would fire its timers only at their next look, minutes later (SPEC §10: "a replica that
+# dies has its timers fired by another within seconds"). The look is one index read.
+REPLICA_RECHECK = timedelta(seconds=2)
+RETRY_FAILED_STAGE = timedelta(minutes=5)  # a ticket whose stage failed is tried again
 
 
 @dataclass
@@ -291,6 +298,7 @@ async def build(
         raise
     if instance is not None:
         delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
+    replicas = not db.is_sqlite
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
@@ -318,6 +326,8 @@ async def build(
     delivery_ref.append(delivery_worker)
     engine = TimerEngine(
         ctx,
+        recheck=REPLICA_RECHECK if replicas else RETRY_FAILED_STAGE,
+        retry=RETRY_FAILED_STAGE,
         on_fired=metrics.observe_timer_lags,
         on_error=metrics.worker_errors.labels(worker="timer-engine").inc,
     )

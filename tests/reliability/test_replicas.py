@@ -9,15 +9,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.sandbox.standin import SlackStandIn
 from tests.reliability.support import (
     CONFIG,
+    FORM,
     LIMIT,
     Load,
     ServeProcess,
     query,
+    report_body,
+    signed_headers,
     until,
     verdict,
 )
@@ -102,3 +106,51 @@ async def test_a_killed_replicas_timers_are_fired_by_the_others_on_time(
     notices = found.notices
     assert notices.missing == {} and notices.twice == {}, notices.summary()
     assert notices.lost_ticket_messages == 0 and notices.duplicate_ticket_messages == 0
+
+
+async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_another(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """Killed the moment it answered the report: the wake-up it owed the other replica
+    (LISTEN/NOTIFY, sent a moment after the commit) may never leave it. The other, with
+    nothing of its own armed, must still fire the report's first stage within seconds, and
+    send what the killed one owed Slack, not at its next look a few minutes later."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True, config_text=SHORT_SLA)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        body = report_body("VKILLED1", "Killed right after")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+            one.kill()
+        (due,) = query(db_url, "select min(due_at) from timers where fired_at is null")[0]
+        await until(
+            lambda: (
+                not query(
+                    db_url, "select 1 from timers where fired_at is null and due_at <= ?", due
+                )
+            ),
+            limit=(due - datetime.now(UTC)).total_seconds() + 30,
+            what="the killed replica's first stage to fire",
+        )
+        (fired_at,) = query(
+            db_url, "select fired_at from timers where due_at = ? and fired_at is not null", due
+        )[0]
+        # and what it owed Slack (its lease runs out in 3 s) goes out soon after, not minutes
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=15,
+            what="every notice to be sent",
+        )
+    finally:
+        one.stop()
+        two.stop()
+    assert fired_at - due <= LATE_AT_MOST
