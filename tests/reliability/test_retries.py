@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox.standin import SentRequest
-from storage.tables import OutboxRow, TicketEventRow, TicketRow
+from storage.tables import KbEntryRow, OutboxRow, TicketEventRow, TicketRow
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import open_ticket
 from tests.harness import Running
@@ -165,3 +165,19 @@ async def test_a_retried_request_is_not_answered_twice(running: Running, via: st
     await until(lambda: replies(running), what="the answer")
     await retried(running, sent)
     assert replies(running) == 1
+
+
+async def test_slack_retrying_a_kb_article_submit_writes_one_article(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.slash_command(
+        user="U0ENG1", command="/kb", text="add Printer offline", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    form = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    values = {"title": "Printer offline", "problem": "It shows offline", "answer": "Fixed IP"}
+    saved = await slack.view_submission(user="U0ENG1", view_id=form.id, values=values)
+    assert saved.json is not None and "KB-1" in json.dumps(saved.json)
+    await retried(running, saved)
+    async with running.bot.ctx.db.orm() as session:
+        titles = (await session.scalars(select(KbEntryRow.title))).all()
+    assert titles == ["Printer offline"]
