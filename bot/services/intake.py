@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notices import NoticeKind
@@ -81,7 +82,21 @@ class ReportIntake:
 
 async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
     """Store the tickets and their first events, arm their timers and owe Slack their messages,
-    in one transaction; one outcome per item, in order."""
+    in one transaction; one outcome per item, in order.
+
+    On PostgreSQL another replica may store a ticket for one of these forms (a double click
+    sent to both) after this transaction looked for it: this one waited for the ticket counter
+    meanwhile, and its insert then meets that ticket's key. Rolled back (its numbers with it)
+    and tried once more, it finds that ticket and answers with it, as one replica would."""
+    try:
+        return await _report_many(ctx, items)
+    except IntegrityError:
+        if not any(key is not None for _, key in items):
+            raise
+        return await _report_many(ctx, items)
+
+
+async def _report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
     now = ctx.clock.now()
     news = [_new_ticket(ctx, draft, now) for draft, _ in items]
     keys = [key for _, key in items if key is not None]

@@ -11,8 +11,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.config import Config
 from bot.sandbox.standin import SlackStandIn
+from tests.fakes import FakeClock
+from tests.harness import running_bot
 from tests.reliability.support import (
     CONFIG,
     FORM,
@@ -22,6 +27,7 @@ from tests.reliability.support import (
     query,
     report_body,
     signed_headers,
+    ticket_number,
     until,
     verdict,
 )
@@ -154,3 +160,46 @@ async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_ano
         one.stop()
         two.stop()
     assert fired_at - due <= LATE_AT_MOST
+
+
+async def test_one_report_submitted_to_two_replicas_at_once_opens_one_ticket_and_both_see_it(
+    db_url: str, config: Config, clock: FakeClock
+) -> None:
+    """A double click on Submit, the two clicks sent by the load balancer to two replicas:
+    both read "no ticket for this form yet" while the first holds the ticket counter. The
+    second then finds the first's ticket when it stores its own: it answers with that one
+    (as on one replica), not with an error."""
+    body = report_body("VTWICE01", "Clicked twice")
+    async with (
+        running_bot(db_url, config, clock) as one,
+        running_bot(db_url, config, clock) as two,
+    ):
+        engine = create_async_engine(db_url)
+        try:
+            async with engine.connect() as hold:
+                await hold.begin()  # the counter held, as by a third report being stored
+                await hold.execute(
+                    text("SELECT value FROM counters WHERE name = 'ticket' FOR UPDATE")
+                )
+                async with aiohttp.ClientSession() as http:
+                    posts = [
+                        asyncio.create_task(_post(http, url, body)) for url in (one.url, two.url)
+                    ]
+                    await asyncio.sleep(0.5)  # both wait for the counter
+                    await hold.commit()
+                    answers = await asyncio.gather(*posts)
+        finally:
+            await engine.dispose()
+    assert [status for status, _ in answers] == [200, 200], answers
+    numbers = [ticket_number(answer) for _, answer in answers]
+    assert numbers == [1, 1]
+    assert query(db_url, "select number from tickets") == [(1,)]
+    # the second's number went back with its rollback: the next report is #2
+    assert query(db_url, "select value from counters where name = 'ticket'") == [(1,)]
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: str) -> tuple[int, str]:
+    async with http.post(
+        f"{url}/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
+    ) as response:
+        return response.status, await response.text()
