@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox.standin import SentRequest
-from storage.tables import KbEntryRow, OutboxRow, TicketEventRow, TicketRow
+from storage.tables import KbEntryRow, OnCallOverrideRow, OutboxRow, TicketEventRow, TicketRow
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import open_ticket
 from tests.harness import Running
@@ -181,3 +182,16 @@ async def test_slack_retrying_a_kb_article_submit_writes_one_article(running: Ru
     async with running.bot.ctx.db.orm() as session:
         titles = (await session.scalars(select(KbEntryRow.title))).all()
     assert titles == ["Printer offline"]
+
+
+async def test_slack_retrying_an_oncall_override_stores_one_override(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.slash_command(
+        user="U0MGR1", command="/oncall", text="override <@U0ENG3> 4h", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    await running.bot.ctx.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    await retried(running, sent)
+    async with running.bot.ctx.db.orm() as session:
+        ends = (await session.scalars(select(OnCallOverrideRow.end))).all()
+    assert len(ends) == 1
