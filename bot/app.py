@@ -198,11 +198,18 @@ class Escalator:
         await self.stop()
 
     async def _slack_events(self, request: web.Request) -> web.StreamResponse:
-        """Verify the signature first (401), then let Bolt parse (400 if it cannot)."""
+        """Verify the signature first (401), then let Bolt parse (400 if it cannot). A body
+        over aiohttp's limit (1 MiB, far over anything Slack sends) cannot be verified: 401
+        too, as is one whose headers are not Slack's, before its body is read at all."""
         started = time.perf_counter()
-        body = await request.read()
+        if not _fresh(request.headers):
+            return _refused()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refused()
         if not self._signed(body, request.headers):
-            return web.json_response({"error": "invalid signature"}, status=401)
+            return _refused()
         try:
             text = body.decode("utf-8")
             bolt_request = AsyncBoltRequest(
@@ -220,12 +227,10 @@ class Escalator:
         """Slack's v0 signature over the raw bytes (also of a body that is not UTF-8). A
         timestamp that is not a whole number or a signature that is not ASCII is simply not
         Slack's (slack_sdk's verifier raises on them: a 500 and a traceback)."""
-        timestamp = headers.get("X-Slack-Request-Timestamp", "")
-        signature = headers.get("X-Slack-Signature", "")
-        if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+        if not _fresh(headers):
             return False
-        if abs(time.time() - int(timestamp)) > 60 * 5:
-            return False
+        timestamp = headers["X-Slack-Request-Timestamp"]
+        signature = headers["X-Slack-Signature"]
         base = b"v0:" + timestamp.encode() + b":" + body
         digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
         return hmac.compare_digest(f"v0={digest}".encode(), signature.encode())
@@ -263,6 +268,20 @@ class Escalator:
             charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )
+
+
+def _refused() -> web.Response:
+    return web.json_response({"error": "invalid signature"}, status=401)
+
+
+def _fresh(headers: Mapping[str, str]) -> bool:
+    """Whether a request carries Slack's signature headers, well formed, with a timestamp
+    within 5 minutes of now (what can be checked before the body is read)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+        return False
+    return bool(signature) and abs(time.time() - int(timestamp)) <= 60 * 5
 
 
 async def build(

@@ -247,3 +247,23 @@ async def test_a_malformed_timestamp_or_signature_gets_401_not_500(
             status = response.status
     assert status == 401
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("sign", ["unsigned", "wrong_secret", "old_timestamp"])
+async def test_a_huge_body_not_signed_by_slack_gets_401(
+    running: Running, sign: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b"payload=" + b"x" * (3 * 1024 * 1024)
+    headers = {"Content-Type": FORM}
+    if sign != "unsigned":
+        secret = "not-the-secret" if sign == "wrong_secret" else SIGNING_SECRET
+        stamp = int(time.time()) - (0 if sign == "wrong_secret" else 3600)
+        headers = app_requests.signed_headers(secret, body, content_type=FORM, timestamp=stamp)
+    with caplog.at_level(logging.INFO):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{running.url}/slack/events", data=body, headers=headers) as response,
+        ):
+            status = response.status
+    assert status == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
