@@ -261,7 +261,13 @@ class Escalator:
         return sorted(name for name, failures in counts.items() if failures >= FAILING_PASSES)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
-        extra = await outbox_metrics(self.ctx)
+        """The process's own metrics, and the outbox's read from the database; while the
+        database is away, the process's alone (they are what tells of the outage)."""
+        try:
+            extra = await outbox_metrics(self.ctx)
+        except Exception as error:
+            log.warning("/metrics without the outbox's lines: %s", type(error).__name__)
+            extra = ""
         return web.Response(
             body=self.metrics.render(extra),
             content_type="text/plain",

@@ -70,3 +70,27 @@ async def test_postgresql_away_loses_no_report_and_sends_nothing_twice(
     views = [a.get("view") for a in answers]
     assert all(isinstance(v, dict) and v["callback_id"] == "report_pending" for v in views)
     await recovered(running, tickets=7, what="postgres outage")
+
+
+async def test_metrics_answer_while_postgresql_is_away(
+    running: Running, db_url: str, pg_server: PostgresServer | None
+) -> None:
+    """/metrics is what tells of an outage (workers' errors, whether they are up): it answers
+    while the database is away, without the lines it reads there."""
+    assert pg_server is not None
+    name = make_url(db_url).database
+    await asyncio.to_thread(
+        pg_server.admin,
+        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+    )
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as got:
+            status, text = got.status, await got.text()
+    finally:
+        await asyncio.to_thread(pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert status == 200, text
+    assert "escalator_worker_up" in text and "escalator_worker_errors_total" in text
+    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as got:
+        assert "escalator_outbox_pending" in await got.text()  # back with the database
