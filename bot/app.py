@@ -60,11 +60,13 @@ from storage.notify import Notifier
 log = logging.getLogger(__name__)
 STOP_WAIT = 10.0  # seconds a stop waits for the workers, then for the database
 FAILING_PASSES = 3  # failed passes in a row after which /healthz names the worker
-# PostgreSQL: how often the timer engine looks for timers another replica armed, at the
-# latest. That replica's wake-up (LISTEN/NOTIFY) leaves a moment after its commit, and a
-# replica that dies in that moment takes it along: without a look of their own, the others
-# would fire its timers only at their next look, minutes later (SPEC §10: "a replica that
-# dies has its timers fired by another within seconds"). The look is one index read.
+# PostgreSQL: how often the timer engine and the delivery worker look for work another
+# replica left, at the latest. That replica's wake-up (LISTEN/NOTIFY) leaves a moment after
+# its commit, and a replica that dies in that moment takes it along: without a look of their
+# own, the others would fire its timers and send what it owed Slack only at their next look,
+# minutes later (SPEC §10: "a replica that dies has its timers fired by another within
+# seconds"; §5: what fell due is sent at once). A look is a read and a claim that finds
+# nothing: two short statements.
 REPLICA_RECHECK = timedelta(seconds=2)
 RETRY_FAILED_STAGE = timedelta(minutes=5)  # a ticket whose stage failed is tried again
 
@@ -324,6 +326,8 @@ async def build(
     if instance is not None:
         delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
     replicas = not db.is_sqlite
+    if replicas and delivery_settings.idle_wait > REPLICA_RECHECK:
+        delivery_settings = dataclasses.replace(delivery_settings, idle_wait=REPLICA_RECHECK)
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []

@@ -203,3 +203,36 @@ async def _post(http: aiohttp.ClientSession, url: str, body: str) -> tuple[int, 
         f"{url}/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
     ) as response:
         return response.status, await response.text()
+
+
+async def test_a_replica_killed_right_after_a_report_has_its_notices_sent_by_another(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """The same for what the report owes Slack with no timer near (class B: the ticket
+    message, the page to the on-call engineer): the other replica sends it within seconds
+    (once the killed one's lease, 3 s here, has run out), not at its next look minutes later."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        body = report_body("VKILLED2", "Class B, killed right after", yes=False)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+            one.kill()
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=15,
+            what="the killed replica's notices to be sent by the other",
+        )
+    finally:
+        one.stop()
+        two.stop()
+    assert len(slack.messages("C0SUPPORT")) == 1  # the ticket message, once
