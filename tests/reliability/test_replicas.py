@@ -236,3 +236,47 @@ async def test_a_replica_killed_right_after_a_report_has_its_notices_sent_by_ano
         one.stop()
         two.stop()
     assert len(slack.messages("C0SUPPORT")) == 1  # the ticket message, once
+
+
+async def test_a_replica_killed_while_slack_takes_its_posts_has_them_found_not_sent_twice(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """Killed while Slack holds its posts open (Slack then posts them, with no one to hear):
+    the other replica takes the notices when the lease runs out, finds them in Slack (the
+    in-doubt lookup) and does not post them again."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        slack.hang("chat.postMessage", 2.0, times=None)  # done after 2 s, heard or not
+        body = report_body("VKILLED3", "Killed while Slack held it", yes=False)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+        await until(
+            lambda: len([c for c in slack.calls("chat.postMessage") if c.fault]) >= 2,
+            what="the ticket message and the page held open",
+        )
+        one.kill()
+        slack.clear_faults()
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=20,
+            what="the killed replica's notices settled by the other",
+        )
+        await asyncio.sleep(1)
+    finally:
+        one.stop()
+        two.stop()
+    top = [m for m in slack.messages("C0SUPPORT") if m.user == slack.bot_user_id]
+    assert len(top) == 1
+    dms = [m.channel for m in slack.all_messages() if m.channel.startswith("D")]
+    assert sorted(dms) == sorted(set(dms)), dms  # the page and the reporter's DM, once each
+    assert slack.dm_channel("U0ENG1") in dms
