@@ -195,3 +195,16 @@ async def test_slack_retrying_an_oncall_override_stores_one_override(running: Ru
     async with running.bot.ctx.db.orm() as session:
         ends = (await session.scalars(select(OnCallOverrideRow.end))).all()
     assert len(ends) == 1
+
+
+async def test_slack_retrying_a_review_command_shares_its_files_once(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running)
+    sent = await slack.slash_command(
+        user="U0MGR1", command="/ticket", text="report", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    await until(lambda: slack.calls("files.completeUploadExternal"), what="the files shared")
+    before = await retried(running, sent)
+    assert await snapshot(running) == before
+    assert len(slack.calls("files.completeUploadExternal")) == 1
