@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.handlers import background
 from bot.handlers import buttons as button_handlers
+from bot.handlers import errors as error_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
 from bot.handlers import kb as kb_handlers
@@ -383,6 +384,7 @@ async def build(
     plan_handlers.register(bolt, ctx, readers)
     kb_handlers.register(bolt, ctx, readers)
     help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
+    error_handlers.register(bolt)  # a retry of a request that opened a form is no error
     return Escalator(
         ctx=ctx,
         bolt=bolt,

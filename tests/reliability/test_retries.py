@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -208,3 +209,36 @@ async def test_slack_retrying_a_review_command_shares_its_files_once(running: Ru
     before = await retried(running, sent)
     assert await snapshot(running) == before
     assert len(slack.calls("files.completeUploadExternal")) == 1
+
+
+@pytest.mark.parametrize("via", ["/report", "/ticket resolve", "Resolve button", "/kb add"])
+async def test_slack_retrying_a_request_that_opened_a_form_gets_200_and_no_error(
+    running: Running, via: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first request opened the form with its trigger; the retry cannot (Slack answers
+    ``exchanged_trigger_id``): the form is open already, so that is no error, and no 500."""
+    slack = running.slack
+    message = await open_ticket(running)
+    if via == "Resolve button":
+        sent = await slack.block_action(
+            user="U0ENG1",
+            action_id="ticket_resolve",
+            channel=message.channel,
+            message_ts=message.ts,
+        )
+    else:
+        command, _, text = via.partition(" ")
+        text += " 1" if command == "/ticket" else ""
+        sent = await slack.slash_command(
+            user="U0ENG1", command=command, text=text, channel="C0SUPPORT"
+        )
+    assert sent.status == 200
+    await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    with caplog.at_level(logging.INFO):
+        before = await retried(running, sent)
+    after = await snapshot(running)
+    for taken in (before, after):  # the retries' views.open, which Slack refuses
+        taken["calls"].pop("views.open")
+    assert after == before
+    assert len([c for c in slack.calls("views.open") if c.ok]) == 1  # one form opened
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
