@@ -85,13 +85,18 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        user = body["user"]["id"]
         try:
-            closed = await plan.done(ctx, _task_id(body), body["user"]["id"])
+            closed = await plan.done(
+                ctx, _task_id(body), user, request_key=f"plan:{body.get('trigger_id')}:{user}"
+            )
         except UserError as exc:
-            tr = await readers.of(client, body["user"]["id"])
+            tr = await readers.of(client, user)
             await _say(respond, tr.say(exc.message))
             return
-        await _update(readers, client, (*_where(body), body["user"]["id"]), closed)
+        if closed is None:  # Slack's retry of the click: done and answered the first time
+            return
+        await _update(readers, client, (*_where(body), user), closed)
 
     @app.action(PlanAction.SKIP.value)
     async def skip_pressed(
