@@ -86,9 +86,10 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
     ) -> None:
         await ack()
         user = body["user"]["id"]
+        click = body.get("trigger_id") or body["actions"][0].get("action_ts")
         try:
             closed = await plan.done(
-                ctx, _task_id(body), user, request_key=f"plan:{body.get('trigger_id')}:{user}"
+                ctx, _task_id(body), user, request_key=f"plan:{click}:{user}" if click else None
             )
         except UserError as exc:
             tr = await readers.of(client, user)
