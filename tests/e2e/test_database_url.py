@@ -86,3 +86,14 @@ def test_a_url_with_libpq_sslmode_is_taken(mode: str) -> None:
         assert one_line(result.stderr).startswith("escalator: DATABASE_URL: cannot open")
     else:
         assert result.returncode == 0, result.stderr
+
+
+def test_an_option_the_driver_does_not_know_is_one_line() -> None:
+    port = free_port()
+    url = f"postgresql+asyncpg://bot:s3cret-pw@127.0.0.1:{port}/escalator?no_such_option=1"
+    result = run("migrate", env={"DATABASE_URL": url})
+    assert result.returncode == 2
+    line = one_line(result.stderr)
+    assert line.startswith("escalator: DATABASE_URL: cannot open the database ")
+    assert "no_such_option" in line
+    assert "s3cret-pw" not in result.stderr
