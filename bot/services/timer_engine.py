@@ -53,6 +53,9 @@ from storage.tickets import NewEvent
 log = logging.getLogger(__name__)
 
 UNCLAIMED_RETRY = timedelta(seconds=1)
+# The longest wait between failed passes (the database away): short enough that what fell
+# due meanwhile goes out within seconds of its return, not half a minute later.
+PASS_RETRY_MAX = 5.0
 
 
 @dataclass
@@ -72,7 +75,7 @@ class TimerEngine:
         retry: timedelta | None = None,
         on_fired: Callable[[Sequence[float]], None] | None = None,
         on_error: Callable[[], None] | None = None,
-        max_backoff: float = 30.0,
+        max_backoff: float = PASS_RETRY_MAX,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.ctx = ctx

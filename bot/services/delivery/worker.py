@@ -58,6 +58,9 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 IDLE_WAIT = timedelta(minutes=5)
+# The longest wait between failed passes (the database away): short enough that what is
+# owed goes out within seconds of its return, not half a minute later.
+PASS_RETRY_MAX = 5.0
 
 
 def default_owner() -> str:
@@ -167,7 +170,7 @@ class Delivery:
     async def _back_off(self) -> None:
         self.failures += 1
         self.metrics.worker_errors.labels(worker="delivery").inc()
-        wait = min(30.0, 0.25 * 2 ** min(self.failures, 7))
+        wait = min(PASS_RETRY_MAX, 0.25 * 2 ** min(self.failures, 7))
         log.exception("delivery pass failed (%d in a row); again in %.1f s", self.failures, wait)
         await self._pause(wait)
 
