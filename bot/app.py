@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.handlers import background
 from bot.handlers import buttons as button_handlers
+from bot.handlers import errors as error_handlers
 from bot.handlers import help as help_handlers
 from bot.handlers import home as home_handlers
 from bot.handlers import kb as kb_handlers
@@ -61,6 +62,15 @@ from storage.notify import Notifier
 log = logging.getLogger(__name__)
 STOP_WAIT = 10.0  # seconds a stop waits for the workers, then for the database
 FAILING_PASSES = 3  # failed passes in a row after which /healthz names the worker
+# PostgreSQL: how often the timer engine and the delivery worker look for work another
+# replica left, at the latest. That replica's wake-up (LISTEN/NOTIFY) leaves a moment after
+# its commit, and a replica that dies in that moment takes it along: without a look of their
+# own, the others would fire its timers and send what it owed Slack only at their next look,
+# minutes later (SPEC §10: "a replica that dies has its timers fired by another within
+# seconds"; §5: what fell due is sent at once). A look is a read and a claim that finds
+# nothing: two short statements.
+REPLICA_RECHECK = timedelta(seconds=2)
+RETRY_FAILED_STAGE = timedelta(minutes=5)  # a ticket whose stage failed is tried again
 
 
 @dataclass
@@ -88,10 +98,6 @@ class Escalator:
         if task is None or not task.done():
             return "following"
         return "followed" if not task.cancelled() and task.result() else "failed"
-
-    @property
-    def verifier(self) -> SignatureVerifier:
-        return SignatureVerifier(self.signing_secret)
 
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -196,11 +202,18 @@ class Escalator:
         await self.stop()
 
     async def _slack_events(self, request: web.Request) -> web.StreamResponse:
-        """Verify the signature first (401), then let Bolt parse (400 if it cannot)."""
+        """Verify the signature first (401), then let Bolt parse (400 if it cannot). A body
+        over aiohttp's limit (1 MiB, far over anything Slack sends) cannot be verified: 401
+        too, as is one whose headers are not Slack's, before its body is read at all."""
         started = time.perf_counter()
-        body = await request.read()
+        if not _fresh(request.headers):
+            return _refused()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refused()
         if not self._signed(body, request.headers):
-            return web.json_response({"error": "invalid signature"}, status=401)
+            return _refused()
         try:
             text = body.decode("utf-8")
             bolt_request = AsyncBoltRequest(
@@ -214,18 +227,23 @@ class Escalator:
         self.metrics.request_seconds.observe(time.perf_counter() - started)
         return response
 
+    @property
+    def verifier(self) -> SignatureVerifier:
+        return SignatureVerifier(self.signing_secret)
+
     def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Slack's v0 signature over the raw bytes (also of a body that is not UTF-8)."""
+        """Slack's v0 signature over the raw bytes (also of a body that is not UTF-8). Headers
+        that are not Slack's (a timestamp that is no whole number, a signature that is not
+        ASCII) are refused first: slack_sdk's verifier raises on them (a 500, a traceback)."""
+        if not _fresh(headers):
+            return False
         try:
             return self.verifier.is_valid_request(body.decode("utf-8"), dict(headers))
         except UnicodeDecodeError:
-            timestamp = headers.get("X-Slack-Request-Timestamp", "")
-            signature = headers.get("X-Slack-Signature", "")
-            if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 60 * 5:
-                return False
+            timestamp = headers["X-Slack-Request-Timestamp"]
             base = b"v0:" + timestamp.encode() + b":" + body
             digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
-            return hmac.compare_digest(f"v0={digest}", signature)
+            return hmac.compare_digest(f"v0={digest}", headers["X-Slack-Signature"])
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         if self.down:
@@ -253,13 +271,33 @@ class Escalator:
         return sorted(name for name, failures in counts.items() if failures >= FAILING_PASSES)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
-        extra = await outbox_metrics(self.ctx)
+        """The process's own metrics, and the outbox's read from the database; while the
+        database is away, the process's alone (they are what tells of the outage)."""
+        try:
+            extra = await outbox_metrics(self.ctx)
+        except Exception as error:
+            log.warning("/metrics without the outbox's lines: %s", type(error).__name__)
+            extra = ""
         return web.Response(
             body=self.metrics.render(extra),
             content_type="text/plain",
             charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )
+
+
+def _refused() -> web.Response:
+    return web.json_response({"error": "invalid signature"}, status=401)
+
+
+def _fresh(headers: Mapping[str, str]) -> bool:
+    """Whether a request carries Slack's signature headers, well formed, with a timestamp
+    within 5 minutes of now (what can be checked before the body is read)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+        return False
+    return bool(signature) and abs(time.time() - int(timestamp)) <= 60 * 5
 
 
 async def build(
@@ -295,6 +333,9 @@ async def build(
         raise
     if instance is not None:
         delivery_settings = dataclasses.replace(delivery_settings, owner=instance)
+    replicas = not db.is_sqlite
+    if replicas and delivery_settings.idle_wait > REPLICA_RECHECK:
+        delivery_settings = dataclasses.replace(delivery_settings, idle_wait=REPLICA_RECHECK)
     metrics = Metrics()
     delivery_ref: list[Delivery] = []
     engine_ref: list[TimerEngine] = []
@@ -322,6 +363,8 @@ async def build(
     delivery_ref.append(delivery_worker)
     engine = TimerEngine(
         ctx,
+        recheck=REPLICA_RECHECK if replicas else RETRY_FAILED_STAGE,
+        retry=RETRY_FAILED_STAGE,
         on_fired=metrics.observe_timer_lags,
         on_error=metrics.worker_errors.labels(worker="timer-engine").inc,
     )
@@ -348,6 +391,7 @@ async def build(
     plan_handlers.register(bolt, ctx, readers)
     kb_handlers.register(bolt, ctx, readers)
     help_handlers.register(bolt, readers)  # last: it answers any slash command nobody else took
+    error_handlers.register(bolt)  # a retry of a request that opened a form is no error
     return Escalator(
         ctx=ctx,
         bolt=bolt,

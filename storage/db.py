@@ -55,6 +55,14 @@ class Database:
             kwargs["max_overflow"] = PG_MAX_OVERFLOW
             kwargs["connect_args"] = {"server_settings": {"application_name": APPLICATION_NAME}}
         engine_url = make_url(url)
+        if not self.is_sqlite and "sslmode" in engine_url.query:
+            # libpq's name, as PostgreSQL's tools and hosting providers write the URL; asyncpg
+            # takes the same modes as ``ssl`` (SQLAlchemy would pass ``sslmode`` on, which
+            # asyncpg refuses with a TypeError). The wake-up listener's DSN keeps it: asyncpg
+            # reads a DSN's sslmode itself (storage/notify.py).
+            mode = engine_url.query["sslmode"]
+            engine_url = engine_url.difference_update_query(["sslmode"])
+            kwargs["connect_args"]["ssl"] = mode if isinstance(mode, str) else mode[-1]
         file = engine_url.database if self.is_sqlite else None
         # The SQLite file, if any (not for ":memory:"): storage.checkpoints works on it.
         self.sqlite_file = Path(file) if file and file != ":memory:" else None

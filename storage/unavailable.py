@@ -41,6 +41,10 @@ def unavailable(url: str, error: BaseException) -> DatabaseUnavailable | None:
         reason = str(error) or type(error).__name__
     elif _sqlstate(error) is not None:  # the server's refusal, as the driver raised it
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    elif isinstance(error, TypeError) and "unexpected keyword argument" in str(error):
+        # an option in the URL's query that the driver does not take (``?no_such=1``)
+        option = str(error).rpartition("argument")[2].strip(" '\"")
+        reason = f"the driver takes no connection option {option!r}"
     else:
         return None
     password = make_url(url).password

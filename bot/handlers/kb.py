@@ -152,7 +152,12 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
                 )
             else:
                 entry = await kb.add_article(
-                    ctx, user_id=user_id, title=title, problem=problem, answer=answer_text
+                    ctx,
+                    user_id=user_id,
+                    title=title,
+                    problem=problem,
+                    answer=answer_text,
+                    request_key=f"kb-article:{view['id']}",
                 )
         except UserError as exc:
             await ack(response_action="errors", errors={"title": tr.say(exc.message)})

@@ -60,8 +60,13 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
                 await ack(response_type="ephemeral", text=oncall_answer(tr, current, following))
                 return
             user, length = parse_override(text)
+            trigger = body.get("trigger_id")
             override, (current, following) = await override_primary(
-                ctx, actor=body["user_id"], user=user, length=length
+                ctx,
+                actor=body["user_id"],
+                user=user,
+                length=length,
+                request_key=f"oncall:{trigger}" if trigger else None,
             )
         except UserError as error:
             await ack(response_type="ephemeral", text=tr.say(error.message))

@@ -85,13 +85,19 @@ def register(app: AsyncApp, ctx: Context, readers: Readers) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
+        user = body["user"]["id"]
+        click = body.get("trigger_id") or body["actions"][0].get("action_ts")
         try:
-            closed = await plan.done(ctx, _task_id(body), body["user"]["id"])
+            closed = await plan.done(
+                ctx, _task_id(body), user, request_key=f"plan:{click}:{user}" if click else None
+            )
         except UserError as exc:
-            tr = await readers.of(client, body["user"]["id"])
+            tr = await readers.of(client, user)
             await _say(respond, tr.say(exc.message))
             return
-        await _update(readers, client, (*_where(body), body["user"]["id"]), closed)
+        if closed is None:  # Slack's retry of the click: done and answered the first time
+            return
+        await _update(readers, client, (*_where(body), user), closed)
 
     @app.action(PlanAction.SKIP.value)
     async def skip_pressed(

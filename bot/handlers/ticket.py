@@ -20,7 +20,7 @@ from bot.services import kb, queries
 from bot.services.context import Context
 from bot.services.readers import Readers
 from bot.services.review import month_review, this_month
-from bot.services.review_post import share_files
+from bot.services.review_post import first_share, share_files
 from bot.services.steps import StepIntake, StepRequest, may
 from bot.slack import ticket_card as blocks_ticket
 from bot.slack.blocks import given_back
@@ -87,7 +87,9 @@ async def execute(
         current = this_month(ctx)
         month = check_begun(parse_month(command.argument), current) if command.argument else current
         review = await month_review(ctx, month)
-        if channel_id is not None:
+        if channel_id is not None and (
+            request_key is None or await first_share(ctx, f"{request_key}:files")
+        ):
             after_answer(_share_later(ctx, client, tr, review, channel_id, user_id))
         return {"text": review_text(tr, review), "blocks": review_blocks(tr, review)}
     assert command.number is not None and command.step is not None

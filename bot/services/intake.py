@@ -81,7 +81,9 @@ class ReportIntake:
 
 async def report_many(ctx: Context, items: Sequence[Submission]) -> list[ReportOutcome]:
     """Store the tickets and their first events, arm their timers and owe Slack their messages,
-    in one transaction; one outcome per item, in order."""
+    in one transaction; one outcome per item, in order. A form stored at the same moment by
+    another replica (a double click sent to both) is found, not stored twice: the ticket
+    counter is held before the forms' keys are looked for."""
     now = ctx.clock.now()
     news = [_new_ticket(ctx, draft, now) for draft, _ in items]
     keys = [key for _, key in items if key is not None]

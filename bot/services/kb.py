@@ -36,6 +36,7 @@ from bot.services.kb_search import Match as Match  # the handlers' name for a ma
 from bot.services.kb_search import Search, run_searches
 from storage import kb as kb_store
 from storage.kb import EntryText
+from storage.requests import first_time, replies_for
 from storage.unavailable import transient
 
 log = logging.getLogger(__name__)
@@ -136,19 +137,44 @@ def may_write(ctx: Context, user_id: str) -> None:
         raise UserError("Only engineers and managers write the knowledge base.")
 
 
+class _AddedBefore(Exception):
+    """The request that asked for an article was acted on before (Slack's retry)."""
+
+
 async def add_article(
-    ctx: Context, *, user_id: str, title: str, problem: str, answer: str
+    ctx: Context,
+    *,
+    user_id: str,
+    title: str,
+    problem: str,
+    answer: str,
+    request_key: str | None = None,
 ) -> Entry:
+    """A new article. ``request_key`` (the form's view): Slack's retry of the same submit,
+    or a second click, gets the article the first one wrote, not another (SPEC §8)."""
     may_write(ctx, user_id)
-    async with ctx.db.write() as conn:
-        number = await kb_store.take_article_number(conn)
-        return await kb_store.put_entry(
-            conn,
-            EntryRef(EntryKind.ARTICLE, number),
-            EntryText(title.strip(), problem.strip(), "", answer.strip()),
-            author_id=user_id,
-            now=ctx.clock.now(),
-        )
+    now = ctx.clock.now()
+    try:
+        async with ctx.db.write() as conn:
+            number = await kb_store.take_article_number(conn)
+            # On PostgreSQL a second submit at the same moment waits here for the first to
+            # commit, then finds its key: it rolls back (its number too) and answers with it.
+            if request_key is not None and not await first_time(
+                conn, request_key, now=now, reply=str(number)
+            ):
+                raise _AddedBefore
+            return await kb_store.put_entry(
+                conn,
+                EntryRef(EntryKind.ARTICLE, number),
+                EntryText(title.strip(), problem.strip(), "", answer.strip()),
+                author_id=user_id,
+                now=now,
+            )
+    except _AddedBefore:
+        assert request_key is not None
+        async with ctx.db.read() as conn:
+            added = (await replies_for(conn, [request_key]))[request_key]
+        return await entry(ctx, EntryRef(EntryKind.ARTICLE, int(added)))
 
 
 async def article_to_edit(ctx: Context, *, user_id: str, number: int) -> Entry:

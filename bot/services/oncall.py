@@ -13,6 +13,7 @@ from bot.domain.rotation import OnCall, OnCallRotation, Override
 from bot.errors import Message, UserError
 from bot.services.context import Context
 from storage import oncall as oncall_store
+from storage.requests import first_time, replies_for
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,16 @@ async def who_is_on_call(ctx: Context) -> tuple[OnCall, OnCall]:
 
 
 async def override_primary(
-    ctx: Context, *, actor: str, user: str, length: timedelta
+    ctx: Context,
+    *,
+    actor: str,
+    user: str,
+    length: timedelta,
+    request_key: str | None = None,
 ) -> tuple[Override, tuple[OnCall, OnCall]]:
-    """``user`` is the primary from now for ``length``. Engineers and managers only."""
+    """``user`` is the primary from now for ``length``. Engineers and managers only.
+    ``request_key`` (the command's trigger): Slack's retry of the same command gets the
+    override the first one stored, and stores none (SPEC §8)."""
     config = ctx.config
     check_duty(Duty.OVERRIDE_ONCALL, ctx.actor(actor))
     check_holder(ctx.actor(user))
@@ -56,7 +64,20 @@ async def override_primary(
     now = ctx.clock.now()
     override = Override(user=user, start=now, end=now + length)
     async with ctx.db.write() as conn:
-        await oncall_store.add_override(conn, override, created_by=actor, now=now)
+        if request_key is None or await first_time(
+            conn, request_key, now=now, reply=_span(override)
+        ):
+            await oncall_store.add_override(conn, override, created_by=actor, now=now)
+            log.info("on-call override until=%s", override.end.isoformat(), extra={"user": actor})
+        else:
+            stored = (await replies_for(conn, [request_key]))[request_key]
+            start, _, end = stored.partition(" ")
+            override = Override(
+                user=user, start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
+            )
         found = await rotation_at(conn, config, now)
-    log.info("on-call override until=%s", override.end.isoformat(), extra={"user": actor})
     return override, found.now_and_next(now)
+
+
+def _span(override: Override) -> str:
+    return f"{override.start.isoformat()} {override.end.isoformat()}"

@@ -33,6 +33,7 @@ from storage import outbox
 from storage import plan as plan_store
 from storage.outbox import NewNotice
 from storage.plan import NewTask, StoredTask
+from storage.requests import first_time
 
 log = logging.getLogger(__name__)
 
@@ -289,10 +290,19 @@ async def may_close(ctx: Context, task_id: int, user_id: str) -> StoredTask:
 
 
 async def _close(
-    ctx: Context, task_id: int, user_id: str, state: TaskState, reason: str = ""
-) -> Closed:
+    ctx: Context,
+    task_id: int,
+    user_id: str,
+    state: TaskState,
+    reason: str = "",
+    *,
+    request_key: str | None = None,
+) -> Closed | None:
+    """None: ``request_key`` was acted on before (Slack's retry of the click)."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
+        if request_key is not None and not await first_time(conn, request_key, now=now):
+            return None
         task = _check_closer(ctx, await plan_store.get_task(conn, task_id), user_id)
         closed = await plan_store.close_task(
             conn, task_id, state, by=user_id, reason=reason, now=now
@@ -306,8 +316,11 @@ async def _close(
     return Closed(task, user_id, state, reason, messages)
 
 
-async def done(ctx: Context, task_id: int, user_id: str) -> Closed:
-    return await _close(ctx, task_id, user_id, TaskState.DONE)
+async def done(
+    ctx: Context, task_id: int, user_id: str, *, request_key: str | None = None
+) -> Closed | None:
+    """The task done; None for Slack's retry of a click handled before (``request_key``)."""
+    return await _close(ctx, task_id, user_id, TaskState.DONE, request_key=request_key)
 
 
 def check_reason(reason: str) -> str:
@@ -324,7 +337,9 @@ def check_reason(reason: str) -> str:
 
 
 async def skip(ctx: Context, task_id: int, user_id: str, reason: str) -> Closed:
-    return await _close(ctx, task_id, user_id, TaskState.SKIPPED, check_reason(reason))
+    closed = await _close(ctx, task_id, user_id, TaskState.SKIPPED, check_reason(reason))
+    assert closed is not None  # asked without a request key
+    return closed
 
 
 async def survey_of(ctx: Context, task_id: int, user_id: str) -> StoredTask:

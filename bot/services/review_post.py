@@ -19,6 +19,7 @@ from bot.services.review import month_review
 from bot.services.review_files import MissingFontError, chart_png, chart_title, tickets_csv
 from bot.slack.review_blocks import review_blocks, review_text
 from storage import plan as plan_store
+from storage.requests import first_time
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,13 @@ SENT = "sent"
 SUPERSEDED = "superseded"
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=1)
+
+
+async def first_share(ctx: Context, request_key: str) -> bool:
+    """Whether the request ``request_key`` (``/ticket report``) asks for the review's files
+    for the first time: Slack's retry of the command shares them once (SPEC §8)."""
+    async with ctx.db.write() as conn:
+        return await first_time(conn, request_key, now=ctx.clock.now())
 
 
 def file_names(review: Review) -> tuple[str, str]:

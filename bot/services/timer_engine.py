@@ -9,7 +9,8 @@ outbox, and arms what follows (the next repeat). Nothing is fired twice: a fired
 stored with its key, which the ticket cannot arm again.
 
 While nothing is due it does not poll; it looks again after ``recheck`` at the latest, for
-timers armed by another process sharing the database.
+timers armed by another process sharing the database (on PostgreSQL a few seconds: the
+replica that armed one may die before its wake-up reaches the others, bot/app.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ from storage.tickets import NewEvent
 log = logging.getLogger(__name__)
 
 UNCLAIMED_RETRY = timedelta(seconds=1)
+# The longest wait between failed passes (the database away): short enough that what fell
+# due meanwhile goes out within seconds of its return, not half a minute later.
+PASS_RETRY_MAX = 5.0
 
 
 @dataclass
@@ -69,9 +73,10 @@ class TimerEngine:
         *,
         batch: int = 200,
         recheck: timedelta = timedelta(minutes=5),
+        retry: timedelta | None = None,
         on_fired: Callable[[Sequence[float]], None] | None = None,
         on_error: Callable[[], None] | None = None,
-        max_backoff: float = 30.0,
+        max_backoff: float = PASS_RETRY_MAX,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.ctx = ctx
@@ -80,6 +85,7 @@ class TimerEngine:
         self._pause = pause
         self.batch = batch
         self.recheck = recheck
+        self.retry = recheck if retry is None else retry  # a ticket whose stage failed
         self.on_fired = on_fired
         self.stats = EngineStats()
         self.failures = 0  # passes failed in a row (/healthz says so from FAILING_PASSES)
@@ -192,7 +198,7 @@ class TimerEngine:
                     number,
                     version=tickets[number].version,
                     now=now,
-                    retry_at=now + self.recheck,
+                    retry_at=now + self.retry,
                 )
         if sent:
             self.ctx.wake_delivery()

@@ -69,3 +69,31 @@ def test_a_wrong_password_or_database_is_one_line(wrong: str) -> None:
     assert str(real.password) not in result.stderr
     reason = "password authentication failed" if wrong == "password" else "does not exist"
     assert reason in line
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("mode", ["disable", "prefer", "require"])
+def test_a_url_with_libpq_sslmode_is_taken(mode: str) -> None:
+    """``?sslmode=…``, as PostgreSQL's own tools and hosting providers write it: the bot
+    connects with that mode (asyncpg calls it ``ssl``), never stops with a traceback. The
+    tests' server has no TLS: ``require`` is refused by it, in one line."""
+    assert ON_POSTGRES
+    url = make_url(server_url() or "").update_query_dict({"sslmode": mode})
+    result = run("migrate", env={"DATABASE_URL": url.render_as_string(hide_password=False)})
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    if mode == "require":
+        assert result.returncode == 2
+        assert one_line(result.stderr).startswith("escalator: DATABASE_URL: cannot open")
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_an_option_the_driver_does_not_know_is_one_line() -> None:
+    port = free_port()
+    url = f"postgresql+asyncpg://bot:s3cret-pw@127.0.0.1:{port}/escalator?no_such_option=1"
+    result = run("migrate", env={"DATABASE_URL": url})
+    assert result.returncode == 2
+    line = one_line(result.stderr)
+    assert line.startswith("escalator: DATABASE_URL: cannot open the database ")
+    assert "no_such_option" in line
+    assert "s3cret-pw" not in result.stderr

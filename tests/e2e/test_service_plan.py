@@ -216,3 +216,23 @@ async def test_a_failing_pass_shows_in_healthz_and_the_worker_carries_on(
     assert worker.healthy
     async with aiohttp.ClientSession() as http, http.get(f"{running.url}/healthz") as got:
         assert got.status == 200 and "failing" not in await got.json()
+
+
+async def test_slack_retrying_a_done_click_changes_and_says_nothing_more(
+    running: Running, clock: FakeClock
+) -> None:
+    slack = running.slack
+    await advance_to(running, clock, shanghai("2026-11-30T08:30"))
+    call = await dm(slack, "U0ENG2", "Call the customer")
+    dm_eng2 = slack.dm_channel("U0ENG2")
+    sent = await slack.block_action(
+        user="U0ENG2", action_id="plan_done", channel=dm_eng2, message_ts=call.ts
+    )
+    await updated(slack, dm_eng2, call.ts, "Done by")
+    await asyncio.sleep(0.1)
+    before = (await event_kinds(running), len(slack.ephemerals("U0ENG2")))
+    again = await slack.resend(sent, retry_num=1, retry_reason="http_timeout")
+    assert again.status == 200
+    await asyncio.sleep(0.3)  # the listener answers after its ack
+    assert (await event_kinds(running), len(slack.ephemerals("U0ENG2"))) == before
+    assert before[0].count(("done", "U0ENG2")) == 1

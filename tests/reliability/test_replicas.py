@@ -9,15 +9,25 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.config import Config
 from bot.sandbox.standin import SlackStandIn
+from tests.fakes import FakeClock
+from tests.harness import running_bot
 from tests.reliability.support import (
     CONFIG,
+    FORM,
     LIMIT,
     Load,
     ServeProcess,
     query,
+    report_body,
+    signed_headers,
+    ticket_number,
     until,
     verdict,
 )
@@ -102,3 +112,171 @@ async def test_a_killed_replicas_timers_are_fired_by_the_others_on_time(
     notices = found.notices
     assert notices.missing == {} and notices.twice == {}, notices.summary()
     assert notices.lost_ticket_messages == 0 and notices.duplicate_ticket_messages == 0
+
+
+async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_another(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """Killed the moment it answered the report: the wake-up it owed the other replica
+    (LISTEN/NOTIFY, sent a moment after the commit) may never leave it. The other, with
+    nothing of its own armed, must still fire the report's first stage within seconds, and
+    send what the killed one owed Slack, not at its next look a few minutes later."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True, config_text=SHORT_SLA)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        body = report_body("VKILLED1", "Killed right after")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+            one.kill()
+        (due,) = query(db_url, "select min(due_at) from timers where fired_at is null")[0]
+        await until(
+            lambda: (
+                not query(
+                    db_url, "select 1 from timers where fired_at is null and due_at <= ?", due
+                )
+            ),
+            limit=(due - datetime.now(UTC)).total_seconds() + 30,
+            what="the killed replica's first stage to fire",
+        )
+        (fired_at,) = query(
+            db_url, "select fired_at from timers where due_at = ? and fired_at is not null", due
+        )[0]
+        # and what it owed Slack (its lease runs out in 3 s) goes out soon after, not minutes
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=15,
+            what="every notice to be sent",
+        )
+    finally:
+        one.stop()
+        two.stop()
+    assert fired_at - due <= LATE_AT_MOST
+
+
+async def test_one_report_submitted_to_two_replicas_at_once_opens_one_ticket_and_both_see_it(
+    db_url: str, config: Config, clock: FakeClock
+) -> None:
+    """A double click on Submit, the two clicks sent by the load balancer to two replicas:
+    both read "no ticket for this form yet" while the first holds the ticket counter. The
+    second then finds the first's ticket when it stores its own: it answers with that one
+    (as on one replica), not with an error."""
+    body = report_body("VTWICE01", "Clicked twice")
+    async with (
+        running_bot(db_url, config, clock) as one,
+        running_bot(db_url, config, clock) as two,
+    ):
+        engine = create_async_engine(db_url)
+        try:
+            async with engine.connect() as hold:
+                await hold.begin()  # the counter held, as by a third report being stored
+                await hold.execute(
+                    text("SELECT value FROM counters WHERE name = 'ticket' FOR UPDATE")
+                )
+                async with aiohttp.ClientSession() as http:
+                    posts = [
+                        asyncio.create_task(_post(http, url, body)) for url in (one.url, two.url)
+                    ]
+                    await asyncio.sleep(0.5)  # both wait for the counter
+                    await hold.commit()
+                    answers = await asyncio.gather(*posts)
+        finally:
+            await engine.dispose()
+    assert [status for status, _ in answers] == [200, 200], answers
+    numbers = [ticket_number(answer) for _, answer in answers]
+    assert numbers == [1, 1]
+    assert query(db_url, "select number from tickets") == [(1,)]
+    # the second's number went back with its rollback: the next report is #2
+    assert query(db_url, "select value from counters where name = 'ticket'") == [(1,)]
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: str) -> tuple[int, str]:
+    async with http.post(
+        f"{url}/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
+    ) as response:
+        return response.status, await response.text()
+
+
+async def test_a_replica_killed_right_after_a_report_has_its_notices_sent_by_another(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """The same for what the report owes Slack with no timer near (class B: the ticket
+    message, the page to the on-call engineer): the other replica sends it within seconds
+    (once the killed one's lease, 3 s here, has run out), not at its next look minutes later."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        body = report_body("VKILLED2", "Class B, killed right after", yes=False)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+            one.kill()
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=15,
+            what="the killed replica's notices to be sent by the other",
+        )
+    finally:
+        one.stop()
+        two.stop()
+    assert len(slack.messages("C0SUPPORT")) == 1  # the ticket message, once
+
+
+async def test_a_replica_killed_while_slack_takes_its_posts_has_them_found_not_sent_twice(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """Killed while Slack holds its posts open (Slack then posts them, with no one to hear):
+    the other replica takes the notices when the lease runs out, finds them in Slack (the
+    in-doubt lookup) and does not post them again."""
+    one, two = (
+        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True)
+        for name in ("one", "two")
+    )
+    slack.bot_events_url = one.events_url
+    try:
+        await asyncio.gather(one.start(), two.start())
+        slack.hang("chat.postMessage", 2.0, times=None)  # done after 2 s, heard or not
+        body = report_body("VKILLED3", "Killed while Slack held it", yes=False)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
+            ) as response,
+        ):
+            assert response.status == 200
+        await until(
+            lambda: len([c for c in slack.calls("chat.postMessage") if c.fault]) >= 2,
+            what="the ticket message and the page held open",
+        )
+        one.kill()
+        slack.clear_faults()
+        await until(
+            lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
+            limit=20,
+            what="the killed replica's notices settled by the other",
+        )
+        await asyncio.sleep(1)
+    finally:
+        one.stop()
+        two.stop()
+    top = [m for m in slack.messages("C0SUPPORT") if m.user == slack.bot_user_id]
+    assert len(top) == 1
+    dms = [m.channel for m in slack.all_messages() if m.channel.startswith("D")]
+    assert sorted(dms) == sorted(set(dms)), dms  # the page and the reporter's DM, once each
+    assert slack.dm_channel("U0ENG1") in dms

@@ -3,7 +3,10 @@ the log (SPEC §8). The log is captured in the test process and from a real ``se
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +205,65 @@ async def test_a_real_serve_logs_no_token_or_secret(
     log = bot.stderr()
     assert "delivery failed" in log and "ticket reported" in log  # the log was written
     assert secrets_in(log) == []
+
+
+def _headers_signed_with(
+    timestamp: str, body: bytes, signature: str | None = None
+) -> dict[str, str]:
+    """Headers whose timestamp is ``timestamp`` as written, signed over it unless a
+    ``signature`` is given (Slack never sends these: a forger may)."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": FORM,
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest}" if signature is None else signature,
+    }
+
+
+MALFORMED_SIGNINGS = {
+    "timestamp not a number": ("abc", None),
+    "timestamp empty": ("", None),
+    "timestamp with a fraction": ("1796047014.5", None),
+    "timestamp in exponent form": ("1e9", None),
+    "signature not ASCII": ("now", "v0=\u00e9"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_SIGNINGS))
+async def test_a_malformed_timestamp_or_signature_gets_401_not_500(
+    running: Running, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b"command=%2Fticket&text=note+1+forged&user_id=U0ENG1&channel_id=C0SUPPORT"
+    timestamp, signature = MALFORMED_SIGNINGS[case]
+    if timestamp == "now":
+        timestamp = str(int(time.time()))
+    headers = _headers_signed_with(timestamp, body, signature)
+    with caplog.at_level(logging.INFO):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{running.url}/slack/events", data=body, headers=headers) as response,
+        ):
+            status = response.status
+    assert status == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("sign", ["unsigned", "wrong_secret", "old_timestamp"])
+async def test_a_huge_body_not_signed_by_slack_gets_401(
+    running: Running, sign: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b"payload=" + b"x" * (3 * 1024 * 1024)
+    headers = {"Content-Type": FORM}
+    if sign != "unsigned":
+        secret = "not-the-secret" if sign == "wrong_secret" else SIGNING_SECRET
+        stamp = int(time.time()) - (0 if sign == "wrong_secret" else 3600)
+        headers = app_requests.signed_headers(secret, body, content_type=FORM, timestamp=stamp)
+    with caplog.at_level(logging.INFO):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{running.url}/slack/events", data=body, headers=headers) as response,
+        ):
+            status = response.status
+    assert status == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

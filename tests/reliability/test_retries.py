@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox.standin import SentRequest
-from storage.tables import OutboxRow, TicketEventRow, TicketRow
+from storage.tables import KbEntryRow, OnCallOverrideRow, OutboxRow, TicketEventRow, TicketRow
 from tests.e2e.test_intake import answer, open_report
 from tests.e2e.test_tickets import open_ticket
 from tests.harness import Running
@@ -165,3 +167,78 @@ async def test_a_retried_request_is_not_answered_twice(running: Running, via: st
     await until(lambda: replies(running), what="the answer")
     await retried(running, sent)
     assert replies(running) == 1
+
+
+async def test_slack_retrying_a_kb_article_submit_writes_one_article(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.slash_command(
+        user="U0ENG1", command="/kb", text="add Printer offline", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    form = await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    values = {"title": "Printer offline", "problem": "It shows offline", "answer": "Fixed IP"}
+    saved = await slack.view_submission(user="U0ENG1", view_id=form.id, values=values)
+    assert saved.json is not None and "KB-1" in json.dumps(saved.json)
+    await retried(running, saved)
+    async with running.bot.ctx.db.orm() as session:
+        titles = (await session.scalars(select(KbEntryRow.title))).all()
+    assert titles == ["Printer offline"]
+
+
+async def test_slack_retrying_an_oncall_override_stores_one_override(running: Running) -> None:
+    slack = running.slack
+    sent = await slack.slash_command(
+        user="U0MGR1", command="/oncall", text="override <@U0ENG3> 4h", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    await running.bot.ctx.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    await retried(running, sent)
+    async with running.bot.ctx.db.orm() as session:
+        ends = (await session.scalars(select(OnCallOverrideRow.end))).all()
+    assert len(ends) == 1
+
+
+async def test_slack_retrying_a_review_command_shares_its_files_once(running: Running) -> None:
+    slack = running.slack
+    await open_ticket(running)
+    sent = await slack.slash_command(
+        user="U0MGR1", command="/ticket", text="report", channel="C0SUPPORT"
+    )
+    assert sent.status == 200
+    await until(lambda: slack.calls("files.completeUploadExternal"), what="the files shared")
+    before = await retried(running, sent)
+    assert await snapshot(running) == before
+    assert len(slack.calls("files.completeUploadExternal")) == 1
+
+
+@pytest.mark.parametrize("via", ["/report", "/ticket resolve", "Resolve button", "/kb add"])
+async def test_slack_retrying_a_request_that_opened_a_form_gets_200_and_no_error(
+    running: Running, via: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first request opened the form with its trigger; the retry cannot (Slack answers
+    ``exchanged_trigger_id``): the form is open already, so that is no error, and no 500."""
+    slack = running.slack
+    message = await open_ticket(running)
+    if via == "Resolve button":
+        sent = await slack.block_action(
+            user="U0ENG1",
+            action_id="ticket_resolve",
+            channel=message.channel,
+            message_ts=message.ts,
+        )
+    else:
+        command, _, text = via.partition(" ")
+        text += " 1" if command == "/ticket" else ""
+        sent = await slack.slash_command(
+            user="U0ENG1", command=command, text=text, channel="C0SUPPORT"
+        )
+    assert sent.status == 200
+    await slack.wait_for(lambda: slack.modal("U0ENG1"))
+    with caplog.at_level(logging.INFO):
+        before = await retried(running, sent)
+    after = await snapshot(running)
+    for taken in (before, after):  # the retries' views.open, which Slack refuses
+        taken["calls"].pop("views.open")
+    assert after == before
+    assert len([c for c in slack.calls("views.open") if c.ok]) == 1  # one form opened
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

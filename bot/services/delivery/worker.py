@@ -58,6 +58,9 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 IDLE_WAIT = timedelta(minutes=5)
+# The longest wait between failed passes (the database away): short enough that what is
+# owed goes out within seconds of its return, not half a minute later.
+PASS_RETRY_MAX = 5.0
 
 
 def default_owner() -> str:
@@ -78,6 +81,10 @@ class DeliverySettings:
     max_attempts: int = 8  # unknown errors: retried with backoff, then set aside
     max_backoff: timedelta = timedelta(minutes=5)
     in_flight: int = 64  # conversations being sent at once
+    # How long the worker sleeps, at most, with nothing due: it then claims again, for rows
+    # written by another process whose wake-up did not reach it (bot/app.py: shorter on
+    # PostgreSQL, where that process may be a replica that died before waking the others).
+    idle_wait: timedelta = IDLE_WAIT
     owner: str = field(default_factory=default_owner)
 
 
@@ -163,7 +170,7 @@ class Delivery:
     async def _back_off(self) -> None:
         self.failures += 1
         self.metrics.worker_errors.labels(worker="delivery").inc()
-        wait = min(30.0, 0.25 * 2 ** min(self.failures, 7))
+        wait = min(PASS_RETRY_MAX, 0.25 * 2 ** min(self.failures, 7))
         log.exception("delivery pass failed (%d in a row); again in %.1f s", self.failures, wait)
         await self._pause(wait)
 
@@ -187,7 +194,8 @@ class Delivery:
             async with self.ctx.db.read() as conn:
                 self._due = (await outbox.next_due_at(conn, after=now),)
         (due,) = self._due
-        until = min(due, now + IDLE_WAIT) if due else now + IDLE_WAIT
+        idle = now + self.settings.idle_wait
+        until = min(due, idle) if due else idle
         busy = self.pacer.busy(self.settings.pacing.max_wait)
         if busy:  # rows may wait for these conversations' turns: look again then
             turn = min(self.pacer.wait_for(key) for key in busy)
