@@ -6,6 +6,8 @@ LISTEN/NOTIFY, storage/notify.py), numbers stay gap-free, and every notice arriv
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,21 +116,20 @@ async def test_a_killed_replicas_timers_are_fired_by_the_others_on_time(
     assert notices.lost_ticket_messages == 0 and notices.duplicate_ticket_messages == 0
 
 
-async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_another(
-    tmp_path: Path, db_url: str, slack: SlackStandIn
-) -> None:
-    """Killed the moment it answered the report: the wake-up it owed the other replica
-    (LISTEN/NOTIFY, sent a moment after the commit) may never leave it. The other, with
-    nothing of its own armed, must still fire the report's first stage within seconds, and
-    send what the killed one owed Slack, not at its next look a few minutes later."""
+@asynccontextmanager
+async def killed_after_a_report(
+    tmp_path: Path, db_url: str, slack: SlackStandIn, body: str, config_text: str = CONFIG
+) -> AsyncIterator[None]:
+    """Two replicas; the first killed the moment it answered the report form ``body``."""
     one, two = (
-        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True, config_text=SHORT_SLA)
+        ServeProcess(
+            tmp_path, slack, db=db_url, name=name, short_lease=True, config_text=config_text
+        )
         for name in ("one", "two")
     )
     slack.bot_events_url = one.events_url
     try:
         await asyncio.gather(one.start(), two.start())
-        body = report_body("VKILLED1", "Killed right after")
         async with (
             aiohttp.ClientSession() as http,
             http.post(
@@ -137,6 +138,21 @@ async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_ano
         ):
             assert response.status == 200
             one.kill()
+        yield
+    finally:
+        one.stop()
+        two.stop()
+
+
+async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_another(
+    tmp_path: Path, db_url: str, slack: SlackStandIn
+) -> None:
+    """Killed the moment it answered the report: the wake-up it owed the other replica
+    (LISTEN/NOTIFY, sent a moment after the commit) may never leave it. The other, with
+    nothing of its own armed, must still fire the report's first stage within seconds, and
+    send what the killed one owed Slack, not at its next look a few minutes later."""
+    body = report_body("VKILLED1", "Killed right after")
+    async with killed_after_a_report(tmp_path, db_url, slack, body, SHORT_SLA):
         (due,) = query(db_url, "select min(due_at) from timers where fired_at is null")[0]
         await until(
             lambda: (
@@ -156,9 +172,6 @@ async def test_a_replica_killed_right_after_a_report_has_its_timers_fired_by_ano
             limit=15,
             what="every notice to be sent",
         )
-    finally:
-        one.stop()
-        two.stop()
     assert fired_at - due <= LATE_AT_MOST
 
 
@@ -166,9 +179,9 @@ async def test_one_report_submitted_to_two_replicas_at_once_opens_one_ticket_and
     db_url: str, config: Config, clock: FakeClock
 ) -> None:
     """A double click on Submit, the two clicks sent by the load balancer to two replicas:
-    both read "no ticket for this form yet" while the first holds the ticket counter. The
-    second then finds the first's ticket when it stores its own: it answers with that one
-    (as on one replica), not with an error."""
+    both wait for the ticket counter, which each holds before it looks for the form's
+    ticket. The second then finds the first's ticket: it answers with that one (as on one
+    replica), not with an error."""
     body = report_body("VTWICE01", "Clicked twice")
     async with (
         running_bot(db_url, config, clock) as one,
@@ -194,7 +207,7 @@ async def test_one_report_submitted_to_two_replicas_at_once_opens_one_ticket_and
     numbers = [ticket_number(answer) for _, answer in answers]
     assert numbers == [1, 1]
     assert query(db_url, "select number from tickets") == [(1,)]
-    # the second's number went back with its rollback: the next report is #2
+    # the second took no number: the next report is #2
     assert query(db_url, "select value from counters where name = 'ticket'") == [(1,)]
 
 
@@ -211,30 +224,13 @@ async def test_a_replica_killed_right_after_a_report_has_its_notices_sent_by_ano
     """The same for what the report owes Slack with no timer near (class B: the ticket
     message, the page to the on-call engineer): the other replica sends it within seconds
     (once the killed one's lease, 3 s here, has run out), not at its next look minutes later."""
-    one, two = (
-        ServeProcess(tmp_path, slack, db=db_url, name=name, short_lease=True)
-        for name in ("one", "two")
-    )
-    slack.bot_events_url = one.events_url
-    try:
-        await asyncio.gather(one.start(), two.start())
-        body = report_body("VKILLED2", "Class B, killed right after", yes=False)
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                one.events_url, data=body.encode(), headers=signed_headers(body, FORM)
-            ) as response,
-        ):
-            assert response.status == 200
-            one.kill()
+    body = report_body("VKILLED2", "Class B, killed right after", yes=False)
+    async with killed_after_a_report(tmp_path, db_url, slack, body):
         await until(
             lambda: not query(db_url, "select 1 from outbox where sent_at is null"),
             limit=15,
             what="the killed replica's notices to be sent by the other",
         )
-    finally:
-        one.stop()
-        two.stop()
     assert len(slack.messages("C0SUPPORT")) == 1  # the ticket message, once
 
 
