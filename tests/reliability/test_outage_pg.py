@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import aiohttp
@@ -38,6 +39,24 @@ async def running(db_url: str, clock: FakeClock) -> AsyncIterator[Running]:
         yield run
 
 
+@asynccontextmanager
+async def database_away(pg_server: PostgresServer | None, db_url: str) -> AsyncIterator[None]:
+    """The test's database refuses connections and every one held is ended (as in a server
+    restart) for the ``async with`` block; then it takes connections again."""
+    assert pg_server is not None
+    name = make_url(db_url).database
+    await asyncio.to_thread(
+        pg_server.admin,
+        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+    )
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
 async def report(http: aiohttp.ClientSession, running: Running, n: int) -> dict[str, object]:
     body = report_body(f"VPGO{n:04d}", f"Outage report {n}", yes=True)
     async with http.post(
@@ -51,25 +70,13 @@ async def report(http: aiohttp.ClientSession, running: Running, n: int) -> dict[
 async def test_postgresql_away_loses_no_report_and_sends_nothing_twice(
     running: Running, clock: FakeClock, db_url: str, pg_server: PostgresServer | None
 ) -> None:
-    assert pg_server is not None
-    name = make_url(db_url).database
-    away = (
-        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
-    )
     async with aiohttp.ClientSession() as http:
         for n in range(4):
             await report(http, running, n)
         await settle(running.bot.ctx)
-        await asyncio.to_thread(pg_server.admin, *away)
-        try:
+        async with database_away(pg_server, db_url):
             late = [asyncio.create_task(report(http, running, 100 + n)) for n in range(3)]
             await meanwhile(clock, OUTAGE)
-        finally:
-            await asyncio.to_thread(
-                pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'
-            )
         answers = await asyncio.gather(*late)
     views = [a.get("view") for a in answers]
     assert all(isinstance(v, dict) and v["callback_id"] == "report_pending" for v in views)
@@ -81,19 +88,12 @@ async def test_metrics_answer_while_postgresql_is_away(
 ) -> None:
     """/metrics is what tells of an outage (workers' errors, whether they are up): it answers
     while the database is away, without the lines it reads there."""
-    assert pg_server is not None
-    name = make_url(db_url).database
-    await asyncio.to_thread(
-        pg_server.admin,
-        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
-    )
-    try:
-        async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as got:
-            status, text = got.status, await got.text()
-    finally:
-        await asyncio.to_thread(pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    async with (
+        database_away(pg_server, db_url),
+        aiohttp.ClientSession() as http,
+        http.get(f"{running.url}/metrics") as got,
+    ):
+        status, text = got.status, await got.text()
     assert status == 200, text
     assert "escalator_worker_up" in text and "escalator_worker_errors_total" in text
     async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as got:
@@ -108,21 +108,11 @@ async def test_after_a_longer_outage_the_workers_carry_on_within_seconds(
 ) -> None:
     """The workers wait longer between their tries while the database stays away, but not
     so long that, once it is back, a page that fell due meanwhile waits many seconds more."""
-    assert pg_server is not None
     ticket = await open_ticket(running.bot.ctx, Severity.A)
     await settle(running.bot.ctx)
-    name = make_url(db_url).database
-    await asyncio.to_thread(
-        pg_server.admin,
-        f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
-    )
-    try:
+    async with database_away(pg_server, db_url):
         await clock.advance(timedelta(minutes=8))  # the 50 % respond reminder falls due
         await asyncio.sleep(LONG_OUTAGE)
-    finally:
-        await asyncio.to_thread(pg_server.admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     back = time.monotonic()
     slack = running.slack
 
