@@ -23,6 +23,7 @@ import aiohttp
 
 from bot.handlers import background
 from bot.sandbox.standin import SlackStandIn, StoredMessage, app_requests
+from storage.outbox.notices import URGENT
 from tests import databases
 from tests.databases import sqlite_url
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, USERS, free_port
@@ -354,14 +355,17 @@ class OutboxItem:
     kind: str
     payload: dict[str, Any]
     sent: bool
+    urgent: bool = False  # its priority: before the routine notices of its conversation
 
 
 def outbox_items(rows: Iterable[tuple[Any, ...]]) -> list[OutboxItem]:
-    """Rows of ``select id, ticket_number, kind, payload, sent_at from outbox order by id``."""
+    """Rows of ``select id, ticket_number, kind, payload, sent_at, priority from outbox order
+    by id``."""
     out = []
-    for row_id, ticket, kind, payload, sent_at in rows:
+    for row_id, ticket, kind, payload, sent_at, priority in rows:
         data = json.loads(payload) if isinstance(payload, str) else dict(payload)
-        out.append(OutboxItem(int(row_id), ticket, kind, data, sent_at is not None))
+        urgent = priority == URGENT
+        out.append(OutboxItem(int(row_id), ticket, kind, data, sent_at is not None, urgent))
     return out
 
 
@@ -484,7 +488,13 @@ def _threads_in_order(
                 return False
             continue
         got = [m.text for m in slack.messages(channel, ts) if m.ts != ts]
-        if got != owed_thread:
+        urgent = {str(i.payload.get("text", "")) for i in items if i.ticket == number and i.urgent}
+        # an escalation line may go before routine ones (SPEC §5); each kind keeps its order
+        if sorted(got) != sorted(owed_thread) or any(
+            [t for t in got if (t in urgent) is kind]
+            != [t for t in owed_thread if (t in urgent) is kind]
+            for kind in (True, False)
+        ):
             return False
     return True
 
@@ -542,7 +552,9 @@ def verdict(db: str, load: Load, slack: SlackStandIn) -> Verdict:
         for (after,) in query(db, "select after from ticket_events where kind = 'note'")
     )
     items = outbox_items(
-        query(db, "select id, ticket_number, kind, payload, sent_at from outbox order by id")
+        query(
+            db, "select id, ticket_number, kind, payload, sent_at, priority from outbox order by id"
+        )
     )
     tickets = {
         n: (channel, ts)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.config import Config
 from bot.sandbox.standin import ANY_METHOD, Fault
 from bot.services.delivery import DeliverySettings
+from storage.outbox.notices import URGENT
 from storage.tables import OutboxRow, TicketRow
 from tests.fakes import FakeClock
 from tests.harness import FAST, Running, running_bot
@@ -44,7 +45,14 @@ async def outbox_state(running: Running) -> tuple[list[OutboxItem], dict[int, An
         rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
         tickets = (await session.scalars(select(TicketRow))).all()
     items = [
-        OutboxItem(r.id, r.ticket_number, r.kind, dict(r.payload), r.sent_at is not None)
+        OutboxItem(
+            r.id,
+            r.ticket_number,
+            r.kind,
+            dict(r.payload),
+            r.sent_at is not None,
+            r.priority == URGENT,
+        )
         for r in rows
     ]
     return items, {t.number: (t.post_channel, t.message_ts) for t in tickets}
