@@ -45,13 +45,18 @@ async def fire_due(running: Running) -> None:
     raise AssertionError("timers due now were not fired")
 
 
+async def resolved_c_ticket(running: Running) -> None:
+    """Ticket #1, class C, reported Monday 10:00 in Shanghai, acknowledged and resolved."""
+    ctx = running.bot.ctx
+    await open_ticket(running, Severity.C)
+    await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
+    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+
+
 async def test_an_unanswered_sign_off_closes_after_three_working_days(
     running: Running, clock: FakeClock
 ) -> None:
-    ctx = running.bot.ctx
-    await open_ticket(running, Severity.C)  # Monday 10:00 in Shanghai
-    await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
-    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+    await resolved_c_ticket(running)
     await clock.advance(timedelta(days=2, hours=20))  # Thursday morning: 2.x working days
     await fire_due(running)
     assert (await state(running))[0] == "resolved"
@@ -97,9 +102,7 @@ async def test_a_resolved_ticket_reclassified_still_closes_by_itself(
     running: Running, clock: FakeClock
 ) -> None:
     ctx = running.bot.ctx
-    await open_ticket(running, Severity.C)  # Monday 10:00 in Shanghai
-    await run_step(ctx, number=1, step=Step("ack"), user_id="U0ENG1")
-    await run_step(ctx, number=1, step=Step("resolve", text="patched"), user_id="U0ENG1")
+    await resolved_c_ticket(running)
     reclass = Step("severity", text="only a wish", severity=Severity.D)
     await run_step(ctx, number=1, step=reclass, user_id="U0MGR1")
     await clock.advance(timedelta(days=3, hours=4))  # Thursday past 10:00: 3 working days
